@@ -1,0 +1,130 @@
+/**
+ * The wire contract between agents, the control server and dashboards.
+ * Every message that crosses a process boundary is described here once, as a zod
+ * schema, and its TypeScript type is inferred from that schema, so the validator
+ * and the type can never disagree.
+ */
+import { z } from 'zod';
+
+/** Maximum number of peers one report may describe; bounds payload size. */
+export const reportPeersMax = 1024;
+/** Maximum number of evidence items one report may carry. */
+export const reportEvidenceMax = 256;
+/** Maximum serialized size of one report, in bytes; enforced by the transport. */
+export const reportBytesMax = 256 * 1024;
+
+/** A node (agent) identity: short, printable, safe in URLs and logs. */
+export const NodeIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._-]+$/, 'only letters, digits, dot, underscore and dash');
+export type NodeId = z.infer<typeof NodeIdSchema>;
+
+/** A cluster identity, same alphabet as node ids. */
+export const ClusterIdSchema = NodeIdSchema;
+
+const timestampMs = z.number().int().nonnegative().max(8.64e15);
+
+/** What one agent believes about one peer at the moment it writes a report. */
+export const PeerObservationSchema = z.strictObject({
+  /** The peer this observation is about. */
+  peerId: NodeIdSchema,
+  /** Whether the observer's detector currently considers the peer reachable. */
+  reachable: z.boolean(),
+  /** Wall-clock time (ms since epoch) of the last valid heartbeat heard from the peer, or null if never. */
+  lastHeardAtMs: timestampMs.nullable(),
+  /** Wall-clock time (ms) at which `reachable` last changed value (or the agent started). */
+  sinceMs: timestampMs,
+  /** Suspicion level from the detector: phi for phi-accrual, missed intervals for the fixed rule. */
+  suspicion: z.number().nonnegative().max(1e6),
+});
+export type PeerObservation = z.infer<typeof PeerObservationSchema>;
+
+/** Evidence of byzantine behaviour seen on a link (bad signature, replay, ...). */
+export const EvidenceSchema = z.strictObject({
+  /** Which peer (claimed sender, or the address's known owner) the evidence is against. */
+  peerId: NodeIdSchema,
+  /** The kind of misbehaviour. */
+  kind: z.enum(['bad-signature', 'malformed', 'replay', 'forged-sender', 'contradiction']),
+  /** How many such packets were seen since the previous report. */
+  count: z.number().int().positive().max(1e9),
+  /** Time of the latest such packet (ms since epoch). */
+  lastAtMs: timestampMs,
+});
+export type Evidence = z.infer<typeof EvidenceSchema>;
+
+/** One report from an agent to the control server. */
+export const AgentReportSchema = z.strictObject({
+  /** The cluster the agent belongs to. */
+  clusterId: ClusterIdSchema,
+  /** The reporting agent. */
+  agentId: NodeIdSchema,
+  /** Increases every time the agent process restarts; orders reports across restarts. */
+  incarnation: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** Increases by one per report within an incarnation; the server dedups on (agent, incarnation, sequence). */
+  sequence: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** Agent's wall-clock time when the report was written (ms since epoch). */
+  sentAtMs: timestampMs,
+  /** Heartbeat interval the agent runs with, so the server can judge staleness. */
+  heartbeatIntervalMs: z.number().int().min(10).max(600_000),
+  /** The agent's view of each of its peers. */
+  observations: z.array(PeerObservationSchema).max(reportPeersMax),
+  /** Byzantine evidence gathered since the previous report. */
+  evidence: z.array(EvidenceSchema).max(reportEvidenceMax).default([]),
+});
+export type AgentReport = z.infer<typeof AgentReportSchema>;
+export type AgentReportInput = z.input<typeof AgentReportSchema>;
+
+/** The hello an agent sends once connected, describing itself. */
+export const AgentHelloSchema = z.strictObject({
+  clusterId: ClusterIdSchema,
+  agentId: NodeIdSchema,
+  /** Heartbeat address as "host:port", shown to operators. */
+  address: z.string().min(3).max(300),
+  incarnation: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** Peer ids the agent was configured with. */
+  peers: z.array(NodeIdSchema).max(reportPeersMax),
+});
+export type AgentHello = z.infer<typeof AgentHelloSchema>;
+
+/** A fault the server asks an agent to inject into its own transport. */
+export const FaultRuleSchema = z.strictObject({
+  /** Peer the rule applies to. */
+  peerId: NodeIdSchema,
+  /** Drop datagrams this agent sends to the peer. */
+  dropOutbound: z.boolean(),
+  /** Drop datagrams this agent receives from the peer. */
+  dropInbound: z.boolean(),
+});
+export type FaultRule = z.infer<typeof FaultRuleSchema>;
+
+/** Commands the server sends to agents. */
+export const AgentCommandSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('set-faults'), rules: z.array(FaultRuleSchema).max(reportPeersMax) }),
+  z.strictObject({ type: z.literal('heal-all') }),
+]);
+export type AgentCommand = z.infer<typeof AgentCommandSchema>;
+
+/** Error codes shared by HTTP, Socket.IO replies and logs. */
+export type ErrorCode =
+  | 'invalid_input'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'internal';
+
+/** The reply shape of every command over Socket.IO. */
+export type Reply<T> = { ok: true; data: T } | { ok: false; code: ErrorCode; message: string };
+
+/** Formats a zod error so that it names each offending field. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 10)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}

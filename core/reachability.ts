@@ -1,0 +1,139 @@
+/**
+ * The directed reachability matrix of a cluster and the graph questions asked of it.
+ * Pure: callers pass the time in.
+ */
+import type { NodeId } from './protocol';
+
+/** One directed cell: what `from` last said about `to`. */
+export interface ReachabilityCell {
+  /** Whether `from` currently hears `to`. */
+  reachable: boolean;
+  /** When `from` reported this (server receive time, ms since epoch). */
+  reportedAtMs: number;
+  /** When the value last changed according to `from` (ms since epoch). */
+  sinceMs: number;
+  /** Detector suspicion carried from the report. */
+  suspicion: number;
+}
+
+/** Directed matrix: `cells.get(from)?.get(to)` is what `from` says about `to`. */
+export interface ReachabilityMatrix {
+  /** Every node known to the cluster, in stable (sorted) order. */
+  nodes: NodeId[];
+  cells: Map<NodeId, Map<NodeId, ReachabilityCell>>;
+}
+
+/** An undirected link state between two nodes, derived from both directions. */
+export type LinkState = 'up' | 'down' | 'one-way' | 'unknown';
+
+/** A pair of nodes and how they can talk. */
+export interface Link {
+  a: NodeId;
+  b: NodeId;
+  state: LinkState;
+  /** For one-way links: the direction that still works, a → b means b hears a. */
+  workingDirection?: { from: NodeId; to: NodeId };
+}
+
+/** Creates an empty matrix over the given nodes. */
+export function createMatrix(nodes: Iterable<NodeId>): ReachabilityMatrix {
+  return { nodes: [...new Set(nodes)].sort(), cells: new Map() };
+}
+
+/** Returns `from`'s view of `to`, or undefined when it has said nothing. */
+export function findCell(matrix: ReachabilityMatrix, from: NodeId, to: NodeId): ReachabilityCell | undefined {
+  return matrix.cells.get(from)?.get(to);
+}
+
+/**
+ * Whether `to` hears `from` (datagrams from → to arrive). Agents report who they
+ * hear, so the cell is read the other way round: `to`'s observation of `from`.
+ */
+export function canDeliver(matrix: ReachabilityMatrix, from: NodeId, to: NodeId): boolean | undefined {
+  return findCell(matrix, to, from)?.reachable;
+}
+
+/**
+ * Derives the undirected state of the pair (a, b) from both directions. A direction
+ * counts as broken only when the receiving side says so; a direction nobody has
+ * reported on (the receiver's reports are missing or stale) is not evidence of a cut.
+ */
+export function linkBetween(matrix: ReachabilityMatrix, a: NodeId, b: NodeId): Link {
+  const aToB = canDeliver(matrix, a, b);
+  const bToA = canDeliver(matrix, b, a);
+  if (aToB === undefined && bToA === undefined) return { a, b, state: 'unknown' };
+  if (aToB !== false && bToA !== false) return { a, b, state: 'up' };
+  if (aToB === false && bToA === false) return { a, b, state: 'down' };
+  if (aToB === false && bToA === undefined) return { a, b, state: 'down' };
+  if (bToA === false && aToB === undefined) return { a, b, state: 'down' };
+  return aToB === true
+    ? { a, b, state: 'one-way', workingDirection: { from: a, to: b } }
+    : { a, b, state: 'one-way', workingDirection: { from: b, to: a } };
+}
+
+/** Every unordered pair of known nodes with its link state. */
+export function allLinks(matrix: ReachabilityMatrix): Link[] {
+  const links: Link[] = [];
+  const { nodes } = matrix;
+  for (let i = 0; i < nodes.length; i += 1) {
+    for (let j = i + 1; j < nodes.length; j += 1) {
+      links.push(linkBetween(matrix, nodes[i]!, nodes[j]!));
+    }
+  }
+  return links;
+}
+
+/**
+ * Connected components of the graph whose edges are links that work in at least
+ * one direction. Nodes with no edge form components of their own. Components are
+ * sorted by size (largest first), then by their first node id, so the result is stable.
+ */
+export function connectedComponents(nodes: readonly NodeId[], links: readonly Link[]): NodeId[][] {
+  const parent = new Map<NodeId, NodeId>(nodes.map((node) => [node, node]));
+  const find = (node: NodeId): NodeId => {
+    let root = node;
+    while (parent.get(root) !== root) root = parent.get(root)!;
+    let cursor = node;
+    while (parent.get(cursor) !== root) {
+      const next = parent.get(cursor)!;
+      parent.set(cursor, root);
+      cursor = next;
+    }
+    return root;
+  };
+  for (const link of links) {
+    if (link.state !== 'up' && link.state !== 'one-way') continue;
+    if (!parent.has(link.a) || !parent.has(link.b)) continue;
+    const rootA = find(link.a);
+    const rootB = find(link.b);
+    if (rootA !== rootB) parent.set(rootA, rootB);
+  }
+  const groups = new Map<NodeId, NodeId[]>();
+  for (const node of nodes) {
+    const root = find(node);
+    const group = groups.get(root) ?? [];
+    group.push(node);
+    groups.set(root, group);
+  }
+  return [...groups.values()]
+    .map((group) => group.sort())
+    .sort((x, y) => y.length - x.length || x[0]!.localeCompare(y[0]!));
+}
+
+/** Sets a cell, returning whether the reachable value changed. */
+export function setCell(matrix: ReachabilityMatrix, from: NodeId, to: NodeId, cell: ReachabilityCell): boolean {
+  let row = matrix.cells.get(from);
+  if (!row) {
+    row = new Map();
+    matrix.cells.set(from, row);
+  }
+  const previous = row.get(to);
+  row.set(to, cell);
+  for (const node of [from, to]) {
+    if (!matrix.nodes.includes(node)) {
+      matrix.nodes.push(node);
+      matrix.nodes.sort();
+    }
+  }
+  return previous?.reachable !== cell.reachable;
+}
