@@ -1,0 +1,241 @@
+/**
+ * One agent's detection loop, as pure logic the agent program and the simulator both
+ * run: it keeps a failure detector per peer, decides whom to heartbeat each interval
+ * (bounded, see probe-schedule.ts), starts indirect probes before declaring a peer
+ * unreachable (phi+indirect mode), tracks its own health, gathers byzantine evidence,
+ * and produces the observations an agent report carries.
+ *
+ * It never reads a clock nor sends a packet: the caller passes the time and the
+ * random source in, carries out the returned sends, and feeds back what arrives.
+ */
+import type { Evidence, NodeId, PeerObservation } from '../protocol';
+import { reportEvidenceMax } from '../protocol';
+import type { DetectorProfile } from './detector-profiles';
+import { detectorFactory } from './detector-profiles';
+import type { FailureDetector } from './failure-detector';
+import {
+  type ProbeConclusion,
+  type ProberAnswer,
+  type ProberOutcome,
+  concludeProbe,
+  meansUnreachable,
+  pickProbers,
+} from './indirect-probe';
+import {
+  type ObserverHealthSnapshot,
+  type ObserverHealthState,
+  healthSnapshot,
+  initialObserverHealth,
+  recordPeerLoss,
+  recordProbeUnanswered,
+  recordTick,
+  suspicionMultiplier,
+} from './observer-health';
+import { type ProbeScheduleState, initialProbeSchedule, nextProbeTargets } from './probe-schedule';
+import type { RandomSource } from './random-source';
+
+/** Detection checks per heartbeat interval: suspicion is looked at this often, so a crossing is seen within I/4. */
+export const checksPerInterval = 4;
+
+/** A probe round in flight about one peer. */
+export interface ProbeRound {
+  /** The suspected peer. */
+  target: NodeId;
+  /** Members asked to probe it. */
+  probers: NodeId[];
+  /** When the round began (ms). */
+  startedAtMs: number;
+  /** When the round concludes with whatever answers arrived (ms). */
+  deadlineMs: number;
+  /** Answers received so far. */
+  answers: ProberAnswer[];
+}
+
+/** What the caller must send after one check. */
+export interface CheckResult {
+  /** Peers to send a heartbeat to now (empty on checks that are not heartbeat checks). */
+  heartbeatTargets: NodeId[];
+  /** Probe rounds just started: ping `target` directly and send a ping-request about it to each prober. */
+  probesStarted: Array<{ target: NodeId; probers: NodeId[] }>;
+  /** Probe rounds concluded during this check. */
+  conclusions: Array<{ target: NodeId; conclusion: ProbeConclusion }>;
+  /** Whether any peer's reachability changed since the previous check (worth an immediate report). */
+  changed: boolean;
+}
+
+interface PeerState {
+  detector: FailureDetector;
+  reachable: boolean;
+  sinceMs: number;
+  probe: ProbeRound | null;
+  lastConclusion: ProbeConclusion | null;
+}
+
+/** The monitor's surface. */
+export interface PeerMonitor {
+  /** A valid datagram (heartbeat, ping, ack) arrived directly from `peerId` at `nowMs`. */
+  heard(peerId: NodeId, nowMs: number): void;
+  /** A prober answered about `target`. */
+  proberAnswered(target: NodeId, proberId: NodeId, outcome: ProberOutcome): void;
+  /** Byzantine evidence against `peerId` (a bad packet claiming to come from it) at `nowMs`. */
+  recordEvidence(peerId: NodeId, kind: Evidence['kind'], nowMs: number): void;
+  /** Runs one periodic check that was due at `scheduledAtMs` and runs at `nowMs`. */
+  check(nowMs: number, scheduledAtMs: number, random: RandomSource): CheckResult;
+  /** The observations a report carries now. */
+  observations(nowMs: number): PeerObservation[];
+  /** Evidence gathered since the last call, then forgotten (bounded by `reportEvidenceMax`). */
+  drainEvidence(): Evidence[];
+  /** The monitor's own health now. */
+  health(nowMs: number): ObserverHealthSnapshot;
+  /** The last probe conclusion about `peerId`, or null; tells "link cut" from "peer down" in the evidence. */
+  lastConclusion(peerId: NodeId): ProbeConclusion | null;
+}
+
+/** Settings of a monitor. */
+export interface PeerMonitorOptions {
+  /** The agent running the monitor. */
+  selfId: NodeId;
+  /** Every peer it watches (not itself). */
+  peers: readonly NodeId[];
+  /** The profile: detector mode, intervals, probing and health settings. */
+  profile: DetectorProfile;
+  /** When the monitor starts (ms). */
+  startedAtMs: number;
+}
+
+/**
+ * With round-robin heartbeats a peer is heard once per round, not once per interval, so
+ * the detector is scaled to the round length: the same formulas, with I × rounds.
+ */
+function scaledProfile(profile: DetectorProfile, peerCount: number): DetectorProfile {
+  const rounds = Math.max(1, Math.ceil(peerCount / profile.schedule.peersPerIntervalMax));
+  if (rounds === 1) return profile;
+  const intervalMs = profile.heartbeatIntervalMs * rounds;
+  return {
+    ...profile,
+    fixed: { ...profile.fixed, heartbeatIntervalMs: intervalMs },
+    phi: {
+      ...profile.phi,
+      firstHeartbeatEstimateMs: intervalMs,
+      minStdDeviationMs: profile.phi.minStdDeviationMs * rounds,
+      sampleIntervalMaxMs: profile.phi.sampleIntervalMaxMs * rounds,
+    },
+  };
+}
+
+/** Creates the detection loop of one agent. */
+export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
+  const { selfId, profile } = options;
+  const peers = [...new Set(options.peers)].filter((peer) => peer !== selfId).sort();
+  const factory = detectorFactory(scaledProfile(profile, peers.length));
+  const states = new Map<NodeId, PeerState>(
+    peers.map((peer) => [
+      peer,
+      { detector: factory(options.startedAtMs), reachable: true, sinceMs: options.startedAtMs, probe: null, lastConclusion: null },
+    ]),
+  );
+  let health: ObserverHealthState = initialObserverHealth(options.startedAtMs);
+  let schedule: ProbeScheduleState = initialProbeSchedule();
+  let checks = 0;
+  let changed = false;
+  const evidence = new Map<string, Evidence>();
+  const threshold = profile.mode === 'fixed' ? profile.fixed.missedHeartbeatsMax : profile.phi.phiThreshold;
+
+  const markUnreachable = (peer: NodeId, state: PeerState, nowMs: number) => {
+    state.reachable = false;
+    state.sinceMs = nowMs;
+    changed = true;
+    health = recordPeerLoss(health, peer, nowMs, peers.length, profile.health);
+  };
+
+  const conclude = (state: PeerState, nowMs: number, result: CheckResult) => {
+    const probe = state.probe!;
+    const answered = new Map(probe.answers.map((answer) => [answer.proberId, answer]));
+    const answers = probe.probers.map((proberId) => answered.get(proberId) ?? { proberId, outcome: 'timeout' as const });
+    const conclusion = concludeProbe(false, answers);
+    state.probe = null;
+    state.lastConclusion = conclusion;
+    result.conclusions.push({ target: probe.target, conclusion });
+    if (conclusion === 'inconclusive') health = recordProbeUnanswered(health, nowMs, profile.health);
+    if (meansUnreachable(conclusion)) markUnreachable(probe.target, state, nowMs);
+  };
+
+  const reachablePeers = () => peers.filter((peer) => states.get(peer)!.reachable);
+
+  return {
+    heard(peerId, nowMs) {
+      const state = states.get(peerId);
+      if (!state) return;
+      state.detector.heartbeat(nowMs);
+      if (state.probe) {
+        state.probe = null;
+        state.lastConclusion = 'alive';
+      }
+      if (!state.reachable && state.detector.isAvailable(nowMs)) {
+        state.reachable = true;
+        state.sinceMs = nowMs;
+        changed = true;
+      }
+    },
+    proberAnswered(target, proberId, outcome) {
+      const probe = states.get(target)?.probe;
+      if (!probe || !probe.probers.includes(proberId)) return;
+      if (!probe.answers.some((answer) => answer.proberId === proberId)) probe.answers.push({ proberId, outcome });
+    },
+    recordEvidence(peerId, kind, nowMs) {
+      const key = `${peerId}/${kind}`;
+      const existing = evidence.get(key);
+      if (existing) evidence.set(key, { ...existing, count: Math.min(1e9, existing.count + 1), lastAtMs: nowMs });
+      else if (evidence.size < reportEvidenceMax) evidence.set(key, { peerId, kind, count: 1, lastAtMs: nowMs });
+    },
+    check(nowMs, scheduledAtMs, random) {
+      health = recordTick(health, scheduledAtMs, nowMs, profile.health);
+      const result: CheckResult = { heartbeatTargets: [], probesStarted: [], conclusions: [], changed: false };
+      const limit = threshold * suspicionMultiplier(health);
+      for (const peer of peers) {
+        const state = states.get(peer)!;
+        if (state.probe) {
+          const complete = state.probe.answers.length >= state.probe.probers.length && state.probe.probers.length > 0;
+          if (nowMs >= state.probe.deadlineMs || complete) conclude(state, nowMs, result);
+          continue;
+        }
+        if (!state.reachable || state.detector.suspicion(nowMs) < limit) continue;
+        if (profile.mode !== 'phi+indirect') {
+          markUnreachable(peer, state, nowMs);
+          continue;
+        }
+        const probers = pickProbers(reachablePeers(), selfId, peer, profile.indirect, random);
+        state.probe = { target: peer, probers, startedAtMs: nowMs, deadlineMs: nowMs + profile.indirect.probeTimeoutMs, answers: [] };
+        result.probesStarted.push({ target: peer, probers });
+      }
+      if (checks % checksPerInterval === 0) {
+        const next = nextProbeTargets(schedule, peers, profile.schedule, random);
+        schedule = next.state;
+        result.heartbeatTargets = next.targets;
+      }
+      checks += 1;
+      result.changed = changed;
+      changed = false;
+      return result;
+    },
+    observations(nowMs) {
+      return peers.map((peerId) => {
+        const state = states.get(peerId)!;
+        return {
+          peerId,
+          reachable: state.reachable,
+          lastHeardAtMs: state.detector.lastHeartbeatAtMs(),
+          sinceMs: state.sinceMs,
+          suspicion: Math.min(1e6, state.detector.suspicion(nowMs)),
+        };
+      });
+    },
+    drainEvidence() {
+      const items = [...evidence.values()];
+      evidence.clear();
+      return items;
+    },
+    health: (nowMs) => healthSnapshot(health, nowMs, profile.health),
+    lastConclusion: (peerId) => states.get(peerId)?.lastConclusion ?? null,
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Which peers an agent sends heartbeats to in one interval. Small clusters heartbeat
+ * every peer every interval. Once that would exceed a bound, SWIM's round-robin applies:
+ * walk a random permutation of the peers, a bounded number per interval, and reshuffle
+ * after each full round, so that every peer is visited once per round and the cost per
+ * agent stays constant instead of growing with the cluster (N² messages overall).
+ *
+ * Stateful by value: `nextProbeTargets` returns the new state.
+ */
+import type { NodeId } from '../protocol';
+import { type RandomSource, shuffled } from './random-source';
+
+/** Settings of the schedule. */
+export interface ProbeScheduleOptions {
+  /** Most peers sent a heartbeat per interval; at or above the peer count, every peer is sent one. */
+  peersPerIntervalMax: number;
+}
+
+/** Where the round-robin walk stands. */
+export interface ProbeScheduleState {
+  /** The current round's permutation of peers. */
+  order: readonly NodeId[];
+  /** Index in `order` of the next peer to visit. */
+  cursor: number;
+}
+
+/** A schedule that has not started a round yet. */
+export function initialProbeSchedule(): ProbeScheduleState {
+  return { order: [], cursor: 0 };
+}
+
+/**
+ * Returns this interval's targets and the next state. Peers that left are skipped; peers
+ * that joined enter at the next reshuffle. The walk is bounded by `peers.length` steps.
+ */
+export function nextProbeTargets(
+  state: ProbeScheduleState,
+  peers: readonly NodeId[],
+  options: ProbeScheduleOptions,
+  random: RandomSource,
+): { state: ProbeScheduleState; targets: NodeId[] } {
+  if (options.peersPerIntervalMax < 1) throw new RangeError('peersPerIntervalMax must be at least 1');
+  if (peers.length <= options.peersPerIntervalMax) return { state, targets: [...peers] };
+  const present = new Set(peers);
+  const targets: NodeId[] = [];
+  let { order, cursor } = state;
+  for (let steps = 0; steps < 2 * peers.length && targets.length < options.peersPerIntervalMax; steps += 1) {
+    if (cursor >= order.length) {
+      order = shuffled(peers, random);
+      cursor = 0;
+      // A reshuffle must not hand out a peer twice in the same interval.
+      if (targets.length > 0) order = [...order.filter((peer) => !targets.includes(peer)), ...targets];
+    }
+    const peer = order[cursor]!;
+    cursor += 1;
+    if (present.has(peer) && !targets.includes(peer)) targets.push(peer);
+  }
+  return { state: { order, cursor }, targets };
+}
