@@ -30,6 +30,15 @@ export function hlcZero(nodeId: NodeId): Hlc {
   return { wallMs: 0, logical: 0, nodeId };
 }
 
+/**
+ * The earliest timestamp at physical time `wallMs`: orders before every stamp any
+ * node issues at or after `wallMs` (its node id `-` is the smallest valid one), so
+ * "changed since T" can be asked as "at or after hlcFloor(T)".
+ */
+export function hlcFloor(wallMs: number): Hlc {
+  return { wallMs, logical: 0, nodeId: '-' };
+}
+
 /** Orders two timestamps: negative when `a` is earlier, positive when later, 0 when identical. */
 export function compareHlc(a: Hlc, b: Hlc): number {
   if (a.wallMs !== b.wallMs) return a.wallMs - b.wallMs;

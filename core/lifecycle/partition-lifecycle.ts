@@ -119,6 +119,7 @@ export type LifecycleEffect =
   | { kind: 'persist-transition'; transition: TransitionRecord }
   | { kind: 'persist-decision'; decision: DecisionRecord }
   | { kind: 'send-command'; nodeIds: NodeId[]; command: DataPlaneCommand }
+  /** Start reconciliation: collect changes at or after `hlcFloor(sinceMs)` from `nodeIds` (see core/reconcile). */
   | { kind: 'start-recovery'; partitionId: string; strategy: RecoveryStrategy; nodeIds: NodeId[]; majorityNodes: NodeId[] | null; sinceMs: number }
   | { kind: 'cancel-recovery'; partitionId: string; reason: string }
   | { kind: 'request-approval'; partitionId: string; reason: string }
@@ -281,7 +282,7 @@ function startRecovery(step: Step): void {
     strategy,
     nodeIds: facts.sides.flat().sort(),
     majorityNodes,
-    sinceMs: step.state.detectedAtMs ?? step.nowMs,
+    sinceMs: Math.max(0, (step.state.detectedAtMs ?? step.nowMs) - step.state.policy.collectLookbackMs),
   });
 }
 

@@ -43,6 +43,11 @@ export interface ClusterPolicy {
   phaseGroupSizeMax: number;
   /** An acknowledged alert fires again if unresolved this long after acknowledgement (ms). */
   acknowledgementTimeoutMs: number;
+  /**
+   * Reconciliation collects changes from this long before detection (ms): a partition
+   * begins before detectors notice it (missed heartbeats), and clocks drift a little.
+   */
+  collectLookbackMs: number;
 }
 
 /** The defaults: consistency first where sides are cleanly split, availability first for partial links. */
@@ -55,6 +60,7 @@ export const defaultClusterPolicy: ClusterPolicy = {
   reconcileAttemptsMax: 3,
   phaseGroupSizeMax: 1,
   acknowledgementTimeoutMs: 30 * 60_000,
+  collectLookbackMs: 60_000,
 };
 
 const handlingModeSchema = z.enum(['consistency-first', 'availability-first']);
@@ -76,6 +82,7 @@ export const ClusterPolicySchema = z.strictObject({
   reconcileAttemptsMax: z.number().int().positive().max(20).default(defaultClusterPolicy.reconcileAttemptsMax),
   phaseGroupSizeMax: z.number().int().positive().max(1000).default(defaultClusterPolicy.phaseGroupSizeMax),
   acknowledgementTimeoutMs: z.number().int().positive().max(7 * 24 * 3_600_000).default(defaultClusterPolicy.acknowledgementTimeoutMs),
+  collectLookbackMs: z.number().int().nonnegative().max(24 * 3_600_000).default(defaultClusterPolicy.collectLookbackMs),
 });
 
 /** What policy needs to know about a partition. */

@@ -31,7 +31,7 @@ export interface ReconciliationRun {
   partitionId: string;
   /** Every replica of the key space. */
   nodeIds: NodeId[];
-  /** Collect versions newer than this; null means compare everything. */
+  /** Collect versions at or after this (see `hlcFloor`); null means compare everything. */
   since: Hlc | null;
   /** Current attempt, from 1. */
   attempt: number;
@@ -87,7 +87,7 @@ export interface StartReconciliationInput {
   partitionId: string;
   /** Every replica of the key space. */
   nodeIds: readonly NodeId[];
-  /** Partition start as an HLC (changes after it are collected); null for a full comparison. */
+  /** Partition start as an HLC (changes at or after it are collected); null for a full comparison. */
   since: Hlc | null;
   /** Attempts before escalation. */
   attemptsMax?: number;
