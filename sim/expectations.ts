@@ -1,0 +1,121 @@
+/**
+ * Judges a run's published timeline against the scenario's expectations: a verdict of
+ * the right shape within its deadline, quiet windows, bounded episode counts, healing.
+ */
+import type { PartitionVerdict } from '../core/classify-partition';
+import type { TimelineEntry } from './cluster-sim';
+import type { Expectation, Scenario } from './scenario';
+
+/** The judgement of one expectation. */
+export interface ExpectationOutcome {
+  /** The expectation as written. */
+  expectation: Expectation;
+  /** Whether it held. */
+  held: boolean;
+  /** When it was first met (ms), if it was. */
+  metAtMs: number | null;
+  /** Time from the start of its window to when it was met (ms), for deadline expectations. */
+  latencyMs: number | null;
+  /** Why it did not hold, or what was seen. */
+  detail: string;
+}
+
+type VerdictExpectation = Extract<Expectation, { kind: 'verdict' }>;
+
+const sameSet = (actual: readonly string[], expected: readonly string[]) =>
+  actual.length === expected.length && [...actual].sort().join(',') === [...expected].sort().join(',');
+
+/** The verdict published at `atMs` (the last event at or before it), or null before any. */
+function publishedAt(timeline: readonly TimelineEntry[], atMs: number): PartitionVerdict | null {
+  let found: PartitionVerdict | null = null;
+  for (const entry of timeline) {
+    if (entry.atMs > atMs) break;
+    found = entry.verdict;
+  }
+  return found;
+}
+
+/** Lists every way `verdict` differs from the expectation; empty means it matches. */
+export function verdictMismatches(verdict: PartitionVerdict | null, expected: VerdictExpectation): string[] {
+  const type = verdict?.type ?? null;
+  const problems: string[] = [];
+  if (type !== expected.type) problems.push(`type ${type} ≠ ${expected.type}`);
+  if (!verdict) return problems;
+  const sides = verdict.components.map((side) => side.length);
+  if (expected.sides && sides.join('+') !== expected.sides.join('+')) problems.push(`sides ${sides.join('+')} ≠ ${expected.sides.join('+')}`);
+  if (expected.components) {
+    const key = (groups: readonly (readonly string[])[]) => groups.map((group) => [...group].sort().join(',')).sort().join(' | ');
+    if (key(verdict.components) !== key(expected.components)) problems.push(`components ${key(verdict.components)}`);
+  }
+  if (expected.hasMajority !== undefined && (verdict.majorityIndex !== null) !== expected.hasMajority) problems.push('majority side differs');
+  if (expected.oneWayLinks) {
+    const actual = verdict.oneWayLinks.map((link) => `${link.from}>${link.to}`);
+    const wanted = expected.oneWayLinks.map((link) => `${link.from}>${link.to}`);
+    if (!sameSet(actual, wanted)) problems.push(`one-way ${actual.join(' ') || 'none'}`);
+  }
+  if (expected.cutLinksMin !== undefined && verdict.cutLinks.length < expected.cutLinksMin) problems.push(`${verdict.cutLinks.length} cut links`);
+  if (expected.overlappingMajorities !== undefined && verdict.overlappingMajorities !== expected.overlappingMajorities) {
+    problems.push(`overlappingMajorities ${verdict.overlappingMajorities}`);
+  }
+  const lists: Array<[string, readonly string[], readonly string[] | undefined]> = [
+    ['bridgeNodes', verdict.bridgeNodes, expected.bridgeNodes],
+    ['isolatedNodes', verdict.isolatedNodes, expected.isolatedNodes],
+    ['silentNodes', verdict.silentNodes, expected.silentNodes],
+    ['controlPlaneCutNodes', verdict.controlPlaneCutNodes, expected.controlPlaneCutNodes],
+    ['byzantineNodes', verdict.byzantine.nodes, expected.byzantineNodes],
+  ];
+  for (const [name, actual, wanted] of lists) {
+    if (wanted && !sameSet(actual, wanted)) problems.push(`${name} [${actual.join(',')}]`);
+  }
+  return problems;
+}
+
+function judgeVerdict(timeline: readonly TimelineEntry[], expected: VerdictExpectation): Omit<ExpectationOutcome, 'expectation'> {
+  const endMs = expected.afterMs + expected.withinMs;
+  const candidates: Array<{ atMs: number; verdict: PartitionVerdict | null }> = [
+    { atMs: expected.afterMs, verdict: publishedAt(timeline, expected.afterMs) },
+    ...timeline.filter((entry) => entry.atMs > expected.afterMs && entry.atMs <= endMs),
+  ];
+  let last: string[] = [];
+  for (const candidate of candidates) {
+    last = verdictMismatches(candidate.verdict, expected);
+    if (last.length === 0) {
+      return { held: true, metAtMs: candidate.atMs, latencyMs: candidate.atMs - expected.afterMs, detail: candidate.verdict?.summary ?? 'whole' };
+    }
+  }
+  return { held: false, metAtMs: null, latencyMs: null, detail: `not seen by ${endMs} ms; last published: ${last.join('; ')}` };
+}
+
+/** Judges every expectation of `scenario` against `timeline`. */
+export function evaluateExpectations(scenario: Scenario, timeline: readonly TimelineEntry[]): ExpectationOutcome[] {
+  return scenario.expect.map((expectation) => {
+    switch (expectation.kind) {
+      case 'verdict':
+        return { expectation, ...judgeVerdict(timeline, expectation) };
+      case 'quiet': {
+        const untilMs = expectation.untilMs ?? scenario.durationMs;
+        const atStart = publishedAt(timeline, expectation.fromMs);
+        const raised = timeline.filter((entry) => entry.atMs > expectation.fromMs && entry.atMs <= untilMs && entry.verdict.partitioned);
+        const first = atStart?.partitioned ? { atMs: expectation.fromMs, summary: atStart.summary } : raised[0];
+        return first
+          ? { expectation, held: false, metAtMs: null, latencyMs: null, detail: `raised at ${first.atMs} ms: ${first.summary}` }
+          : { expectation, held: true, metAtMs: null, latencyMs: null, detail: 'nothing raised' };
+      }
+      case 'episodes': {
+        const untilMs = expectation.untilMs ?? scenario.durationMs;
+        const opened = timeline.filter((entry) => entry.type === 'opened' && entry.atMs >= expectation.fromMs && entry.atMs <= untilMs).length;
+        const held = opened >= expectation.min && opened <= expectation.max;
+        return { expectation, held, metAtMs: null, latencyMs: null, detail: `${opened} partition(s) opened` };
+      }
+      case 'healed': {
+        const endMs = expectation.afterMs + expectation.withinMs;
+        const atStart = publishedAt(timeline, expectation.afterMs);
+        if (!atStart?.partitioned) return { expectation, held: true, metAtMs: expectation.afterMs, latencyMs: 0, detail: 'whole' };
+        const closed = timeline.find((entry) => entry.atMs > expectation.afterMs && entry.atMs <= endMs && !entry.verdict.partitioned);
+        return closed
+          ? { expectation, held: true, metAtMs: closed.atMs, latencyMs: closed.atMs - expectation.afterMs, detail: 'whole' }
+          : { expectation, held: false, metAtMs: null, latencyMs: null, detail: `still partitioned at ${endMs} ms` };
+      }
+    }
+  });
+}
