@@ -34,8 +34,8 @@ export interface ObservedEvidence extends Evidence {
 
 /** Default window (ms) over which byzantine evidence is considered current. */
 export const evidenceWindowMsDefault = 30_000;
-/** Default number of bad packets on one link before it counts as byzantine (a single corrupt packet can be a fluke). */
-export const byzantineEvidenceCountMinDefault = 3;
+/** Default number of bad packets on one link before it counts as byzantine (one packet that fails its HMAC can be a fluke; two within the window are not). */
+export const byzantineEvidenceCountMinDefault = 2;
 /** Default number of distinct accusers before a node (rather than one link) is called byzantine. */
 export const byzantineNodeAccusersMinDefault = 2;
 /** Default bound on evidence-chain entries carried by one verdict. */
@@ -134,7 +134,7 @@ export interface PartitionVerdict {
   oneWayLinks: Array<{ from: NodeId; to: NodeId }>;
   /** Nodes whose removal would split the two-way graph: the bridges a partial partition hangs on. */
   bridgeNodes: NodeId[];
-  /** True when every node reaches a strict majority but the majorities differ (Jepsen's "majorities ring"). */
+  /** True when every node reaches a strict majority but none reaches all, so the majorities overlap without agreeing (Jepsen's "majorities ring"). */
   overlappingMajorities: boolean;
   /** Nodes alive by their own reports but cut off from every peer. */
   isolatedNodes: NodeId[];
@@ -265,7 +265,7 @@ function articulationPoints(nodes: readonly NodeId[], links: readonly Link[]): N
   return nodes.filter((node) => points.has(node));
 }
 
-/** True when every node reaches a strict majority over two-way links but not all see the same set. */
+/** True when every node reaches a strict majority over two-way links, yet none reaches them all: the views overlap without agreeing. */
 function hasOverlappingMajorities(nodes: readonly NodeId[], links: readonly Link[], total: number): boolean {
   if (nodes.length < 3) return false;
   const views = new Map<NodeId, Set<NodeId>>(nodes.map((node) => [node, new Set([node])]));
@@ -274,12 +274,11 @@ function hasOverlappingMajorities(nodes: readonly NodeId[], links: readonly Link
     views.get(link.a)?.add(link.b);
     views.get(link.b)?.add(link.a);
   }
-  const keys = new Set<string>();
   for (const view of views.values()) {
-    if (view.size * 2 <= total) return false;
-    keys.add([...view].sort().join(','));
+    // A node that sees everyone is a hub (a bridge or a cut-off pair's neighbour), not part of a ring.
+    if (view.size * 2 <= total || view.size === nodes.length) return false;
   }
-  return keys.size > 1;
+  return true;
 }
 
 /** Aggregates byzantine evidence per directed link and names the nodes accused by several observers. */

@@ -40,7 +40,11 @@ export function verdictMismatches(verdict: PartitionVerdict | null, expected: Ve
   const type = verdict?.type ?? null;
   const problems: string[] = [];
   if (type !== expected.type) problems.push(`type ${type} ≠ ${expected.type}`);
-  if (!verdict) return problems;
+  if (!verdict) {
+    const named = [expected.bridgeNodes, expected.isolatedNodes, expected.silentNodes, expected.controlPlaneCutNodes, expected.byzantineNodes];
+    if (named.some((list) => list !== undefined && list.length > 0)) problems.push('nothing published yet');
+    return problems;
+  }
   const sides = verdict.components.map((side) => side.length);
   if (expected.sides && sides.join('+') !== expected.sides.join('+')) problems.push(`sides ${sides.join('+')} ≠ ${expected.sides.join('+')}`);
   if (expected.components) {

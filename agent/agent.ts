@@ -1,0 +1,133 @@
+/**
+ * One agent: UDP transport with fault injection, the detector loop, reports
+ * through the outbox to the control server, and commands carried out.
+ */
+import { createMissedHeartbeatDetector } from '../core/detectors/missed-heartbeat-detector';
+import type { AgentCommand, AgentReport } from '../core/protocol';
+import type { AgentConfig } from './config';
+import { Membership } from './membership';
+import { MemoryOutbox, type Outbox } from './outbox';
+import { ServerLink } from './server-link';
+import { FaultInjectingTransport } from './transport/fault-injecting-transport';
+import { type Transport, endpointKey } from './transport/transport';
+import { UdpTransport } from './transport/udp-transport';
+
+type Level = 'info' | 'warn' | 'error' | 'debug';
+const levelRank: Record<string, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+/** A running agent. */
+export interface RunningAgent {
+  config: AgentConfig;
+  transport: FaultInjectingTransport;
+  membership: Membership;
+  outbox: Outbox;
+  link: ServerLink;
+  close(): Promise<void>;
+}
+
+/** Starts an agent; `transport` and `outbox` may be injected (tests), UDP and memory by default. */
+export async function startAgent(
+  config: AgentConfig,
+  injected: { transport?: Transport; outbox?: Outbox; nowMs?: () => number } = {},
+): Promise<RunningAgent> {
+  const nowMs = injected.nowMs ?? (() => Date.now());
+  const log = (level: Level, message: string, fields: Record<string, unknown> = {}) => {
+    if ((levelRank[level] ?? 0) < (levelRank[config.logLevel] ?? 20)) return;
+    process.stdout.write(`${JSON.stringify({ level, time: new Date(nowMs()).toISOString(), agent: config.id, msg: message, ...fields })}\n`);
+  };
+  const startedAtMs = nowMs();
+  const incarnation = startedAtMs;
+  const udp = injected.transport ?? (await UdpTransport.bind(config.listen));
+  const peersById = new Map(config.peers.map((peer) => [peer.id, peer.endpoint]));
+  const transport = new FaultInjectingTransport(udp, (peerId) => peersById.get(peerId));
+  const membership = new Membership({
+    clusterId: config.clusterId,
+    selfId: config.id,
+    incarnation,
+    clusterKey: config.clusterKey,
+    peers: config.peers,
+    transport,
+    startedAtMs,
+    joinGraceMs: config.joinGraceMs,
+    detectorFactory: (atMs) =>
+      createMissedHeartbeatDetector(
+        { heartbeatIntervalMs: config.heartbeatIntervalMs, missedHeartbeatsMax: config.missedHeartbeats },
+        atMs,
+      ),
+  });
+  transport.onMessage((bytes, from) => membership.receive(bytes, from, nowMs()));
+  const outbox = injected.outbox ?? new MemoryOutbox();
+  let sequence = 0;
+
+  const executeCommand = async (command: AgentCommand): Promise<boolean> => {
+    if (command.type === 'set-faults') transport.setRules(command.rules);
+    else transport.setRules([]);
+    log('info', 'command applied', { command: command.type, rules: command.type === 'set-faults' ? command.rules.length : 0 });
+    return true;
+  };
+
+  const link = new ServerLink({
+    serverUrl: config.serverUrl,
+    token: config.token,
+    hello: {
+      clusterId: config.clusterId,
+      agentId: config.id,
+      address: endpointKey(transport.local),
+      incarnation,
+      peers: config.peers.map((peer) => peer.id),
+    },
+    outbox,
+    onCommand: executeCommand,
+    log: (level, message, fields) => log(level, message, fields),
+  });
+
+  const report = async () => {
+    sequence += 1;
+    const at = nowMs();
+    const entry: AgentReport = {
+      clusterId: config.clusterId,
+      agentId: config.id,
+      incarnation,
+      sequence,
+      sentAtMs: at,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      observations: membership.observations(at),
+      evidence: membership.takeEvidence(),
+    };
+    await outbox.append(entry);
+    link.notify();
+  };
+  let reportQueued = false;
+  membership.onChange = () => {
+    if (reportQueued) return;
+    reportQueued = true;
+    queueMicrotask(() => {
+      reportQueued = false;
+      void report();
+    });
+  };
+
+  const checkIntervalMs = Math.max(5, Math.floor(config.heartbeatIntervalMs / 4));
+  const heartbeatTimer = setInterval(() => membership.tick(nowMs()), config.heartbeatIntervalMs);
+  const checkTimer = setInterval(() => membership.evaluate(nowMs()), checkIntervalMs);
+  const reportTimer = setInterval(() => void report(), config.reportIntervalMs);
+  membership.tick(nowMs());
+  void report();
+  log('info', 'agent started', { listen: endpointKey(transport.local), peers: config.peers.length, heartbeatIntervalMs: config.heartbeatIntervalMs });
+
+  return {
+    config,
+    transport,
+    membership,
+    outbox,
+    link,
+    async close() {
+      clearInterval(heartbeatTimer);
+      clearInterval(checkTimer);
+      clearInterval(reportTimer);
+      await link.close();
+      await outbox.close();
+      await transport.close();
+    },
+  };
+}

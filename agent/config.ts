@@ -1,0 +1,134 @@
+/**
+ * The agent's configuration, from command-line flags, an optional JSON config
+ * file (`--config FILE`; flags override it) and two secrets from the environment.
+ * Parsed once with zod; every wrong value is named. The only agent module that
+ * reads `process.env` or `process.argv`.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { ClusterIdSchema, NodeIdSchema } from '../core/protocol';
+import { type Endpoint, parseEndpoint } from './transport/transport';
+
+const EndpointSchema = z.string().transform((text, context) => {
+  try {
+    return parseEndpoint(text);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const PeersSchema = z.union([
+  z.string().transform((text) =>
+    text
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)
+      .map((item) => {
+        const [id, address] = item.split('=');
+        return { id: id ?? '', address: address ?? '' };
+      }),
+  ),
+  z.array(z.object({ id: z.string(), address: z.string() })),
+]);
+
+const AgentConfigSchema = z.object({
+  id: NodeIdSchema,
+  cluster: ClusterIdSchema.default('default'),
+  listen: EndpointSchema,
+  peers: PeersSchema.pipe(z.array(z.object({ id: NodeIdSchema, address: EndpointSchema })).min(1).max(1024)),
+  server: z.url(),
+  heartbeatIntervalMs: z.coerce.number().int().min(10).max(600_000).default(5000),
+  missedHeartbeats: z.coerce.number().int().min(1).max(100).default(3),
+  reportIntervalMs: z.coerce.number().int().min(50).max(600_000).optional(),
+  joinGraceMs: z.coerce.number().int().min(0).max(3_600_000).optional(),
+  token: z.string().min(16, 'FAULTLINE_AGENT_TOKEN (or "token" in the config file) is required, at least 16 characters'),
+  clusterKey: z.string().min(16, 'FAULTLINE_CLUSTER_KEY (or "clusterKey" in the config file) is required, at least 16 characters'),
+  logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
+});
+
+/** The agent's validated settings. */
+export interface AgentConfig {
+  /** This node's id. */
+  id: string;
+  /** The cluster it belongs to. */
+  clusterId: string;
+  /** UDP endpoint it listens on for heartbeats. */
+  listen: Endpoint;
+  /** Its peers and their heartbeat endpoints. */
+  peers: { id: string; endpoint: Endpoint }[];
+  /** Control server base URL. */
+  serverUrl: string;
+  /** Time between heartbeats (ms); the brief's default is 5000. */
+  heartbeatIntervalMs: number;
+  /** Missed heartbeats before a peer is unreachable; the brief's default is 3. */
+  missedHeartbeats: number;
+  /** Time between periodic reports (ms); a change is reported at once regardless. */
+  reportIntervalMs: number;
+  /** How long a peer never heard from is presumed reachable after start (ms). */
+  joinGraceMs: number;
+  /** Credential presented to the control server. */
+  token: string;
+  /** HMAC key shared by the cluster's agents. */
+  clusterKey: string;
+  logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+}
+
+/** Parses flags, config file and environment; throws an Error listing every problem. */
+export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      id: { type: 'string' },
+      cluster: { type: 'string' },
+      listen: { type: 'string' },
+      peers: { type: 'string' },
+      server: { type: 'string' },
+      'heartbeat-interval-ms': { type: 'string' },
+      'missed-heartbeats': { type: 'string' },
+      'report-interval-ms': { type: 'string' },
+      'join-grace-ms': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    strict: true,
+  });
+  const fromFile: Record<string, unknown> = values.config ? JSON.parse(readFileSync(values.config, 'utf8')) : {};
+  const merged = {
+    ...fromFile,
+    ...(values.id !== undefined && { id: values.id }),
+    ...(values.cluster !== undefined && { cluster: values.cluster }),
+    ...(values.listen !== undefined && { listen: values.listen }),
+    ...(values.peers !== undefined && { peers: values.peers }),
+    ...(values.server !== undefined && { server: values.server }),
+    ...(values['heartbeat-interval-ms'] !== undefined && { heartbeatIntervalMs: values['heartbeat-interval-ms'] }),
+    ...(values['missed-heartbeats'] !== undefined && { missedHeartbeats: values['missed-heartbeats'] }),
+    ...(values['report-interval-ms'] !== undefined && { reportIntervalMs: values['report-interval-ms'] }),
+    ...(values['join-grace-ms'] !== undefined && { joinGraceMs: values['join-grace-ms'] }),
+    ...(values['log-level'] !== undefined && { logLevel: values['log-level'] }),
+    token: env.FAULTLINE_AGENT_TOKEN ?? fromFile.token,
+    clusterKey: env.FAULTLINE_CLUSTER_KEY ?? fromFile.clusterKey,
+  };
+  const parsed = AgentConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new Error(`invalid agent configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const c = parsed.data;
+  if (c.peers.some((peer) => peer.id === c.id)) throw new Error('invalid agent configuration:\n  peers: must not include the agent itself');
+  return {
+    id: c.id,
+    clusterId: c.cluster,
+    listen: c.listen,
+    peers: c.peers.map((peer) => ({ id: peer.id, endpoint: peer.address })),
+    serverUrl: c.server.replace(/\/$/, ''),
+    heartbeatIntervalMs: c.heartbeatIntervalMs,
+    missedHeartbeats: c.missedHeartbeats,
+    reportIntervalMs: c.reportIntervalMs ?? Math.max(1000, c.heartbeatIntervalMs),
+    joinGraceMs: c.joinGraceMs ?? Math.max(15_000, 10 * c.heartbeatIntervalMs),
+    token: c.token,
+    clusterKey: c.clusterKey,
+    logLevel: c.logLevel,
+  };
+}

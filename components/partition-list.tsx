@@ -1,0 +1,48 @@
+'use client';
+/** Partitions from the database, newest first; refreshed when the server pushes a change. */
+import { useQuery } from '@tanstack/react-query';
+import type { PartitionSummary } from '../core/realtime-contract';
+import { api } from './api-client';
+
+function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  return minutes < 60 ? `${minutes} min ${seconds % 60} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+export function PartitionList({ clusterId, nowMs }: { clusterId: string; nowMs: number }) {
+  const query = useQuery({
+    queryKey: ['partitions', clusterId],
+    queryFn: () => api<PartitionSummary[]>(`/api/partitions?clusterId=${encodeURIComponent(clusterId)}&limit=50`),
+  });
+  if (query.isPending) return <p className="muted">Loading partitions…</p>;
+  if (query.isError) return <p className="error">Could not load partitions: {query.error.message}</p>;
+  if (query.data.length === 0) return <p className="muted">No partition recorded yet. Cut a link to see one.</p>;
+  return (
+    <table data-testid="partition-list">
+      <thead>
+        <tr>
+          <th>Started</th>
+          <th>Type</th>
+          <th>Nodes</th>
+          <th>Duration</th>
+          <th>State</th>
+        </tr>
+      </thead>
+      <tbody>
+        {query.data.map((partition) => (
+          <tr key={partition.id} data-testid="partition-row" data-ended={partition.endedAtMs !== null}>
+            <td>
+              <time dateTime={new Date(partition.startedAtMs).toISOString()}>{new Date(partition.startedAtMs).toLocaleString()}</time>
+            </td>
+            <td>{partition.type}</td>
+            <td>{partition.nodeIds.join(', ')}</td>
+            <td>{formatDuration((partition.endedAtMs ?? nowMs) - partition.startedAtMs)}</td>
+            <td>{partition.endedAtMs === null ? <span className="badge partitioned">active</span> : partition.outcome}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,60 @@
+'use client';
+/**
+ * Live state of one cluster: connects to Socket.IO, subscribes (receiving a
+ * snapshot), applies numbered updates, and re-subscribes for a fresh snapshot
+ * after a reconnect or a gap in sequence numbers. Partition changes invalidate
+ * the React Query caches that list partitions.
+ */
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef, useState } from 'react';
+import { type Socket, io } from 'socket.io-client';
+import type { ClientToServerEvents, ClusterSnapshot, ServerToClientEvents } from '../core/realtime-contract';
+
+/** Connection state shown to the operator. */
+export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'error';
+
+export interface LiveCluster {
+  snapshot: ClusterSnapshot | null;
+  status: LiveStatus;
+  error: string | null;
+  /** Browser time the latest update arrived (ms), for the staleness indicator. */
+  lastUpdateAtMs: number | null;
+}
+
+export function useLiveCluster(clusterId: string | null): LiveCluster {
+  const queryClient = useQueryClient();
+  const [state, setState] = useState<LiveCluster>({ snapshot: null, status: 'connecting', error: null, lastUpdateAtMs: null });
+  const seqRef = useRef(-1);
+
+  useEffect(() => {
+    if (!clusterId) return undefined;
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ transports: ['websocket'] });
+    const subscribe = () => {
+      socket.emit('cluster:subscribe', clusterId, (reply) => {
+        if (!reply.ok) {
+          setState((previous) => ({ ...previous, status: 'error', error: reply.message }));
+          return;
+        }
+        seqRef.current = reply.data.seq;
+        setState({ snapshot: reply.data, status: 'live', error: null, lastUpdateAtMs: Date.now() });
+      });
+    };
+    socket.on('connect', subscribe);
+    socket.on('disconnect', () => setState((previous) => ({ ...previous, status: 'reconnecting' })));
+    socket.on('connect_error', () => setState((previous) => ({ ...previous, status: 'reconnecting' })));
+    socket.on('cluster:update', (snapshot) => {
+      if (snapshot.clusterId !== clusterId) return;
+      if (snapshot.seq <= seqRef.current) return;
+      seqRef.current = snapshot.seq;
+      setState({ snapshot, status: 'live', error: null, lastUpdateAtMs: Date.now() });
+    });
+    socket.on('partition:changed', () => {
+      void queryClient.invalidateQueries({ queryKey: ['partitions'] });
+    });
+    return () => {
+      socket.close();
+    };
+  }, [clusterId, queryClient]);
+
+  return state;
+}

@@ -1,0 +1,99 @@
+/**
+ * The one typed contract for Socket.IO between the control server and dashboards
+ * (default namespace) and between the server and agents (`/agents` namespace).
+ * A dashboard gets a snapshot when it subscribes, then updates that each carry a
+ * sequence number one higher than the last; a gap means "ask for a snapshot".
+ */
+import type { PartitionType } from './classify-partition';
+import type { AgentCommand, AgentHello, AgentReportInput, FaultRule, NodeId, Reply } from './protocol';
+import type { Link } from './reachability';
+
+/** One node as the dashboard sees it. */
+export interface NodeView {
+  id: NodeId;
+  /** Heartbeat address "host:port", or null if the agent never said hello. */
+  address: string | null;
+  /** Whether the agent currently holds a Socket.IO connection to the server. */
+  connected: boolean;
+  /** Server time of the agent's latest report (ms since epoch), or null. */
+  lastReportAtMs: number | null;
+  /** True when the latest report is older than the staleness bound. */
+  stale: boolean;
+  /** Fault rules currently injected in this agent's transport. */
+  faults: FaultRule[];
+}
+
+/** A partition as listed to operators. */
+export interface PartitionSummary {
+  id: string;
+  clusterId: string;
+  type: PartitionType;
+  /** Lifecycle state. */
+  state: string;
+  startedAtMs: number;
+  endedAtMs: number | null;
+  /** Components at the latest classification, largest first. */
+  components: NodeId[][];
+  /** Cut or one-way links at the latest classification. */
+  cutLinks: Link[];
+  nodeIds: NodeId[];
+  outcome: string | null;
+  divergenceMax: number;
+  recoveryMs: number | null;
+}
+
+/** Everything a dashboard needs to draw one cluster. */
+export interface ClusterSnapshot {
+  clusterId: string;
+  name: string;
+  /** True for the demo cluster started by the server itself. */
+  demo: boolean;
+  /** Update sequence; increases by one with every change pushed for this cluster. */
+  seq: number;
+  /** Server time the snapshot was taken (ms since epoch). */
+  atMs: number;
+  nodes: NodeView[];
+  /** Links that are not fully up (down, one-way, unknown); every other pair is up. */
+  links: Link[];
+  /** The classifier's latest verdict. */
+  verdict: {
+    partitioned: boolean;
+    type: PartitionType | null;
+    components: NodeId[][];
+    majorityIndex: number | null;
+    staleNodes: NodeId[];
+  };
+  /** The open partition, if any. */
+  activePartition: PartitionSummary | null;
+}
+
+/** Events the server pushes to dashboards. */
+export interface ServerToClientEvents {
+  /** A new full state of a subscribed cluster (its seq follows the previous one). */
+  'cluster:update': (snapshot: ClusterSnapshot) => void;
+  /** A partition was opened, changed or closed (already saved in the database). */
+  'partition:changed': (partition: PartitionSummary) => void;
+}
+
+/** Commands dashboards send to the server. */
+export interface ClientToServerEvents {
+  /** Joins the cluster's room and replies with its snapshot. */
+  'cluster:subscribe': (clusterId: string, reply: (result: Reply<ClusterSnapshot>) => void) => void;
+}
+
+/** Events the server sends to agents. */
+export interface ServerToAgentEvents {
+  command: (command: AgentCommand, reply: (result: Reply<null>) => void) => void;
+}
+
+/** Events agents send to the server. */
+export interface AgentToServerEvents {
+  hello: (hello: AgentHello, reply: (result: Reply<{ serverTimeMs: number }>) => void) => void;
+  report: (report: AgentReportInput, reply: (result: Reply<{ sequence: number; duplicate: boolean }>) => void) => void;
+}
+
+/** Socket.IO room of one cluster's dashboards. */
+export const clusterRoom = (clusterId: string) => `cluster:${clusterId}`;
+
+/** Socket.IO namespace agents connect to. */
+export const agentNamespace = '/agents';

@@ -1,0 +1,248 @@
+/**
+ * The control plane's central service: ingests agents' hellos and reports, keeps
+ * each cluster's view, turns classifier verdicts into partitions (saved before
+ * they are pushed), and pushes changes to dashboards.
+ */
+import type { PartitionVerdict } from '../core/classify-partition';
+import { type AgentHello, type AgentReport, AgentReportSchema, describeZodError } from '../core/protocol';
+import type { ClusterSnapshot, PartitionSummary } from '../core/realtime-contract';
+import type { PrismaClient } from '../generated/prisma/client';
+import { AppError } from './app-error';
+import { ClusterState, snapshotFingerprint } from './cluster-view';
+import { PartitionRepository, mostSevere } from './db/partition-repository';
+import type { Logger } from './logger';
+import type { ReportWriter } from './report-writer';
+
+/** Where pushes to dashboards go; the Socket.IO adapter implements it, tests may record. */
+export interface Broadcaster {
+  clusterUpdated(snapshot: ClusterSnapshot): void;
+  partitionChanged(partition: PartitionSummary): void;
+}
+
+/** Tunables of the service. */
+export interface ClusterServiceOptions {
+  /** A report older than this no longer counts (ms). */
+  staleAfterMs: number;
+  /** How often verdicts are re-evaluated, so staleness is noticed without new reports (ms). */
+  evaluateIntervalMs: number;
+  /** How long the cluster must look whole before an open partition is closed (ms). */
+  healStableMs: number;
+  /** Source of time (ms since epoch). */
+  nowMs: () => number;
+}
+
+/** Largest report accepted, in bytes of JSON. */
+export const reportJsonBytesMax = 256 * 1024;
+
+export class ClusterService {
+  private readonly clusters = new Map<string, ClusterState>();
+  private readonly fingerprints = new Map<string, string>();
+  private readonly wholeSinceMs = new Map<string, number>();
+  private readonly partitionWork = new Map<string, Promise<void>>();
+  private readonly partitions: PartitionRepository;
+  private readonly startedAtMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  /** Reports accepted since start. */
+  acceptedCount = 0;
+  /** Reports refused since start (invalid or unwritable). */
+  refusedCount = 0;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly writer: ReportWriter,
+    private readonly broadcaster: Broadcaster,
+    private readonly options: ClusterServiceOptions,
+    private readonly logger: Logger,
+  ) {
+    this.partitions = new PartitionRepository(prisma);
+    this.startedAtMs = options.nowMs();
+  }
+
+  /** Starts periodic re-evaluation. */
+  start(): void {
+    this.timer = setInterval(() => this.evaluateAll(), this.options.evaluateIntervalMs);
+  }
+
+  /** Stops re-evaluation and waits for partition writes in flight. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.partitionWork.values()]);
+  }
+
+  /** Known clusters. */
+  listClusters(): ClusterState[] {
+    return [...this.clusters.values()];
+  }
+
+  /** Returns the cluster, or null. */
+  findCluster(clusterId: string): ClusterState | null {
+    return this.clusters.get(clusterId) ?? null;
+  }
+
+  /** Returns the cluster or throws `not_found`. */
+  getClusterOrThrow(clusterId: string): ClusterState {
+    const cluster = this.findCluster(clusterId);
+    if (!cluster) throw new AppError('not_found', `no cluster named ${clusterId}`);
+    return cluster;
+  }
+
+  /** Creates (or loads) a cluster, in the database and in memory. */
+  async ensureCluster(clusterId: string, options: { name?: string; demo?: boolean } = {}): Promise<ClusterState> {
+    const existing = this.clusters.get(clusterId);
+    if (existing) return existing;
+    const row = await this.prisma.cluster.upsert({
+      where: { id: clusterId },
+      create: { id: clusterId, name: options.name ?? clusterId, demo: options.demo ?? false },
+      update: options.demo !== undefined ? { demo: options.demo } : {},
+    });
+    const raced = this.clusters.get(clusterId);
+    if (raced) return raced;
+    const cluster = new ClusterState(clusterId, row.name, row.demo);
+    const nodes = await this.prisma.node.findMany({ where: { clusterId } });
+    for (const node of nodes) cluster.node(node.id).address = node.address;
+    cluster.activePartition = await this.partitions.findActive(clusterId);
+    this.clusters.set(clusterId, cluster);
+    return cluster;
+  }
+
+  /** Records an agent's hello and persists the node. */
+  async hello(hello: AgentHello): Promise<void> {
+    const cluster = await this.ensureCluster(hello.clusterId);
+    cluster.applyHello(hello);
+    cluster.node(hello.agentId).connected = true;
+    await this.prisma.node.upsert({
+      where: { clusterId_id: { clusterId: hello.clusterId, id: hello.agentId } },
+      create: { clusterId: hello.clusterId, id: hello.agentId, address: hello.address, incarnation: BigInt(hello.incarnation) },
+      update: { address: hello.address, incarnation: BigInt(hello.incarnation), lastSeenAt: new Date() },
+    });
+    this.evaluate(cluster);
+  }
+
+  /** Marks an agent's control connection up or down. */
+  setConnected(clusterId: string, agentId: string, connected: boolean): void {
+    const cluster = this.clusters.get(clusterId);
+    if (!cluster) return;
+    cluster.node(agentId).connected = connected;
+    this.evaluate(cluster);
+  }
+
+  /**
+   * Validates and ingests one report. Resolves once the report is durable; throws
+   * `invalid_input` naming the bad fields (nothing stored) or `unavailable`.
+   */
+  async ingest(input: unknown, expected: { agentId: string; clusterId: string }): Promise<AgentReport> {
+    const parsed = AgentReportSchema.safeParse(input);
+    if (!parsed.success) {
+      this.refusedCount += 1;
+      throw new AppError('invalid_input', describeZodError(parsed.error));
+    }
+    const report = parsed.data;
+    if (report.agentId !== expected.agentId || report.clusterId !== expected.clusterId) {
+      this.refusedCount += 1;
+      throw new AppError('forbidden', `this connection speaks for ${expected.clusterId}/${expected.agentId} only`);
+    }
+    const cluster = await this.ensureCluster(report.clusterId);
+    const receivedAtMs = this.options.nowMs();
+    cluster.applyReport(report, receivedAtMs);
+    this.evaluate(cluster);
+    try {
+      await this.writer.write(report, receivedAtMs);
+    } catch {
+      this.refusedCount += 1;
+      throw new AppError('unavailable', 'report not stored: database unavailable, retry later');
+    }
+    this.acceptedCount += 1;
+    return report;
+  }
+
+  /** Current snapshot of a cluster. */
+  snapshot(clusterId: string): ClusterSnapshot {
+    const cluster = this.getClusterOrThrow(clusterId);
+    return cluster.snapshot(this.options.nowMs(), this.options.staleAfterMs);
+  }
+
+  /** Re-evaluates every cluster (timer tick). */
+  evaluateAll(): void {
+    for (const cluster of this.clusters.values()) this.evaluate(cluster);
+  }
+
+  /** Re-classifies one cluster, drives its partition and pushes what changed. */
+  evaluate(cluster: ClusterState): void {
+    const nowMs = this.options.nowMs();
+    const verdict = cluster.classify(nowMs, this.options.staleAfterMs);
+    this.drivePartition(cluster, verdict, nowMs);
+    this.pushIfChanged(cluster, nowMs);
+  }
+
+  private pushIfChanged(cluster: ClusterState, nowMs: number): void {
+    const snapshot = cluster.snapshot(nowMs, this.options.staleAfterMs);
+    const fingerprint = snapshotFingerprint(snapshot);
+    if (this.fingerprints.get(cluster.clusterId) === fingerprint) return;
+    this.fingerprints.set(cluster.clusterId, fingerprint);
+    cluster.seq += 1;
+    this.broadcaster.clusterUpdated({ ...snapshot, seq: cluster.seq });
+  }
+
+  /**
+   * Whether the view is complete enough to judge: right after a start nobody has
+   * reported yet, and closing a partition on an empty view would be a lie.
+   */
+  private confident(verdict: PartitionVerdict, cluster: ClusterState, nowMs: number): boolean {
+    if (nowMs - this.startedAtMs < this.options.staleAfterMs) return false;
+    return verdict.staleNodes.length * 2 < cluster.nodes.size;
+  }
+
+  private drivePartition(cluster: ClusterState, verdict: PartitionVerdict, nowMs: number): void {
+    if (this.partitionWork.has(cluster.clusterId)) return;
+    const active = cluster.activePartition;
+    let work: (() => Promise<PartitionSummary>) | null = null;
+    if (verdict.partitioned) this.wholeSinceMs.delete(cluster.clusterId);
+    if (!active && verdict.partitioned && verdict.type) {
+      work = () => this.partitions.open(cluster.clusterId, verdict, nowMs, 'PartitionDetected');
+    } else if (active && verdict.partitioned && changedShape(active, verdict)) {
+      work = () => this.partitions.reclassify(active, verdict, nowMs);
+    } else if (active && !verdict.partitioned && this.confident(verdict, cluster, nowMs)) {
+      const wholeSince = this.wholeSinceMs.get(cluster.clusterId) ?? nowMs;
+      this.wholeSinceMs.set(cluster.clusterId, wholeSince);
+      if (nowMs - wholeSince >= this.options.healStableMs) {
+        work = () => this.partitions.close(active.id, nowMs, 'healed', 'every link up again');
+      }
+    }
+    if (!work) return;
+    const run = work()
+      .then((summary) => {
+        cluster.activePartition = summary.endedAtMs === null ? summary : null;
+        this.wholeSinceMs.delete(cluster.clusterId);
+        this.broadcaster.partitionChanged(summary);
+        this.logger.info({ partition: summary.id, type: summary.type, ended: summary.endedAtMs !== null }, 'partition changed');
+      })
+      .catch((error: unknown) => this.logger.error({ err: error, cluster: cluster.clusterId }, 'partition write failed; will retry'))
+      .finally(() => {
+        this.partitionWork.delete(cluster.clusterId);
+        this.evaluate(cluster);
+      });
+    this.partitionWork.set(cluster.clusterId, run);
+  }
+
+  /** Partitions from the database, newest first. */
+  listPartitions(options: { clusterId?: string; limit: number; beforeMs?: number }) {
+    return this.partitions.list(options);
+  }
+
+  /** One partition with its timeline, or throws `not_found`. */
+  async getPartitionOrThrow(id: string) {
+    const found = await this.partitions.findWithEvents(id);
+    if (!found) throw new AppError('not_found', `no partition with id ${id}`);
+    return found;
+  }
+}
+
+/** True when the verdict's type, sides or cut links differ from what the partition records. */
+function changedShape(active: PartitionSummary, verdict: PartitionVerdict): boolean {
+  return (
+    (active.type !== verdict.type && mostSevere(active.type, verdict.type ?? 'partial') !== active.type) ||
+    JSON.stringify(active.components) !== JSON.stringify(verdict.components) ||
+    JSON.stringify(active.cutLinks) !== JSON.stringify(verdict.cutLinks)
+  );
+}

@@ -1,0 +1,123 @@
+/**
+ * The server's in-memory view of each cluster: who is known, who is connected,
+ * the directed reachability matrix built from agents' reports, and the faults
+ * injected on demand. A cache of what agents said; the database holds history.
+ */
+import { type PartitionVerdict, classifyPartition } from '../core/classify-partition';
+import type { AgentHello, AgentReport, FaultRule, NodeId } from '../core/protocol';
+import { type ReachabilityMatrix, createMatrix, setCell } from '../core/reachability';
+import type { ClusterSnapshot, NodeView, PartitionSummary } from '../core/realtime-contract';
+
+/** Largest number of nodes one cluster may hold; bounds memory and matrix work. */
+export const clusterNodesMax = 1000;
+
+interface NodeState {
+  address: string | null;
+  connected: boolean;
+  incarnation: number;
+  lastReportAtMs: number | null;
+  faults: FaultRule[];
+}
+
+/** One cluster's live state. */
+export class ClusterState {
+  readonly matrix: ReachabilityMatrix = createMatrix([]);
+  readonly nodes = new Map<NodeId, NodeState>();
+  seq = 0;
+  verdict: PartitionVerdict | null = null;
+  activePartition: PartitionSummary | null = null;
+
+  constructor(
+    readonly clusterId: string,
+    readonly name: string,
+    readonly demo: boolean,
+  ) {}
+
+  /** Returns the node's state, creating it on first mention. */
+  node(id: NodeId): NodeState {
+    let state = this.nodes.get(id);
+    if (!state) {
+      if (this.nodes.size >= clusterNodesMax) throw new RangeError(`cluster ${this.clusterId} exceeds ${clusterNodesMax} nodes`);
+      state = { address: null, connected: false, incarnation: 0, lastReportAtMs: null, faults: [] };
+      this.nodes.set(id, state);
+      if (!this.matrix.nodes.includes(id)) {
+        this.matrix.nodes.push(id);
+        this.matrix.nodes.sort();
+      }
+    }
+    return state;
+  }
+
+  /** Records an agent's hello. */
+  applyHello(hello: AgentHello): void {
+    const state = this.node(hello.agentId);
+    state.address = hello.address;
+    state.incarnation = hello.incarnation;
+    for (const peer of hello.peers) this.node(peer);
+  }
+
+  /** Folds one validated report into the matrix. Reports from an older incarnation are ignored. */
+  applyReport(report: AgentReport, receivedAtMs: number): void {
+    const state = this.node(report.agentId);
+    if (report.incarnation < state.incarnation) return;
+    state.incarnation = report.incarnation;
+    state.lastReportAtMs = receivedAtMs;
+    for (const observation of report.observations) {
+      this.node(observation.peerId);
+      setCell(this.matrix, report.agentId, observation.peerId, {
+        reachable: observation.reachable,
+        reportedAtMs: receivedAtMs,
+        sinceMs: observation.sinceMs,
+        suspicion: observation.suspicion,
+      });
+    }
+  }
+
+  /** Runs the classifier at `nowMs` and remembers the verdict. */
+  classify(nowMs: number, staleAfterMs: number): PartitionVerdict {
+    this.verdict = classifyPartition(this.matrix, { nowMs, staleAfterMs });
+    return this.verdict;
+  }
+
+  /** Builds the dashboard snapshot at `nowMs`. */
+  snapshot(nowMs: number, staleAfterMs: number): ClusterSnapshot {
+    const nodes: NodeView[] = [...this.nodes.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([id, state]) => ({
+        id,
+        address: state.address,
+        connected: state.connected,
+        lastReportAtMs: state.lastReportAtMs,
+        stale: state.lastReportAtMs === null || nowMs - state.lastReportAtMs > staleAfterMs,
+        faults: state.faults,
+      }));
+    const verdict = this.verdict ?? this.classify(nowMs, staleAfterMs);
+    return {
+      clusterId: this.clusterId,
+      name: this.name,
+      demo: this.demo,
+      seq: this.seq,
+      atMs: nowMs,
+      nodes,
+      links: verdict.cutLinks,
+      verdict: {
+        partitioned: verdict.partitioned,
+        type: verdict.type,
+        components: verdict.components,
+        majorityIndex: verdict.majorityIndex,
+        staleNodes: verdict.staleNodes,
+      },
+      activePartition: this.activePartition,
+    };
+  }
+}
+
+/** Fingerprint of what a dashboard would draw, ignoring clocks; equal means "nothing to push". */
+export function snapshotFingerprint(snapshot: ClusterSnapshot): string {
+  return JSON.stringify([
+    snapshot.nodes.map((node) => [node.id, node.address, node.connected, node.stale, node.faults]),
+    snapshot.links,
+    snapshot.verdict,
+    snapshot.activePartition,
+  ]);
+}

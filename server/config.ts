@@ -1,0 +1,89 @@
+/**
+ * The control server's configuration: parsed once from the environment with zod,
+ * failing fast with every wrong value named. This is the only server module that
+ * reads `process.env`.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const onOff = z
+  .enum(['on', 'off', 'true', 'false', '1', '0'])
+  .transform((value) => value === 'on' || value === 'true' || value === '1');
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z.url().optional(),
+  FAULTLINE_DATA_DIR: z.string().min(1).default('.faultline'),
+  FAULTLINE_EMBEDDED_DB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  FAULTLINE_DEMO: onOff.default(true),
+  FAULTLINE_DEMO_AGENTS: z.coerce.number().int().min(2).max(50).default(5),
+  FAULTLINE_DEMO_HEARTBEAT_MS: z.coerce.number().int().min(20).max(60_000).default(250),
+  FAULTLINE_AGENT_TOKEN: z.string().min(16).optional(),
+  FAULTLINE_CLUSTER_KEY: z.string().min(16).optional(),
+  FAULTLINE_STALE_AFTER_MS: z.coerce.number().int().min(100).max(3_600_000).default(3000),
+  FAULTLINE_REPORT_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(50),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().optional(),
+});
+
+/** Everything the control server needs to start. */
+export interface ServerConfig {
+  /** TCP port of the single HTTP + Socket.IO + Next.js listener (0 picks a free one). */
+  port: number;
+  /** Interface to listen on. */
+  host: string;
+  /** External PostgreSQL URL; when absent an embedded PGlite server is started. */
+  databaseUrl: string | undefined;
+  /** Directory for the embedded database and generated secrets. */
+  dataDir: string;
+  /** Port of the embedded PostgreSQL listener on 127.0.0.1 (0 picks a free one). */
+  embeddedDbPort: number;
+  /** Whether to start the built-in demo cluster of agents. */
+  demo: boolean;
+  /** Number of demo agents. */
+  demoAgents: number;
+  /** Heartbeat interval of the demo agents (ms). */
+  demoHeartbeatMs: number;
+  /** Shared secret agents present when they connect (generated into dataDir when unset). */
+  agentToken: string | undefined;
+  /** HMAC key of the demo cluster's heartbeats (generated into dataDir when unset). */
+  clusterKey: string | undefined;
+  /** A report older than this no longer counts as the agent's current view (ms). */
+  staleAfterMs: number;
+  /** Longest time a report waits in the write batch before it is flushed (ms). */
+  reportFlushMs: number;
+  /** pino log level. */
+  logLevel: string;
+  /** Serve the Next.js app in development mode. */
+  dev: boolean;
+  /** Serve the Next.js app at all (tests of the API alone turn it off). */
+  web: boolean;
+}
+
+/** Parses the environment; throws one error naming every invalid variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv): ServerConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.FAULTLINE_DATA_DIR),
+    embeddedDbPort: e.FAULTLINE_EMBEDDED_DB_PORT,
+    demo: e.FAULTLINE_DEMO,
+    demoAgents: e.FAULTLINE_DEMO_AGENTS,
+    demoHeartbeatMs: e.FAULTLINE_DEMO_HEARTBEAT_MS,
+    agentToken: e.FAULTLINE_AGENT_TOKEN,
+    clusterKey: e.FAULTLINE_CLUSTER_KEY,
+    staleAfterMs: e.FAULTLINE_STALE_AFTER_MS,
+    reportFlushMs: e.FAULTLINE_REPORT_FLUSH_MS,
+    logLevel: e.LOG_LEVEL,
+    dev: argv.includes('--dev'),
+    web: true,
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The demo cluster: a few real agent processes on loopback, started by the server
+ * so that a newcomer sees a live system at once. Each agent is an ordinary
+ * `agent/main.ts` process with real UDP sockets.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from './logger';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Id of the demo cluster. */
+export const demoClusterId = 'demo';
+
+/** Asks the OS for `count` free UDP ports on 127.0.0.1 (held together so they are distinct). */
+export async function freeUdpPorts(count: number): Promise<number[]> {
+  const sockets = await Promise.all(
+    Array.from({ length: count }, () => new Promise<ReturnType<typeof createSocket>>((resolve, reject) => {
+      const socket = createSocket('udp4');
+      socket.once('error', reject);
+      socket.bind(0, '127.0.0.1', () => resolve(socket));
+    })),
+  );
+  const ports = sockets.map((socket) => socket.address().port);
+  await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+  return ports;
+}
+
+/** Options of one cluster of local agent processes. */
+export interface LocalClusterOptions {
+  clusterId: string;
+  agentCount: number;
+  serverUrl: string;
+  agentToken: string;
+  clusterKey: string;
+  heartbeatIntervalMs: number;
+  missedHeartbeatsMax: number;
+  logger: Logger;
+  /** Extra environment for the agents (for example a log level). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A running set of agent processes. */
+export interface LocalCluster {
+  agentIds: string[];
+  processes: Map<string, ChildProcess>;
+  stop(): Promise<void>;
+}
+
+/** Starts `agentCount` agents named node-1..node-N that all peer with each other. */
+export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
+  const ports = await freeUdpPorts(options.agentCount);
+  const agentIds = ports.map((_, index) => `node-${index + 1}`);
+  const peers = agentIds.map((id, index) => `${id}=127.0.0.1:${ports[index]}`);
+  const processes = new Map<string, ChildProcess>();
+  const log = options.logger.child({ component: 'demo-cluster' });
+  agentIds.forEach((id, index) => {
+    const args = [
+      '--import', 'tsx', path.join(projectRoot, 'agent', 'main.ts'),
+      '--id', id,
+      '--cluster', options.clusterId,
+      '--listen', `127.0.0.1:${ports[index]}`,
+      '--peers', peers.filter((_, peerIndex) => peerIndex !== index).join(','),
+      '--server', options.serverUrl,
+      '--heartbeat-interval-ms', String(options.heartbeatIntervalMs),
+      '--missed-heartbeats', String(options.missedHeartbeatsMax),
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: projectRoot,
+      env: {
+        ...process.env,
+        ...options.env,
+        FAULTLINE_AGENT_TOKEN: options.agentToken,
+        FAULTLINE_CLUSTER_KEY: options.clusterKey,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child.stderr?.on('data', (chunk: Buffer) => log.warn({ agent: id, stderr: chunk.toString().slice(0, 2000) }, 'agent stderr'));
+    child.on('exit', (code, signal) => log.info({ agent: id, code, signal }, 'agent exited'));
+    processes.set(id, child);
+  });
+  log.info({ agents: agentIds, heartbeatIntervalMs: options.heartbeatIntervalMs }, 'demo cluster started');
+  return {
+    agentIds,
+    processes,
+    async stop() {
+      await Promise.all(
+        [...processes.values()].map(
+          (child) =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) return resolve();
+              const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+              child.once('exit', () => {
+                clearTimeout(killer);
+                resolve();
+              });
+              child.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Fault injection on demand: keeps the desired drop rules of every agent and
+ * pushes them to the agent's transport. Rules are re-sent when an agent
+ * reconnects, so a cut outlives a reconnect; heal removes them.
+ */
+import type { AgentCommand, FaultRule, NodeId } from '../core/protocol';
+import { AppError } from './app-error';
+import type { ClusterState } from './cluster-view';
+
+/** Sends a command to one agent; resolves false when the agent is not connected. */
+export type CommandSender = (clusterId: string, agentId: NodeId, command: AgentCommand) => Promise<boolean>;
+
+/** A requested cut. `oneWay` cuts only datagrams from `from` to `to`. */
+export interface CutRequest {
+  from: NodeId;
+  to: NodeId;
+  oneWay: boolean;
+}
+
+export class FaultController {
+  constructor(private readonly send: CommandSender) {}
+
+  private requireNode(cluster: ClusterState, node: NodeId): void {
+    if (!cluster.nodes.has(node)) throw new AppError('not_found', `no node ${node} in cluster ${cluster.clusterId}`);
+  }
+
+  private upsertRule(cluster: ClusterState, owner: NodeId, peerId: NodeId, change: Partial<FaultRule>): void {
+    const state = cluster.node(owner);
+    const current = state.faults.find((rule) => rule.peerId === peerId) ?? { peerId, dropOutbound: false, dropInbound: false };
+    const next = { ...current, ...change };
+    state.faults = [...state.faults.filter((rule) => rule.peerId !== peerId), next]
+      .filter((rule) => rule.dropInbound || rule.dropOutbound)
+      .sort((a, b) => a.peerId.localeCompare(b.peerId));
+  }
+
+  /** Cuts the link between two nodes (or one direction of it) and pushes the rules. */
+  async cut(cluster: ClusterState, request: CutRequest): Promise<void> {
+    this.requireNode(cluster, request.from);
+    this.requireNode(cluster, request.to);
+    if (request.from === request.to) throw new AppError('invalid_input', 'from and to must differ');
+    if (request.oneWay) {
+      this.upsertRule(cluster, request.from, request.to, { dropOutbound: true });
+      this.upsertRule(cluster, request.to, request.from, { dropInbound: true });
+    } else {
+      this.upsertRule(cluster, request.from, request.to, { dropOutbound: true, dropInbound: true });
+      this.upsertRule(cluster, request.to, request.from, { dropOutbound: true, dropInbound: true });
+    }
+    await this.push(cluster, [request.from, request.to]);
+  }
+
+  /** Cuts every link of `node`. */
+  async isolate(cluster: ClusterState, node: NodeId): Promise<void> {
+    this.requireNode(cluster, node);
+    const others = [...cluster.nodes.keys()].filter((id) => id !== node);
+    for (const other of others) {
+      this.upsertRule(cluster, node, other, { dropOutbound: true, dropInbound: true });
+      this.upsertRule(cluster, other, node, { dropOutbound: true, dropInbound: true });
+    }
+    await this.push(cluster, [node, ...others]);
+  }
+
+  /** Splits the cluster into the given groups: every link between groups is cut. */
+  async split(cluster: ClusterState, groups: NodeId[][]): Promise<void> {
+    groups.flat().forEach((node) => this.requireNode(cluster, node));
+    for (let i = 0; i < groups.length; i += 1) {
+      for (let j = i + 1; j < groups.length; j += 1) {
+        for (const a of groups[i]!) {
+          for (const b of groups[j]!) {
+            this.upsertRule(cluster, a, b, { dropOutbound: true, dropInbound: true });
+            this.upsertRule(cluster, b, a, { dropOutbound: true, dropInbound: true });
+          }
+        }
+      }
+    }
+    await this.push(cluster, groups.flat());
+  }
+
+  /** Heals the link between two nodes, or every fault when no pair is given. */
+  async heal(cluster: ClusterState, pair?: { from: NodeId; to: NodeId }): Promise<void> {
+    if (!pair) {
+      const owners = [...cluster.nodes.entries()].filter(([, state]) => state.faults.length > 0).map(([id]) => id);
+      for (const owner of owners) cluster.node(owner).faults = [];
+      await this.push(cluster, owners);
+      return;
+    }
+    this.requireNode(cluster, pair.from);
+    this.requireNode(cluster, pair.to);
+    const drop = (owner: NodeId, peer: NodeId) => {
+      const state = cluster.node(owner);
+      state.faults = state.faults.filter((rule) => rule.peerId !== peer);
+    };
+    drop(pair.from, pair.to);
+    drop(pair.to, pair.from);
+    await this.push(cluster, [pair.from, pair.to]);
+  }
+
+  /** Re-sends an agent's rules (after it reconnects). */
+  async resend(cluster: ClusterState, agentId: NodeId): Promise<void> {
+    await this.push(cluster, [agentId]);
+  }
+
+  private async push(cluster: ClusterState, agents: NodeId[]): Promise<void> {
+    const unique = [...new Set(agents)];
+    const results = await Promise.all(
+      unique.map((agentId) =>
+        this.send(cluster.clusterId, agentId, { type: 'set-faults', rules: cluster.node(agentId).faults }),
+      ),
+    );
+    const missed = unique.filter((_, index) => !results[index]);
+    if (missed.length > 0) {
+      throw new AppError('unavailable', `rules saved but not delivered to ${missed.join(', ')} (not connected); they apply on reconnect`);
+    }
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The JSON API under /api. Each handler parses its input with a schema, calls one
+ * service and maps the result; errors become `{ ok: false, code, message }` with
+ * the matching HTTP status, and unknown errors never leak internals.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { ClusterIdSchema, NodeIdSchema, describeZodError } from '../../core/protocol';
+import { AppError, httpStatusByCode, toErrorReply } from '../app-error';
+import type { ClusterService } from '../cluster-service';
+import type { FaultController } from '../fault-controller';
+import type { Logger } from '../logger';
+
+/** Largest request body accepted, in bytes. */
+export const requestBodyBytesMax = 64 * 1024;
+
+/** What the API needs from the rest of the server. */
+export interface ApiContext {
+  service: ClusterService;
+  faults: FaultController;
+  health: () => Promise<HealthReport>;
+  logger: Logger;
+}
+
+/** The answer of GET /api/health. */
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  database: { ok: boolean; embedded: boolean; latencyMs: number | null; error?: string };
+  agentsConnected: number;
+  clusters: number;
+  uptimeS: number;
+  reports: { accepted: number; refused: number; queued: number };
+}
+
+type Handler = (request: { query: URLSearchParams; body: unknown; params: string[] }, context: ApiContext) => Promise<unknown>;
+
+interface Route {
+  method: 'GET' | 'POST';
+  pattern: RegExp;
+  handler: Handler;
+}
+
+const ClusterQuery = z.object({ clusterId: ClusterIdSchema.optional() });
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new AppError('invalid_input', describeZodError(result.error));
+  return result.data;
+}
+
+/** The cluster named in the request, or the only (or demo) cluster when none is named. */
+function resolveCluster(context: ApiContext, clusterId: string | undefined) {
+  if (clusterId) return context.service.getClusterOrThrow(clusterId);
+  const clusters = context.service.listClusters();
+  const chosen = clusters.length === 1 ? clusters[0] : clusters.find((cluster) => cluster.demo);
+  if (!chosen) throw new AppError('invalid_input', 'clusterId: required when more than one cluster is known');
+  return chosen;
+}
+
+const CutBody = z.strictObject({
+  clusterId: ClusterIdSchema.optional(),
+  from: NodeIdSchema,
+  to: NodeIdSchema,
+  oneWay: z.boolean().default(false),
+});
+const IsolateBody = z.strictObject({ clusterId: ClusterIdSchema.optional(), node: NodeIdSchema });
+const SplitBody = z.strictObject({
+  clusterId: ClusterIdSchema.optional(),
+  groups: z.array(z.array(NodeIdSchema).min(1).max(1000)).min(2).max(16),
+});
+const HealBody = z.strictObject({
+  clusterId: ClusterIdSchema.optional(),
+  from: NodeIdSchema.optional(),
+  to: NodeIdSchema.optional(),
+});
+const PartitionsQuery = z.object({
+  clusterId: ClusterIdSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.coerce.number().int().nonnegative().optional(),
+});
+const PartitionId = z.uuid();
+
+const faultsView = (cluster: ReturnType<typeof resolveCluster>) => ({
+  clusterId: cluster.clusterId,
+  faults: [...cluster.nodes.entries()].map(([node, state]) => ({ node, rules: state.faults })).filter((entry) => entry.rules.length > 0),
+});
+
+const routes: Route[] = [
+  { method: 'GET', pattern: /^\/api\/health$/, handler: async (_request, context) => context.health() },
+  {
+    method: 'GET',
+    pattern: /^\/api\/clusters$/,
+    handler: async (_request, context) =>
+      context.service.listClusters().map((cluster) => ({ id: cluster.clusterId, name: cluster.name, demo: cluster.demo, nodes: cluster.nodes.size })),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/cluster$/,
+    handler: async ({ query }, context) => {
+      const { clusterId } = parse(ClusterQuery, Object.fromEntries(query));
+      return context.service.snapshot(resolveCluster(context, clusterId).clusterId);
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/partitions$/,
+    handler: async ({ query }, context) => {
+      const { clusterId, limit, before } = parse(PartitionsQuery, Object.fromEntries(query));
+      return context.service.listPartitions({ clusterId, limit, beforeMs: before });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/partitions\/([^/]+)$/,
+    handler: async ({ params }, context) => context.service.getPartitionOrThrow(parse(PartitionId, params[0])),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/faults$/,
+    handler: async ({ query }, context) => faultsView(resolveCluster(context, parse(ClusterQuery, Object.fromEntries(query)).clusterId)),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/faults\/cut$/,
+    handler: async ({ body }, context) => {
+      const input = parse(CutBody, body);
+      const cluster = resolveCluster(context, input.clusterId);
+      await context.faults.cut(cluster, input);
+      return faultsView(cluster);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/faults\/isolate$/,
+    handler: async ({ body }, context) => {
+      const input = parse(IsolateBody, body);
+      const cluster = resolveCluster(context, input.clusterId);
+      await context.faults.isolate(cluster, input.node);
+      return faultsView(cluster);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/faults\/split$/,
+    handler: async ({ body }, context) => {
+      const input = parse(SplitBody, body);
+      const cluster = resolveCluster(context, input.clusterId);
+      await context.faults.split(cluster, input.groups);
+      return faultsView(cluster);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/faults\/heal$/,
+    handler: async ({ body }, context) => {
+      const input = parse(HealBody, body ?? {});
+      if ((input.from === undefined) !== (input.to === undefined)) {
+        throw new AppError('invalid_input', 'from, to: give both to heal one link, or neither to heal everything');
+      }
+      const cluster = resolveCluster(context, input.clusterId);
+      await context.faults.heal(cluster, input.from && input.to ? { from: input.from, to: input.to } : undefined);
+      return faultsView(cluster);
+    },
+  },
+];
+
+async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > requestBodyBytesMax) throw new AppError('payload_too_large', `body exceeds ${requestBodyBytesMax} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > requestBodyBytesMax) throw new AppError('payload_too_large', `body exceeds ${requestBodyBytesMax} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return undefined;
+  const type = request.headers['content-type'] ?? '';
+  if (!type.startsWith('application/json')) throw new AppError('invalid_input', 'content-type: must be application/json');
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new AppError('invalid_input', 'body: not valid JSON');
+  }
+}
+
+function send(response: ServerResponse, status: number, payload: unknown): void {
+  const body = JSON.stringify(payload, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  response.end(body);
+}
+
+/** Handles a request under /api; answers 404 for unknown paths and 405 for wrong methods. */
+export async function handleApi(request: IncomingMessage, response: ServerResponse, context: ApiContext): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const matching = routes.filter((route) => route.pattern.test(url.pathname));
+  try {
+    if (matching.length === 0) throw new AppError('not_found', `no API route ${url.pathname}`);
+    const route = matching.find((candidate) => candidate.method === request.method);
+    if (!route) {
+      response.setHeader('allow', matching.map((candidate) => candidate.method).join(', '));
+      return send(response, 405, { ok: false, code: 'invalid_input', message: `method ${request.method} not allowed` });
+    }
+    const params = route.pattern.exec(url.pathname)!.slice(1);
+    const body = route.method === 'POST' ? await readJsonBody(request) : undefined;
+    const data = await route.handler({ query: url.searchParams, body, params }, context);
+    send(response, 200, { ok: true, data });
+  } catch (error) {
+    if (!(error instanceof AppError)) context.logger.error({ err: error, path: url.pathname }, 'API handler failed');
+    const reply = toErrorReply(error);
+    send(response, httpStatusByCode[reply.code], reply);
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Socket.IO on the server's HTTP listener: the default namespace serves dashboards
+ * (subscribe → snapshot, then numbered updates in the cluster's room); `/agents`
+ * serves agents (authenticated hello and reports, commands back).
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import { z } from 'zod';
+import {
+  type AgentToServerEvents,
+  type ClientToServerEvents,
+  type ServerToAgentEvents,
+  type ServerToClientEvents,
+  agentNamespace,
+  clusterRoom,
+} from '../../core/realtime-contract';
+import { AgentHelloSchema, type AgentCommand, ClusterIdSchema, NodeIdSchema, describeZodError } from '../../core/protocol';
+import { AppError, toErrorReply } from '../app-error';
+import type { Broadcaster, ClusterService } from '../cluster-service';
+import type { CommandSender } from '../fault-controller';
+import type { Logger } from '../logger';
+
+/** Largest Socket.IO message accepted, in bytes. */
+export const socketMessageBytesMax = 1024 * 1024;
+/** How long the server waits for an agent to acknowledge a command (ms). */
+export const commandTimeoutMs = 3000;
+
+const AgentAuthSchema = z.object({
+  token: z.string().min(1).max(512),
+  clusterId: ClusterIdSchema,
+  agentId: NodeIdSchema,
+});
+
+type AgentSocket = Socket<AgentToServerEvents, ServerToAgentEvents, Record<string, never>, z.infer<typeof AgentAuthSchema>>;
+
+function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** The Socket.IO server plus the adapters the rest of the server talks to. */
+export interface Realtime {
+  io: Server<ClientToServerEvents, ServerToClientEvents>;
+  broadcaster: Broadcaster;
+  sendCommand: CommandSender;
+  /** Number of agents currently connected. */
+  agentsConnected(): number;
+  /** Called when an agent (re)connects and said hello; set by the composition root. */
+  onAgentReady: (clusterId: string, agentId: string) => void;
+  close(): Promise<void>;
+}
+
+/** Attaches Socket.IO to the HTTP server. `service` is read lazily so wiring order does not matter. */
+export function attachRealtime(options: {
+  httpServer: HttpServer;
+  agentToken: string;
+  getService: () => ClusterService;
+  logger: Logger;
+}): Realtime {
+  const { logger } = options;
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(options.httpServer, {
+    maxHttpBufferSize: socketMessageBytesMax,
+    serveClient: false,
+  });
+  const agentSockets = new Map<string, AgentSocket>();
+  const key = (clusterId: string, agentId: string) => `${clusterId}/${agentId}`;
+
+  io.on('connection', (socket) => {
+    socket.on('cluster:subscribe', (clusterId, reply) => {
+      if (typeof reply !== 'function') return;
+      try {
+        const id = ClusterIdSchema.parse(clusterId);
+        const snapshot = options.getService().snapshot(id);
+        void socket.join(clusterRoom(id));
+        reply({ ok: true, data: snapshot });
+      } catch (error) {
+        reply(error instanceof z.ZodError ? { ok: false, code: 'invalid_input', message: describeZodError(error) } : toErrorReply(error));
+      }
+    });
+  });
+
+  const agents = io.of(agentNamespace) as unknown as Server<AgentToServerEvents, ServerToAgentEvents>['sockets'];
+  agents.use((socket, next) => {
+    const auth = AgentAuthSchema.safeParse(socket.handshake.auth);
+    if (!auth.success) return next(new Error(`invalid_input: ${describeZodError(auth.error)}`));
+    if (!sameSecret(auth.data.token, options.agentToken)) return next(new Error('unauthorized: bad agent token'));
+    socket.data = auth.data;
+    next();
+  });
+  agents.on('connection', (rawSocket) => {
+    const socket = rawSocket as unknown as AgentSocket;
+    const { clusterId, agentId } = socket.data;
+    const socketKey = key(clusterId, agentId);
+    agentSockets.get(socketKey)?.disconnect(true);
+    agentSockets.set(socketKey, socket);
+    logger.info({ clusterId, agentId }, 'agent connected');
+
+    socket.on('hello', (input, reply) => {
+      if (typeof reply !== 'function') return;
+      const parsed = AgentHelloSchema.safeParse(input);
+      if (!parsed.success) return reply({ ok: false, code: 'invalid_input', message: describeZodError(parsed.error) });
+      if (parsed.data.agentId !== agentId || parsed.data.clusterId !== clusterId) {
+        return reply({ ok: false, code: 'forbidden', message: 'hello must name the authenticated agent' });
+      }
+      options
+        .getService()
+        .hello(parsed.data)
+        .then(() => {
+          reply({ ok: true, data: { serverTimeMs: Date.now() } });
+          realtime.onAgentReady(clusterId, agentId);
+        })
+        .catch((error: unknown) => {
+          logger.warn({ err: error, agentId }, 'hello failed');
+          reply(toErrorReply(error instanceof AppError ? error : new AppError('unavailable', 'hello not recorded, retry')));
+        });
+    });
+
+    socket.on('report', (input, reply) => {
+      if (typeof reply !== 'function') return;
+      options
+        .getService()
+        .ingest(input, { agentId, clusterId })
+        .then((report) => reply({ ok: true, data: { sequence: report.sequence, duplicate: false } }))
+        .catch((error: unknown) => reply(toErrorReply(error)));
+    });
+
+    socket.on('disconnect', () => {
+      if (agentSockets.get(socketKey) === socket) agentSockets.delete(socketKey);
+      options.getService().setConnected(clusterId, agentId, false);
+      logger.info({ clusterId, agentId }, 'agent disconnected');
+    });
+  });
+
+  const realtime: Realtime = {
+    io,
+    broadcaster: {
+      clusterUpdated: (snapshot) => io.to(clusterRoom(snapshot.clusterId)).emit('cluster:update', snapshot),
+      partitionChanged: (partition) => io.to(clusterRoom(partition.clusterId)).emit('partition:changed', partition),
+    },
+    async sendCommand(clusterId: string, agentId: string, command: AgentCommand) {
+      const socket = agentSockets.get(key(clusterId, agentId));
+      if (!socket) return false;
+      try {
+        const reply = await socket.timeout(commandTimeoutMs).emitWithAck('command', command);
+        return reply.ok;
+      } catch {
+        return false;
+      }
+    },
+    agentsConnected: () => agentSockets.size,
+    onAgentReady: () => undefined,
+    async close() {
+      io.disconnectSockets(true);
+      agents.disconnectSockets(true);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    },
+  };
+  return realtime;
+}
