@@ -36,6 +36,12 @@ export interface ConsistencyInput {
   beforeReconciliation: ReadonlyMap<NodeId, ReplicaContents>;
   /** The resolver's list of versions it deliberately discarded. */
   overwritten: readonly OverwrittenVersion[];
+  /**
+   * Start of the window reconciliation compared (its `since`; null: everything). A
+   * version older than it was on every replica before the split, so any later write
+   * to its key was made by a node that had seen it: a causal successor, not a conflict.
+   */
+  since: Hlc | null;
 }
 
 /** How an acknowledged write was lost. */
@@ -83,20 +89,45 @@ function heldBefore(before: ReadonlyMap<NodeId, ReplicaContents>): Set<string> {
   return held;
 }
 
-function judge(
-  write: AcknowledgedWrite,
-  final: VersionedEntry | undefined,
-  held: Set<string>,
-  listed: Set<string>,
-): LossKind | 'kept' | 'superseded' | 'listed' {
+/** The latest listed (deliberately discarded) version per key. */
+function latestListed(overwritten: readonly OverwrittenVersion[]): Map<string, Hlc> {
+  const latest = new Map<string, Hlc>();
+  for (const version of overwritten) {
+    const known = latest.get(version.key);
+    if (known === undefined || compareHlc(version.lost.hlc, known) > 0) latest.set(version.key, version.lost.hlc);
+  }
+  return latest;
+}
+
+/** Context shared by every judgement of one check. */
+interface JudgeContext {
+  /** Versions held by some replica before reconciliation. */
+  held: Set<string>;
+  /** Versions the resolver listed as discarded. */
+  listed: Set<string>;
+  /** Latest listed version per key. */
+  listedLatest: Map<string, Hlc>;
+  /** Start of the compared window. */
+  since: Hlc | null;
+}
+
+/**
+ * The fate of one acknowledged write. A write the resolver listed is deliberately
+ * overwritten; a write older than a listed one on its key was superseded by it (for
+ * example an earlier write of the minority side, whose latest the majority beat).
+ */
+function judge(write: AcknowledgedWrite, final: VersionedEntry | undefined, context: JudgeContext): LossKind | 'kept' | 'superseded' | 'listed' {
   if (final === undefined) return 'missing';
   const order = compareHlc(final.hlc, write.hlc);
-  if (order < 0) return 'rolled-back';
   if (order === 0) return final.value === write.value ? 'kept' : 'changed-in-place';
-  const mine = versionKey(write.key, write.hlc);
-  if (listed.has(mine)) return 'listed';
-  const finalCameFromReconciliation = held.has(versionKey(final.key, final.hlc));
-  return held.has(mine) && finalCameFromReconciliation ? 'overwritten-unlisted' : 'superseded';
+  if (context.listed.has(versionKey(write.key, write.hlc))) return 'listed';
+  const listedLater = context.listedLatest.get(write.key);
+  if (listedLater !== undefined && compareHlc(listedLater, write.hlc) > 0) return 'superseded';
+  if (order < 0) return 'rolled-back';
+  const compared = context.since === null || compareHlc(write.hlc, context.since) >= 0;
+  const finalCameFromReconciliation = context.held.has(versionKey(final.key, final.hlc));
+  const wasHeld = context.held.has(versionKey(write.key, write.hlc));
+  return compared && wasHeld && finalCameFromReconciliation ? 'overwritten-unlisted' : 'superseded';
 }
 
 /** Checks convergence and the fate of every acknowledged write. */
@@ -104,12 +135,16 @@ export function checkConsistency(input: ConsistencyInput): ConsistencyVerdict {
   const replicas = [...input.replicas.values()];
   const divergent = divergentKeysOf(replicas);
   const reference = replicas[0] ?? new Map<string, VersionedEntry>();
-  const held = heldBefore(input.beforeReconciliation);
-  const listed = new Set(input.overwritten.map((version) => versionKey(version.key, version.lost.hlc)));
+  const context: JudgeContext = {
+    held: heldBefore(input.beforeReconciliation),
+    listed: new Set(input.overwritten.map((version) => versionKey(version.key, version.lost.hlc))),
+    listedLatest: latestListed(input.overwritten),
+    since: input.since,
+  };
   const lost: (AcknowledgedWrite & { loss: LossKind })[] = [];
   const deliberatelyOverwritten: AcknowledgedWrite[] = [];
   for (const write of input.acknowledged) {
-    const fate = judge(write, reference.get(write.key), held, listed);
+    const fate = judge(write, reference.get(write.key), context);
     if (fate === 'listed') deliberatelyOverwritten.push(write);
     else if (fate !== 'kept' && fate !== 'superseded') lost.push({ ...write, loss: fate });
   }
