@@ -190,29 +190,36 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
   return { trusted, staleNodes, discounted };
 }
 
-/** Decides each node's condition from who hears it and whether it reports. */
+/** Decides each node's condition from who hears it and whether it reports; one pass over the cells. */
 function nodeConditions(matrix: ReachabilityMatrix, prepared: Prepared, nowMs: number, staleAfterMs: number): Map<NodeId, NodeCondition> {
+  const heardBy = new Map<NodeId, number>();
+  const lostBy = new Map<NodeId, number>();
+  for (const [observer, row] of prepared.trusted.cells) {
+    for (const [subject, cell] of row) {
+      if (subject === observer) continue;
+      const counts = cell.reachable ? heardBy : lostBy;
+      counts.set(subject, (counts.get(subject) ?? 0) + 1);
+    }
+  }
   const stale = new Set(prepared.staleNodes);
   const conditions = new Map<NodeId, NodeCondition>();
   for (const node of matrix.nodes) {
-    let heardBy = 0;
-    let lostBy = 0;
-    for (const observer of matrix.nodes) {
-      if (observer === node) continue;
-      const cell = prepared.trusted.cells.get(observer)?.get(node);
-      if (cell === undefined) continue;
-      if (cell.reachable) heardBy += 1;
-      else lostBy += 1;
-    }
+    const heard = heardBy.get(node) ?? 0;
+    const lost = lostBy.get(node) ?? 0;
     if (stale.has(node)) {
-      conditions.set(node, heardBy > 0 ? 'control-plane-cut' : lostBy > 0 ? 'crashed-or-isolated' : 'unknown');
+      conditions.set(node, heard > 0 ? 'control-plane-cut' : lost > 0 ? 'crashed-or-isolated' : 'unknown');
       continue;
     }
-    const ownFresh = [...(matrix.cells.get(node) ?? new Map<NodeId, ReachabilityCell>()).entries()].filter(
-      ([peer, cell]) => peer !== node && nowMs - cell.reportedAtMs <= staleAfterMs,
-    );
-    const hearsNobody = ownFresh.length > 0 && ownFresh.every(([, cell]) => !cell.reachable);
-    conditions.set(node, hearsNobody && heardBy === 0 && lostBy > 0 ? 'isolated' : 'healthy');
+    // The node's own raw fresh view (discounted or not): does it hear anybody at all?
+    let freshCells = 0;
+    let hearsSomebody = false;
+    for (const [peer, cell] of matrix.cells.get(node) ?? []) {
+      if (peer === node || nowMs - cell.reportedAtMs > staleAfterMs) continue;
+      freshCells += 1;
+      if (cell.reachable) hearsSomebody = true;
+    }
+    const isolated = freshCells > 0 && !hearsSomebody && heard === 0 && lost > 0;
+    conditions.set(node, isolated ? 'isolated' : 'healthy');
   }
   return conditions;
 }

@@ -276,7 +276,9 @@ class ClusterSimulation {
     for (const probe of result.probesStarted) {
       node.probeCounter += 1;
       const probeId = `${node.id}:${node.probeCounter}`;
-      this.send(node.id, probe.target, { type: 'ping', from: node.id, probeId, relayFor: null }, nowMs);
+      for (let ping = 0; ping < this.profile.indirect.directPingsCount; ping += 1) {
+        this.send(node.id, probe.target, { type: 'ping', from: node.id, probeId, relayFor: null }, nowMs);
+      }
       for (const prober of probe.probers) this.send(node.id, prober, { type: 'ping-req', from: node.id, probeId, target: probe.target }, nowMs);
     }
     if (result.changed || result.heartbeatTargets.length > 0) this.report(node, nowMs);

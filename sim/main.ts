@@ -1,5 +1,6 @@
 /**
  * `npm run sim -- FILE... [--seed N] [--detector fixed|phi|phi+indirect] [--json]`
+ * `npm run sim -- --print-schema > scenarios/scenario.schema.json` regenerates the JSON Schema.
  * Runs scenario files in the simulator, prints per scenario the published verdict
  * timeline and whether each expectation held, and exits non-zero if one did not.
  * A failing run prints its seed and the command that replays it exactly.
@@ -8,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type DetectorMode, detectorModes } from '../core/detectors/detector-profiles';
 import { type SimulationResult, runSimulation } from './cluster-sim';
-import { ScenarioError, parseScenario } from './scenario';
+import { ScenarioError, parseScenario, scenarioJsonSchema } from './scenario';
 
 interface Arguments {
   files: string[];
@@ -72,6 +73,10 @@ function printResult(file: string, result: SimulationResult): void {
 }
 
 function main(): number {
+  if (process.argv.includes('--print-schema')) {
+    console.log(JSON.stringify(scenarioJsonSchema(), null, 2));
+    return 0;
+  }
   let args: Arguments;
   try {
     args = parseArguments(process.argv.slice(2));

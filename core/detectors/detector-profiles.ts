@@ -11,7 +11,7 @@
  *   acceptable pause I·p, samples longer than 4I + pause ignored (partition gaps).
  *   Threshold 8 alone (Akka's default); with indirect probes a lower threshold is safe
  *   because the probes veto transient loss, so the probe starts earlier.
- * - indirect: k = 3 probers (memberlist's default), probe timeout I·t.
+ * - indirect: k = 3 probers (memberlist's default), 2 direct pings, probe timeout I·t.
  * - observer health: a tick later than I/2 is a missed deadline; losing 75 % of peers
  *   within 2I is a mass loss (+4); one point decays per 2I.
  * - probe schedule: every peer up to 32 peers; beyond, 32 per interval round-robin.
@@ -114,7 +114,7 @@ export function buildProfile(name: ProfileName, mode: DetectorMode, overrides: P
       firstHeartbeatEstimateMs: intervalMs,
       sampleIntervalMaxMs: 4 * intervalMs + pauseMs,
     },
-    indirect: { probersCount: 3, probeTimeoutMs: intervalMs * f.probeTimeoutRatio },
+    indirect: { probersCount: 3, directPingsCount: 2, probeTimeoutMs: intervalMs * f.probeTimeoutRatio },
     health: {
       scoreMax: 8,
       deadlineLatenessToleranceMs: intervalMs / 2,

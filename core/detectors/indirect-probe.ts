@@ -12,6 +12,8 @@ import { type RandomSource, sampleWithoutReplacement } from './random-source';
 export interface IndirectProbeOptions {
   /** How many other members are asked to probe the peer (SWIM's k; memberlist uses 3). */
   probersCount: number;
+  /** Direct pings sent at the start of a round; two make a single lost datagram unable to fake a cut link. */
+  directPingsCount: number;
   /** How long (ms) the observer waits for the direct ack and the probers' answers before concluding. */
   probeTimeoutMs: number;
 }

@@ -13,6 +13,7 @@ import { reportEvidenceMax } from '../protocol';
 import type { DetectorProfile } from './detector-profiles';
 import { detectorFactory } from './detector-profiles';
 import type { FailureDetector } from './failure-detector';
+import type { PhiAccrualDetector } from './phi-accrual-detector';
 import {
   type ProbeConclusion,
   type ProberAnswer,
@@ -65,6 +66,8 @@ export interface CheckResult {
 
 interface PeerState {
   detector: FailureDetector;
+  /** Until this time (ms) suspicion cannot reach any threshold, so checks skip the peer (a cost bound for large clusters). */
+  quietUntilMs: number;
   reachable: boolean;
   sinceMs: number;
   probe: ProbeRound | null;
@@ -127,11 +130,12 @@ function scaledProfile(profile: DetectorProfile, peerCount: number): DetectorPro
 export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
   const { selfId, profile } = options;
   const peers = [...new Set(options.peers)].filter((peer) => peer !== selfId).sort();
-  const factory = detectorFactory(scaledProfile(profile, peers.length));
+  const scaled = scaledProfile(profile, peers.length);
+  const factory = detectorFactory(scaled);
   const states = new Map<NodeId, PeerState>(
     peers.map((peer) => [
       peer,
-      { detector: factory(options.startedAtMs), reachable: true, sinceMs: options.startedAtMs, probe: null, lastConclusion: null },
+      { detector: factory(options.startedAtMs), quietUntilMs: options.startedAtMs, reachable: true, sinceMs: options.startedAtMs, probe: null, lastConclusion: null },
     ]),
   );
   let health: ObserverHealthState = initialObserverHealth(options.startedAtMs);
@@ -160,6 +164,19 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
     if (meansUnreachable(conclusion)) markUnreachable(probe.target, state, nowMs);
   };
 
+  /**
+   * How long after a heartbeat suspicion stays below every threshold: phi is at most
+   * 0.31 while the silence is shorter than the learned mean plus the acceptable pause,
+   * and the fixed rule counts at most one missed interval during the first interval.
+   */
+  const quietSpanMs = (detector: FailureDetector): number => {
+    if ('statistics' in detector) {
+      const { meanMs } = (detector as PhiAccrualDetector).statistics();
+      return profile.phi.phiThreshold > 0.31 ? meanMs + profile.phi.acceptableHeartbeatPauseMs : 0;
+    }
+    return profile.fixed.missedHeartbeatsMax > 1 ? scaled.fixed.heartbeatIntervalMs : 0;
+  };
+
   const reachablePeers = () => peers.filter((peer) => states.get(peer)!.reachable);
 
   return {
@@ -167,6 +184,7 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
       const state = states.get(peerId);
       if (!state) return;
       state.detector.heartbeat(nowMs);
+      state.quietUntilMs = nowMs + quietSpanMs(state.detector);
       if (state.probe) {
         state.probe = null;
         state.lastConclusion = 'alive';
@@ -199,7 +217,7 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
           if (nowMs >= state.probe.deadlineMs || complete) conclude(state, nowMs, result);
           continue;
         }
-        if (!state.reachable || state.detector.suspicion(nowMs) < limit) continue;
+        if (!state.reachable || nowMs < state.quietUntilMs || state.detector.suspicion(nowMs) < limit) continue;
         if (profile.mode !== 'phi+indirect') {
           markUnreachable(peer, state, nowMs);
           continue;

@@ -1,9 +1,12 @@
 /**
  * Which peers an agent sends heartbeats to in one interval. Small clusters heartbeat
  * every peer every interval. Once that would exceed a bound, SWIM's round-robin applies:
- * walk a random permutation of the peers, a bounded number per interval, and reshuffle
- * after each full round, so that every peer is visited once per round and the cost per
- * agent stays constant instead of growing with the cluster (N² messages overall).
+ * walk a random permutation of the peers, a bounded number per interval, so that every
+ * peer is visited once per round and the cost per agent stays constant instead of
+ * growing with the cluster (N² messages overall). Unlike SWIM, the permutation is kept
+ * from round to round and reshuffled only when membership changes: every peer is then
+ * heard at a steady rhythm of one visit per round, which is what an adaptive (phi)
+ * detector needs to learn; SWIM reshuffles because it has no such detector.
  *
  * Stateful by value: `nextProbeTargets` returns the new state.
  */
@@ -31,7 +34,7 @@ export function initialProbeSchedule(): ProbeScheduleState {
 
 /**
  * Returns this interval's targets and the next state. Peers that left are skipped; peers
- * that joined enter at the next reshuffle. The walk is bounded by `peers.length` steps.
+ * that joined enter at the next round, which reshuffles. The walk is bounded by `peers.length` steps.
  */
 export function nextProbeTargets(
   state: ProbeScheduleState,
@@ -46,10 +49,11 @@ export function nextProbeTargets(
   let { order, cursor } = state;
   for (let steps = 0; steps < 2 * peers.length && targets.length < options.peersPerIntervalMax; steps += 1) {
     if (cursor >= order.length) {
-      order = shuffled(peers, random);
+      const sameMembers = order.length === peers.length && order.every((peer) => present.has(peer));
+      if (!sameMembers) order = shuffled(peers, random);
       cursor = 0;
       // A reshuffle must not hand out a peer twice in the same interval.
-      if (targets.length > 0) order = [...order.filter((peer) => !targets.includes(peer)), ...targets];
+      if (targets.length > 0 && !sameMembers) order = [...order.filter((peer) => !targets.includes(peer)), ...targets];
     }
     const peer = order[cursor]!;
     cursor += 1;
