@@ -209,6 +209,8 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
     check(nowMs, scheduledAtMs, random) {
       health = recordTick(health, scheduledAtMs, nowMs, profile.health);
       const result: CheckResult = { heartbeatTargets: [], probesStarted: [], conclusions: [], changed: false };
+      // After a stall the peers' heartbeats may be waiting unread: judge nobody on a late check.
+      const late = nowMs - scheduledAtMs > profile.health.deadlineLatenessToleranceMs;
       const limit = threshold * suspicionMultiplier(health);
       for (const peer of peers) {
         const state = states.get(peer)!;
@@ -217,7 +219,7 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
           if (nowMs >= state.probe.deadlineMs || complete) conclude(state, nowMs, result);
           continue;
         }
-        if (!state.reachable || nowMs < state.quietUntilMs || state.detector.suspicion(nowMs) < limit) continue;
+        if (late || !state.reachable || nowMs < state.quietUntilMs || state.detector.suspicion(nowMs) < limit) continue;
         if (profile.mode !== 'phi+indirect') {
           markUnreachable(peer, state, nowMs);
           continue;

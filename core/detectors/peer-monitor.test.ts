@@ -1,0 +1,81 @@
+// Proves the agent's detection loop on a fake clock: heartbeats keep peers reachable,
+// silence makes them unreachable (at once with phi, after probes with phi+indirect),
+// a prober's ack concludes "link cut", a direct answer cancels the suspicion, and a
+// stalled observer discounts itself.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createPrng } from '../../sim/prng';
+import { buildProfile } from './detector-profiles';
+import { checksPerInterval, createPeerMonitor } from './peer-monitor';
+
+const peers = ['a', 'b', 'c', 'd'];
+const intervalMs = 250;
+const checkMs = intervalMs / checksPerInterval;
+
+function run(mode: 'phi' | 'phi+indirect', silentAfterMs: number, untilMs: number) {
+  const monitor = createPeerMonitor({ selfId: 'a', peers, profile: buildProfile('local', mode), startedAtMs: 0 });
+  const random = createPrng(1);
+  const started: string[] = [];
+  for (let t = 0; t <= untilMs; t += checkMs) {
+    if (t % intervalMs === 0) for (const peer of ['c', 'd']) monitor.heard(peer, t);
+    if (t % intervalMs === 0 && t < silentAfterMs) monitor.heard('b', t);
+    const result = monitor.check(t, t, random);
+    for (const probe of result.probesStarted) started.push(`${t}:${probe.target}:${probe.probers.join(',')}`);
+    if (started.length > 0) return { monitor, started, atMs: t };
+  }
+  return { monitor, started, atMs: untilMs };
+}
+
+test('phi: a silent peer becomes unreachable within two intervals, others stay', () => {
+  const { monitor } = run('phi', 5_000, 5_500);
+  const view = new Map(monitor.observations(5_500).map((observation) => [observation.peerId, observation.reachable]));
+  assert.deepEqual([...view], [['b', false], ['c', true], ['d', true]]);
+});
+
+test('phi+indirect: silence starts a probe; a prober ack concludes link-cut', () => {
+  const { monitor, started, atMs } = run('phi+indirect', 5_000, 6_000);
+  assert.equal(started.length, 1, started.join(' '));
+  assert.ok(atMs > 5_000 && atMs < 5_250, `probe started at ${atMs}`); // last heartbeat 4750, phi 3 ≈ 3 deviations past I
+  const [, target, probers] = started[0]!.split(':');
+  assert.equal(target, 'b');
+  assert.deepEqual(probers!.split(',').sort(), ['c', 'd']);
+  monitor.proberAnswered('b', 'c', 'ack');
+  monitor.proberAnswered('b', 'd', 'nack');
+  const result = monitor.check(atMs + checkMs, atMs + checkMs, createPrng(2));
+  assert.deepEqual(result.conclusions, [{ target: 'b', conclusion: 'link-cut' }]);
+  assert.equal(monitor.observations(atMs + checkMs).find((observation) => observation.peerId === 'b')!.reachable, false);
+  monitor.heard('b', 5_600);
+  assert.equal(monitor.observations(5_600).find((observation) => observation.peerId === 'b')!.reachable, true);
+});
+
+test('phi+indirect: a direct answer during the probe cancels the suspicion', () => {
+  const { monitor, started, atMs } = run('phi+indirect', 5_000, 6_000);
+  assert.equal(started.length, 1);
+  monitor.heard('b', atMs + 20);
+  assert.equal(monitor.lastConclusion('b'), 'alive');
+  monitor.check(5_700, 5_700, createPrng(3));
+  assert.equal(monitor.observations(5_700).find((observation) => observation.peerId === 'b')!.reachable, true);
+});
+
+test('a stalled observer discounts itself', () => {
+  const monitor = createPeerMonitor({ selfId: 'a', peers, profile: buildProfile('local', 'phi'), startedAtMs: 0 });
+  monitor.check(0, 0, createPrng(1));
+  assert.equal(monitor.health(0).discounted, false);
+  monitor.check(3_000, 62.5, createPrng(1));
+  assert.equal(monitor.health(3_000).discounted, true);
+  assert.ok(monitor.health(3_000).missedDeadlines > 0);
+  // The late check declares nobody: the heartbeats may be waiting unread behind the stall.
+  assert.ok(monitor.observations(3_000).every((observation) => observation.reachable));
+});
+
+test('evidence is aggregated per peer and kind, then drained', () => {
+  const monitor = createPeerMonitor({ selfId: 'a', peers, profile: buildProfile('local', 'phi'), startedAtMs: 0 });
+  monitor.recordEvidence('b', 'bad-signature', 10);
+  monitor.recordEvidence('b', 'bad-signature', 20);
+  monitor.recordEvidence('c', 'replay', 30);
+  assert.deepEqual(monitor.drainEvidence(), [
+    { peerId: 'b', kind: 'bad-signature', count: 2, lastAtMs: 20 },
+    { peerId: 'c', kind: 'replay', count: 1, lastAtMs: 30 },
+  ]);
+  assert.deepEqual(monitor.drainEvidence(), []);
+});
