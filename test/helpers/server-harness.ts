@@ -1,0 +1,119 @@
+/**
+ * Starts a real Faultline server for a test: real PostgreSQL (a fresh database)
+ * or the embedded PGlite, real HTTP and Socket.IO on a free loopback port,
+ * optionally the demo agents as real processes with real UDP sockets.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ClusterSnapshot, ServerToClientEvents } from '../../core/realtime-contract';
+import { loadConfig } from '../../server/config';
+import { createLogger } from '../../server/logger';
+import { type RunningServer, startServer } from '../../server/start-server';
+import { type TestDatabase, createTestDatabase } from './database';
+
+/** A server started for a test, with everything to clean up. */
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  database: TestDatabase | null;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Options of `startTestServer`. */
+export interface TestServerOptions {
+  /** 'postgres' (default): a fresh database on the real server; 'embedded': PGlite in a temp dir. */
+  database?: 'postgres' | 'embedded';
+  /** Start N demo agents (0: none). */
+  agents?: number;
+  /** Serve the Next.js app (needs `npm run build` first). */
+  web?: boolean;
+  /** Extra environment for `loadConfig`. */
+  env?: Record<string, string>;
+  /** Reuse a data directory (to test restarts). */
+  dataDir?: string;
+  /** Reuse a database (to test restarts). */
+  reuseDatabase?: TestDatabase;
+}
+
+/** Starts a server; call `stop()` in `after`. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'faultline-test-')));
+  const database = options.database === 'embedded' ? null : (options.reuseDatabase ?? (await createTestDatabase()));
+  const agents = options.agents ?? 0;
+  const config = loadConfig(
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      FAULTLINE_DATA_DIR: dataDir,
+      FAULTLINE_DEMO: agents > 0 ? 'on' : 'off',
+      FAULTLINE_DEMO_AGENTS: String(Math.max(agents, 2)),
+      FAULTLINE_DEMO_HEARTBEAT_MS: '100',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      NODE_ENV: 'production',
+      ...(database ? { DATABASE_URL: database.url } : {}),
+      ...options.env,
+    },
+    [],
+  );
+  config.web = options.web ?? false;
+  const server = await startServer(config, createLogger(config.logLevel));
+  return {
+    server,
+    url: server.url,
+    database,
+    dataDir,
+    async stop() {
+      await server.close();
+      if (!options.reuseDatabase) await database?.drop();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(what: string, check: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
+
+/** Calls the JSON API and returns the parsed `{ ok, data | code, message }` and the status. */
+export async function callApi<T = unknown>(baseUrl: string, pathname: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  const response = await fetch(`${baseUrl}${pathname}`, {
+    method: init.method ?? 'GET',
+    headers: { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const payload = (await response.json()) as { ok: true; data: T } | { ok: false; code: string; message: string };
+  return { status: response.status, payload };
+}
+
+/** A dashboard-side Socket.IO client subscribed to a cluster, recording every update. */
+export async function connectDashboard(baseUrl: string, clusterId: string, options: { headers?: Record<string, string> } = {}) {
+  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(baseUrl, {
+    transports: ['websocket'],
+    extraHeaders: options.headers,
+  });
+  const updates: ClusterSnapshot[] = [];
+  const partitions: Parameters<ServerToClientEvents['partition:changed']>[0][] = [];
+  socket.on('cluster:update', (snapshot) => updates.push(snapshot));
+  socket.on('partition:changed', (partition) => partitions.push(partition));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  const reply = await socket.timeout(5000).emitWithAck('cluster:subscribe', clusterId);
+  return { socket, updates, partitions, first: reply, close: () => socket.close() };
+}
