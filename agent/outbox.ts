@@ -16,6 +16,8 @@ export interface Outbox {
   append(report: AgentReport): Promise<void>;
   /** The oldest entry, or null when empty. */
   peek(): Promise<OutboxEntry | null>;
+  /** Up to `limit` oldest entries, oldest first (sent together, acknowledged in order). */
+  peekBatch(limit: number): Promise<OutboxEntry[]>;
   /** Removes an acknowledged entry. */
   remove(id: number): Promise<void>;
   /** Entries waiting. */
@@ -46,6 +48,10 @@ export class MemoryOutbox implements Outbox {
 
   async peek(): Promise<OutboxEntry | null> {
     return this.entries[0] ?? null;
+  }
+
+  async peekBatch(limit: number): Promise<OutboxEntry[]> {
+    return this.entries.slice(0, limit);
   }
 
   async remove(id: number): Promise<void> {
