@@ -86,7 +86,7 @@ describe('membership', () => {
     const genuine = encodeHeartbeat(key, { clusterId: 'c', from: 'b', incarnation: 1, sequence: 5, sentAtMs: 0 });
     a.receive(genuine, fromB, 10);
     const tampered = Uint8Array.from(genuine);
-    tampered[tampered.length - 2] ^= 0xff;
+    tampered[tampered.length - 2] = (tampered[tampered.length - 2] ?? 0) ^ 0xff;
     a.receive(tampered, fromB, 11);
     a.receive(genuine, fromB, 12);
     const claimsC = encodeHeartbeat(key, { clusterId: 'c', from: 'c', incarnation: 1, sequence: 1, sentAtMs: 0 });

@@ -4,7 +4,7 @@
  * A dashboard gets a snapshot when it subscribes, then updates that each carry a
  * sequence number one higher than the last; a gap means "ask for a snapshot".
  */
-import type { PartitionType } from './classify-partition';
+import type { PartitionType, PartitionVerdict } from './classify-partition';
 import type { AgentCommand, AgentHello, AgentReportInput, FaultRule, NodeId, Reply } from './protocol';
 import type { Link } from './reachability';
 
@@ -55,16 +55,54 @@ export interface ClusterSnapshot {
   nodes: NodeView[];
   /** Links that are not fully up (down, one-way, unknown); every other pair is up. */
   links: Link[];
-  /** The classifier's latest verdict. */
-  verdict: {
-    partitioned: boolean;
-    type: PartitionType | null;
-    components: NodeId[][];
-    majorityIndex: number | null;
-    staleNodes: NodeId[];
-  };
+  /** The classifier's latest (raw, undebounced) verdict, with its evidence chain. */
+  verdict: PartitionVerdict;
   /** The open partition, if any. */
   activePartition: PartitionSummary | null;
+}
+
+/** An incident alert as operators see it. */
+export interface AlertView {
+  id: string;
+  clusterId: string;
+  partitionId: string | null;
+  /** The rule that fired, for example `partition-duration` or `partition-detected`. */
+  rule: string;
+  /** info | warning | critical */
+  severity: string;
+  status: 'firing' | 'acknowledged' | 'resolved';
+  title: string;
+  firedAtMs: number;
+  acknowledgedAtMs: number | null;
+  acknowledgedBy: string | null;
+  /** The note written when acknowledging. */
+  note: string | null;
+  resolvedAtMs: number | null;
+  resolvedBy: string | null;
+}
+
+/** Status of a recovery run. */
+export type RecoveryStatus = 'pending-approval' | 'approved' | 'rejected' | 'running' | 'paused' | 'succeeded' | 'failed' | 'aborted';
+
+/** A recovery run as operators see it. */
+export interface RecoveryRunView {
+  id: string;
+  partitionId: string;
+  clusterId: string | null;
+  strategy: 'automatic' | 'manual' | 'phased';
+  status: RecoveryStatus;
+  /** The dry-run plan shown before approval (core/policy/dry-run `DryRun`), or `{}` when none was computed. */
+  plan: unknown;
+  /** Phased progress (core/policy/phased-plan `PhasedPlan`), or null for other strategies. */
+  phased: unknown;
+  requestedBy: string;
+  decidedBy: string | null;
+  decidedAtMs: number | null;
+  /** The reason given when approving, rejecting, pausing or aborting. */
+  reason: string | null;
+  createdAtMs: number;
+  startedAtMs: number | null;
+  endedAtMs: number | null;
 }
 
 /** Events the server pushes to dashboards. */
@@ -73,6 +111,10 @@ export interface ServerToClientEvents {
   'cluster:update': (snapshot: ClusterSnapshot) => void;
   /** A partition was opened, changed or closed (already saved in the database). */
   'partition:changed': (partition: PartitionSummary) => void;
+  /** An alert fired, was acknowledged or resolved (already saved). */
+  'alert:changed': (alert: AlertView) => void;
+  /** A recovery run was requested, decided or progressed (already saved). */
+  'recovery:changed': (run: RecoveryRunView) => void;
 }
 
 /** Commands dashboards send to the server. */

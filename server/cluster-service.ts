@@ -4,6 +4,7 @@
  * they are pushed), and pushes changes to dashboards.
  */
 import type { PartitionVerdict } from '../core/classify-partition';
+import { type DebounceOptions, stepDebounce } from '../core/partition-debounce';
 import { type AgentHello, type AgentReport, AgentReportSchema, describeZodError } from '../core/protocol';
 import type { ClusterSnapshot, PartitionSummary } from '../core/realtime-contract';
 import type { PrismaClient } from '../generated/prisma/client';
@@ -25,8 +26,10 @@ export interface ClusterServiceOptions {
   staleAfterMs: number;
   /** How often verdicts are re-evaluated, so staleness is noticed without new reports (ms). */
   evaluateIntervalMs: number;
-  /** How long the cluster must look whole before an open partition is closed (ms). */
+  /** How long the cluster must look whole before an open partition is closed (ms); at least 4 heartbeat intervals. */
   healStableMs: number;
+  /** Heartbeat intervals a partition (or a new shape of one) must hold before it is recorded. */
+  openStableIntervals: number;
   /** Source of time (ms since epoch). */
   nowMs: () => number;
 }
@@ -37,7 +40,6 @@ export const reportJsonBytesMax = 256 * 1024;
 export class ClusterService {
   private readonly clusters = new Map<string, ClusterState>();
   private readonly fingerprints = new Map<string, string>();
-  private readonly wholeSinceMs = new Map<string, number>();
   private readonly partitionWork = new Map<string, Promise<void>>();
   private readonly partitions: PartitionRepository;
   private readonly startedAtMs: number;
@@ -128,10 +130,15 @@ export class ClusterService {
   }
 
   /**
-   * Validates and ingests one report. Resolves once the report is durable; throws
-   * `invalid_input` naming the bad fields (nothing stored) or `unavailable`.
+   * Validates and ingests one report. Resolves once the report is durable, saying
+   * whether an earlier copy was already stored; throws `invalid_input` naming the
+   * bad fields (nothing stored), what `expected.verify` throws (authentication), or
+   * `unavailable`.
    */
-  async ingest(input: unknown, expected: { agentId: string; clusterId: string }): Promise<AgentReport> {
+  async ingest(
+    input: unknown,
+    expected: { agentId: string; clusterId: string; verify?: (report: AgentReport) => void },
+  ): Promise<{ report: AgentReport; duplicate: boolean }> {
     const parsed = AgentReportSchema.safeParse(input);
     if (!parsed.success) {
       this.refusedCount += 1;
@@ -142,18 +149,25 @@ export class ClusterService {
       this.refusedCount += 1;
       throw new AppError('forbidden', `this connection speaks for ${expected.clusterId}/${expected.agentId} only`);
     }
+    try {
+      expected.verify?.(report);
+    } catch (error) {
+      this.refusedCount += 1;
+      throw error;
+    }
     const cluster = await this.ensureCluster(report.clusterId);
     const receivedAtMs = this.options.nowMs();
     cluster.applyReport(report, receivedAtMs);
     this.evaluate(cluster);
+    let duplicate: boolean;
     try {
-      await this.writer.write(report, receivedAtMs);
+      ({ duplicate } = await this.writer.write(report, receivedAtMs));
     } catch {
       this.refusedCount += 1;
       throw new AppError('unavailable', 'report not stored: database unavailable, retry later');
     }
     this.acceptedCount += 1;
-    return report;
+    return { report, duplicate };
   }
 
   /** Current snapshot of a cluster. */
@@ -193,27 +207,43 @@ export class ClusterService {
     return verdict.staleNodes.length * 2 < cluster.nodes.size;
   }
 
+  /** Stability windows scaled to the cluster's heartbeat interval. */
+  private debounceOptions(cluster: ClusterState): DebounceOptions {
+    const intervalMs = cluster.heartbeatIntervalMs;
+    return {
+      openStableMs: Math.round(intervalMs * this.options.openStableIntervals),
+      changeStableMs: Math.round(intervalMs * this.options.openStableIntervals),
+      closeStableMs: Math.max(this.options.healStableMs, intervalMs * 4),
+    };
+  }
+
+  /**
+   * Feeds the raw verdict through the debouncer and turns what it publishes into
+   * partition writes. One write per cluster at a time; the debouncer only advances
+   * when no write is in flight, so nothing it publishes is lost.
+   */
   private drivePartition(cluster: ClusterState, verdict: PartitionVerdict, nowMs: number): void {
     if (this.partitionWork.has(cluster.clusterId)) return;
+    if (!this.confident(verdict, cluster, nowMs)) return;
+    const stepped = stepDebounce(cluster.debounce, verdict, nowMs, this.debounceOptions(cluster));
+    const event = stepped.events.at(-1);
     const active = cluster.activePartition;
     let work: (() => Promise<PartitionSummary>) | null = null;
-    if (verdict.partitioned) this.wholeSinceMs.delete(cluster.clusterId);
-    if (!active && verdict.partitioned && verdict.type) {
-      work = () => this.partitions.open(cluster.clusterId, verdict, nowMs, 'PartitionDetected');
-    } else if (active && verdict.partitioned && changedShape(active, verdict)) {
-      work = () => this.partitions.reclassify(active, verdict, nowMs);
-    } else if (active && !verdict.partitioned && this.confident(verdict, cluster, nowMs)) {
-      const wholeSince = this.wholeSinceMs.get(cluster.clusterId) ?? nowMs;
-      this.wholeSinceMs.set(cluster.clusterId, wholeSince);
-      if (nowMs - wholeSince >= this.options.healStableMs) {
-        work = () => this.partitions.close(active.id, nowMs, 'healed', 'every link up again');
-      }
+    if (event && event.verdict.partitioned && !active) {
+      work = () => this.partitions.open(cluster.clusterId, event.verdict, event.atMs, 'PartitionDetected');
+    } else if (event && event.verdict.partitioned && active && changedShape(active, event.verdict)) {
+      work = () => this.partitions.reclassify(active, event.verdict, event.atMs);
+    } else if (event?.type === 'closed' && active) {
+      work = () => this.partitions.close(active.id, event.atMs, 'healed', 'every link up again');
     }
-    if (!work) return;
+    if (!work) {
+      cluster.debounce = stepped.state;
+      return;
+    }
     const run = work()
       .then((summary) => {
+        cluster.debounce = stepped.state;
         cluster.activePartition = summary.endedAtMs === null ? summary : null;
-        this.wholeSinceMs.delete(cluster.clusterId);
         this.broadcaster.partitionChanged(summary);
         this.logger.info({ partition: summary.id, type: summary.type, ended: summary.endedAtMs !== null }, 'partition changed');
       })

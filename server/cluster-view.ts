@@ -3,13 +3,16 @@
  * the directed reachability matrix built from agents' reports, and the faults
  * injected on demand. A cache of what agents said; the database holds history.
  */
-import { type PartitionVerdict, classifyPartition } from '../core/classify-partition';
+import { type ObservedEvidence, type PartitionVerdict, classifyPartition, evidenceWindowMsDefault } from '../core/classify-partition';
+import { type DebounceState, initialDebounceState, verdictShapeKey } from '../core/partition-debounce';
 import type { AgentHello, AgentReport, FaultRule, NodeId } from '../core/protocol';
 import { type ReachabilityMatrix, createMatrix, setCell } from '../core/reachability';
 import type { ClusterSnapshot, NodeView, PartitionSummary } from '../core/realtime-contract';
 
 /** Largest number of nodes one cluster may hold; bounds memory and matrix work. */
 export const clusterNodesMax = 1000;
+/** Most byzantine evidence items kept per cluster (newest kept). */
+export const clusterEvidenceMax = 2048;
 
 interface NodeState {
   address: string | null;
@@ -26,6 +29,12 @@ export class ClusterState {
   seq = 0;
   verdict: PartitionVerdict | null = null;
   activePartition: PartitionSummary | null = null;
+  /** Debounced (published) view of the verdicts: what partitions are opened and closed from. */
+  debounce: DebounceState = initialDebounceState();
+  /** Byzantine evidence reported by agents, with who reported it. */
+  evidence: ObservedEvidence[] = [];
+  /** Largest heartbeat interval agents of this cluster report (ms); sizes the stability windows. */
+  heartbeatIntervalMs = 1000;
 
   constructor(
     readonly clusterId: string,
@@ -62,6 +71,11 @@ export class ClusterState {
     if (report.incarnation < state.incarnation) return;
     state.incarnation = report.incarnation;
     state.lastReportAtMs = receivedAtMs;
+    this.heartbeatIntervalMs = report.heartbeatIntervalMs;
+    if (report.evidence.length > 0) {
+      this.evidence.push(...report.evidence.map((item) => ({ ...item, lastAtMs: receivedAtMs, observerId: report.agentId })));
+      this.evidence = this.evidence.filter((item) => receivedAtMs - item.lastAtMs <= evidenceWindowMsDefault).slice(-clusterEvidenceMax);
+    }
     for (const observation of report.observations) {
       this.node(observation.peerId);
       setCell(this.matrix, report.agentId, observation.peerId, {
@@ -75,7 +89,7 @@ export class ClusterState {
 
   /** Runs the classifier at `nowMs` and remembers the verdict. */
   classify(nowMs: number, staleAfterMs: number): PartitionVerdict {
-    this.verdict = classifyPartition(this.matrix, { nowMs, staleAfterMs });
+    this.verdict = classifyPartition(this.matrix, { nowMs, staleAfterMs, evidence: this.evidence });
     return this.verdict;
   }
 
@@ -100,13 +114,7 @@ export class ClusterState {
       atMs: nowMs,
       nodes,
       links: verdict.cutLinks,
-      verdict: {
-        partitioned: verdict.partitioned,
-        type: verdict.type,
-        components: verdict.components,
-        majorityIndex: verdict.majorityIndex,
-        staleNodes: verdict.staleNodes,
-      },
+      verdict,
       activePartition: this.activePartition,
     };
   }
@@ -116,8 +124,8 @@ export class ClusterState {
 export function snapshotFingerprint(snapshot: ClusterSnapshot): string {
   return JSON.stringify([
     snapshot.nodes.map((node) => [node.id, node.address, node.connected, node.stale, node.faults]),
-    snapshot.links,
-    snapshot.verdict,
+    verdictShapeKey(snapshot.verdict),
+    snapshot.verdict.conditions,
     snapshot.activePartition,
   ]);
 }

@@ -83,7 +83,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     database.prisma,
     writer,
     realtime.broadcaster,
-    { staleAfterMs: config.staleAfterMs, evaluateIntervalMs: 100, healStableMs: 1000, nowMs: () => Date.now() },
+    { staleAfterMs: config.staleAfterMs, evaluateIntervalMs: 50, healStableMs: 1000, openStableIntervals: 1.5, nowMs: () => Date.now() },
     logger.child({ component: 'cluster-service' }),
   );
   const faults = new FaultController(realtime.sendCommand);

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { ClusterSnapshot } from '../../core/realtime-contract';
 import { type TestServer, callApi, connectDashboard, startTestServer, waitFor } from '../helpers/server-harness';
 
 describe('partition flow with real agents', () => {
@@ -22,7 +23,7 @@ describe('partition flow with real agents', () => {
     dashboard = await connectDashboard(test.url, 'demo');
     assert.equal(dashboard.first.ok, true);
     await waitFor('a whole cluster with every node reporting', () => {
-      const latest = dashboard.updates.at(-1) ?? (dashboard.first.ok ? dashboard.first.data : null);
+      const latest: ClusterSnapshot | null = dashboard.updates.at(-1) ?? (dashboard.first.ok ? (dashboard.first.data as ClusterSnapshot) : null);
       return latest && !latest.verdict.partitioned && latest.nodes.every((node) => !node.stale) && latest.nodes.length === 5;
     }, 30_000);
   });
