@@ -211,7 +211,10 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
       const result: CheckResult = { heartbeatTargets: [], probesStarted: [], conclusions: [], changed: false };
       // After a stall the peers' heartbeats may be waiting unread: judge nobody on a late check.
       const late = nowMs - scheduledAtMs > profile.health.deadlineLatenessToleranceMs;
-      const limit = threshold * suspicionMultiplier(health);
+      // Lifeguard scales timeouts by (score + 1). Phi is a log10 scale, so the faithful
+      // counterpart for phi adds log10(score + 1)·k; one order of magnitude per point
+      // (threshold + score) is simpler and still bounded by scoreMax.
+      const limit = profile.mode === 'fixed' ? threshold * suspicionMultiplier(health) : threshold + suspicionMultiplier(health) - 1;
       for (const peer of peers) {
         const state = states.get(peer)!;
         if (state.probe) {
