@@ -7,6 +7,7 @@
 import type { PartitionType, PartitionVerdict } from './classify-partition';
 import type { AgentCommand, AgentHello, AgentReportInput, FaultRule, NodeId, Reply } from './protocol';
 import type { Link } from './reachability';
+import type { DataPlaneReply } from './reconcile/data-plane-commands';
 
 /** One node as the dashboard sees it. */
 export interface NodeView {
@@ -125,7 +126,8 @@ export interface ClientToServerEvents {
 
 /** Events the server sends to agents. */
 export interface ServerToAgentEvents {
-  command: (command: AgentCommand, reply: (result: Reply<null>) => void) => void;
+  /** A command for the agent; data-plane commands that return something (changes, applied, digest) reply with it, others with null. */
+  command: (command: AgentCommand, reply: (result: Reply<DataPlaneReply | null>) => void) => void;
 }
 
 /** Events agents send to the server. */

@@ -2,14 +2,28 @@
  * The JSON API under /api. Each handler parses its input with a schema, calls one
  * service and maps the result; errors become `{ ok: false, code, message }` with
  * the matching HTTP status, and unknown errors never leak internals.
+ *
+ * Every route declares who may call it; the router authenticates (bearer token or
+ * session cookie), checks the role, and for state-changing requests checks the
+ * Origin and the session's CSRF token before the handler runs. Every POST,
+ * allowed or refused, is written to the audit log.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { ClusterIdSchema, NodeIdSchema, describeZodError } from '../../core/protocol';
+import { ClusterIdSchema, NodeIdSchema } from '../../core/protocol';
+import type { AlertsService } from '../alerts-service';
 import { AppError, httpStatusByCode, toErrorReply } from '../app-error';
+import type { AuditLog } from '../audit';
+import type { AuthService, Principal } from '../auth/auth-service';
+import { authenticate, checkCsrf, checkOrigin, describeOrigin, requireRole } from '../auth/request-auth';
 import type { ClusterService } from '../cluster-service';
 import type { FaultController } from '../fault-controller';
+import type { HistoryService } from '../history-service';
 import type { Logger } from '../logger';
+import type { RecoveryService } from '../recovery-service';
+import { authRoutes } from './auth-routes';
+import { consoleRoutes } from './console-routes';
+import { type Route, isRawResponse, parse } from './route';
 
 /** Largest request body accepted, in bytes. */
 export const requestBodyBytesMax = 64 * 1024;
@@ -20,6 +34,15 @@ export interface ApiContext {
   faults: FaultController;
   health: () => Promise<HealthReport>;
   logger: Logger;
+  auth: AuthService;
+  audit: AuditLog;
+  alerts: AlertsService;
+  recovery: RecoveryService;
+  history: HistoryService;
+  /** Origins besides the server's own allowed to send state-changing browser requests. */
+  allowedOrigins: readonly string[];
+  /** Disconnects the live connections of a session that just ended. */
+  endSession?: (sessionIdHash: string) => void;
 }
 
 /** The answer of GET /api/health. */
@@ -32,21 +55,7 @@ export interface HealthReport {
   reports: { accepted: number; refused: number; queued: number };
 }
 
-type Handler = (request: { query: URLSearchParams; body: unknown; params: string[] }, context: ApiContext) => Promise<unknown>;
-
-interface Route {
-  method: 'GET' | 'POST';
-  pattern: RegExp;
-  handler: Handler;
-}
-
 const ClusterQuery = z.object({ clusterId: ClusterIdSchema.optional() });
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new AppError('invalid_input', describeZodError(result.error));
-  return result.data;
-}
 
 /** The cluster named in the request, or the only (or demo) cluster when none is named. */
 function resolveCluster(context: ApiContext, clusterId: string | undefined) {
@@ -85,17 +94,20 @@ const faultsView = (cluster: ReturnType<typeof resolveCluster>) => ({
   faults: [...cluster.nodes.entries()].map(([node, state]) => ({ node, rules: state.faults })).filter((entry) => entry.rules.length > 0),
 });
 
-const routes: Route[] = [
-  { method: 'GET', pattern: /^\/api\/health$/, handler: async (_request, context) => context.health() },
+/** Every API route; exported so tests can check each one's protection. */
+export const routes: Route[] = [
+  { method: 'GET', pattern: /^\/api\/health$/, access: 'public', handler: async (_request, context) => context.health() },
   {
     method: 'GET',
     pattern: /^\/api\/clusters$/,
+    access: 'read',
     handler: async (_request, context) =>
       context.service.listClusters().map((cluster) => ({ id: cluster.clusterId, name: cluster.name, demo: cluster.demo, nodes: cluster.nodes.size })),
   },
   {
     method: 'GET',
     pattern: /^\/api\/cluster$/,
+    access: 'read',
     handler: async ({ query }, context) => {
       const { clusterId } = parse(ClusterQuery, Object.fromEntries(query));
       return context.service.snapshot(resolveCluster(context, clusterId).clusterId);
@@ -104,6 +116,7 @@ const routes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/api\/partitions$/,
+    access: 'read',
     handler: async ({ query }, context) => {
       const { clusterId, limit, before } = parse(PartitionsQuery, Object.fromEntries(query));
       return context.service.listPartitions({ clusterId, limit, beforeMs: before });
@@ -112,16 +125,20 @@ const routes: Route[] = [
   {
     method: 'GET',
     pattern: /^\/api\/partitions\/([^/]+)$/,
+    access: 'read',
     handler: async ({ params }, context) => context.service.getPartitionOrThrow(parse(PartitionId, params[0])),
   },
   {
     method: 'GET',
     pattern: /^\/api\/faults$/,
+    access: 'read',
     handler: async ({ query }, context) => faultsView(resolveCluster(context, parse(ClusterQuery, Object.fromEntries(query)).clusterId)),
   },
   {
     method: 'POST',
     pattern: /^\/api\/faults\/cut$/,
+    access: 'chaos:run',
+    audit: 'faults.cut',
     handler: async ({ body }, context) => {
       const input = parse(CutBody, body);
       const cluster = resolveCluster(context, input.clusterId);
@@ -132,6 +149,8 @@ const routes: Route[] = [
   {
     method: 'POST',
     pattern: /^\/api\/faults\/isolate$/,
+    access: 'chaos:run',
+    audit: 'faults.isolate',
     handler: async ({ body }, context) => {
       const input = parse(IsolateBody, body);
       const cluster = resolveCluster(context, input.clusterId);
@@ -142,6 +161,8 @@ const routes: Route[] = [
   {
     method: 'POST',
     pattern: /^\/api\/faults\/split$/,
+    access: 'chaos:run',
+    audit: 'faults.split',
     handler: async ({ body }, context) => {
       const input = parse(SplitBody, body);
       const cluster = resolveCluster(context, input.clusterId);
@@ -152,6 +173,8 @@ const routes: Route[] = [
   {
     method: 'POST',
     pattern: /^\/api\/faults\/heal$/,
+    access: 'chaos:run',
+    audit: 'faults.heal',
     handler: async ({ body }, context) => {
       const input = parse(HealBody, body ?? {});
       if ((input.from === undefined) !== (input.to === undefined)) {
@@ -162,6 +185,8 @@ const routes: Route[] = [
       return faultsView(cluster);
     },
   },
+  ...authRoutes,
+  ...consoleRoutes,
 ];
 
 async function readJsonBody(request: IncomingMessage): Promise<unknown> {
@@ -190,24 +215,78 @@ function send(response: ServerResponse, status: number, payload: unknown): void 
   response.end(body);
 }
 
+function sendRaw(response: ServerResponse, payload: { contentType: string; body: string; filename?: string }): void {
+  response.writeHead(200, {
+    'content-type': payload.contentType,
+    'cache-control': 'no-store',
+    ...(payload.filename ? { 'content-disposition': `attachment; filename="${payload.filename}"` } : {}),
+  });
+  response.end(payload.body);
+}
+
+/** Authenticates and authorises a request for `route`; returns the caller (null on public routes without one). */
+async function admit(request: IncomingMessage, route: Route, context: ApiContext, encrypted: boolean): Promise<Principal | null> {
+  const stateChanging = route.method !== 'GET';
+  if (stateChanging) checkOrigin(request.headers, encrypted, context.allowedOrigins);
+  const principal = await authenticate(request.headers, context.auth);
+  if (route.access === 'public') return principal;
+  requireRole(principal, route.access);
+  if (stateChanging) checkCsrf(request.headers, principal!);
+  return principal;
+}
+
+/** Writes the audit entry of a state-changing request, allowed or refused; a failed write is logged, never hidden. */
+async function auditRequest(
+  context: ApiContext,
+  entry: { route: Route | undefined; path: string; principal: Principal | null; origin: string; params: string[]; body: unknown; outcome: string },
+): Promise<void> {
+  try {
+    await context.audit.record({
+      actor: entry.principal?.name ?? 'anonymous',
+      action: entry.route?.audit ?? `refused ${entry.path}`,
+      target: entry.params[0] ?? null,
+      origin: entry.origin,
+      data: { outcome: entry.outcome, ...(entry.body !== undefined ? { request: entry.body } : {}), ...(entry.principal ? { role: entry.principal.role, via: entry.principal.kind } : {}) },
+    });
+  } catch (error) {
+    context.logger.error({ err: error, action: entry.route?.audit }, 'audit entry not written');
+  }
+}
+
 /** Handles a request under /api; answers 404 for unknown paths and 405 for wrong methods. */
 export async function handleApi(request: IncomingMessage, response: ServerResponse, context: ApiContext): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const matching = routes.filter((route) => route.pattern.test(url.pathname));
+  const encrypted = 'encrypted' in request.socket && request.socket.encrypted === true;
+  const origin = describeOrigin(request);
+  const audited = request.method !== 'GET' && request.method !== 'HEAD';
+  let principal: Principal | null = null;
+  let route: Route | undefined;
+  let params: string[] = [];
+  let body: unknown;
   try {
     if (matching.length === 0) throw new AppError('not_found', `no API route ${url.pathname}`);
-    const route = matching.find((candidate) => candidate.method === request.method);
+    route = matching.find((candidate) => candidate.method === request.method);
     if (!route) {
       response.setHeader('allow', matching.map((candidate) => candidate.method).join(', '));
       return send(response, 405, { ok: false, code: 'invalid_input', message: `method ${request.method} not allowed` });
     }
-    const params = route.pattern.exec(url.pathname)!.slice(1);
-    const body = route.method === 'POST' ? await readJsonBody(request) : undefined;
-    const data = await route.handler({ query: url.searchParams, body, params }, context);
+    params = route.pattern.exec(url.pathname)!.slice(1);
+    principal = await admit(request, route, context, encrypted);
+    body = route.method === 'POST' ? await readJsonBody(request) : undefined;
+    const data = await route.handler(
+      { query: url.searchParams, body, params, principal, origin, secure: encrypted, setHeader: (name, value) => response.setHeader(name, value) },
+      context,
+    );
+    if (audited) await auditRequest(context, { route, path: url.pathname, principal, origin, params, body, outcome: 'ok' });
+    if (isRawResponse(data)) return sendRaw(response, data);
     send(response, 200, { ok: true, data });
   } catch (error) {
     if (!(error instanceof AppError)) context.logger.error({ err: error, path: url.pathname }, 'API handler failed');
     const reply = toErrorReply(error);
+    if (audited || reply.code === 'forbidden') {
+      await auditRequest(context, { route, path: url.pathname, principal, origin, params, body, outcome: `refused: ${reply.code}` });
+    }
     send(response, httpStatusByCode[reply.code], reply);
   }
 }

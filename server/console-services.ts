@@ -1,0 +1,61 @@
+/**
+ * Builds the operator console's services (auth, audit, alerts, recovery, history),
+ * guards the dashboards' Socket.IO namespace, and creates the first admin. Kept out
+ * of the composition root so that start-server.ts wires it with one call.
+ */
+import type { Server } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents } from '../core/realtime-contract';
+import type { PrismaClient } from '../generated/prisma/client';
+import { AlertsService } from './alerts-service';
+import { AuditLog } from './audit';
+import { AuthService, firstAdminName } from './auth/auth-service';
+import { HistoryService } from './history-service';
+import type { Logger } from './logger';
+import { consoleBroadcaster, guardDashboards } from './realtime/dashboard-guard';
+import { RecoveryService } from './recovery-service';
+
+/** The console's services, as the API context and tests use them. */
+export interface ConsoleServices {
+  auth: AuthService;
+  audit: AuditLog;
+  alerts: AlertsService;
+  recovery: RecoveryService;
+  history: HistoryService;
+  allowedOrigins: readonly string[];
+  endSession: (sessionIdHash: string) => void;
+}
+
+/** Creates the services and the first admin; prints a generated admin password once. */
+export async function startConsoleServices(options: {
+  prisma: PrismaClient;
+  io: Server<ClientToServerEvents, ServerToClientEvents>;
+  adminPassword: string | undefined;
+  allowedOrigins: readonly string[];
+  logger: Logger;
+  /** Where a generated first-admin password is printed (stdout by default). */
+  print?: (text: string) => void;
+}): Promise<ConsoleServices> {
+  const auth = new AuthService(options.prisma);
+  const audit = new AuditLog(options.prisma);
+  const broadcaster = consoleBroadcaster(options.io);
+  const guard = guardDashboards(options.io, { auth, allowedOrigins: options.allowedOrigins, logger: options.logger });
+  const firstAdmin = await auth.ensureFirstAdmin(options.adminPassword);
+  if (firstAdmin.created) {
+    await audit.record({ actor: 'system', action: 'user.create-first-admin', target: firstAdminName, data: { generated: firstAdmin.generatedPassword !== null } });
+    options.logger.info({ name: firstAdminName }, 'first admin created');
+  }
+  if (firstAdmin.generatedPassword) {
+    (options.print ?? ((text) => process.stdout.write(text)))(
+      `\n  First admin created. Sign in as "${firstAdminName}" with password:\n\n      ${firstAdmin.generatedPassword}\n\n  It is shown once and stored only as a hash. Set FAULTLINE_ADMIN_PASSWORD to choose it instead.\n\n`,
+    );
+  }
+  return {
+    auth,
+    audit,
+    alerts: new AlertsService(options.prisma, broadcaster),
+    recovery: new RecoveryService(options.prisma, broadcaster),
+    history: new HistoryService(options.prisma),
+    allowedOrigins: options.allowedOrigins,
+    endSession: guard.endSession,
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Sign-in, sign-out, the current session, and the admin's routes: users, API
+ * tokens and the audit log.
+ */
+import { z } from 'zod';
+import { sessionLifetimeMs } from '../auth/auth-service';
+import { passwordLengthMax, passwordLengthMin } from '../auth/passwords';
+import { roles } from '../auth/permissions';
+import { clearedSessionCookie, sessionCookie } from '../auth/request-auth';
+import { auditPageMax } from '../audit';
+import { type Route, parse, principalOf } from './route';
+
+const NameSchema = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only');
+const SignInBody = z.strictObject({ name: NameSchema, password: z.string().min(1).max(passwordLengthMax) });
+const CreateUserBody = z.strictObject({ name: NameSchema, role: z.enum(roles), password: z.string().min(passwordLengthMin).max(passwordLengthMax) });
+const UpdateUserBody = z.strictObject({ role: z.enum(roles).optional(), disabled: z.boolean().optional() });
+const CreateTokenBody = z.strictObject({ name: z.string().trim().min(1).max(64), role: z.enum(roles) });
+const AuditQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(auditPageMax).default(100),
+  before: z.string().regex(/^\d{1,19}$/).optional(),
+  actor: z.string().max(200).optional(),
+  action: z.string().max(100).optional(),
+});
+const Id = z.uuid();
+
+export const authRoutes: Route[] = [
+  {
+    method: 'GET',
+    pattern: /^\/api\/auth\/session$/,
+    access: 'public',
+    handler: async ({ principal }) =>
+      principal
+        ? { user: { name: principal.name, role: principal.role, kind: principal.kind }, csrfToken: principal.csrfToken ?? null, expiresAtMs: principal.expiresAtMs }
+        : null,
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/auth\/sign-in$/,
+    access: 'public',
+    audit: 'auth.sign-in',
+    handler: async (request, context) => {
+      const input = parse(SignInBody, request.body);
+      const session = await context.auth.signIn(input.name, input.password, request.origin);
+      request.setHeader('set-cookie', sessionCookie(session.sessionId, Math.floor(sessionLifetimeMs / 1000), request.secure));
+      return { user: session.user, csrfToken: session.csrfToken, expiresAtMs: session.expiresAtMs };
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/auth\/sign-out$/,
+    access: 'read',
+    audit: 'auth.sign-out',
+    handler: async (request, context) => {
+      const principal = principalOf(request);
+      if (principal.sessionIdHash) {
+        await context.auth.signOut(principal.sessionIdHash);
+        context.endSession?.(principal.sessionIdHash);
+      }
+      request.setHeader('set-cookie', clearedSessionCookie());
+      return null;
+    },
+  },
+  { method: 'GET', pattern: /^\/api\/users$/, access: 'users:manage', handler: async (_request, context) => context.auth.listUsers() },
+  {
+    method: 'POST',
+    pattern: /^\/api\/users$/,
+    access: 'users:manage',
+    audit: 'user.create',
+    handler: async ({ body }, context) => context.auth.createUser(parse(CreateUserBody, body)),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/users\/([^/]+)$/,
+    access: 'users:manage',
+    audit: 'user.update',
+    handler: async ({ body, params }, context) => context.auth.updateUser(parse(Id, params[0]), parse(UpdateUserBody, body)),
+  },
+  { method: 'GET', pattern: /^\/api\/tokens$/, access: 'tokens:manage', handler: async (_request, context) => context.auth.listApiTokens() },
+  {
+    method: 'POST',
+    pattern: /^\/api\/tokens$/,
+    access: 'tokens:manage',
+    audit: 'token.create',
+    handler: async (request, context) => context.auth.createApiToken({ ...parse(CreateTokenBody, request.body), createdBy: principalOf(request).name }),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/tokens\/([^/]+)\/revoke$/,
+    access: 'tokens:manage',
+    audit: 'token.revoke',
+    handler: async ({ params }, context) => {
+      await context.auth.revokeApiToken(parse(Id, params[0]));
+      return null;
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/audit$/,
+    access: 'audit:read',
+    handler: async ({ query }, context) => {
+      const input = parse(AuditQuery, Object.fromEntries(query));
+      return context.audit.list({ limit: input.limit, beforeId: input.before, actor: input.actor, action: input.action });
+    },
+  },
+];

@@ -1,0 +1,67 @@
+/**
+ * The shape of one JSON API route: its method and path, who may call it (an
+ * action checked against the caller's role, or `public`), the name it is audited
+ * under, and a handler that parses, calls one service and returns data.
+ */
+import type { z } from 'zod';
+import { describeZodError } from '../../core/protocol';
+import { AppError } from '../app-error';
+import type { Principal } from '../auth/auth-service';
+import type { Action } from '../auth/permissions';
+import type { ApiContext } from './api';
+
+/** What a handler receives. */
+export interface ApiRequest {
+  query: URLSearchParams;
+  body: unknown;
+  /** Capture groups of the route's pattern. */
+  params: string[];
+  /** Who is calling; null only on public routes. */
+  principal: Principal | null;
+  /** Remote address and user agent, for the audit log. */
+  origin: string;
+  /** True when the request arrived over TLS (cookies get `Secure`). */
+  secure: boolean;
+  /** Adds a response header (Set-Cookie on sign-in and sign-out). */
+  setHeader(name: string, value: string): void;
+}
+
+/** A non-JSON answer (CSV export): sent as is with its content type. */
+export interface RawResponse {
+  raw: true;
+  contentType: string;
+  body: string;
+  /** Suggested download name. */
+  filename?: string;
+}
+
+export type Handler = (request: ApiRequest, context: ApiContext) => Promise<unknown>;
+
+/** One route. */
+export interface Route {
+  method: 'GET' | 'POST';
+  pattern: RegExp;
+  /** `public` needs no sign-in; any other value is the action the caller's role must allow. */
+  access: Action | 'public';
+  /** Name of the action in the audit log; every POST route has one. */
+  audit?: string;
+  handler: Handler;
+}
+
+/** Parses input with a schema or throws `invalid_input` naming the fields. */
+export function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new AppError('invalid_input', describeZodError(result.error));
+  return result.data;
+}
+
+/** The principal of a route that is not public (the router has checked it). */
+export function principalOf(request: ApiRequest): Principal {
+  if (!request.principal) throw new AppError('unauthorized', 'sign in first');
+  return request.principal;
+}
+
+/** True for a raw (non-JSON) answer. */
+export function isRawResponse(value: unknown): value is RawResponse {
+  return typeof value === 'object' && value !== null && (value as RawResponse).raw === true;
+}
