@@ -7,6 +7,7 @@ import type { AgentCommand, AgentReport } from '../core/protocol';
 import type { AgentConfig } from './config';
 import { Membership } from './membership';
 import { MemoryOutbox, type Outbox } from './outbox';
+import { FileOutbox } from './outbox-file';
 import { ServerLink } from './server-link';
 import { FaultInjectingTransport } from './transport/fault-injecting-transport';
 import { type Transport, endpointKey } from './transport/transport';
@@ -22,10 +23,14 @@ export interface RunningAgent {
   membership: Membership;
   outbox: Outbox;
   link: ServerLink;
+  /** Reports written to the outbox since start (the last sequence number used). */
+  reportsWritten(): number;
+  /** Stops writing new reports (tests that count what was sent); the link keeps draining the outbox. */
+  stopReporting(): void;
   close(): Promise<void>;
 }
 
-/** Starts an agent; `transport` and `outbox` may be injected (tests), UDP and memory by default. */
+/** Starts an agent; `transport` and `outbox` may be injected (tests); UDP and the configured outbox by default. */
 export async function startAgent(
   config: AgentConfig,
   injected: { transport?: Transport; outbox?: Outbox; nowMs?: () => number } = {},
@@ -56,7 +61,11 @@ export async function startAgent(
       ),
   });
   transport.onMessage((bytes, from) => membership.receive(bytes, from, nowMs()));
-  const outbox = injected.outbox ?? new MemoryOutbox();
+  const outbox =
+    injected.outbox ??
+    (config.outboxDir
+      ? await FileOutbox.open({ directory: config.outboxDir, entriesMax: config.outboxEntriesMax, bytesMax: config.outboxBytesMax })
+      : new MemoryOutbox(config.outboxEntriesMax));
   let sequence = 0;
 
   const executeCommand = async (command: AgentCommand): Promise<boolean> => {
@@ -79,9 +88,12 @@ export async function startAgent(
     outbox,
     onCommand: executeCommand,
     log: (level, message, fields) => log(level, message, fields),
+    nowMs,
   });
 
+  let reporting = true;
   const report = async () => {
+    if (!reporting) return;
     sequence += 1;
     const at = nowMs();
     const entry: AgentReport = {
@@ -93,6 +105,8 @@ export async function startAgent(
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       observations: membership.observations(at),
       evidence: membership.takeEvidence(),
+      outboxDepth: outbox.depth(),
+      outboxDropped: outbox.droppedCount(),
     };
     await outbox.append(entry);
     link.notify();
@@ -121,6 +135,11 @@ export async function startAgent(
     membership,
     outbox,
     link,
+    reportsWritten: () => sequence,
+    stopReporting() {
+      reporting = false;
+      clearInterval(reportTimer);
+    },
     async close() {
       clearInterval(heartbeatTimer);
       clearInterval(checkTimer);

@@ -5,6 +5,7 @@
  * reads `process.env` or `process.argv`.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ClusterIdSchema, NodeIdSchema } from '../core/protocol';
@@ -46,6 +47,9 @@ const AgentConfigSchema = z.object({
   token: z.string().min(16, 'FAULTLINE_AGENT_TOKEN (or "token" in the config file) is required, at least 16 characters'),
   clusterKey: z.string().min(16, 'FAULTLINE_CLUSTER_KEY (or "clusterKey" in the config file) is required, at least 16 characters'),
   logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
+  outboxDir: z.string().min(1).max(4096).optional(),
+  outboxEntriesMax: z.coerce.number().int().min(10).max(10_000_000).default(10_000),
+  outboxBytesMax: z.coerce.number().int().min(64 * 1024).max(16 * 1024 ** 3).default(64 * 1024 * 1024),
 });
 
 /** The agent's validated settings. */
@@ -73,6 +77,12 @@ export interface AgentConfig {
   /** HMAC key shared by the cluster's agents. */
   clusterKey: string;
   logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /** Directory of the durable outbox; null keeps reports in memory only (lost on restart). */
+  outboxDir: string | null;
+  /** Most reports kept waiting for the server; past it the oldest are dropped and counted. */
+  outboxEntriesMax: number;
+  /** Most bytes of reports kept waiting. */
+  outboxBytesMax: number;
 }
 
 /** Parses flags, config file and environment; throws an Error listing every problem. */
@@ -91,6 +101,9 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
       'report-interval-ms': { type: 'string' },
       'join-grace-ms': { type: 'string' },
       'log-level': { type: 'string' },
+      'outbox-dir': { type: 'string' },
+      'outbox-entries-max': { type: 'string' },
+      'outbox-bytes-max': { type: 'string' },
     },
     strict: true,
   });
@@ -107,6 +120,9 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     ...(values['report-interval-ms'] !== undefined && { reportIntervalMs: values['report-interval-ms'] }),
     ...(values['join-grace-ms'] !== undefined && { joinGraceMs: values['join-grace-ms'] }),
     ...(values['log-level'] !== undefined && { logLevel: values['log-level'] }),
+    ...(values['outbox-dir'] !== undefined && { outboxDir: values['outbox-dir'] }),
+    ...(values['outbox-entries-max'] !== undefined && { outboxEntriesMax: values['outbox-entries-max'] }),
+    ...(values['outbox-bytes-max'] !== undefined && { outboxBytesMax: values['outbox-bytes-max'] }),
     token: env.FAULTLINE_AGENT_TOKEN ?? fromFile.token,
     clusterKey: env.FAULTLINE_CLUSTER_KEY ?? fromFile.clusterKey,
   };
@@ -130,5 +146,9 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     token: c.token,
     clusterKey: c.clusterKey,
     logLevel: c.logLevel,
+    // Durable by default, one directory per agent; `--outbox-dir memory` opts out.
+    outboxDir: c.outboxDir === 'memory' ? null : path.resolve(c.outboxDir ?? path.join('.faultline', 'agent-outbox', c.cluster, c.id)),
+    outboxEntriesMax: c.outboxEntriesMax,
+    outboxBytesMax: c.outboxBytesMax,
   };
 }

@@ -9,9 +9,18 @@ import { type Socket, io } from 'socket.io-client';
 import type { AgentCommand, AgentHello, AgentReport } from '../core/protocol';
 import { type AgentToServerEvents, type ServerToAgentEvents, agentNamespace } from '../core/realtime-contract';
 import type { Outbox } from './outbox';
+import { reportSigningKey, signReport, tokenVerifier } from './report-signature';
 
 /** How long one report or hello may wait for the server's acknowledgement (ms). */
 export const serverCallTimeoutMs = 5000;
+/**
+ * Reports sent before waiting for their acknowledgements. Socket.IO keeps them in
+ * order on the connection and the server writes them in one batch, so a backlog
+ * replays at database speed instead of one round trip per report.
+ */
+export const reportsInFlightMax = 64;
+/** Longest wait before trying a handshake again after the server refused it (ms). */
+export const handshakeRetryMaxMs = 5000;
 
 /** Settings of the link. */
 export interface ServerLinkOptions {
@@ -22,6 +31,8 @@ export interface ServerLinkOptions {
   /** Carries out a command and says whether it worked. */
   onCommand: (command: AgentCommand) => Promise<boolean>;
   log: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
+  /** Source of time (ms since epoch); reports are signed with it, corrected by the server's clock. */
+  nowMs?: () => number;
 }
 
 export class ServerLink {
@@ -34,10 +45,19 @@ export class ServerLink {
     timeout(serverCallTimeoutMs, TimeoutStrategy.Aggressive),
   );
   private readonly backoff = new ExponentialBackoff({ initialDelay: 100, maxDelay: 5000 });
-  /** Reports the server acknowledged since start. */
+  private readonly signingKey: Buffer;
+  private readonly nowMs: () => number;
+  /** Server clock minus ours, learnt at hello (ms); keeps signatures inside the server's window. */
+  private clockOffsetMs = 0;
+  private handshakeRetryMs = 250;
+  /** Reports the server acknowledged since start (duplicates included). */
   acknowledgedCount = 0;
+  /** Of those, reports the server said it already had (resent after a lost acknowledgement). */
+  duplicateCount = 0;
 
   constructor(private readonly options: ServerLinkOptions) {
+    this.signingKey = reportSigningKey(tokenVerifier(options.token));
+    this.nowMs = options.nowMs ?? (() => Date.now());
     const { clusterId, agentId } = options.hello;
     this.socket = io(`${options.serverUrl}${agentNamespace}`, {
       auth: { token: options.token, clusterId, agentId },
@@ -45,11 +65,23 @@ export class ServerLink {
       reconnectionDelay: 250,
       reconnectionDelayMax: 5000,
     });
-    this.socket.on('connect', () => void this.greet());
+    this.socket.on('connect', () => {
+      this.handshakeRetryMs = 250;
+      void this.greet();
+    });
     this.socket.on('disconnect', () => {
       this.ready = false;
     });
-    this.socket.on('connect_error', (error) => options.log('warn', 'control server unreachable', { error: error.message }));
+    this.socket.on('connect_error', (error) => {
+      options.log('warn', 'control server unreachable or refused the handshake', { error: error.message });
+      // A refusal by the server's middleware (unavailable, rate_limited) stops Socket.IO's own reconnection.
+      if (!this.socket.active && !this.stopped) {
+        setTimeout(() => {
+          if (!this.stopped) this.socket.connect();
+        }, this.handshakeRetryMs);
+        this.handshakeRetryMs = Math.min(handshakeRetryMaxMs, this.handshakeRetryMs * 2);
+      }
+    });
     this.socket.on('command', (command, reply) => {
       options.onCommand(command).then(
         (ok) => reply(ok ? { ok: true, data: null } : { ok: false, code: 'invalid_input', message: 'command not applicable' }),
@@ -65,7 +97,9 @@ export class ServerLink {
 
   private async greet(): Promise<void> {
     try {
+      const sentAtMs = this.nowMs();
       const reply = await this.policy.execute(() => this.socket.timeout(serverCallTimeoutMs).emitWithAck('hello', this.options.hello));
+      if (reply.ok) this.clockOffsetMs = Math.round(reply.data.serverTimeMs - (sentAtMs + this.nowMs()) / 2);
       if (!reply.ok) {
         this.options.log('warn', 'hello refused', { code: reply.code, message: reply.message });
         return;
@@ -84,19 +118,31 @@ export class ServerLink {
     void this.pump();
   }
 
-  /** Sends outbox entries in order until it is empty or the server stops answering. */
+  /**
+   * Sends outbox entries oldest first, up to `reportsInFlightMax` at a time, until
+   * the outbox is empty or the server stops answering. An entry leaves the outbox
+   * only when acknowledged (or refused as invalid); the rest are sent again later.
+   */
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
     let attempt = this.backoff.next();
     try {
       while (this.ready && !this.stopped) {
-        const entry = await this.options.outbox.peek();
-        if (!entry) break;
-        const sent = await this.sendOne(entry.report);
-        if (sent === 'acked' || sent === 'rejected') {
+        const batch = await this.options.outbox.peekBatch(reportsInFlightMax);
+        if (batch.length === 0) break;
+        const results = await Promise.all(batch.map((entry) => this.sendOne(entry.report)));
+        let progressed = false;
+        for (const [index, entry] of batch.entries()) {
+          const sent = results[index]!;
+          if (sent === 'retry') continue;
           await this.options.outbox.remove(entry.id);
-          if (sent === 'acked') this.acknowledgedCount += 1;
+          progressed = true;
+          if (sent === 'rejected') continue;
+          this.acknowledgedCount += 1;
+          if (sent === 'duplicate') this.duplicateCount += 1;
+        }
+        if (progressed && results.every((sent) => sent !== 'retry')) {
           attempt = this.backoff.next();
           continue;
         }
@@ -108,10 +154,11 @@ export class ServerLink {
     }
   }
 
-  private async sendOne(report: AgentReport): Promise<'acked' | 'rejected' | 'retry'> {
+  private async sendOne(report: AgentReport): Promise<'acked' | 'duplicate' | 'rejected' | 'retry'> {
     try {
-      const reply = await this.policy.execute(() => this.socket.timeout(serverCallTimeoutMs).emitWithAck('report', report));
-      if (reply.ok) return 'acked';
+      const signed = signReport(report, this.signingKey, this.nowMs() + this.clockOffsetMs);
+      const reply = await this.policy.execute(() => this.socket.timeout(serverCallTimeoutMs).emitWithAck('report', signed));
+      if (reply.ok) return reply.data.duplicate ? 'duplicate' : 'acked';
       if (reply.code === 'invalid_input' || reply.code === 'forbidden' || reply.code === 'payload_too_large') {
         this.options.log('warn', 'report refused by server; dropped', { code: reply.code, message: reply.message, sequence: report.sequence });
         return 'rejected';

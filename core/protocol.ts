@@ -54,6 +54,26 @@ export const EvidenceSchema = z.strictObject({
 });
 export type Evidence = z.infer<typeof EvidenceSchema>;
 
+/** Longest accepted distance between a report's signing time and the server's clock (ms). */
+export const reportSignatureWindowMs = 60_000;
+
+/**
+ * Authentication of one transmission of a report: HMAC-SHA256, keyed from the
+ * agent's own credential, over `signedAtMs`, `nonce` and the canonical JSON of the
+ * report without `auth`. Signed at each send (not when the report was written), so
+ * a backlog replayed after an outage is fresh, while a captured message replayed
+ * by someone else repeats its nonce or falls outside the window.
+ */
+export const ReportAuthSchema = z.strictObject({
+  /** Agent's clock, corrected by the server time it learnt at hello, when this copy was signed (ms). */
+  signedAtMs: timestampMs,
+  /** Random value unique to this transmission (16 bytes, base64url). */
+  nonce: z.string().regex(/^[A-Za-z0-9_-]{22}$/, '22 base64url characters'),
+  /** HMAC-SHA256 as 64 lowercase hex digits. */
+  signature: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits'),
+});
+export type ReportAuth = z.infer<typeof ReportAuthSchema>;
+
 /** One report from an agent to the control server. */
 export const AgentReportSchema = z.strictObject({
   /** The cluster the agent belongs to. */
@@ -72,6 +92,12 @@ export const AgentReportSchema = z.strictObject({
   observations: z.array(PeerObservationSchema).max(reportPeersMax),
   /** Byzantine evidence gathered since the previous report. */
   evidence: z.array(EvidenceSchema).max(reportEvidenceMax).default([]),
+  /** Reports already waiting in the agent's outbox when this one was written (optional: older agents omit it). */
+  outboxDepth: z.number().int().nonnegative().max(1e9).optional(),
+  /** Reports the agent's outbox has dropped because it was full, since it was created (optional). */
+  outboxDropped: z.number().int().nonnegative().max(2_147_483_647).optional(),
+  /** Proof of origin and freshness, added at each transmission (see ReportAuthSchema); not part of what is signed. */
+  auth: ReportAuthSchema.optional(),
 });
 export type AgentReport = z.infer<typeof AgentReportSchema>;
 export type AgentReportInput = z.input<typeof AgentReportSchema>;

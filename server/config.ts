@@ -20,9 +20,16 @@ const EnvSchema = z.object({
   FAULTLINE_DEMO_AGENTS: z.coerce.number().int().min(2).max(50).default(5),
   FAULTLINE_DEMO_HEARTBEAT_MS: z.coerce.number().int().min(20).max(60_000).default(250),
   FAULTLINE_AGENT_TOKEN: z.string().min(16).optional(),
+  FAULTLINE_ADMIN_TOKEN: z.string().min(24).optional(),
   FAULTLINE_CLUSTER_KEY: z.string().min(16).optional(),
   FAULTLINE_STALE_AFTER_MS: z.coerce.number().int().min(100).max(3_600_000).default(3000),
   FAULTLINE_REPORT_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(50),
+  FAULTLINE_ADMIN_PASSWORD: z.string().min(10, 'at least 10 characters').max(256).optional(),
+  FAULTLINE_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.url())),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 });
@@ -47,12 +54,18 @@ export interface ServerConfig {
   demoHeartbeatMs: number;
   /** Shared secret agents present when they connect (generated into dataDir when unset). */
   agentToken: string | undefined;
+  /** Bearer token that may issue and revoke agent credentials until the console's roles take over; unset: nobody may. */
+  adminToken: string | undefined;
   /** HMAC key of the demo cluster's heartbeats (generated into dataDir when unset). */
   clusterKey: string | undefined;
   /** A report older than this no longer counts as the agent's current view (ms). */
   staleAfterMs: number;
   /** Longest time a report waits in the write batch before it is flushed (ms). */
   reportFlushMs: number;
+  /** Password of the first admin, created when no admin exists; generated and printed once when unset. */
+  adminPassword: string | undefined;
+  /** Origins besides the server's own allowed to send browser requests (for a proxy on another host name). */
+  allowedOrigins: string[];
   /** pino log level. */
   logLevel: string;
   /** Serve the Next.js app in development mode. */
@@ -79,9 +92,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     demoAgents: e.FAULTLINE_DEMO_AGENTS,
     demoHeartbeatMs: e.FAULTLINE_DEMO_HEARTBEAT_MS,
     agentToken: e.FAULTLINE_AGENT_TOKEN,
+    adminToken: e.FAULTLINE_ADMIN_TOKEN,
     clusterKey: e.FAULTLINE_CLUSTER_KEY,
     staleAfterMs: e.FAULTLINE_STALE_AFTER_MS,
     reportFlushMs: e.FAULTLINE_REPORT_FLUSH_MS,
+    adminPassword: e.FAULTLINE_ADMIN_PASSWORD,
+    allowedOrigins: e.FAULTLINE_ALLOWED_ORIGINS,
     logLevel: e.LOG_LEVEL,
     dev: argv.includes('--dev'),
     web: true,

@@ -33,7 +33,8 @@ export interface LocalClusterOptions {
   clusterId: string;
   agentCount: number;
   serverUrl: string;
-  agentToken: string;
+  /** The token every agent presents, or a function giving each agent its own. */
+  agentToken: string | ((agentId: string) => string);
   clusterKey: string;
   heartbeatIntervalMs: number;
   missedHeartbeatsMax: number;
@@ -72,7 +73,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       env: {
         ...process.env,
         ...options.env,
-        FAULTLINE_AGENT_TOKEN: options.agentToken,
+        FAULTLINE_AGENT_TOKEN: typeof options.agentToken === 'function' ? options.agentToken(id) : options.agentToken,
         FAULTLINE_CLUSTER_KEY: options.clusterKey,
       },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,8 +1,9 @@
 /**
  * Writes ingested reports to the database in batches. Each `write` resolves only
  * once its row is committed, so the caller can acknowledge the agent after the
- * write is durable. Duplicate (agent, incarnation, sequence) rows are skipped by
- * the primary key, which makes a replayed report harmless.
+ * write is durable. Duplicate (cluster, agent, incarnation, sequence) rows are
+ * skipped by the primary key, which makes a replayed report harmless; the rows the
+ * INSERT returns tell which reports were new, so a duplicate is answered as such.
  */
 import type { PrismaClient } from '../generated/prisma/client';
 import type { AgentReport } from '../core/protocol';
@@ -16,16 +17,27 @@ export const reportQueueMax = 20_000;
 interface Pending {
   report: AgentReport;
   receivedAtMs: number;
-  resolve: () => void;
+  resolve: (result: WriteResult) => void;
   reject: (error: unknown) => void;
 }
+
+/** What happened to one written report. */
+export interface WriteResult {
+  /** True when the row already existed (an earlier copy was stored): nothing was written. */
+  duplicate: boolean;
+}
+
+const rowKey = (row: { clusterId: string; agentId: string; incarnation: bigint | number; sequence: bigint | number }) =>
+  `${row.clusterId}\u0000${row.agentId}\u0000${row.incarnation}\u0000${row.sequence}`;
 
 export class ReportWriter {
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
-  /** Reports committed since start. */
+  /** Reports committed since start (new rows). */
   writtenCount = 0;
+  /** Reports found already stored since start. */
+  duplicateCount = 0;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -38,8 +50,8 @@ export class ReportWriter {
     return this.queue.length;
   }
 
-  /** Queues a report; resolves when it is committed. */
-  write(report: AgentReport, receivedAtMs: number): Promise<void> {
+  /** Queues a report; resolves when it is committed, saying whether it was a duplicate. */
+  write(report: AgentReport, receivedAtMs: number): Promise<WriteResult> {
     if (this.queue.length >= reportQueueMax) return Promise.reject(new Error('report queue full'));
     return new Promise((resolve, reject) => {
       this.queue.push({ report, receivedAtMs, resolve, reject });
@@ -64,7 +76,7 @@ export class ReportWriter {
 
   private async writeBatch(batch: Pending[]): Promise<void> {
     try {
-      await this.prisma.agentReport.createMany({
+      const inserted = await this.prisma.agentReport.createManyAndReturn({
         data: batch.map(({ report, receivedAtMs }) => ({
           clusterId: report.clusterId,
           agentId: report.agentId,
@@ -74,11 +86,20 @@ export class ReportWriter {
           receivedAt: new Date(receivedAtMs),
           reachableCount: report.observations.filter((observation) => observation.reachable).length,
           peerCount: report.observations.length,
+          outboxDepth: report.outboxDepth ?? null,
+          outboxDropped: report.outboxDropped ?? null,
         })),
         skipDuplicates: true,
+        select: { clusterId: true, agentId: true, incarnation: true, sequence: true },
       });
-      this.writtenCount += batch.length;
-      for (const pending of batch) pending.resolve();
+      const fresh = new Set(inserted.map(rowKey));
+      for (const pending of batch) {
+        const key = rowKey(pending.report);
+        const duplicate = !fresh.delete(key);
+        if (duplicate) this.duplicateCount += 1;
+        else this.writtenCount += 1;
+        pending.resolve({ duplicate });
+      }
     } catch (error) {
       this.logger.warn({ err: error, batch: batch.length }, 'report batch write failed');
       for (const pending of batch) pending.reject(error);

@@ -8,6 +8,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AgentCredentials, bearerAdminCheck } from './auth/agent-credentials';
 import { ClusterService } from './cluster-service';
 import type { ServerConfig } from './config';
 import { type Database, openDatabase } from './db/database';
@@ -15,7 +16,10 @@ import { type LocalCluster, demoClusterId, startLocalCluster } from './demo-clus
 import { FaultController } from './fault-controller';
 import { type HealthReport, handleApi } from './http/api';
 import { type Logger, createLogger } from './logger';
+import { type Readiness, handleAgentRoutes, isAgentRoute } from './http/agent-routes';
+import { type ServerMetrics, createMetrics } from './metrics';
 import { attachRealtime } from './realtime/socket-server';
+import { type ConsoleServices, startConsoleServices } from './console-services';
 import { ReportWriter } from './report-writer';
 import { loadSecrets } from './secrets';
 
@@ -31,14 +35,26 @@ export interface RunningServer {
   demo: LocalCluster | null;
   agentToken: string;
   clusterKey: string;
+  /** Issues, verifies and revokes per-agent credentials. */
+  credentials: AgentCredentials;
+  metrics: ServerMetrics;
   logger: Logger;
+  /** The operator console's services: auth, audit, alerts, recovery, history. */
+  console: ConsoleServices;
   close(): Promise<void>;
 }
+
+/** Longest a health or readiness probe waits for the database (ms); a hung connection must not hang the probe. */
+export const databaseProbeTimeoutMs = 2000;
 
 async function probeDatabase(database: Database): Promise<HealthReport['database']> {
   const started = performance.now();
   try {
-    await database.prisma.$queryRaw`SELECT 1`;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${databaseProbeTimeoutMs} ms`)), databaseProbeTimeoutMs);
+    });
+    await Promise.race([database.prisma.$queryRaw`SELECT 1`, timedOut]).finally(() => clearTimeout(timer));
     return { ok: true, embedded: database.embedded, latencyMs: Math.round(performance.now() - started) };
   } catch (error) {
     return { ok: false, embedded: database.embedded, latencyMs: null, error: (error as Error).message.slice(0, 200) };
@@ -59,6 +75,14 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     logger,
   });
   const writer = new ReportWriter(database.prisma, config.reportFlushMs, logger.child({ component: 'report-writer' }));
+  let metrics: ServerMetrics | null = null;
+  const credentials = new AgentCredentials(database.prisma, {
+    sharedToken: secrets.agentToken,
+    sharedTokenClusters: [demoClusterId],
+    nowMs: () => Date.now(),
+    logger: logger.child({ component: 'agent-credentials' }),
+    onRefused: (reason) => metrics?.refused(reason),
+  });
 
   type PageHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   let nextHandler: PageHandler | null = null;
@@ -75,14 +99,28 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   const httpServer = createServer();
   const realtime = attachRealtime({
     httpServer,
-    agentToken: secrets.agentToken,
+    credentials,
     getService: () => service!,
     logger: logger.child({ component: 'realtime' }),
+    onReportOutcome: (outcome) => metrics?.reportOutcome(outcome),
   });
+  metrics = createMetrics({
+    service: () => service!,
+    writeQueueDepth: () => writer.depth,
+    agentsConnected: () => realtime.agentsConnected(),
+    databaseUp: async () => (await probeDatabase(database)).ok,
+  });
+  const serverMetrics = metrics;
   service = new ClusterService(
     database.prisma,
     writer,
-    realtime.broadcaster,
+    {
+      clusterUpdated: (snapshot) => realtime.broadcaster.clusterUpdated(snapshot),
+      partitionChanged: (partition) => {
+        serverMetrics.partitionChanged(partition);
+        realtime.broadcaster.partitionChanged(partition);
+      },
+    },
     { staleAfterMs: config.staleAfterMs, evaluateIntervalMs: 50, healStableMs: 1000, openStableIntervals: 1.5, nowMs: () => Date.now() },
     logger.child({ component: 'cluster-service' }),
   );
@@ -104,11 +142,48 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       reports: { accepted: service!.acceptedCount, refused: service!.refusedCount, queued: writer.depth },
     };
   };
-  const apiContext = { service, faults, health, logger: logger.child({ component: 'api' }) };
+  const consoleServices = await startConsoleServices({
+    prisma: database.prisma,
+    io: realtime.io,
+    adminPassword: config.adminPassword,
+    allowedOrigins: config.allowedOrigins,
+    logger: logger.child({ component: 'console' }),
+  });
+  const apiContext = { service, faults, health, logger: logger.child({ component: 'api' }), ...consoleServices };
+
+  let closing: Promise<void> | null = null;
+  const readiness = async (): Promise<Readiness> => {
+    const databaseHealth = await probeDatabase(database);
+    const nowMs = Date.now();
+    const nodes = service!.listClusters().flatMap((cluster) => [...cluster.nodes.values()]);
+    const reasons = [
+      ...(databaseHealth.ok ? [] : [`database: ${databaseHealth.error ?? 'unreachable'}`]),
+      ...(closing ? ['server: shutting down'] : []),
+    ];
+    return {
+      ready: reasons.length === 0,
+      reasons,
+      database: { ok: databaseHealth.ok, latencyMs: databaseHealth.latencyMs },
+      agents: {
+        known: nodes.length,
+        connected: nodes.filter((node) => node.connected).length,
+        stale: nodes.filter((node) => node.lastReportAtMs === null || nowMs - node.lastReportAtMs > config.staleAfterMs).length,
+      },
+    };
+  };
+  const agentRoutesContext = {
+    credentials,
+    adminCheck: bearerAdminCheck(config.adminToken),
+    metrics: serverMetrics,
+    readiness,
+    logger: logger.child({ component: 'agent-routes' }),
+  };
 
   httpServer.on('request', (request, response) => {
     const url = request.url ?? '/';
-    if (url.startsWith('/api/') || url === '/api') {
+    if (isAgentRoute(url.split('?')[0]!)) {
+      void handleAgentRoutes(request, response, agentRoutesContext);
+    } else if (url.startsWith('/api/') || url === '/api') {
       void handleApi(request, response, apiContext);
     } else if (url.startsWith('/socket.io')) {
       return; // Socket.IO answers these itself.
@@ -134,11 +209,12 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   let demo: LocalCluster | null = null;
   if (config.demo) {
     await service.ensureCluster(demoClusterId, { name: 'Demo cluster', demo: true });
+    const demoTokens = await issueDemoCredentials(credentials, config.demoAgents);
     demo = await startLocalCluster({
       clusterId: demoClusterId,
       agentCount: config.demoAgents,
       serverUrl: url,
-      agentToken: secrets.agentToken,
+      agentToken: (agentId) => demoTokens.get(agentId) ?? secrets.agentToken,
       clusterKey: secrets.clusterKey,
       heartbeatIntervalMs: config.demoHeartbeatMs,
       missedHeartbeatsMax: 3,
@@ -146,7 +222,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     });
   }
 
-  let closing: Promise<void> | null = null;
+  // `closing` is declared above, where readiness reads it.
   const close = () => {
     closing ??= (async () => {
       logger.info('shutting down');
@@ -155,6 +231,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       await demo?.stop();
       await service!.stop();
       await writer.flush().catch(() => undefined);
+      await credentials.close().catch(() => undefined);
       await realtime.close();
       httpServer.closeAllConnections?.();
       await nextApp?.close?.().catch(() => undefined);
@@ -164,5 +241,21 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     return closing;
   };
 
-  return { url, port, database, service, demo, agentToken: secrets.agentToken, clusterKey: secrets.clusterKey, logger, close };
+  return { url, port, database, service, demo, agentToken: secrets.agentToken, clusterKey: secrets.clusterKey, credentials, metrics: serverMetrics, logger, console: consoleServices, close };
+}
+
+/**
+ * Gives each demo agent (node-1..node-N) its own credential, revoking the ones
+ * issued at the previous start; the demo then runs on per-agent credentials like a
+ * real deployment. Falls back to the shared token if the database refuses.
+ */
+async function issueDemoCredentials(credentials: AgentCredentials, agentCount: number): Promise<Map<string, string>> {
+  const tokens = new Map<string, string>();
+  for (let index = 1; index <= agentCount; index += 1) {
+    const agentId = `node-${index}`;
+    await credentials.revokeAgent(demoClusterId, agentId, 'system:demo');
+    const { token } = await credentials.issue({ clusterId: demoClusterId, agentId, createdBy: 'system:demo' });
+    tokens.set(agentId, token);
+  }
+  return tokens;
 }

@@ -15,8 +15,9 @@ import {
   agentNamespace,
   clusterRoom,
 } from '../../core/realtime-contract';
-import { AgentHelloSchema, type AgentCommand, ClusterIdSchema, NodeIdSchema, describeZodError } from '../../core/protocol';
+import { AgentHelloSchema, type AgentCommand, type AgentReport, type ErrorCode, ClusterIdSchema, NodeIdSchema, describeZodError } from '../../core/protocol';
 import { AppError, toErrorReply } from '../app-error';
+import type { AgentCredentials, AgentIdentity } from '../auth/agent-credentials';
 import type { Broadcaster, ClusterService } from '../cluster-service';
 import type { CommandSender } from '../fault-controller';
 import type { Logger } from '../logger';
@@ -25,6 +26,24 @@ import type { Logger } from '../logger';
 export const socketMessageBytesMax = 1024 * 1024;
 /** How long the server waits for an agent to acknowledge a command (ms). */
 export const commandTimeoutMs = 3000;
+/** Most agent connections held at once; more are refused at the handshake. */
+export const agentConnectionsMax = 2000;
+/** Reports one connection may send per second on average (a backlog replay included). */
+export const agentReportsPerSecondMax = 500;
+/** Reports one connection may send in a burst above the average. */
+export const agentReportsBurstMax = 1000;
+
+/** What became of one report sent over Socket.IO; for metrics. */
+export interface ReportOutcome {
+  clusterId: string;
+  agentId: string;
+  /** `stored`, `duplicate`, or the error code it was refused with. */
+  result: 'stored' | 'duplicate' | ErrorCode;
+  /** The validated report, when it got that far. */
+  report: AgentReport | null;
+  /** Server time the reply was sent (ms). */
+  repliedAtMs: number;
+}
 
 const AgentAuthSchema = z.object({
   token: z.string().min(1).max(512),
@@ -32,12 +51,22 @@ const AgentAuthSchema = z.object({
   agentId: NodeIdSchema,
 });
 
-type AgentSocket = Socket<AgentToServerEvents, ServerToAgentEvents, Record<string, never>, z.infer<typeof AgentAuthSchema>>;
+type AgentSocket = Socket<AgentToServerEvents, ServerToAgentEvents, Record<string, never>, AgentIdentity>;
 
-function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
+/** A token bucket per connection: `take` is false when the connection sends faster than allowed. */
+function reportRateLimiter(nowMs: () => number) {
+  let tokens = agentReportsBurstMax;
+  let refilledAtMs = nowMs();
+  return {
+    take(): boolean {
+      const at = nowMs();
+      tokens = Math.min(agentReportsBurstMax, tokens + ((at - refilledAtMs) / 1000) * agentReportsPerSecondMax);
+      refilledAtMs = at;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    },
+  };
 }
 
 /** The Socket.IO server plus the adapters the rest of the server talks to. */
@@ -55,9 +84,11 @@ export interface Realtime {
 /** Attaches Socket.IO to the HTTP server. `service` is read lazily so wiring order does not matter. */
 export function attachRealtime(options: {
   httpServer: HttpServer;
-  agentToken: string;
+  credentials: AgentCredentials;
   getService: () => ClusterService;
   logger: Logger;
+  /** Told what became of every report (metrics). */
+  onReportOutcome?: (outcome: ReportOutcome) => void;
 }): Realtime {
   const { logger } = options;
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(options.httpServer, {
@@ -85,13 +116,26 @@ export function attachRealtime(options: {
   agents.use((socket, next) => {
     const auth = AgentAuthSchema.safeParse(socket.handshake.auth);
     if (!auth.success) return next(new Error(`invalid_input: ${describeZodError(auth.error)}`));
-    if (!sameSecret(auth.data.token, options.agentToken)) return next(new Error('unauthorized: bad agent token'));
-    socket.data = auth.data;
-    next();
+    if (agentSockets.size >= agentConnectionsMax) return next(new Error(`rate_limited: more than ${agentConnectionsMax} agent connections`));
+    options.credentials.authenticate(auth.data).then(
+      (identity) => {
+        socket.data = identity;
+        next();
+      },
+      (error: unknown) => {
+        const reply = toErrorReply(error);
+        next(new Error(`${reply.code}: ${reply.message}`));
+      },
+    );
+  });
+  options.credentials.onRevoked((credentialId) => {
+    for (const socket of agentSockets.values()) if (socket.data.credentialId === credentialId) socket.disconnect(true);
   });
   agents.on('connection', (rawSocket) => {
     const socket = rawSocket as unknown as AgentSocket;
     const { clusterId, agentId } = socket.data;
+    const identity = socket.data;
+    const rate = reportRateLimiter(() => Date.now());
     const socketKey = key(clusterId, agentId);
     agentSockets.get(socketKey)?.disconnect(true);
     agentSockets.set(socketKey, socket);
@@ -119,11 +163,24 @@ export function attachRealtime(options: {
 
     socket.on('report', (input, reply) => {
       if (typeof reply !== 'function') return;
+      const outcome = (result: ReportOutcome['result'], report: AgentReport | null) =>
+        options.onReportOutcome?.({ clusterId, agentId, result, report, repliedAtMs: Date.now() });
+      if (!rate.take()) {
+        outcome('rate_limited', null);
+        return reply({ ok: false, code: 'rate_limited', message: `more than ${agentReportsPerSecondMax} reports per second; retry later` });
+      }
       options
         .getService()
-        .ingest(input, { agentId, clusterId })
-        .then((report) => reply({ ok: true, data: { sequence: report.sequence, duplicate: false } }))
-        .catch((error: unknown) => reply(toErrorReply(error)));
+        .ingest(input, { agentId, clusterId, verify: (report) => options.credentials.verifyReport(report, identity) })
+        .then(({ report, duplicate }) => {
+          reply({ ok: true, data: { sequence: report.sequence, duplicate } });
+          outcome(duplicate ? 'duplicate' : 'stored', report);
+        })
+        .catch((error: unknown) => {
+          const refusal = toErrorReply(error);
+          reply(refusal);
+          outcome(refusal.code, null);
+        });
     });
 
     socket.on('disconnect', () => {

@@ -1,0 +1,298 @@
+/**
+ * Agent credentials: each agent has its own token, issued by an admin, stored only
+ * as a SHA-256 verifier, revocable. A connection proves its token at the Socket.IO
+ * handshake and is bound to one (cluster, agent); every report it sends must then
+ * carry a signature made with that agent's key, a signing time inside the window,
+ * and a nonce never seen before. Refusals are counted and written to the audit log
+ * as evidence, aggregated so that a flood cannot flood the database too.
+ *
+ * Why SHA-256 and not scrypt: tokens are 32 random bytes, so a fast hash cannot be
+ * brute-forced, and it lets the handshake look the credential up by its hash.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { type AgentReport, reportSignatureWindowMs } from '../../core/protocol';
+import type { PrismaClient } from '../../generated/prisma/client';
+import { hasValidSignature, reportSigningKey, tokenVerifier } from '../../agent/report-signature';
+import { AppError } from '../app-error';
+import type { Logger } from '../logger';
+
+/** Prefix of issued tokens, so a leaked one is recognisable in logs and scanners. */
+export const agentTokenPrefix = 'fla_';
+/** How long a verified credential is trusted without asking the database again (ms); bounds revocation lag across instances. */
+export const credentialCacheTtlMs = 30_000;
+/** During a database outage, a credential verified this recently still opens a connection (ms). */
+export const credentialOutageGraceMs = 15 * 60_000;
+/** Most credentials remembered in the cache. */
+export const credentialCacheMax = 10_000;
+/** Most nonces remembered for replay detection; beyond it reports are refused until old ones expire. */
+export const replayNoncesMax = 500_000;
+/** Most distinct (reason, cluster, agent) keys aggregated between two audit flushes. */
+export const refusalKeysMax = 200;
+/** How often aggregated refusals are written to the audit log (ms). */
+export const refusalFlushMs = 10_000;
+
+/** Who a connection speaks for. */
+export interface AgentIdentity {
+  clusterId: string;
+  agentId: string;
+  /** Credential id, or `shared` for the demo cluster's shared token. */
+  credentialId: string;
+  /** Key that signs this agent's reports. */
+  signingKey: Buffer;
+}
+
+/** Why something from an agent was refused; also a metric label. */
+export type RefusalReason =
+  | 'bad-token'
+  | 'revoked'
+  | 'wrong-identity'
+  | 'unsigned'
+  | 'bad-signature'
+  | 'expired'
+  | 'replay'
+  | 'replay-cache-full';
+
+/** Decides whether an HTTP request comes from an admin; returns the actor's name or null. */
+export type AdminCheck = (request: IncomingMessage) => Promise<{ actor: string } | null>;
+
+/** The default admin check: refuses everyone (fail closed) until a real one is installed. */
+export const denyAllAdminCheck: AdminCheck = async () => null;
+
+/**
+ * A stop-gap admin check: `Authorization: Bearer <token>` equal to the configured
+ * admin token. The operator console replaces it with its sessions and roles.
+ */
+export function bearerAdminCheck(adminToken: string | undefined): AdminCheck {
+  if (!adminToken) return denyAllAdminCheck;
+  const expected = Buffer.from(adminToken);
+  return async (request) => {
+    const header = request.headers.authorization ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+    return given.length === expected.length && timingSafeEqual(given, expected) ? { actor: 'admin-token' } : null;
+  };
+}
+
+/** A credential as listed to admins (never the token or its hash). */
+export interface CredentialView {
+  id: string;
+  clusterId: string;
+  agentId: string;
+  createdBy: string;
+  createdAtMs: number;
+  revokedAtMs: number | null;
+}
+
+interface CachedCredential {
+  id: string;
+  clusterId: string;
+  agentId: string;
+  verifiedAtMs: number;
+}
+
+/** Options of the service. */
+export interface AgentCredentialsOptions {
+  /** The legacy shared token; accepted only for the clusters listed in `sharedTokenClusters`. */
+  sharedToken: string | null;
+  /** Clusters (the demo cluster) whose agents may still use the shared token. */
+  sharedTokenClusters: string[];
+  nowMs: () => number;
+  logger: Logger;
+  /** Called for every refusal (metrics). */
+  onRefused?: (reason: RefusalReason, clusterId: string, agentId: string) => void;
+}
+
+export class AgentCredentials {
+  private readonly cache = new Map<string, CachedCredential>();
+  private readonly nonces = new Map<string, number>();
+  private readonly refusals = new Map<string, { reason: RefusalReason; clusterId: string; agentId: string; count: number; lastAtMs: number }>();
+  private readonly revokedListeners: ((credentialId: string) => void)[] = [];
+  private readonly flushTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly options: AgentCredentialsOptions,
+  ) {
+    this.flushTimer = setInterval(() => void this.flushRefusals(), refusalFlushMs);
+    this.flushTimer.unref();
+  }
+
+  /** Issues a new credential; the token is returned once and never stored. */
+  async issue(input: { clusterId: string; agentId: string; createdBy: string }): Promise<{ credential: CredentialView; token: string }> {
+    const token = `${agentTokenPrefix}${randomBytes(32).toString('base64url')}`;
+    const row = await this.prisma.agentCredential.create({
+      data: { clusterId: input.clusterId, agentId: input.agentId, secretHash: tokenVerifier(token), createdBy: input.createdBy },
+    });
+    await this.prisma.auditEntry.create({
+      data: { actor: input.createdBy, action: 'agent-credential.issue', target: row.id, data: { clusterId: input.clusterId, agentId: input.agentId } },
+    });
+    return { credential: toView(row), token };
+  }
+
+  /** Revokes a credential and disconnects its live connections; false when unknown or already revoked. */
+  async revoke(id: string, actor: string): Promise<boolean> {
+    const { count } = await this.prisma.agentCredential.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date(this.options.nowMs()) } });
+    for (const [verifier, cached] of this.cache) if (cached.id === id) this.cache.delete(verifier);
+    if (count === 0) return false;
+    await this.prisma.auditEntry.create({ data: { actor, action: 'agent-credential.revoke', target: id } });
+    for (const listener of this.revokedListeners) listener(id);
+    return true;
+  }
+
+  /** Revokes every live credential of one agent (used before re-issuing demo credentials). */
+  async revokeAgent(clusterId: string, agentId: string, actor: string): Promise<number> {
+    const live = await this.prisma.agentCredential.findMany({ where: { clusterId, agentId, revokedAt: null }, select: { id: true } });
+    let revoked = 0;
+    for (const { id } of live) if (await this.revoke(id, actor)) revoked += 1;
+    return revoked;
+  }
+
+  /** Credentials, newest first. */
+  async list(clusterId: string | undefined, limit: number): Promise<CredentialView[]> {
+    const rows = await this.prisma.agentCredential.findMany({ where: clusterId ? { clusterId } : {}, orderBy: { createdAt: 'desc' }, take: limit });
+    return rows.map(toView);
+  }
+
+  /** Calls `listener` with the id of every credential revoked in this process. */
+  onRevoked(listener: (credentialId: string) => void): void {
+    this.revokedListeners.push(listener);
+  }
+
+  /**
+   * Checks a handshake. Throws `unauthorized` for an unknown or revoked token,
+   * `forbidden` when the token belongs to another agent, `unavailable` when the
+   * database cannot be asked and the credential was not verified recently.
+   */
+  async authenticate(claim: { token: string; clusterId: string; agentId: string }): Promise<AgentIdentity> {
+    const verifier = tokenVerifier(claim.token);
+    if (this.isSharedToken(claim.token)) {
+      if (!this.options.sharedTokenClusters.includes(claim.clusterId)) {
+        throw this.refuse('wrong-identity', claim, 'forbidden', `the shared token is accepted only for ${this.options.sharedTokenClusters.join(', ') || 'no cluster'}; issue this agent its own credential`);
+      }
+      return { clusterId: claim.clusterId, agentId: claim.agentId, credentialId: 'shared', signingKey: reportSigningKey(verifier) };
+    }
+    const credential = await this.findCredential(verifier);
+    if (!credential) throw this.refuse('bad-token', claim, 'unauthorized', 'unknown or revoked agent token');
+    if (credential.clusterId !== claim.clusterId || credential.agentId !== claim.agentId) {
+      throw this.refuse('wrong-identity', claim, 'forbidden', `this token belongs to another agent, not ${claim.clusterId}/${claim.agentId}`);
+    }
+    return { clusterId: credential.clusterId, agentId: credential.agentId, credentialId: credential.id, signingKey: reportSigningKey(verifier) };
+  }
+
+  private isSharedToken(token: string): boolean {
+    const shared = this.options.sharedToken;
+    if (!shared) return false;
+    const given = Buffer.from(token);
+    const expected = Buffer.from(shared);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  private async findCredential(verifier: string): Promise<CachedCredential | null> {
+    const nowMs = this.options.nowMs();
+    const cached = this.cache.get(verifier);
+    if (cached && nowMs - cached.verifiedAtMs < credentialCacheTtlMs) return cached;
+    let row;
+    try {
+      row = await this.prisma.agentCredential.findUnique({ where: { secretHash: verifier } });
+    } catch {
+      if (cached && nowMs - cached.verifiedAtMs < credentialOutageGraceMs) return cached;
+      throw new AppError('unavailable', 'credentials cannot be checked now: database unavailable, retry later');
+    }
+    if (!row || row.revokedAt) {
+      this.cache.delete(verifier);
+      return null;
+    }
+    if (this.cache.size >= credentialCacheMax) this.cache.delete(this.cache.keys().next().value!);
+    const fresh = { id: row.id, clusterId: row.clusterId, agentId: row.agentId, verifiedAtMs: nowMs };
+    this.cache.set(verifier, fresh);
+    return fresh;
+  }
+
+  /**
+   * Checks one report from an authenticated connection: it names the connection's
+   * agent, is signed with its key, was signed inside the window, and its nonce is
+   * new. Throws `forbidden` or `unauthorized` (recorded as evidence) otherwise.
+   */
+  verifyReport(report: AgentReport, identity: AgentIdentity): void {
+    const claim = { clusterId: identity.clusterId, agentId: identity.agentId };
+    if (report.agentId !== identity.agentId || report.clusterId !== identity.clusterId) {
+      throw this.refuse('wrong-identity', claim, 'forbidden', `this connection speaks for ${identity.clusterId}/${identity.agentId} only`);
+    }
+    const auth = report.auth;
+    if (!auth) throw this.refuse('unsigned', claim, 'unauthorized', 'auth: required (signedAtMs, nonce, signature)');
+    if (!hasValidSignature(report, auth, identity.signingKey)) {
+      throw this.refuse('bad-signature', claim, 'unauthorized', 'auth.signature: does not match the report and this agent\'s key');
+    }
+    const nowMs = this.options.nowMs();
+    if (Math.abs(nowMs - auth.signedAtMs) > reportSignatureWindowMs) {
+      throw this.refuse('expired', claim, 'unauthorized', `auth.signedAtMs: outside the ±${reportSignatureWindowMs / 1000} s window (check the agent's clock)`);
+    }
+    this.forgetExpiredNonces(nowMs);
+    const nonceKey = `${identity.clusterId}/${identity.agentId}/${auth.nonce}`;
+    if (this.nonces.has(nonceKey)) throw this.refuse('replay', claim, 'unauthorized', 'auth.nonce: already used; this transmission is a replay');
+    if (this.nonces.size >= replayNoncesMax) throw this.refuse('replay-cache-full', claim, 'rate_limited', 'too many reports in the replay window; retry later');
+    this.nonces.set(nonceKey, auth.signedAtMs + reportSignatureWindowMs);
+  }
+
+  /** Nonces are inserted roughly in time order, so expired ones sit at the front. */
+  private forgetExpiredNonces(nowMs: number): void {
+    for (const [nonce, expiresAtMs] of this.nonces) {
+      if (expiresAtMs >= nowMs) break;
+      this.nonces.delete(nonce);
+    }
+  }
+
+  private refuse(reason: RefusalReason, claim: { clusterId: string; agentId: string }, code: 'unauthorized' | 'forbidden' | 'rate_limited', message: string): AppError {
+    this.options.onRefused?.(reason, claim.clusterId, claim.agentId);
+    const key = `${reason}/${claim.clusterId}/${claim.agentId}`;
+    const entry = this.refusals.get(key);
+    if (entry) {
+      entry.count += 1;
+      entry.lastAtMs = this.options.nowMs();
+    } else if (this.refusals.size < refusalKeysMax) {
+      this.refusals.set(key, { reason, ...claim, count: 1, lastAtMs: this.options.nowMs() });
+    }
+    return new AppError(code, message);
+  }
+
+  /** Writes aggregated refusals to the audit log; kept for the next flush if the database is down. */
+  async flushRefusals(): Promise<void> {
+    if (this.refusals.size === 0) return;
+    const batch = [...this.refusals.values()];
+    this.refusals.clear();
+    try {
+      await this.prisma.auditEntry.createMany({
+        data: batch.map((entry) => ({
+          actor: `agent:${entry.clusterId}/${entry.agentId}`,
+          action: 'agent.refused',
+          target: `${entry.clusterId}/${entry.agentId}`,
+          data: { reason: entry.reason, count: entry.count, lastAtMs: entry.lastAtMs },
+        })),
+      });
+    } catch (error) {
+      this.options.logger.warn({ err: error, kinds: batch.length }, 'refusal evidence not written; will retry');
+      for (const entry of batch) {
+        const key = `${entry.reason}/${entry.clusterId}/${entry.agentId}`;
+        if (!this.refusals.has(key) && this.refusals.size < refusalKeysMax) this.refusals.set(key, entry);
+      }
+    }
+  }
+
+  /** Stops the flush timer and writes what is pending. */
+  async close(): Promise<void> {
+    clearInterval(this.flushTimer);
+    await this.flushRefusals();
+  }
+}
+
+function toView(row: { id: string; clusterId: string; agentId: string; createdBy: string; createdAt: Date; revokedAt: Date | null }): CredentialView {
+  return {
+    id: row.id,
+    clusterId: row.clusterId,
+    agentId: row.agentId,
+    createdBy: row.createdBy,
+    createdAtMs: row.createdAt.getTime(),
+    revokedAtMs: row.revokedAt ? row.revokedAt.getTime() : null,
+  };
+}

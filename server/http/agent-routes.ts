@@ -1,0 +1,135 @@
+/**
+ * The operations and agent-credential routes, kept apart from the console's API
+ * router: GET /metrics (Prometheus), GET /api/ready (readiness probe), and the
+ * admin routes that issue, list and revoke agent credentials. Same reply shape
+ * and error mapping as /api. Admin routes ask an `AdminCheck` hook, which refuses
+ * everyone until the composition root installs a real one.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { ClusterIdSchema, NodeIdSchema, describeZodError } from '../../core/protocol';
+import { AppError, httpStatusByCode, toErrorReply } from '../app-error';
+import type { AdminCheck, AgentCredentials } from '../auth/agent-credentials';
+import type { Logger } from '../logger';
+import type { ServerMetrics } from '../metrics';
+
+/** Largest body accepted by these routes, in bytes. */
+export const agentRouteBodyBytesMax = 4 * 1024;
+/** Most credentials one list request returns. */
+export const credentialListMax = 500;
+
+/** The answer of GET /api/ready. */
+export interface Readiness {
+  ready: boolean;
+  /** Why not, one entry per failed check. */
+  reasons: string[];
+  database: { ok: boolean; latencyMs: number | null };
+  agents: { known: number; connected: number; stale: number };
+}
+
+/** What the routes need. */
+export interface AgentRoutesContext {
+  credentials: AgentCredentials;
+  adminCheck: AdminCheck;
+  metrics: ServerMetrics;
+  readiness: () => Promise<Readiness>;
+  logger: Logger;
+}
+
+const IssueBody = z.strictObject({ clusterId: ClusterIdSchema, agentId: NodeIdSchema });
+const ListQuery = z.strictObject({
+  clusterId: ClusterIdSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(credentialListMax).default(100),
+});
+const CredentialId = z.uuid();
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new AppError('invalid_input', describeZodError(result.error));
+  return result.data;
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  if (Number(request.headers['content-length'] ?? 0) > agentRouteBodyBytesMax) throw new AppError('payload_too_large', `body exceeds ${agentRouteBodyBytesMax} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > agentRouteBodyBytesMax) throw new AppError('payload_too_large', `body exceeds ${agentRouteBodyBytesMax} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  if (!(request.headers['content-type'] ?? '').startsWith('application/json')) throw new AppError('invalid_input', 'content-type: must be application/json');
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new AppError('invalid_input', 'body: not valid JSON');
+  }
+}
+
+async function requireAdmin(request: IncomingMessage, context: AgentRoutesContext): Promise<string> {
+  const admin = await context.adminCheck(request);
+  if (!admin) throw new AppError('unauthorized', 'admin credentials required');
+  return admin.actor;
+}
+
+function send(response: ServerResponse, status: number, payload: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  response.end(JSON.stringify(payload));
+}
+
+type Answer = { status: number; data: unknown } | null;
+
+async function route(request: IncomingMessage, url: URL, context: AgentRoutesContext): Promise<Answer> {
+  const { pathname } = url;
+  const method = request.method ?? 'GET';
+  if (pathname === '/api/ready') {
+    if (method !== 'GET') throw new AppError('invalid_input', `method ${method} not allowed`);
+    const readiness = await context.readiness();
+    return { status: readiness.ready ? 200 : 503, data: readiness };
+  }
+  if (pathname === '/api/agent-credentials' && method === 'GET') {
+    await requireAdmin(request, context);
+    const query = parse(ListQuery, Object.fromEntries(url.searchParams));
+    return { status: 200, data: await context.credentials.list(query.clusterId, query.limit) };
+  }
+  if (pathname === '/api/agent-credentials' && method === 'POST') {
+    const actor = await requireAdmin(request, context);
+    const body = parse(IssueBody, await readJson(request));
+    const issued = await context.credentials.issue({ ...body, createdBy: actor });
+    return { status: 201, data: { ...issued.credential, token: issued.token } };
+  }
+  const revoke = /^\/api\/agent-credentials\/([^/]+)\/revoke$/.exec(pathname);
+  if (revoke && method === 'POST') {
+    const actor = await requireAdmin(request, context);
+    const id = parse(CredentialId, revoke[1]);
+    if (!(await context.credentials.revoke(id, actor))) throw new AppError('not_found', `no live credential with id ${id}`);
+    return { status: 200, data: { id, revoked: true } };
+  }
+  if (pathname.startsWith('/api/agent-credentials')) throw new AppError('not_found', `no route ${method} ${pathname}`);
+  return null;
+}
+
+/** True when the path belongs to these routes (the caller then awaits `handleAgentRoutes`). */
+export function isAgentRoute(pathname: string): boolean {
+  return pathname === '/metrics' || pathname === '/api/ready' || pathname === '/api/agent-credentials' || pathname.startsWith('/api/agent-credentials/');
+}
+
+/** Answers one request on these routes. */
+export async function handleAgentRoutes(request: IncomingMessage, response: ServerResponse, context: AgentRoutesContext): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  try {
+    if (url.pathname === '/metrics') {
+      const { contentType, body } = await context.metrics.render();
+      response.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+      response.end(body);
+      return;
+    }
+    const answer = await route(request, url, context);
+    if (!answer) throw new AppError('not_found', `no route ${url.pathname}`);
+    send(response, answer.status, answer.status < 300 ? { ok: true, data: answer.data } : { ok: false, code: 'unavailable', message: 'not ready', data: answer.data });
+  } catch (error) {
+    if (!(error instanceof AppError)) context.logger.error({ err: error, path: url.pathname }, 'route failed');
+    const reply = toErrorReply(error);
+    send(response, httpStatusByCode[reply.code], reply);
+  }
+}
