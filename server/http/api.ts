@@ -224,15 +224,13 @@ function sendRaw(response: ServerResponse, payload: { contentType: string; body:
   response.end(payload.body);
 }
 
-/** Authenticates and authorises a request for `route`; returns the caller (null on public routes without one). */
-async function admit(request: IncomingMessage, route: Route, context: ApiContext, encrypted: boolean): Promise<Principal | null> {
+/** Authorises `principal` for `route`: origin and CSRF checks on state-changing requests, then the role. */
+function authorize(request: IncomingMessage, route: Route, principal: Principal | null, context: ApiContext, encrypted: boolean): void {
   const stateChanging = route.method !== 'GET';
   if (stateChanging) checkOrigin(request.headers, encrypted, context.allowedOrigins);
-  const principal = await authenticate(request.headers, context.auth);
-  if (route.access === 'public') return principal;
+  if (route.access === 'public') return;
   requireRole(principal, route.access);
   if (stateChanging) checkCsrf(request.headers, principal!);
-  return principal;
 }
 
 /** Writes the audit entry of a state-changing request, allowed or refused; a failed write is logged, never hidden. */
@@ -272,7 +270,8 @@ export async function handleApi(request: IncomingMessage, response: ServerRespon
       return send(response, 405, { ok: false, code: 'invalid_input', message: `method ${request.method} not allowed` });
     }
     params = route.pattern.exec(url.pathname)!.slice(1);
-    principal = await admit(request, route, context, encrypted);
+    principal = await authenticate(request.headers, context.auth);
+    authorize(request, route, principal, context, encrypted);
     body = route.method === 'POST' ? await readJsonBody(request) : undefined;
     const data = await route.handler(
       { query: url.searchParams, body, params, principal, origin, secure: encrypted, setHeader: (name, value) => response.setHeader(name, value) },
