@@ -2,9 +2,11 @@
  * One agent: UDP transport with fault injection, the detector loop, reports
  * through the outbox to the control server, and commands carried out.
  */
-import { createMissedHeartbeatDetector } from '../core/detectors/missed-heartbeat-detector';
+import { checksPerInterval } from '../core/detectors/peer-monitor';
 import type { AgentCommand, AgentReport } from '../core/protocol';
 import type { AgentConfig } from './config';
+import { agentDetectorProfile } from './detector-settings';
+import { startFixedRateTimer } from './fixed-rate-timer';
 import { Membership } from './membership';
 import { MemoryOutbox, type Outbox } from './outbox';
 import { FileOutbox } from './outbox-file';
@@ -54,11 +56,7 @@ export async function startAgent(
     transport,
     startedAtMs,
     joinGraceMs: config.joinGraceMs,
-    detectorFactory: (atMs) =>
-      createMissedHeartbeatDetector(
-        { heartbeatIntervalMs: config.heartbeatIntervalMs, missedHeartbeatsMax: config.missedHeartbeats },
-        atMs,
-      ),
+    profile: agentDetectorProfile(config),
   });
   transport.onMessage((bytes, from) => membership.receive(bytes, from, nowMs()));
   const outbox =
@@ -105,6 +103,7 @@ export async function startAgent(
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       observations: membership.observations(at),
       evidence: membership.takeEvidence(),
+      health: membership.health(at),
       outboxDepth: outbox.depth(),
       outboxDropped: outbox.droppedCount(),
     };
@@ -121,13 +120,20 @@ export async function startAgent(
     });
   };
 
-  const checkIntervalMs = Math.max(5, Math.floor(config.heartbeatIntervalMs / 4));
-  const heartbeatTimer = setInterval(() => membership.tick(nowMs()), config.heartbeatIntervalMs);
-  const checkTimer = setInterval(() => membership.evaluate(nowMs()), checkIntervalMs);
+  // The detection loop: heartbeats every `checksPerInterval` checks, suspicion looked at on each.
+  const checkTimer = startFixedRateTimer(config.heartbeatIntervalMs / checksPerInterval, nowMs, (at, scheduledAtMs) =>
+    membership.check(at, scheduledAtMs),
+  );
   const reportTimer = setInterval(() => void report(), config.reportIntervalMs);
-  membership.tick(nowMs());
+  membership.check(nowMs());
   void report();
-  log('info', 'agent started', { listen: endpointKey(transport.local), peers: config.peers.length, heartbeatIntervalMs: config.heartbeatIntervalMs });
+  log('info', 'agent started', {
+    listen: endpointKey(transport.local),
+    peers: config.peers.length,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    profile: config.profile,
+    detector: config.detector,
+  });
 
   return {
     config,
@@ -141,8 +147,7 @@ export async function startAgent(
       clearInterval(reportTimer);
     },
     async close() {
-      clearInterval(heartbeatTimer);
-      clearInterval(checkTimer);
+      checkTimer.stop();
       clearInterval(reportTimer);
       await link.close();
       await outbox.close();

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ClusterIdSchema, NodeIdSchema } from '../core/protocol';
+import { detectorModeDefault, resolveDetectorChoice } from './detector-settings';
 import { type Endpoint, parseEndpoint } from './transport/transport';
 
 const EndpointSchema = z.string().transform((text, context) => {
@@ -40,8 +41,10 @@ const AgentConfigSchema = z.object({
   listen: EndpointSchema,
   peers: PeersSchema.pipe(z.array(z.object({ id: NodeIdSchema, address: EndpointSchema })).min(1).max(1024)),
   server: z.url(),
-  heartbeatIntervalMs: z.coerce.number().int().min(10).max(600_000).default(5000),
+  heartbeatIntervalMs: z.coerce.number().int().min(10).max(600_000).optional(),
   missedHeartbeats: z.coerce.number().int().min(1).max(100).default(3),
+  profile: z.enum(['lan', 'wan', 'local', 'demo']).optional(),
+  detector: z.enum(['fixed', 'phi', 'phi+indirect']).default(detectorModeDefault),
   reportIntervalMs: z.coerce.number().int().min(50).max(600_000).optional(),
   joinGraceMs: z.coerce.number().int().min(0).max(3_600_000).optional(),
   token: z.string().min(16, 'FAULTLINE_AGENT_TOKEN (or "token" in the config file) is required, at least 16 characters'),
@@ -64,10 +67,14 @@ export interface AgentConfig {
   peers: { id: string; endpoint: Endpoint }[];
   /** Control server base URL. */
   serverUrl: string;
-  /** Time between heartbeats (ms); the brief's default is 5000. */
+  /** Time between heartbeats (ms); the brief's default is 5000, or the named profile's interval. */
   heartbeatIntervalMs: number;
-  /** Missed heartbeats before a peer is unreachable; the brief's default is 3. */
+  /** Missed heartbeats before a peer is unreachable under the fixed rule; the brief's default is 3. */
   missedHeartbeats: number;
+  /** Detector profile whose formulas derive every duration from the interval (`--profile`; default: from the interval). */
+  profile: 'lan' | 'wan' | 'local' | 'demo';
+  /** Which detector decides reachability (`--detector`; default phi accrual confirmed by indirect probes). */
+  detector: 'fixed' | 'phi' | 'phi+indirect';
   /** Time between periodic reports (ms); a change is reported at once regardless. */
   reportIntervalMs: number;
   /** How long a peer never heard from is presumed reachable after start (ms). */
@@ -98,6 +105,8 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
       server: { type: 'string' },
       'heartbeat-interval-ms': { type: 'string' },
       'missed-heartbeats': { type: 'string' },
+      profile: { type: 'string' },
+      detector: { type: 'string' },
       'report-interval-ms': { type: 'string' },
       'join-grace-ms': { type: 'string' },
       'log-level': { type: 'string' },
@@ -117,6 +126,8 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     ...(values.server !== undefined && { server: values.server }),
     ...(values['heartbeat-interval-ms'] !== undefined && { heartbeatIntervalMs: values['heartbeat-interval-ms'] }),
     ...(values['missed-heartbeats'] !== undefined && { missedHeartbeats: values['missed-heartbeats'] }),
+    ...(values.profile !== undefined && { profile: values.profile }),
+    ...(values.detector !== undefined && { detector: values.detector }),
     ...(values['report-interval-ms'] !== undefined && { reportIntervalMs: values['report-interval-ms'] }),
     ...(values['join-grace-ms'] !== undefined && { joinGraceMs: values['join-grace-ms'] }),
     ...(values['log-level'] !== undefined && { logLevel: values['log-level'] }),
@@ -133,16 +144,19 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
   }
   const c = parsed.data;
   if (c.peers.some((peer) => peer.id === c.id)) throw new Error('invalid agent configuration:\n  peers: must not include the agent itself');
+  const choice = resolveDetectorChoice({ profile: c.profile, heartbeatIntervalMs: c.heartbeatIntervalMs });
   return {
     id: c.id,
     clusterId: c.cluster,
     listen: c.listen,
     peers: c.peers.map((peer) => ({ id: peer.id, endpoint: peer.address })),
     serverUrl: c.server.replace(/\/$/, ''),
-    heartbeatIntervalMs: c.heartbeatIntervalMs,
+    heartbeatIntervalMs: choice.heartbeatIntervalMs,
     missedHeartbeats: c.missedHeartbeats,
-    reportIntervalMs: c.reportIntervalMs ?? Math.max(1000, c.heartbeatIntervalMs),
-    joinGraceMs: c.joinGraceMs ?? Math.max(15_000, 10 * c.heartbeatIntervalMs),
+    profile: choice.profile,
+    detector: c.detector,
+    reportIntervalMs: c.reportIntervalMs ?? Math.max(1000, choice.heartbeatIntervalMs),
+    joinGraceMs: c.joinGraceMs ?? Math.max(15_000, 10 * choice.heartbeatIntervalMs),
     token: c.token,
     clusterKey: c.clusterKey,
     logLevel: c.logLevel,

@@ -1,17 +1,46 @@
 /**
- * Signed heartbeats: HMAC-SHA256 with the cluster key over the JSON body, so a
- * corrupted, forged or foreign packet is recognised and counted as evidence
- * instead of being mistaken for a heartbeat.
+ * Signed cluster datagrams: heartbeats and the indirect-probe exchange (ping, ack,
+ * ping request, probe answer). HMAC-SHA256 with the cluster key over the type tag
+ * and the JSON body, so a corrupted, forged or foreign packet is recognised and
+ * counted as evidence instead of being mistaken for a live peer.
  *
- * Wire format: 32 bytes of HMAC, then UTF-8 JSON `{ v, c, f, i, s, t }`.
+ * Wire format: 1 byte of packet type (see `packetTypes`), 32 bytes of HMAC over
+ * (type byte + body), then the UTF-8 JSON body. Every membership body carries the
+ * envelope `{ v, c, f, i, s, t }` (version, cluster, sender, incarnation, sequence,
+ * send time); each type adds its own fields. Other subsystems sharing the socket
+ * (replication) add their own tags to `packetTypes` and route on `packetTypeOf`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ClusterIdSchema, NodeIdSchema } from '../core/protocol';
 
-const signatureBytes = 32;
+/**
+ * The first byte of every datagram on the cluster socket: what kind of packet follows.
+ * Membership owns 0x01..0x0f; other subsystems take tags from 0x10 up.
+ */
+export const packetTypes = {
+  /** Periodic liveness heartbeat. */
+  heartbeat: 0x01,
+  /** Probe ping: "answer me with an ack" (direct, or on behalf of another member). */
+  ping: 0x02,
+  /** Answer to a ping. */
+  ack: 0x03,
+  /** "Please ping this target for me and tell me what happened" (SWIM ping-req). */
+  pingRequest: 0x04,
+  /** A prober's answer to a ping request: it reached the target (ack) or not (nack). */
+  probeAnswer: 0x05,
+} as const;
 
-const HeartbeatSchema = z.strictObject({
+/** Tag byte values owned by membership. */
+const membershipTagMax = 0x0f;
+
+const signatureBytes = 32;
+const headerBytes = 1 + signatureBytes;
+
+/** Most digits of a probe id; ids count up per agent incarnation. */
+const probeIdSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+const envelope = {
   /** Format version. */
   v: z.literal(1),
   /** Cluster id. */
@@ -20,14 +49,25 @@ const HeartbeatSchema = z.strictObject({
   f: NodeIdSchema,
   /** Sender incarnation. */
   i: z.number().int().nonnegative(),
-  /** Sequence number within the incarnation. */
+  /** Sequence number within the incarnation (one counter for every datagram the sender signs). */
   s: z.number().int().nonnegative(),
   /** Sender's clock when sent (ms since epoch). */
   t: z.number().int().nonnegative(),
-});
+};
 
-/** A decoded heartbeat. */
-export interface Heartbeat {
+const bodySchemas = {
+  [packetTypes.heartbeat]: z.strictObject(envelope),
+  /** `p` probe id, `r` the member the ping is relayed for (null: the sender's own probe). */
+  [packetTypes.ping]: z.strictObject({ ...envelope, p: probeIdSchema, r: NodeIdSchema.nullable() }),
+  [packetTypes.ack]: z.strictObject({ ...envelope, p: probeIdSchema, r: NodeIdSchema.nullable() }),
+  /** `p` probe id, `g` the target to ping. */
+  [packetTypes.pingRequest]: z.strictObject({ ...envelope, p: probeIdSchema, g: NodeIdSchema }),
+  /** `g` the target, `o` whether the prober reached it. */
+  [packetTypes.probeAnswer]: z.strictObject({ ...envelope, g: NodeIdSchema, o: z.enum(['ack', 'nack']) }),
+} as const;
+
+/** Who sent a datagram and where it sits in the sender's sequence. */
+export interface Envelope {
   clusterId: string;
   from: string;
   incarnation: number;
@@ -35,39 +75,138 @@ export interface Heartbeat {
   sentAtMs: number;
 }
 
+/** A decoded heartbeat (the envelope alone). */
+export type Heartbeat = Envelope;
+
+/** What a membership datagram says beyond its envelope. */
+export type MembershipMessage =
+  | { type: 'heartbeat' }
+  | { type: 'ping'; probeId: number; relayFor: string | null }
+  | { type: 'ack'; probeId: number; relayFor: string | null }
+  | { type: 'ping-request'; probeId: number; target: string }
+  | { type: 'probe-answer'; target: string; outcome: 'ack' | 'nack' };
+
 /** Why a packet was rejected. */
 export type DecodeFailure = 'malformed' | 'bad-signature';
 
-export type DecodeResult = { ok: true; heartbeat: Heartbeat } | { ok: false; reason: DecodeFailure; claimedFrom?: string };
-
-const sign = (key: string, body: Buffer) => createHmac('sha256', key).update(body).digest();
-
-/** Encodes and signs a heartbeat. */
-export function encodeHeartbeat(key: string, heartbeat: Heartbeat): Uint8Array {
-  const body = Buffer.from(
-    JSON.stringify({ v: 1, c: heartbeat.clusterId, f: heartbeat.from, i: heartbeat.incarnation, s: heartbeat.sequence, t: heartbeat.sentAtMs }),
-  );
-  return Buffer.concat([sign(key, body), body]);
+/** A verified membership datagram. `digest` names these exact bytes (a prefix of the HMAC), to tell duplicates from contradictions. */
+export interface DecodedPacket {
+  envelope: Envelope;
+  message: MembershipMessage;
+  digest: string;
 }
 
-/** Verifies and decodes a packet. Never throws. */
-export function decodeHeartbeat(key: string, packet: Uint8Array): DecodeResult {
-  if (packet.length <= signatureBytes) return { ok: false, reason: 'malformed' };
-  const bytes = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
-  const body = bytes.subarray(signatureBytes);
-  let claimedFrom: string | undefined;
-  let parsed: z.infer<typeof HeartbeatSchema> | null = null;
+export type PacketDecodeResult = { ok: true; packet: DecodedPacket } | { ok: false; reason: DecodeFailure; claimedFrom?: string };
+
+export type DecodeResult = { ok: true; heartbeat: Heartbeat } | { ok: false; reason: DecodeFailure; claimedFrom?: string };
+
+const sign = (key: string, tag: number, body: Buffer) => createHmac('sha256', key).update(Buffer.of(tag)).update(body).digest();
+
+/** The packet type tag of a datagram, or null when it is empty. */
+export function packetTypeOf(packet: Uint8Array): number | null {
+  return packet.length > 0 ? packet[0]! : null;
+}
+
+/** Whether a datagram's tag belongs to membership (heartbeats and probes), including unknown low tags, which membership rejects as malformed. */
+export function isMembershipPacket(packet: Uint8Array): boolean {
+  const tag = packetTypeOf(packet);
+  return tag === null || tag <= membershipTagMax;
+}
+
+function tagOf(message: MembershipMessage): number {
+  switch (message.type) {
+    case 'heartbeat':
+      return packetTypes.heartbeat;
+    case 'ping':
+      return packetTypes.ping;
+    case 'ack':
+      return packetTypes.ack;
+    case 'ping-request':
+      return packetTypes.pingRequest;
+    case 'probe-answer':
+      return packetTypes.probeAnswer;
+  }
+}
+
+function bodyFields(message: MembershipMessage): Record<string, unknown> {
+  switch (message.type) {
+    case 'heartbeat':
+      return {};
+    case 'ping':
+    case 'ack':
+      return { p: message.probeId, r: message.relayFor };
+    case 'ping-request':
+      return { p: message.probeId, g: message.target };
+    case 'probe-answer':
+      return { g: message.target, o: message.outcome };
+  }
+}
+
+/** Encodes and signs one membership datagram. */
+export function encodePacket(key: string, head: Envelope, message: MembershipMessage): Uint8Array {
+  const tag = tagOf(message);
+  const body = Buffer.from(
+    JSON.stringify({ v: 1, c: head.clusterId, f: head.from, i: head.incarnation, s: head.sequence, t: head.sentAtMs, ...bodyFields(message) }),
+  );
+  return Buffer.concat([Buffer.of(tag), sign(key, tag, body), body]);
+}
+
+type AnyBody = z.infer<(typeof bodySchemas)[keyof typeof bodySchemas]>;
+
+function messageOf(tag: number, body: AnyBody): MembershipMessage {
+  const fields = body as Record<string, unknown>;
+  if (tag === packetTypes.ping) return { type: 'ping', probeId: fields.p as number, relayFor: fields.r as string | null };
+  if (tag === packetTypes.ack) return { type: 'ack', probeId: fields.p as number, relayFor: fields.r as string | null };
+  if (tag === packetTypes.pingRequest) return { type: 'ping-request', probeId: fields.p as number, target: fields.g as string };
+  if (tag === packetTypes.probeAnswer) return { type: 'probe-answer', target: fields.g as string, outcome: fields.o as 'ack' | 'nack' };
+  return { type: 'heartbeat' };
+}
+
+/** Parses the body, remembering a claimed sender even when the body is invalid (for blame). */
+function parseBody(tag: number, body: Buffer): { parsed: AnyBody | null; claimedFrom?: string } {
+  const schema = (bodySchemas as Record<number, z.ZodType<AnyBody>>)[tag];
   try {
     const json: unknown = JSON.parse(body.toString('utf8'));
-    const result = HeartbeatSchema.safeParse(json);
-    if (result.success) parsed = result.data;
-    else if (json && typeof json === 'object' && typeof (json as { f?: unknown }).f === 'string') claimedFrom = (json as { f: string }).f;
+    const result = schema?.safeParse(json);
+    if (result?.success) return { parsed: result.data };
+    const claimed = json && typeof json === 'object' ? (json as { f?: unknown }).f : undefined;
+    return { parsed: null, claimedFrom: typeof claimed === 'string' ? claimed : undefined };
   } catch {
-    parsed = null;
+    return { parsed: null };
   }
-  if (!timingSafeEqual(sign(key, body), bytes.subarray(0, signatureBytes))) {
+}
+
+/** Verifies and decodes a membership datagram. Never throws. */
+export function decodePacket(key: string, packet: Uint8Array): PacketDecodeResult {
+  if (packet.length <= headerBytes) return { ok: false, reason: 'malformed' };
+  const bytes = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
+  const tag = bytes[0]!;
+  const signature = bytes.subarray(1, headerBytes);
+  const body = bytes.subarray(headerBytes);
+  const { parsed, claimedFrom } = parseBody(tag, body);
+  if (!timingSafeEqual(sign(key, tag, body), signature)) {
     return { ok: false, reason: 'bad-signature', claimedFrom: parsed?.f ?? claimedFrom };
   }
   if (!parsed) return { ok: false, reason: 'malformed', claimedFrom };
-  return { ok: true, heartbeat: { clusterId: parsed.c, from: parsed.f, incarnation: parsed.i, sequence: parsed.s, sentAtMs: parsed.t } };
+  return {
+    ok: true,
+    packet: {
+      envelope: { clusterId: parsed.c, from: parsed.f, incarnation: parsed.i, sequence: parsed.s, sentAtMs: parsed.t },
+      message: messageOf(tag, parsed),
+      digest: signature.subarray(0, 12).toString('base64'),
+    },
+  };
+}
+
+/** Encodes and signs a heartbeat. */
+export function encodeHeartbeat(key: string, heartbeat: Heartbeat): Uint8Array {
+  return encodePacket(key, heartbeat, { type: 'heartbeat' });
+}
+
+/** Verifies and decodes a heartbeat; any other packet type is malformed here. Never throws. */
+export function decodeHeartbeat(key: string, packet: Uint8Array): DecodeResult {
+  const decoded = decodePacket(key, packet);
+  if (!decoded.ok) return decoded;
+  if (decoded.packet.message.type !== 'heartbeat') return { ok: false, reason: 'malformed', claimedFrom: decoded.packet.envelope.from };
+  return { ok: true, heartbeat: decoded.packet.envelope };
 }

@@ -1,13 +1,19 @@
 /**
- * The agent's detector loop: sends signed heartbeats to its peers, feeds the
- * ones that arrive to one failure detector per peer, and records byzantine
- * evidence (bad signatures, malformed packets, replays, forged senders). It owns
- * no timers: `tick(nowMs)` and `receive(...)` are driven by the caller, so the
- * same code runs under a real clock and a virtual one.
+ * The agent's membership adapter: it runs core's peer monitor (the detection loop
+ * shared with the simulator: phi accrual or the brief's fixed rule, SWIM-style indirect
+ * probes through k other agents, observer health, a bounded heartbeat schedule) over a
+ * real transport. It signs and sends what the monitor asks for, verifies what arrives,
+ * answers pings and ping requests for other members, and turns bad packets into
+ * byzantine evidence. It owns no timers: `check(nowMs, scheduledAtMs)` and `receive`
+ * are driven by the caller, so the same code runs under a real clock and a virtual one.
  */
-import type { FailureDetector, FailureDetectorFactory } from '../core/detectors/failure-detector';
+import type { DetectorProfile } from '../core/detectors/detector-profiles';
+import type { ProbeConclusion } from '../core/detectors/indirect-probe';
+import type { ObserverHealthSnapshot } from '../core/detectors/observer-health';
+import { type CheckResult, type PeerMonitor, createPeerMonitor } from '../core/detectors/peer-monitor';
+import type { RandomSource } from '../core/detectors/random-source';
 import type { Evidence, PeerObservation } from '../core/protocol';
-import { decodeHeartbeat, encodeHeartbeat } from './heartbeat-codec';
+import { type DecodedPacket, type MembershipMessage, decodePacket, encodePacket } from './heartbeat-codec';
 import { type Endpoint, type Transport, endpointKey } from './transport/transport';
 
 /** One configured peer. */
@@ -16,145 +22,260 @@ export interface Peer {
   endpoint: Endpoint;
 }
 
-interface PeerState {
-  peer: Peer;
-  detector: FailureDetector;
-  reachable: boolean;
-  sinceMs: number;
-  /** Highest (incarnation, sequence) accepted, to reject replays. */
+/**
+ * Sequence numbers remembered per peer: a datagram this far behind the newest one seen
+ * (or older) is stale (replay evidence); within it, an exact duplicate is dropped silently
+ * (networks duplicate datagrams) and a different packet under a seen number is a contradiction.
+ */
+export const sequenceWindowSize = 64;
+
+/** Most ping requests this agent serves for others at once; beyond, requests go unanswered (the asker reads a timeout). */
+export const relaysMax = 64;
+
+/** A prober answers "nack" at this fraction of the probe timeout, so the answer reaches the asker before its own deadline. */
+const relayAnswerRatio = 0.5;
+
+interface SequenceWindow {
   incarnation: number;
-  sequence: number;
+  highest: number;
+  /** Digest of the packet seen under each sequence number, by `sequence % sequenceWindowSize`. */
+  slots: Array<{ sequence: number; digest: string } | null>;
 }
 
-/** Settings of the loop. */
+interface Relay {
+  origin: string;
+  target: string;
+  answerAtMs: number;
+}
+
+/** Settings of the membership. */
 export interface MembershipOptions {
   clusterId: string;
   selfId: string;
+  /** This process's incarnation; orders its datagrams across restarts. */
   incarnation: number;
+  /** HMAC key shared by the cluster's agents. */
   clusterKey: string;
   peers: Peer[];
   transport: Transport;
-  detectorFactory: FailureDetectorFactory;
+  /** Detector mode, intervals, probing, health and schedule settings (see core/detectors/detector-profiles.ts). */
+  profile: DetectorProfile;
   /** Start time (ms since epoch). */
   startedAtMs: number;
   /**
-   * How long after start a peer never heard from is still presumed reachable (ms).
-   * Agents of a cluster start at different moments; without this grace every
-   * start would look like a partition.
+   * How long after start a peer never heard from is left unjudged (ms). Agents of a
+   * cluster start at different moments; without this grace every start would look
+   * like a partition.
    */
   joinGraceMs: number;
+  /** Random source for prober choice and heartbeat order (Math.random by default). */
+  random?: RandomSource;
+}
+
+/** What happened to one datagram in the sequence window. */
+type Admission = 'new' | 'duplicate' | 'replay' | 'contradiction';
+
+function admit(window: SequenceWindow, incarnation: number, sequence: number, digest: string): Admission {
+  if (incarnation < window.incarnation) return 'replay';
+  if (incarnation > window.incarnation) {
+    window.incarnation = incarnation;
+    window.highest = -1;
+    window.slots.fill(null);
+  }
+  if (window.highest - sequence >= sequenceWindowSize) return 'replay';
+  const index = sequence % sequenceWindowSize;
+  const slot = window.slots[index];
+  if (slot && slot.sequence === sequence) return slot.digest === digest ? 'duplicate' : 'contradiction';
+  window.slots[index] = { sequence, digest };
+  window.highest = Math.max(window.highest, sequence);
+  return 'new';
 }
 
 export class Membership {
-  private readonly peers = new Map<string, PeerState>();
-  private readonly peersByEndpoint = new Map<string, PeerState>();
-  private evidence = new Map<string, Evidence>();
+  private readonly monitor: PeerMonitor;
+  private readonly peers = new Map<string, Peer>();
+  private readonly peersByEndpoint = new Map<string, Peer>();
+  private readonly windows = new Map<string, SequenceWindow>();
+  private readonly relays = new Map<string, Relay>();
+  private readonly random: RandomSource;
   private sequence = 0;
+  private probeCounter = 0;
+  /** Datagrams sent since start, for benchmarks. */
+  datagramsSent = 0;
   /** Called whenever a peer's reachable verdict flips. */
   onChange: () => void = () => undefined;
 
   constructor(private readonly options: MembershipOptions) {
+    this.random = options.random ?? Math.random;
     for (const peer of options.peers) {
-      const state: PeerState = {
-        peer,
-        detector: options.detectorFactory(options.startedAtMs),
-        reachable: true,
-        sinceMs: options.startedAtMs,
-        incarnation: -1,
-        sequence: -1,
-      };
-      this.peers.set(peer.id, state);
-      this.peersByEndpoint.set(endpointKey(peer.endpoint), state);
+      this.peers.set(peer.id, peer);
+      this.peersByEndpoint.set(endpointKey(peer.endpoint), peer);
+      this.windows.set(peer.id, { incarnation: -1, highest: -1, slots: new Array(sequenceWindowSize).fill(null) });
     }
-  }
-
-  /** Sends one heartbeat to every peer and re-evaluates detectors. */
-  tick(nowMs: number): void {
-    this.sequence += 1;
-    const packet = encodeHeartbeat(this.options.clusterKey, {
-      clusterId: this.options.clusterId,
-      from: this.options.selfId,
-      incarnation: this.options.incarnation,
-      sequence: this.sequence,
-      sentAtMs: nowMs,
+    this.monitor = createPeerMonitor({
+      selfId: options.selfId,
+      peers: options.peers.map((peer) => peer.id),
+      profile: options.profile,
+      startedAtMs: options.startedAtMs,
+      joinGraceMs: options.joinGraceMs,
     });
-    for (const state of this.peers.values()) this.options.transport.send(state.peer.endpoint, packet);
-    this.evaluate(nowMs);
   }
 
-  /** Re-evaluates every detector; fires `onChange` if any verdict flipped. */
-  evaluate(nowMs: number): void {
-    let changed = false;
-    for (const state of this.peers.values()) {
-      const joining = state.detector.lastHeartbeatAtMs() === null && nowMs - this.options.startedAtMs < this.options.joinGraceMs;
-      const reachable = joining || state.detector.isAvailable(nowMs);
-      if (reachable !== state.reachable) {
-        state.reachable = reachable;
-        state.sinceMs = nowMs;
-        changed = true;
-      }
+  /** The detector profile in use. */
+  get profile(): DetectorProfile {
+    return this.options.profile;
+  }
+
+  /**
+   * Runs one periodic check (due `checksPerInterval` times per heartbeat interval) that was
+   * scheduled for `scheduledAtMs` and runs at `nowMs`: sends the heartbeats and probes the
+   * monitor asks for, answers expired relays, and fires `onChange` if a verdict flipped.
+   */
+  check(nowMs: number, scheduledAtMs: number = nowMs): CheckResult {
+    const result = this.monitor.check(nowMs, scheduledAtMs, this.random);
+    if (result.heartbeatTargets.length > 0) {
+      const packet = this.encode({ type: 'heartbeat' }, nowMs);
+      for (const target of result.heartbeatTargets) this.sendTo(target, packet);
     }
-    if (changed) this.onChange();
+    for (const probe of result.probesStarted) this.startProbe(probe.target, probe.probers, nowMs);
+    this.answerExpiredRelays(nowMs);
+    if (result.changed) this.onChange();
+    return result;
   }
 
-  private addEvidence(peerId: string, kind: Evidence['kind'], nowMs: number): void {
-    const key = `${peerId}/${kind}`;
-    const current = this.evidence.get(key);
-    this.evidence.set(key, { peerId, kind, count: (current?.count ?? 0) + 1, lastAtMs: nowMs });
-  }
-
-  /** Handles one datagram. */
+  /** Handles one datagram from `from`. */
   receive(bytes: Uint8Array, from: Endpoint, nowMs: number): void {
     const bySource = this.peersByEndpoint.get(endpointKey(from));
-    const decoded = decodeHeartbeat(this.options.clusterKey, bytes);
+    const decoded = decodePacket(this.options.clusterKey, bytes);
     if (!decoded.ok) {
-      const blamed = bySource?.peer.id ?? (decoded.claimedFrom && this.peers.has(decoded.claimedFrom) ? decoded.claimedFrom : null);
-      if (blamed) this.addEvidence(blamed, decoded.reason, nowMs);
+      const claimed = decoded.claimedFrom && this.peers.has(decoded.claimedFrom) ? decoded.claimedFrom : null;
+      const blamed = bySource?.id ?? claimed;
+      if (blamed) this.monitor.recordEvidence(blamed, decoded.reason, nowMs);
       return;
     }
-    const { heartbeat } = decoded;
-    const claimed = this.peers.get(heartbeat.from);
-    if (!claimed || heartbeat.clusterId !== this.options.clusterId) {
-      if (bySource) this.addEvidence(bySource.peer.id, 'forged-sender', nowMs);
+    const { envelope } = decoded.packet;
+    const claimed = this.peers.get(envelope.from);
+    if (!claimed || envelope.clusterId !== this.options.clusterId) {
+      if (bySource) this.monitor.recordEvidence(bySource.id, 'forged-sender', nowMs);
       return;
     }
     if (bySource && bySource !== claimed) {
-      this.addEvidence(claimed.peer.id, 'forged-sender', nowMs);
+      this.monitor.recordEvidence(claimed.id, 'forged-sender', nowMs);
       return;
     }
-    const older =
-      heartbeat.incarnation < claimed.incarnation ||
-      (heartbeat.incarnation === claimed.incarnation && heartbeat.sequence <= claimed.sequence);
-    if (older) {
-      this.addEvidence(claimed.peer.id, 'replay', nowMs);
+    const admission = admit(this.windows.get(claimed.id)!, envelope.incarnation, envelope.sequence, decoded.packet.digest);
+    if (admission === 'duplicate') return;
+    if (admission !== 'new') {
+      this.monitor.recordEvidence(claimed.id, admission, nowMs);
       return;
     }
-    claimed.incarnation = heartbeat.incarnation;
-    claimed.sequence = heartbeat.sequence;
-    claimed.detector.heartbeat(nowMs);
-    if (!claimed.reachable) this.evaluate(nowMs);
+    this.monitor.heard(claimed.id, nowMs);
+    // A peer heard again flips back to reachable inside the monitor; the next check (within I/4) reports it.
+    this.handleMessage(decoded.packet, nowMs);
   }
 
-  /** The current view of every peer. */
+  /** The current view of every peer, with the last probe conclusion where there is one. */
   observations(nowMs: number): PeerObservation[] {
-    return [...this.peers.values()].map((state) => ({
-      peerId: state.peer.id,
-      reachable: state.reachable,
-      lastHeardAtMs: state.detector.lastHeartbeatAtMs(),
-      sinceMs: state.sinceMs,
-      suspicion: Math.min(1e6, Math.round(state.detector.suspicion(nowMs) * 1000) / 1000),
-    }));
+    return this.monitor.observations(nowMs).map((observation) => {
+      const probe = this.monitor.lastConclusion(observation.peerId);
+      return {
+        ...observation,
+        suspicion: Math.round(observation.suspicion * 1000) / 1000,
+        ...(probe !== null && { probe }),
+      };
+    });
+  }
+
+  /** The last probe conclusion about `peerId`, or null. */
+  lastConclusion(peerId: string): ProbeConclusion | null {
+    return this.monitor.lastConclusion(peerId);
+  }
+
+  /** This observer's own health: whether its verdicts should be discounted, and why. */
+  health(nowMs: number): ObserverHealthSnapshot {
+    return this.monitor.health(nowMs);
   }
 
   /** Evidence gathered since the last call (and clears it). */
   takeEvidence(): Evidence[] {
-    const taken = [...this.evidence.values()];
-    this.evidence = new Map();
-    return taken;
+    return this.monitor.drainEvidence();
   }
 
   /** Endpoint of a peer, for fault rules. */
   endpointOf(peerId: string): Endpoint | undefined {
-    return this.peers.get(peerId)?.peer.endpoint;
+    return this.peers.get(peerId)?.endpoint;
+  }
+
+  private handleMessage(packet: DecodedPacket, nowMs: number): void {
+    const from = packet.envelope.from;
+    const message = packet.message;
+    switch (message.type) {
+      case 'heartbeat':
+        return;
+      case 'ping':
+        return this.sendTo(from, this.encode({ type: 'ack', probeId: message.probeId, relayFor: message.relayFor }, nowMs));
+      case 'ack':
+        return this.relayAck(from, message.probeId, message.relayFor, nowMs);
+      case 'ping-request':
+        return this.serveProbeRequest(from, message.probeId, message.target, nowMs);
+      case 'probe-answer':
+        return this.monitor.proberAnswered(message.target, from, message.outcome);
+    }
+  }
+
+  /** The monitor's probe round: direct pings to the suspect and a ping request to each prober. */
+  private startProbe(target: string, probers: readonly string[], nowMs: number): void {
+    this.probeCounter += 1;
+    const probeId = this.probeCounter;
+    for (let ping = 0; ping < this.options.profile.indirect.directPingsCount; ping += 1) {
+      this.sendTo(target, this.encode({ type: 'ping', probeId, relayFor: null }, nowMs));
+    }
+    for (const prober of probers) this.sendTo(prober, this.encode({ type: 'ping-request', probeId, target }, nowMs));
+  }
+
+  /** Pings `target` on behalf of `origin`; answers "nack" later unless the target acks first. */
+  private serveProbeRequest(origin: string, probeId: number, target: string, nowMs: number): void {
+    if (!this.peers.has(target) || target === origin) return;
+    const key = `${origin}/${probeId}`;
+    if (this.relays.has(key) || this.relays.size >= relaysMax) return;
+    const answerAtMs = nowMs + this.options.profile.indirect.probeTimeoutMs * relayAnswerRatio;
+    this.relays.set(key, { origin, target, answerAtMs });
+    this.sendTo(target, this.encode({ type: 'ping', probeId, relayFor: origin }, nowMs));
+  }
+
+  private relayAck(from: string, probeId: number, relayFor: string | null, nowMs: number): void {
+    if (relayFor === null) return; // A direct ack: `heard` already cancelled the suspicion.
+    const key = `${relayFor}/${probeId}`;
+    const relay = this.relays.get(key);
+    if (!relay || relay.target !== from) return;
+    this.relays.delete(key);
+    this.sendTo(relay.origin, this.encode({ type: 'probe-answer', target: relay.target, outcome: 'ack' }, nowMs));
+  }
+
+  private answerExpiredRelays(nowMs: number): void {
+    for (const [key, relay] of this.relays) {
+      if (nowMs < relay.answerAtMs) continue;
+      this.relays.delete(key);
+      this.sendTo(relay.origin, this.encode({ type: 'probe-answer', target: relay.target, outcome: 'nack' }, nowMs));
+    }
+  }
+
+  private encode(message: MembershipMessage, nowMs: number): Uint8Array {
+    this.sequence += 1;
+    const head = {
+      clusterId: this.options.clusterId,
+      from: this.options.selfId,
+      incarnation: this.options.incarnation,
+      sequence: this.sequence,
+      sentAtMs: Math.max(0, Math.round(nowMs)),
+    };
+    return encodePacket(this.options.clusterKey, head, message);
+  }
+
+  private sendTo(peerId: string, packet: Uint8Array): void {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    this.datagramsSent += 1;
+    this.options.transport.send(peer.endpoint, packet);
   }
 }

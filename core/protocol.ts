@@ -38,6 +38,13 @@ export const PeerObservationSchema = z.strictObject({
   sinceMs: timestampMs,
   /** Suspicion level from the detector: phi for phi-accrual, missed intervals for the fixed rule. */
   suspicion: z.number().nonnegative().max(1e6),
+  /**
+   * The observer's last indirect-probe conclusion about the peer (optional: fixed and phi
+   * detectors do not probe): `link-cut` means others still reach it, `peer-down` that nobody
+   * asked did, `inconclusive` that nobody answered (the observer may be the one cut off),
+   * `alive` that the peer answered after all.
+   */
+  probe: z.enum(['alive', 'link-cut', 'peer-down', 'inconclusive']).optional(),
 });
 export type PeerObservation = z.infer<typeof PeerObservationSchema>;
 
@@ -74,6 +81,22 @@ export const ReportAuthSchema = z.strictObject({
 });
 export type ReportAuth = z.infer<typeof ReportAuthSchema>;
 
+/**
+ * An observer's judgement of its own health (Lifeguard): while `discounted`, its
+ * "unreachable" claims are probably its own fault (it stalled, or lost most peers at once).
+ */
+export const ObserverHealthSchema = z.strictObject({
+  /** Local health score, 0 (healthy) up to the profile's maximum (8 by default). */
+  score: z.number().int().nonnegative().max(64),
+  /** Whether the observer's verdicts should be discounted now (score above zero). */
+  discounted: z.boolean(),
+  /** Why the score last rose, or null when it never did. */
+  lastReason: z.enum(['missed-deadline', 'mass-loss', 'probe-unanswered']).nullable(),
+  /** Own deadlines (periodic checks) missed since the agent started. */
+  missedDeadlines: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+});
+export type ObserverHealth = z.infer<typeof ObserverHealthSchema>;
+
 /** One report from an agent to the control server. */
 export const AgentReportSchema = z.strictObject({
   /** The cluster the agent belongs to. */
@@ -92,6 +115,8 @@ export const AgentReportSchema = z.strictObject({
   observations: z.array(PeerObservationSchema).max(reportPeersMax),
   /** Byzantine evidence gathered since the previous report. */
   evidence: z.array(EvidenceSchema).max(reportEvidenceMax).default([]),
+  /** The observer's own health when it wrote the report (optional: older agents omit it). */
+  health: ObserverHealthSchema.optional(),
   /** Reports already waiting in the agent's outbox when this one was written (optional: older agents omit it). */
   outboxDepth: z.number().int().nonnegative().max(1e9).optional(),
   /** Reports the agent's outbox has dropped because it was full, since it was created (optional). */

@@ -5,7 +5,7 @@
  */
 import { type ObservedEvidence, type PartitionVerdict, classifyPartition, evidenceWindowMsDefault } from '../core/classify-partition';
 import { type DebounceState, initialDebounceState, verdictShapeKey } from '../core/partition-debounce';
-import type { AgentHello, AgentReport, FaultRule, NodeId } from '../core/protocol';
+import type { AgentHello, AgentReport, FaultRule, NodeId, ObserverHealth } from '../core/protocol';
 import { type ReachabilityMatrix, createMatrix, setCell } from '../core/reachability';
 import type { ClusterSnapshot, NodeView, PartitionSummary } from '../core/realtime-contract';
 
@@ -33,6 +33,8 @@ export class ClusterState {
   debounce: DebounceState = initialDebounceState();
   /** Byzantine evidence reported by agents, with who reported it. */
   evidence: ObservedEvidence[] = [];
+  /** Each agent's latest self-reported health; the classifier discounts unhealthy observers' claims. */
+  readonly observerHealth = new Map<NodeId, ObserverHealth>();
   /** Largest heartbeat interval agents of this cluster report (ms); sizes the stability windows. */
   heartbeatIntervalMs = 1000;
 
@@ -72,6 +74,8 @@ export class ClusterState {
     state.incarnation = report.incarnation;
     state.lastReportAtMs = receivedAtMs;
     this.heartbeatIntervalMs = report.heartbeatIntervalMs;
+    if (report.health) this.observerHealth.set(report.agentId, report.health);
+    else this.observerHealth.delete(report.agentId);
     if (report.evidence.length > 0) {
       this.evidence.push(...report.evidence.map((item) => ({ ...item, lastAtMs: receivedAtMs, observerId: report.agentId })));
       this.evidence = this.evidence.filter((item) => receivedAtMs - item.lastAtMs <= evidenceWindowMsDefault).slice(-clusterEvidenceMax);
@@ -89,7 +93,7 @@ export class ClusterState {
 
   /** Runs the classifier at `nowMs` and remembers the verdict. */
   classify(nowMs: number, staleAfterMs: number): PartitionVerdict {
-    this.verdict = classifyPartition(this.matrix, { nowMs, staleAfterMs, evidence: this.evidence });
+    this.verdict = classifyPartition(this.matrix, { nowMs, staleAfterMs, evidence: this.evidence, observerHealth: this.observerHealth });
     return this.verdict;
   }
 

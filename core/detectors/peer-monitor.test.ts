@@ -1,7 +1,7 @@
 // Proves the agent's detection loop on a fake clock: heartbeats keep peers reachable,
 // silence makes them unreachable (at once with phi, after probes with phi+indirect),
 // a prober's ack concludes "link cut", a direct answer cancels the suspicion, and a
-// stalled observer discounts itself.
+// stalled observer discounts itself; a peer never heard is left alone during the join grace.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createPrng } from '../../sim/prng';
@@ -78,4 +78,21 @@ test('evidence is aggregated per peer and kind, then drained', () => {
     { peerId: 'c', kind: 'replay', count: 1, lastAtMs: 30 },
   ]);
   assert.deepEqual(monitor.drainEvidence(), []);
+});
+
+test('join grace: a peer never heard is not judged until the grace ends, then it is', () => {
+  const monitor = createPeerMonitor({ selfId: 'a', peers, profile: buildProfile('local', 'phi'), startedAtMs: 0, joinGraceMs: 2_000 });
+  const random = createPrng(4);
+  for (let t = 0; t < 2_000; t += checkMs) {
+    if (t % intervalMs === 0) for (const peer of ['c', 'd']) monitor.heard(peer, t);
+    monitor.check(t, t, random);
+  }
+  assert.ok(monitor.observations(1_999).every((observation) => observation.reachable), 'b, late to start, is presumed reachable');
+  assert.equal(monitor.health(1_999).discounted, false, 'a slow start is no mass loss');
+  for (let t = 2_000; t <= 2_250; t += checkMs) {
+    if (t % intervalMs === 0) for (const peer of ['c', 'd']) monitor.heard(peer, t);
+    monitor.check(t, t, random);
+  }
+  const view = new Map(monitor.observations(2_250).map((observation) => [observation.peerId, observation.reachable]));
+  assert.deepEqual([...view], [['b', false], ['c', true], ['d', true]]);
 });

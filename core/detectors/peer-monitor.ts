@@ -104,6 +104,12 @@ export interface PeerMonitorOptions {
   profile: DetectorProfile;
   /** When the monitor starts (ms). */
   startedAtMs: number;
+  /**
+   * How long after start (ms) a peer never heard from is left unjudged: members of a real
+   * cluster start at different moments, and without this every start would look like a
+   * partition (and a mass loss). Default 0, as in the simulator where all start together.
+   */
+  joinGraceMs?: number;
 }
 
 /**
@@ -143,6 +149,8 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
   let checks = 0;
   let changed = false;
   const evidence = new Map<string, Evidence>();
+  const joinGraceEndsAtMs = options.startedAtMs + (options.joinGraceMs ?? 0);
+  const joining = (state: PeerState, nowMs: number) => nowMs < joinGraceEndsAtMs && state.detector.lastHeartbeatAtMs() === null;
   const threshold = profile.mode === 'fixed' ? profile.fixed.missedHeartbeatsMax : profile.phi.phiThreshold;
 
   const markUnreachable = (peer: NodeId, state: PeerState, nowMs: number) => {
@@ -222,7 +230,8 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
           if (nowMs >= state.probe.deadlineMs || complete) conclude(state, nowMs, result);
           continue;
         }
-        if (late || !state.reachable || nowMs < state.quietUntilMs || state.detector.suspicion(nowMs) < limit) continue;
+        if (late || !state.reachable || nowMs < state.quietUntilMs || joining(state, nowMs)) continue;
+        if (state.detector.suspicion(nowMs) < limit) continue;
         if (profile.mode !== 'phi+indirect') {
           markUnreachable(peer, state, nowMs);
           continue;
