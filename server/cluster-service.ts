@@ -11,6 +11,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { AppError } from './app-error';
 import { ClusterState, snapshotFingerprint } from './cluster-view';
 import { PartitionRepository, mostSevere } from './db/partition-repository';
+import { type LifecycleRunner, factsOf } from './lifecycle-runner';
 import type { Logger } from './logger';
 import type { ReportWriter } from './report-writer';
 
@@ -44,6 +45,7 @@ export class ClusterService {
   private readonly partitions: PartitionRepository;
   private readonly startedAtMs: number;
   private timer: NodeJS.Timeout | null = null;
+  private lifecycle: LifecycleRunner | null = null;
   /** Reports accepted since start. */
   acceptedCount = 0;
   /** Reports refused since start (invalid or unwritable). */
@@ -104,6 +106,9 @@ export class ClusterService {
     const nodes = await this.prisma.node.findMany({ where: { clusterId } });
     for (const node of nodes) cluster.node(node.id).address = node.address;
     cluster.activePartition = await this.partitions.findActive(clusterId);
+    if (cluster.activePartition && this.lifecycle) {
+      this.lifecycle.restore(cluster.activePartition.id, clusterId, await this.partitions.findLifecycle(cluster.activePartition.id));
+    }
     this.clusters.set(clusterId, cluster);
     return cluster;
   }
@@ -219,8 +224,9 @@ export class ClusterService {
 
   /**
    * Feeds the raw verdict through the debouncer and turns what it publishes into
-   * partition writes. One write per cluster at a time; the debouncer only advances
-   * when no write is in flight, so nothing it publishes is lost.
+   * partition records and lifecycle events. One write per cluster at a time; the
+   * debouncer only advances when no write is in flight, so nothing it publishes is
+   * lost. A heal does not end the partition: its lifecycle does, once reconciled.
    */
   private drivePartition(cluster: ClusterState, verdict: PartitionVerdict, nowMs: number): void {
     if (this.partitionWork.has(cluster.clusterId)) return;
@@ -228,13 +234,27 @@ export class ClusterService {
     const stepped = stepDebounce(cluster.debounce, verdict, nowMs, this.debounceOptions(cluster));
     const event = stepped.events.at(-1);
     const active = cluster.activePartition;
-    let work: (() => Promise<PartitionSummary>) | null = null;
+    let work: (() => Promise<PartitionSummary | null>) | null = null;
     if (event && event.verdict.partitioned && !active) {
-      work = () => this.partitions.open(cluster.clusterId, event.verdict, event.atMs, 'PartitionDetected');
-    } else if (event && event.verdict.partitioned && active && changedShape(active, event.verdict)) {
-      work = () => this.partitions.reclassify(active, event.verdict, event.atMs);
+      work = async () => {
+        const opened = await this.partitions.open(cluster.clusterId, event.verdict, event.atMs, 'Normal');
+        cluster.activePartition = opened;
+        await this.lifecycle?.feed(opened.id, cluster.clusterId, { type: 'partition-observed', facts: factsOf(event.verdict, null) });
+        return opened;
+      };
+    } else if (event && event.verdict.partitioned && active) {
+      work = async () => {
+        const changed = changedShape(active, event.verdict) ? await this.partitions.reclassify(active, event.verdict, event.atMs) : null;
+        await this.lifecycle?.feed(active.id, cluster.clusterId, { type: 'partition-observed', facts: factsOf(event.verdict, null) });
+        return changed;
+      };
     } else if (event?.type === 'closed' && active) {
-      work = () => this.partitions.close(active.id, event.atMs, 'healed', 'every link up again');
+      work = async () => {
+        await this.partitions.recordEvent(active.id, event.atMs, 'healed', 'every link up again');
+        if (this.lifecycle) await this.lifecycle.feed(active.id, cluster.clusterId, { type: 'partition-healed' });
+        else return this.partitions.close(active.id, event.atMs, 'healed', 'every link up again');
+        return null;
+      };
     }
     if (!work) {
       cluster.debounce = stepped.state;
@@ -243,9 +263,7 @@ export class ClusterService {
     const run = work()
       .then((summary) => {
         cluster.debounce = stepped.state;
-        cluster.activePartition = summary.endedAtMs === null ? summary : null;
-        this.broadcaster.partitionChanged(summary);
-        this.logger.info({ partition: summary.id, type: summary.type, ended: summary.endedAtMs !== null }, 'partition changed');
+        if (summary) this.partitionChanged(summary);
       })
       .catch((error: unknown) => this.logger.error({ err: error, cluster: cluster.clusterId }, 'partition write failed; will retry'))
       .finally(() => {
@@ -253,6 +271,29 @@ export class ClusterService {
         this.evaluate(cluster);
       });
     this.partitionWork.set(cluster.clusterId, run);
+  }
+
+  /** Records a saved partition change in the view and pushes it. */
+  partitionChanged(summary: PartitionSummary): void {
+    const cluster = this.clusters.get(summary.clusterId);
+    if (cluster) {
+      if (summary.endedAtMs === null) cluster.activePartition = summary;
+      else if (cluster.activePartition?.id === summary.id) cluster.activePartition = null;
+    }
+    this.broadcaster.partitionChanged(summary);
+    this.logger.info({ partition: summary.id, type: summary.type, state: summary.state, ended: summary.endedAtMs !== null }, 'partition changed');
+    if (cluster) this.pushIfChanged(cluster, this.options.nowMs());
+  }
+
+  /** Attaches the lifecycle runner (composition root). */
+  attachLifecycle(runner: LifecycleRunner): void {
+    this.lifecycle = runner;
+  }
+
+  /** Nodes of a cluster whose agents are connected now. */
+  connectedNodes(clusterId: string): string[] {
+    const cluster = this.clusters.get(clusterId);
+    return cluster ? [...cluster.nodes.entries()].filter(([, node]) => node.connected).map(([id]) => id) : [];
   }
 
   /** Partitions from the database, newest first. */

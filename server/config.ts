@@ -23,6 +23,8 @@ const EnvSchema = z.object({
   FAULTLINE_ADMIN_TOKEN: z.string().min(24).optional(),
   FAULTLINE_CLUSTER_KEY: z.string().min(16).optional(),
   FAULTLINE_STALE_AFTER_MS: z.coerce.number().int().min(100).max(3_600_000).default(3000),
+  FAULTLINE_STABILITY_WINDOW_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000),
+  FAULTLINE_DIVERGENCE_SAMPLE_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
   FAULTLINE_REPORT_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(50),
   FAULTLINE_ADMIN_PASSWORD: z.string().min(10, 'at least 10 characters').max(256).optional(),
   FAULTLINE_ALLOWED_ORIGINS: z
@@ -60,6 +62,10 @@ export interface ServerConfig {
   clusterKey: string | undefined;
   /** A report older than this no longer counts as the agent's current view (ms). */
   staleAfterMs: number;
+  /** A healed partition must stay healed (and reconciled) this long before it is closed (ms). */
+  stabilityWindowMs: number;
+  /** How often divergence is sampled from replicas' digests while a partition is open (ms). */
+  divergenceSampleMs: number;
   /** Longest time a report waits in the write batch before it is flushed (ms). */
   reportFlushMs: number;
   /** Password of the first admin, created when no admin exists; generated and printed once when unset. */
@@ -96,6 +102,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     clusterKey: e.FAULTLINE_CLUSTER_KEY,
     staleAfterMs: e.FAULTLINE_STALE_AFTER_MS,
     reportFlushMs: e.FAULTLINE_REPORT_FLUSH_MS,
+    stabilityWindowMs: e.FAULTLINE_STABILITY_WINDOW_MS,
+    divergenceSampleMs: e.FAULTLINE_DIVERGENCE_SAMPLE_MS,
     adminPassword: e.FAULTLINE_ADMIN_PASSWORD,
     allowedOrigins: e.FAULTLINE_ALLOWED_ORIGINS,
     logLevel: e.LOG_LEVEL,

@@ -40,6 +40,8 @@ export interface RecoveryExecutor {
   runStage(run: RecoveryRunView, effect: Extract<PhasedPlanEffect, { kind: 'run-stage' }>): void;
   /** A run was aborted by an operator: stop what is in flight. */
   aborted(run: RecoveryRunView): void;
+  /** A run waiting for approval was rejected: the lifecycle records it and alerts. */
+  rejected?(run: RecoveryRunView): void;
 }
 
 type RunRow = Prisma.RecoveryRunGetPayload<object>;
@@ -186,7 +188,9 @@ export class RecoveryService {
   async reject(id: string, actor: string, reason: string): Promise<RecoveryRunView> {
     const nowMs = this.nowMs();
     const row = await this.transition(id, ['pending-approval'], { status: 'rejected', decidedBy: actor, decidedAt: new Date(nowMs), endedAt: new Date(nowMs), reason: reason.slice(0, recoveryReasonLengthMax) }, 'reject');
-    return this.emit(row);
+    const view = await this.emit(row);
+    this.executor?.rejected?.(view);
+    return view;
   }
 
   /** Applies a phased-plan event to a phased run, saves, pushes, then dispatches effects. */

@@ -1,6 +1,7 @@
 /** Prisma access to partitions and their timelines. */
 import type { Prisma, PrismaClient } from '../../generated/prisma/client';
 import type { PartitionType, PartitionVerdict } from '../../core/classify-partition';
+import type { PartitionLifecycleState } from '../../core/lifecycle/partition-lifecycle';
 import type { PartitionSummary } from '../../core/realtime-contract';
 
 /** Largest page of partitions one request may ask for. */
@@ -99,8 +100,8 @@ export class PartitionRepository {
     return toPartitionSummary(row);
   }
 
-  /** Closes a partition with its outcome. */
-  async close(id: string, atMs: number, outcome: string, cause: string): Promise<PartitionSummary> {
+  /** Closes a partition with its outcome (and, when it was recovered, the time from heal to verified). */
+  async close(id: string, atMs: number, outcome: string, cause: string, recoveryMs: number | null = null): Promise<PartitionSummary> {
     const at = new Date(atMs);
     const row = await this.prisma.partition.update({
       where: { id },
@@ -108,10 +109,22 @@ export class PartitionRepository {
         endedAt: at,
         state: 'Normal',
         outcome,
+        ...(recoveryMs !== null ? { recoveryMs: Math.round(recoveryMs) } : {}),
         events: { create: { at, kind: 'ended', state: 'Normal', cause } },
       },
     });
     return toPartitionSummary(row);
+  }
+
+  /** Adds one event to a partition's timeline. */
+  async recordEvent(id: string, atMs: number, kind: string, cause: string): Promise<void> {
+    await this.prisma.partitionEvent.create({ data: { partitionId: id, at: new Date(atMs), kind, cause } });
+  }
+
+  /** The saved lifecycle of a partition, or null. */
+  async findLifecycle(id: string): Promise<PartitionLifecycleState | null> {
+    const row = await this.prisma.partition.findUnique({ where: { id }, select: { lifecycle: true } });
+    return (row?.lifecycle as unknown as PartitionLifecycleState | null) ?? null;
   }
 
   /** The open partition of a cluster, if any. */
