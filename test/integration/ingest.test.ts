@@ -10,7 +10,13 @@ import { after, before, describe, it } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
 import type { AgentReportInput } from '../../core/protocol';
 import { type AgentToServerEvents, type ServerToAgentEvents, agentNamespace } from '../../core/realtime-contract';
+import { signAs } from '../helpers/agent-client';
 import { type TestServer, callApi, startTestServer } from '../helpers/server-harness';
+
+/** Token of the agent n1, issued per test server (each agent has its own credential). */
+const tokens = new Map<TestServer, string>();
+/** Signs a report as n1 would at each transmission (see agent/report-signature.ts). */
+const signed = (test: TestServer, input: AgentReportInput) => signAs(tokens.get(test)!, input as Parameters<typeof signAs>[1]);
 
 function report(sequence: number, overrides: Partial<AgentReportInput> = {}): AgentReportInput {
   return {
@@ -29,7 +35,7 @@ function report(sequence: number, overrides: Partial<AgentReportInput> = {}): Ag
 async function connectAgent(test: TestServer, agentId = 'n1'): Promise<Socket<ServerToAgentEvents, AgentToServerEvents>> {
   const socket: Socket<ServerToAgentEvents, AgentToServerEvents> = io(`${test.url}${agentNamespace}`, {
     transports: ['websocket'],
-    auth: { token: test.server.agentToken, clusterId: 'itest', agentId },
+    auth: { token: tokens.get(test)!, clusterId: 'itest', agentId },
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
@@ -45,6 +51,7 @@ for (const database of ['postgres', 'embedded'] as const) {
 
     before(async () => {
       test = await startTestServer({ database });
+      tokens.set(test, (await test.server.credentials.issue({ clusterId: 'itest', agentId: 'n1', createdBy: 'test' })).token);
       agent = await connectAgent(test);
       const hello = await agent.timeout(5000).emitWithAck('hello', { clusterId: 'itest', agentId: 'n1', address: '127.0.0.1:1', incarnation: 1, peers: ['n2'] });
       assert.equal(hello.ok, true);
@@ -57,10 +64,10 @@ for (const database of ['postgres', 'embedded'] as const) {
     const storedCount = () => test.server.database.prisma.agentReport.count({ where: { agentId: 'n1' } });
 
     it('stores a valid report once, acknowledging after the write', async () => {
-      const reply = await agent.timeout(5000).emitWithAck('report', report(1));
+      const reply = await agent.timeout(5000).emitWithAck('report', signed(test, report(1)));
       assert.deepEqual(reply, { ok: true, data: { sequence: 1, duplicate: reply.ok ? reply.data.duplicate : false } });
       assert.equal(await storedCount(), 1, 'acknowledged means already in the database');
-      const again = await agent.timeout(5000).emitWithAck('report', report(1));
+      const again = await agent.timeout(5000).emitWithAck('report', signed(test, report(1)));
       assert.equal(again.ok, true, 'a replayed report is acknowledged again');
       assert.equal(await storedCount(), 1, 'and not stored twice');
     });
@@ -74,13 +81,13 @@ for (const database of ['postgres', 'embedded'] as const) {
       assert.match(!reply.ok ? reply.message : '', /observations\.0\.reachable/);
       assert.equal(await storedCount(), before);
       assert.equal(agent.connected, true);
-      const next = await agent.timeout(5000).emitWithAck('report', report(3));
+      const next = await agent.timeout(5000).emitWithAck('report', signed(test, report(3)));
       assert.equal(next.ok, true, 'the same connection still works');
       assert.equal(await storedCount(), before + 1);
     });
 
     it('refuses a report that speaks for another agent', async () => {
-      const reply = await agent.timeout(5000).emitWithAck('report', report(4, { agentId: 'n2' }));
+      const reply = await agent.timeout(5000).emitWithAck('report', signed(test, report(4, { agentId: 'n2' })));
       assert.equal(!reply.ok && reply.code, 'forbidden');
       assert.equal(await test.server.database.prisma.agentReport.count({ where: { agentId: 'n2' } }), 0);
     });
