@@ -3,12 +3,15 @@
  * through the outbox to the control server, and commands carried out.
  */
 import { checksPerInterval } from '../core/detectors/peer-monitor';
-import type { AgentCommand, AgentReport } from '../core/protocol';
+import type { AgentCommand, AgentReport, Reply } from '../core/protocol';
+import type { DataPlaneReply } from '../core/reconcile/data-plane-commands';
 import type { AgentConfig } from './config';
+import { type DataPlane, startDataPlane } from './data-plane';
 import { agentDetectorProfile } from './detector-settings';
 import { startFixedRateTimer } from './fixed-rate-timer';
 import { Membership } from './membership';
 import { MemoryOutbox, type Outbox } from './outbox';
+import { mergeEvidence } from './replication';
 import { FileOutbox } from './outbox-file';
 import { ServerLink } from './server-link';
 import { FaultInjectingTransport } from './transport/fault-injecting-transport';
@@ -25,6 +28,8 @@ export interface RunningAgent {
   membership: Membership;
   outbox: Outbox;
   link: ServerLink;
+  /** The node's replicated store, its replication and its command executor. */
+  dataPlane: DataPlane;
   /** Reports written to the outbox since start (the last sequence number used). */
   reportsWritten(): number;
   /** Stops writing new reports (tests that count what was sent); the link keeps draining the outbox. */
@@ -58,7 +63,22 @@ export async function startAgent(
     joinGraceMs: config.joinGraceMs,
     profile: agentDetectorProfile(config),
   });
-  transport.onMessage((bytes, from) => membership.receive(bytes, from, nowMs()));
+  const dataPlane = await startDataPlane({
+    clusterId: config.clusterId,
+    selfId: config.id,
+    incarnation,
+    clusterKey: config.clusterKey,
+    peers: config.peers,
+    transport,
+    nowMs,
+    storeListen: config.storeListen,
+    writeRatePerSecond: config.writeRate,
+    writeKeyCount: config.writeKeys,
+  });
+  // One socket, two channels: replication datagrams by their type tag, everything else (garbage included) to membership.
+  transport.onMessage((bytes, from) =>
+    dataPlane.accepts(bytes) ? dataPlane.receive(bytes, from, nowMs()) : membership.receive(bytes, from, nowMs()),
+  );
   const outbox =
     injected.outbox ??
     (config.outboxDir
@@ -66,11 +86,15 @@ export async function startAgent(
       : new MemoryOutbox(config.outboxEntriesMax));
   let sequence = 0;
 
-  const executeCommand = async (command: AgentCommand): Promise<boolean> => {
-    if (command.type === 'set-faults') transport.setRules(command.rules);
-    else transport.setRules([]);
+  const executeCommand = async (command: AgentCommand): Promise<Reply<DataPlaneReply | null>> => {
+    if (command.type !== 'set-faults' && command.type !== 'heal-all') {
+      const result = await dataPlane.execute(command);
+      log(result.ok ? 'info' : 'warn', 'data-plane command', { command: command.type, ok: result.ok });
+      return result;
+    }
+    transport.setRules(command.type === 'set-faults' ? command.rules : []);
     log('info', 'command applied', { command: command.type, rules: command.type === 'set-faults' ? command.rules.length : 0 });
-    return true;
+    return { ok: true, data: null };
   };
 
   const link = new ServerLink({
@@ -102,10 +126,11 @@ export async function startAgent(
       sentAtMs: at,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       observations: membership.observations(at),
-      evidence: membership.takeEvidence(),
+      evidence: mergeEvidence(membership.takeEvidence(), dataPlane.takeEvidence()),
       health: membership.health(at),
       outboxDepth: outbox.depth(),
       outboxDropped: outbox.droppedCount(),
+      dataPlane: dataPlane.status(),
     };
     await outbox.append(entry);
     link.notify();
@@ -141,6 +166,7 @@ export async function startAgent(
     membership,
     outbox,
     link,
+    dataPlane,
     reportsWritten: () => sequence,
     stopReporting() {
       reporting = false;
@@ -149,6 +175,7 @@ export async function startAgent(
     async close() {
       checkTimer.stop();
       clearInterval(reportTimer);
+      await dataPlane.close();
       await link.close();
       await outbox.close();
       await transport.close();

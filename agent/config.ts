@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { ClusterIdSchema, NodeIdSchema } from '../core/protocol';
 import { detectorModeDefault, resolveDetectorChoice } from './detector-settings';
 import { type Endpoint, parseEndpoint } from './transport/transport';
+import { writeKeysMax, writeRateMax } from './write-load';
 
 const EndpointSchema = z.string().transform((text, context) => {
   try {
@@ -53,6 +54,9 @@ const AgentConfigSchema = z.object({
   outboxDir: z.string().min(1).max(4096).optional(),
   outboxEntriesMax: z.coerce.number().int().min(10).max(10_000_000).default(10_000),
   outboxBytesMax: z.coerce.number().int().min(64 * 1024).max(16 * 1024 ** 3).default(64 * 1024 * 1024),
+  storeListen: EndpointSchema.optional(),
+  writeRate: z.coerce.number().min(0).max(writeRateMax).default(0),
+  writeKeys: z.coerce.number().int().min(1).max(writeKeysMax).default(500),
 });
 
 /** The agent's validated settings. */
@@ -90,6 +94,12 @@ export interface AgentConfig {
   outboxEntriesMax: number;
   /** Most bytes of reports kept waiting. */
   outboxBytesMax: number;
+  /** Where the store's HTTP API listens (`--store-listen HOST:PORT`), or null for no API. */
+  storeListen: Endpoint | null;
+  /** Demo writes per second against the local store (`--write-rate`; 0, the default, writes nothing). */
+  writeRate: number;
+  /** Keys the demo writes spread over (`--write-keys`, default 500). */
+  writeKeys: number;
 }
 
 /** Parses flags, config file and environment; throws an Error listing every problem. */
@@ -113,6 +123,9 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
       'outbox-dir': { type: 'string' },
       'outbox-entries-max': { type: 'string' },
       'outbox-bytes-max': { type: 'string' },
+      'store-listen': { type: 'string' },
+      'write-rate': { type: 'string' },
+      'write-keys': { type: 'string' },
     },
     strict: true,
   });
@@ -134,6 +147,9 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     ...(values['outbox-dir'] !== undefined && { outboxDir: values['outbox-dir'] }),
     ...(values['outbox-entries-max'] !== undefined && { outboxEntriesMax: values['outbox-entries-max'] }),
     ...(values['outbox-bytes-max'] !== undefined && { outboxBytesMax: values['outbox-bytes-max'] }),
+    ...(values['store-listen'] !== undefined && { storeListen: values['store-listen'] }),
+    ...(values['write-rate'] !== undefined && { writeRate: values['write-rate'] }),
+    ...(values['write-keys'] !== undefined && { writeKeys: values['write-keys'] }),
     token: env.FAULTLINE_AGENT_TOKEN ?? fromFile.token,
     clusterKey: env.FAULTLINE_CLUSTER_KEY ?? fromFile.clusterKey,
   };
@@ -164,5 +180,8 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     outboxDir: c.outboxDir === 'memory' ? null : path.resolve(c.outboxDir ?? path.join('.faultline', 'agent-outbox', c.cluster, c.id)),
     outboxEntriesMax: c.outboxEntriesMax,
     outboxBytesMax: c.outboxBytesMax,
+    storeListen: c.storeListen ?? null,
+    writeRate: c.writeRate,
+    writeKeys: c.writeKeys,
   };
 }

@@ -6,7 +6,8 @@
  */
 import { ConsecutiveBreaker, ExponentialBackoff, TimeoutStrategy, circuitBreaker, handleAll, timeout, wrap } from 'cockatiel';
 import { type Socket, io } from 'socket.io-client';
-import type { AgentCommand, AgentHello, AgentReport } from '../core/protocol';
+import type { AgentCommand, AgentHello, AgentReport, Reply } from '../core/protocol';
+import type { DataPlaneReply } from '../core/reconcile/data-plane-commands';
 import { type AgentToServerEvents, type ServerToAgentEvents, agentNamespace } from '../core/realtime-contract';
 import type { Outbox } from './outbox';
 import { reportSigningKey, signReport, tokenVerifier } from './report-signature';
@@ -28,8 +29,8 @@ export interface ServerLinkOptions {
   token: string;
   hello: AgentHello;
   outbox: Outbox;
-  /** Carries out a command and says whether it worked. */
-  onCommand: (command: AgentCommand) => Promise<boolean>;
+  /** Carries out a command; data-plane commands answer with their reply, others with null. */
+  onCommand: (command: AgentCommand) => Promise<Reply<DataPlaneReply | null>>;
   log: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
   /** Source of time (ms since epoch); reports are signed with it, corrected by the server's clock. */
   nowMs?: () => number;
@@ -84,7 +85,7 @@ export class ServerLink {
     });
     this.socket.on('command', (command, reply) => {
       options.onCommand(command).then(
-        (ok) => reply(ok ? { ok: true, data: null } : { ok: false, code: 'invalid_input', message: 'command not applicable' }),
+        (result) => reply(result),
         () => reply({ ok: false, code: 'internal', message: 'command failed' }),
       );
     });

@@ -5,6 +5,8 @@
  * and the type can never disagree.
  */
 import { z } from 'zod';
+import { NodeIdSchema } from './node-id';
+import { DataPlaneCommandSchema, FenceCommandSchema } from './reconcile/data-plane-commands';
 
 /** Maximum number of peers one report may describe; bounds payload size. */
 export const reportPeersMax = 1024;
@@ -13,13 +15,8 @@ export const reportEvidenceMax = 256;
 /** Maximum serialized size of one report, in bytes; enforced by the transport. */
 export const reportBytesMax = 256 * 1024;
 
-/** A node (agent) identity: short, printable, safe in URLs and logs. */
-export const NodeIdSchema = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9._-]+$/, 'only letters, digits, dot, underscore and dash');
-export type NodeId = z.infer<typeof NodeIdSchema>;
+// Node ids live in their own module so that schemas included below can use them without an import cycle.
+export { NodeIdSchema, type NodeId } from './node-id';
 
 /** A cluster identity, same alphabet as node ids. */
 export const ClusterIdSchema = NodeIdSchema;
@@ -81,6 +78,24 @@ export const ReportAuthSchema = z.strictObject({
 });
 export type ReportAuth = z.infer<typeof ReportAuthSchema>;
 
+/** Largest cumulative counter a report carries; past it a counter stays at the cap. */
+export const reportCounterMax = Number.MAX_SAFE_INTEGER;
+
+/** The state of an agent's data plane (the reference store, or an adapter) when it wrote a report. */
+export const DataPlaneStatusSchema = z.strictObject({
+  /** Keys held, tombstones included. */
+  keyCount: z.number().int().nonnegative().max(reportCounterMax),
+  /** Client writes accepted since the agent started (cumulative). */
+  writesAccepted: z.number().int().nonnegative().max(reportCounterMax),
+  /** Client writes refused since the agent started, fences included (cumulative). */
+  writesRefused: z.number().int().nonnegative().max(reportCounterMax),
+  /** The fence in force, or null; with several, the strictest (read-only over critical-only). */
+  fence: z.strictObject({ partitionId: FenceCommandSchema.shape.partitionId, mode: FenceCommandSchema.shape.mode }).nullable(),
+  /** Root of the store's bucketed digest (core/digest.ts): equal roots mean equal data. */
+  digestRoot: z.string().regex(/^[0-9a-f]{16}$/, '16 lowercase hex digits'),
+});
+export type DataPlaneStatus = z.infer<typeof DataPlaneStatusSchema>;
+
 /**
  * An observer's judgement of its own health (Lifeguard): while `discounted`, its
  * "unreachable" claims are probably its own fault (it stalled, or lost most peers at once).
@@ -123,6 +138,8 @@ export const AgentReportSchema = z.strictObject({
   outboxDropped: z.number().int().nonnegative().max(2_147_483_647).optional(),
   /** Proof of origin and freshness, added at each transmission (see ReportAuthSchema); not part of what is signed. */
   auth: ReportAuthSchema.optional(),
+  /** The agent's data plane at report time (optional: agents without a store omit it). */
+  dataPlane: DataPlaneStatusSchema.optional(),
 });
 export type AgentReport = z.infer<typeof AgentReportSchema>;
 export type AgentReportInput = z.input<typeof AgentReportSchema>;
@@ -154,6 +171,8 @@ export type FaultRule = z.infer<typeof FaultRuleSchema>;
 export const AgentCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('set-faults'), rules: z.array(FaultRuleSchema).max(reportPeersMax) }),
   z.strictObject({ type: z.literal('heal-all') }),
+  // Fencing and reconciliation steps, carried out by the agent's data-plane adapter.
+  ...DataPlaneCommandSchema.options,
 ]);
 export type AgentCommand = z.infer<typeof AgentCommandSchema>;
 

@@ -72,6 +72,7 @@ export class KvStore {
   private readonly keysMax: number;
   private clock: Hlc;
   private accepted = 0;
+  private refused = 0;
   private refusedClock = 0;
 
   constructor(options: KvStoreOptions) {
@@ -99,6 +100,14 @@ export class KvStore {
     const modes = [...this.fences.values()];
     if (modes.includes('read-only')) return 'read-only';
     return modes.includes('critical-only') ? 'critical-only' : null;
+  }
+
+  /** The fence in force and the partition that put it up (with several, the strictest), or null when unfenced. */
+  activeFence(): { partitionId: string; mode: FenceMode } | null {
+    const mode = this.fenceMode();
+    if (mode === null) return null;
+    for (const [partitionId, fenceMode] of this.fences) if (fenceMode === mode) return { partitionId, mode };
+    return null;
   }
 
   /** Sets or lifts (mode null) the fence of one partition. Several partitions may fence at once. */
@@ -131,7 +140,10 @@ export class KvStore {
 
   private write(key: string, value: string | null, critical: boolean): WriteResult {
     const refused = this.refusal(key, value, critical);
-    if (refused !== null) return refused;
+    if (refused !== null) {
+      this.refused++;
+      return refused;
+    }
     this.clock = hlcTick(this.clock, this.nowMs());
     const entry: VersionedEntry = { key, value, hlc: this.clock };
     this.store(entry);
@@ -215,8 +227,14 @@ export class KvStore {
   }
 
   /** Counters for reports and the divergence ledger. */
-  stats(): { keys: number; writesAccepted: number; remoteClockRefusals: number; fence: FenceMode | null } {
-    return { keys: this.entriesByKey.size, writesAccepted: this.accepted, remoteClockRefusals: this.refusedClock, fence: this.fenceMode() };
+  stats(): { keys: number; writesAccepted: number; writesRefused: number; remoteClockRefusals: number; fence: FenceMode | null } {
+    return {
+      keys: this.entriesByKey.size,
+      writesAccepted: this.accepted,
+      writesRefused: this.refused,
+      remoteClockRefusals: this.refusedClock,
+      fence: this.fenceMode(),
+    };
   }
 
   /** A snapshot of every entry, for tests and checkers. */

@@ -2,10 +2,10 @@
  * Commands the control server sends to an agent's data plane, and the agent's replies:
  * fencing while split, and the three steps of reconciliation (collect changes, apply
  * resolved values, report a digest). Described once as zod schemas; the protocol
- * module's `AgentCommandSchema` should include `DataPlaneCommandSchema`'s members.
+ * module's `AgentCommandSchema` includes `DataPlaneCommandSchema`'s members.
  */
 import { z } from 'zod';
-import { NodeIdSchema } from '../protocol';
+import { NodeIdSchema } from '../node-id';
 
 /** Most entries one apply command or one collect reply may carry; the sender splits larger sets. */
 export const syncBatchEntriesMax = 10_000;

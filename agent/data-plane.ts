@@ -1,0 +1,103 @@
+/**
+ * The agent's data plane: the reference replicated store of this node, replication to
+ * peers over the agent's cluster socket, the store's HTTP API (when asked for), the
+ * demo write load, the executor of the server's data-plane commands, and the status
+ * line each report carries. agent.ts calls `startDataPlane` and routes to it.
+ */
+import type { DataPlaneStatus, Evidence, NodeId, Reply } from '../core/protocol';
+import { reportCounterMax } from '../core/protocol';
+import type { DataPlaneReply } from '../core/reconcile/data-plane-commands';
+import { type CollectPageLimits, executeDataPlaneCommand } from './data-plane-executor';
+import { Replicator } from './replication';
+import { replicationPacketType } from './replication-codec';
+import type { DataPlaneAdapter } from './store/data-plane-adapter';
+import { KvStore, createStoreAdapter } from './store/kv-store';
+import { type StoreHttpHandle, startStoreHttp } from './store/store-http';
+import type { Endpoint, Transport } from './transport/transport';
+import { type WriteLoad, startWriteLoad } from './write-load';
+
+/** Settings of the data plane. */
+export interface DataPlaneOptions {
+  clusterId: string;
+  selfId: NodeId;
+  incarnation: number;
+  clusterKey: string;
+  peers: readonly { id: NodeId; endpoint: Endpoint }[];
+  /** The agent's (fault-injecting) cluster transport; replication sends through it. */
+  transport: Pick<Transport, 'send'>;
+  nowMs: () => number;
+  /** Where the store's HTTP API listens, or null for none. */
+  storeListen: Endpoint | null;
+  /** Demo writes per second (0: none). */
+  writeRatePerSecond: number;
+  /** Size of the demo key space. */
+  writeKeyCount: number;
+  /** Collect-changes page limits (tests make them small). */
+  collectLimits?: CollectPageLimits;
+}
+
+/** A running data plane. */
+export interface DataPlane {
+  store: KvStore;
+  adapter: DataPlaneAdapter;
+  replicator: Replicator;
+  /** The store API, or null when not listening. */
+  http: StoreHttpHandle | null;
+  /** Whether a datagram belongs to replication (by its type tag); others go to membership. */
+  accepts(bytes: Uint8Array): boolean;
+  /** Handles one replication datagram. */
+  receive(bytes: Uint8Array, from: Endpoint, nowMs: number): void;
+  /** Carries out a data-plane command from the server. */
+  execute(command: unknown): Promise<Reply<DataPlaneReply | null>>;
+  /** The status line of a report. */
+  status(): DataPlaneStatus;
+  /** Replication evidence gathered since the last call. */
+  takeEvidence(): Evidence[];
+  close(): Promise<void>;
+}
+
+const capped = (value: number) => Math.min(reportCounterMax, value);
+
+/** Starts the store, replication, the optional HTTP API and the optional write load. */
+export async function startDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
+  const store = new KvStore({ nodeId: options.selfId, nowMs: options.nowMs });
+  const replicator = new Replicator({
+    clusterId: options.clusterId,
+    selfId: options.selfId,
+    incarnation: options.incarnation,
+    clusterKey: options.clusterKey,
+    peers: options.peers,
+    transport: options.transport,
+    store,
+    nowMs: options.nowMs,
+  });
+  store.setTransport(replicator);
+  const adapter = createStoreAdapter(store);
+  const http = options.storeListen === null ? null : await startStoreHttp(store, { host: options.storeListen.host, port: options.storeListen.port });
+  const load: WriteLoad = startWriteLoad({ store, ratePerSecond: options.writeRatePerSecond, keyCount: options.writeKeyCount, nowMs: options.nowMs });
+  return {
+    store,
+    adapter,
+    replicator,
+    http,
+    accepts: (bytes) => bytes.length > 0 && bytes[0] === replicationPacketType,
+    receive: (bytes, from, nowMs) => replicator.receive(bytes, from, nowMs),
+    execute: (command) => executeDataPlaneCommand(adapter, options.selfId, command, options.collectLimits),
+    status() {
+      const stats = store.stats();
+      return {
+        keyCount: capped(stats.keys),
+        writesAccepted: capped(stats.writesAccepted),
+        writesRefused: capped(stats.writesRefused),
+        fence: store.activeFence(),
+        digestRoot: store.digest().root,
+      };
+    },
+    takeEvidence: () => replicator.takeEvidence(),
+    async close() {
+      load.stop();
+      replicator.close();
+      await http?.close();
+    },
+  };
+}

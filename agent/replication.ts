@@ -1,0 +1,221 @@
+/**
+ * Replication of the reference store between agents, over the agent's own cluster
+ * socket: the store hands each accepted write to `broadcast`, which queues it for
+ * every peer; a short moment later the queues are packed into signed datagrams of at
+ * most `datagramBytesMax` bytes and sent through the fault-injecting transport, so an
+ * injected partition cuts replication exactly as it cuts heartbeats. Arriving
+ * datagrams are verified, checked against a per-sender replay window and merged into
+ * the store; bad ones become byzantine evidence against their sender. Fire and
+ * forget: what a cut or a full queue loses is what reconciliation repairs.
+ */
+import { type Evidence, type NodeId, reportEvidenceMax } from '../core/protocol';
+import type { VersionedEntry } from '../core/reconcile/resolver';
+import { type ReplayWindow, admitSequence, createReplayWindow } from '../core/replay-window';
+import { decodeReplication, packReplication } from './replication-codec';
+import type { KvStore, ReplicationTransport } from './store/kv-store';
+import { type Endpoint, type Transport, endpointKey } from './transport/transport';
+
+/** Entries waiting for one peer; past it the oldest are dropped (and counted), since the peer is probably cut off. */
+export const replicationQueueEntriesMax = 10_000;
+/** How long a write waits so that writes close together share a datagram (ms). */
+export const replicationFlushDelayMs = 5;
+/** Datagrams sent to one peer per flush; the rest wait for the next flush, so one flush is bounded work. */
+export const replicationDatagramsPerFlushMax = 64;
+
+/** One configured peer. */
+export interface ReplicationPeer {
+  id: NodeId;
+  endpoint: Endpoint;
+}
+
+/** Settings of the replicator. */
+export interface ReplicatorOptions {
+  clusterId: string;
+  selfId: NodeId;
+  /** This process's incarnation; a restarted sender is not taken for a replayer. */
+  incarnation: number;
+  /** HMAC key shared by the cluster's agents. */
+  clusterKey: string;
+  peers: readonly ReplicationPeer[];
+  /** Sends datagrams; the agent's fault-injecting transport. */
+  transport: Pick<Transport, 'send'>;
+  /** Store that receives peers' writes. */
+  store: KvStore;
+  nowMs: () => number;
+  /** Per-peer queue bound (default `replicationQueueEntriesMax`). */
+  queueEntriesMax?: number;
+}
+
+/** Cumulative counters, for logs, tests and benchmarks. */
+export interface ReplicationStats {
+  datagramsSent: number;
+  entriesSent: number;
+  datagramsReceived: number;
+  entriesReceived: number;
+  /** Received entries that were newer than the local version and so were stored. */
+  entriesApplied: number;
+  /** Entries dropped from a full peer queue. */
+  queueDropped: number;
+  /** Entries too large for one datagram; they reach peers only through reconciliation. */
+  oversizeDropped: number;
+  /** Datagrams refused (bad signature, malformed, forged sender, replay, contradiction). */
+  datagramsRefused: number;
+}
+
+interface PeerQueue {
+  peer: ReplicationPeer;
+  entries: VersionedEntry[];
+}
+
+export class Replicator implements ReplicationTransport {
+  private readonly queues: PeerQueue[];
+  private readonly peersById = new Map<string, ReplicationPeer>();
+  private readonly peersByEndpoint = new Map<string, ReplicationPeer>();
+  private readonly windows = new Map<string, ReplayWindow>();
+  private evidence = new Map<string, Evidence>();
+  private readonly queueEntriesMax: number;
+  private sequence = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+  private readonly counters: ReplicationStats = {
+    datagramsSent: 0,
+    entriesSent: 0,
+    datagramsReceived: 0,
+    entriesReceived: 0,
+    entriesApplied: 0,
+    queueDropped: 0,
+    oversizeDropped: 0,
+    datagramsRefused: 0,
+  };
+
+  constructor(private readonly options: ReplicatorOptions) {
+    this.queueEntriesMax = options.queueEntriesMax ?? replicationQueueEntriesMax;
+    this.queues = options.peers.map((peer) => ({ peer, entries: [] }));
+    for (const peer of options.peers) {
+      this.peersById.set(peer.id, peer);
+      this.peersByEndpoint.set(endpointKey(peer.endpoint), peer);
+      this.windows.set(peer.id, createReplayWindow());
+    }
+  }
+
+  /** Queues this node's accepted writes for every peer (the store's replication seam). */
+  broadcast(_from: NodeId, entries: readonly VersionedEntry[]): void {
+    if (this.closed) return;
+    for (const queue of this.queues) {
+      queue.entries.push(...entries);
+      const excess = queue.entries.length - this.queueEntriesMax;
+      if (excess > 0) {
+        queue.entries.splice(0, excess);
+        this.counters.queueDropped += excess;
+      }
+    }
+    this.scheduleFlush(replicationFlushDelayMs);
+  }
+
+  private scheduleFlush(delayMs: number): void {
+    if (this.flushTimer !== null || this.closed) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.flush();
+    }, delayMs);
+    this.flushTimer.unref?.();
+  }
+
+  /** Packs and sends queued entries, at most `replicationDatagramsPerFlushMax` datagrams per peer; reschedules if more remain. */
+  flush(): void {
+    let remaining = false;
+    for (const queue of this.queues) {
+      for (let sent = 0; sent < replicationDatagramsPerFlushMax && queue.entries.length > 0; sent++) this.sendOne(queue);
+      if (queue.entries.length > 0) remaining = true;
+    }
+    if (remaining) this.scheduleFlush(0);
+  }
+
+  private sendOne(queue: PeerQueue): void {
+    const nowMs = this.options.nowMs();
+    const head = { clusterId: this.options.clusterId, from: this.options.selfId, incarnation: this.options.incarnation, sequence: this.sequence + 1, sentAtMs: nowMs };
+    const packed = packReplication(this.options.clusterKey, head, queue.entries);
+    queue.entries.splice(0, packed.taken);
+    if (packed.packet === null) {
+      this.counters.oversizeDropped += packed.taken;
+      return;
+    }
+    this.sequence += 1;
+    this.options.transport.send(queue.peer.endpoint, packed.packet);
+    this.counters.datagramsSent += 1;
+    this.counters.entriesSent += packed.taken;
+  }
+
+  private blame(peerId: string, kind: Evidence['kind'], nowMs: number): void {
+    this.counters.datagramsRefused += 1;
+    const key = `${peerId}/${kind}`;
+    const current = this.evidence.get(key);
+    this.evidence.set(key, { peerId, kind, count: Math.min(1e9, (current?.count ?? 0) + 1), lastAtMs: nowMs });
+  }
+
+  /** Handles one replication datagram from `from`: verify, admit, merge into the store. */
+  receive(bytes: Uint8Array, from: Endpoint, nowMs: number): void {
+    const bySource = this.peersByEndpoint.get(endpointKey(from));
+    const decoded = decodeReplication(this.options.clusterKey, bytes);
+    if (!decoded.ok) {
+      const claimed = decoded.claimedFrom !== undefined && this.peersById.has(decoded.claimedFrom) ? decoded.claimedFrom : null;
+      const blamed = bySource?.id ?? claimed;
+      if (blamed !== null) this.blame(blamed, decoded.reason, nowMs);
+      else this.counters.datagramsRefused += 1;
+      return;
+    }
+    const { envelope, entries, digest } = decoded.packet;
+    const claimed = this.peersById.get(envelope.from);
+    if (!claimed || envelope.clusterId !== this.options.clusterId) {
+      if (bySource) this.blame(bySource.id, 'forged-sender', nowMs);
+      else this.counters.datagramsRefused += 1;
+      return;
+    }
+    if (bySource && bySource !== claimed) return this.blame(claimed.id, 'forged-sender', nowMs);
+    const admission = admitSequence(this.windows.get(claimed.id)!, envelope.incarnation, envelope.sequence, digest);
+    if (admission === 'duplicate') return;
+    if (admission !== 'new') return this.blame(claimed.id, admission, nowMs);
+    this.counters.datagramsReceived += 1;
+    this.counters.entriesReceived += entries.length;
+    this.counters.entriesApplied += this.options.store.receive(entries).applied;
+  }
+
+  /** Evidence gathered since the last call (and clears it). */
+  takeEvidence(): Evidence[] {
+    const taken = [...this.evidence.values()];
+    this.evidence = new Map();
+    return taken;
+  }
+
+  /** Entries waiting, summed over peers. */
+  queuedEntries(): number {
+    return this.queues.reduce((sum, queue) => sum + queue.entries.length, 0);
+  }
+
+  /** Cumulative counters. */
+  stats(): ReplicationStats {
+    return { ...this.counters };
+  }
+
+  /** Stops sending; queued entries are discarded. */
+  close(): void {
+    this.closed = true;
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    for (const queue of this.queues) queue.entries = [];
+  }
+}
+
+/** Merges evidence lists, summing counts of the same (peer, kind) and keeping the latest time; at most `reportEvidenceMax` items. */
+export function mergeEvidence(...lists: readonly Evidence[][]): Evidence[] {
+  const merged = new Map<string, Evidence>();
+  for (const item of lists.flat()) {
+    const key = `${item.peerId}/${item.kind}`;
+    const current = merged.get(key);
+    merged.set(
+      key,
+      current === undefined ? item : { ...item, count: Math.min(1e9, current.count + item.count), lastAtMs: Math.max(current.lastAtMs, item.lastAtMs) },
+    );
+  }
+  return [...merged.values()].slice(0, reportEvidenceMax);
+}

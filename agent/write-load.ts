@@ -1,0 +1,58 @@
+/**
+ * A steady demo write load against the node's store, so a demo cluster has data that
+ * really diverges while split: `ratePerSecond` writes spread evenly over time, to keys
+ * `demo-0..demo-(keyCount-1)` picked at random, with values naming the node and a
+ * counter (so a reader can tell which side wrote a surviving value). A write refused
+ * by a fence is an expected outcome: the store counts it, the load carries on.
+ */
+import type { KvStore } from './store/kv-store';
+
+/** Highest write rate accepted (writes per second per node). */
+export const writeRateMax = 10_000;
+/** Largest demo key space. */
+export const writeKeysMax = 1_000_000;
+/** Shortest time between two ticks of the load (ms); faster rates write several keys per tick. */
+export const writeLoadTickMsMin = 20;
+/** Most writes one tick makes, so a stalled event loop does not come back to a burst. */
+export const writeLoadBurstMax = 1_000;
+
+/** Settings of the load. */
+export interface WriteLoadOptions {
+  store: KvStore;
+  /** Writes per second; 0 starts nothing. */
+  ratePerSecond: number;
+  /** Size of the key space written to. */
+  keyCount: number;
+  nowMs: () => number;
+  /** Uniform random number in [0, 1) (Math.random by default). */
+  random?: () => number;
+}
+
+/** A running load. */
+export interface WriteLoad {
+  /** Writes attempted so far (accepted or refused). */
+  attempted(): number;
+  stop(): void;
+}
+
+/** Starts the load; with a rate of 0 it is a no-op. */
+export function startWriteLoad(options: WriteLoadOptions): WriteLoad {
+  const random = options.random ?? Math.random;
+  let attempted = 0;
+  if (options.ratePerSecond <= 0) return { attempted: () => 0, stop: () => undefined };
+  const tickMs = Math.max(writeLoadTickMsMin, Math.floor(1000 / options.ratePerSecond));
+  let owed = 0;
+  let lastMs = options.nowMs();
+  const timer = setInterval(() => {
+    const nowMs = options.nowMs();
+    owed = Math.min(writeLoadBurstMax, owed + ((nowMs - lastMs) * options.ratePerSecond) / 1000);
+    lastMs = nowMs;
+    for (; owed >= 1; owed -= 1) {
+      attempted += 1;
+      const key = `demo-${Math.floor(random() * options.keyCount)}`;
+      options.store.put(key, `${options.store.nodeId}#${attempted}`);
+    }
+  }, tickMs);
+  timer.unref?.();
+  return { attempted: () => attempted, stop: () => clearInterval(timer) };
+}
