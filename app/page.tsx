@@ -1,6 +1,11 @@
+import { ConsoleShell } from '../components/console-shell';
 import { Overview } from '../components/overview';
 
-/** The overview: live topology and partition history of the watched cluster. */
+/** The overview: live topology, matrix, evidence, lifecycle, incidents. */
 export default function HomePage() {
-  return <Overview />;
+  return (
+    <ConsoleShell>
+      <Overview />
+    </ConsoleShell>
+  );
 }

@@ -1,78 +1,154 @@
 'use client';
-/** The overview page: which cluster, whether the view is live, the topology and the partition history. */
+/**
+ * The overview: cluster state, live topology (with "view from node"), the
+ * reachability matrix, the evidence behind a clicked node or link, the lifecycle
+ * diagram of the active partition, open incidents and recent partitions.
+ */
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import Link from 'next/link';
+import { useState } from 'react';
+import type { AlertView } from '../core/realtime-contract';
 import { api } from './api-client';
+import { ConnectionBadge } from './connection-badge';
+import { EvidencePanel } from './evidence-panel';
 import { PartitionList } from './partition-list';
-import { Topology } from './topology';
-import { useLiveCluster } from './use-live-cluster';
+import { ReachabilityMatrix } from './reachability-matrix';
+import { StateDiagram } from './state-diagram';
+import { TimeLabel } from './time-label';
+import { Topology, type TopologySelection } from './topology';
+import { useCluster } from './use-cluster';
+import { useNow } from './use-now';
 
-interface ClusterListItem {
-  id: string;
-  name: string;
-  demo: boolean;
-  nodes: number;
+function ActiveIncidents({ clusterId }: { clusterId: string }) {
+  const alerts = useQuery({
+    queryKey: ['alerts', 'open', clusterId],
+    queryFn: () => api<AlertView[]>(`/api/alerts?clusterId=${encodeURIComponent(clusterId)}&status=firing,acknowledged&limit=10`),
+  });
+  if (alerts.isPending) return <p className="muted">Loading incidents…</p>;
+  if (alerts.isError) return <p className="error">Could not load incidents: {alerts.error.message}</p>;
+  if (alerts.data.length === 0) return <p className="muted">No open incident.</p>;
+  return (
+    <ul className="steps" data-testid="active-incidents">
+      {alerts.data.map((alert) => (
+        <li key={alert.id} className={alert.status === 'firing' ? 'failed' : 'current'}>
+          <span className={`badge ${alert.status}`}>{alert.status}</span> <Link href={`/alerts?focus=${alert.id}`}>{alert.title}</Link>{' '}
+          <span className="muted">
+            <TimeLabel ms={alert.firedAtMs} />
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
 }
 
-function useNow(intervalMs: number): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), intervalMs);
-    return () => clearInterval(timer);
-  }, [intervalMs]);
-  return now;
+function ActiveDiagram({ partitionId, state }: { partitionId: string | null; state: string | null }) {
+  const detail = useQuery({
+    queryKey: ['history', 'detail', partitionId],
+    queryFn: () => api<{ path: string[] }>(`/api/history/${partitionId}`),
+    enabled: partitionId !== null,
+  });
+  return <StateDiagram current={state ?? 'Normal'} path={partitionId ? (detail.data?.path ?? ['Normal', state ?? 'Normal']) : []} />;
 }
 
 export function Overview() {
-  const clusters = useQuery({ queryKey: ['clusters'], queryFn: () => api<ClusterListItem[]>('/api/clusters'), refetchInterval: 5000 });
-  const cluster = clusters.data?.find((item) => item.demo) ?? clusters.data?.[0] ?? null;
-  const live = useLiveCluster(cluster?.id ?? null);
+  const { clusters, cluster, live } = useCluster();
   const nowMs = useNow(1000);
+  const [selection, setSelection] = useState<TopologySelection>(null);
+  const [viewpoint, setViewpoint] = useState<string | null>(null);
   const snapshot = live.snapshot;
   const partitioned = snapshot?.verdict.partitioned ?? false;
+  const active = snapshot?.activePartition ?? null;
 
   return (
     <>
-      <header className="top">
-        <h1>Faultline</h1>
-        {cluster ? <span>{cluster.name}</span> : null}
-        {cluster?.demo ? (
-          <span className="badge demo" data-testid="demo-banner" title="The server started these agents itself on loopback">
-            Demo cluster: {snapshot?.nodes.length ?? cluster.nodes} local agents started by this server
-          </span>
+      <section className="panel wide" aria-labelledby="state-heading">
+        <h2 id="state-heading">
+          {cluster ? cluster.name : 'Cluster'}
+          {cluster?.demo ? (
+            <span className="badge demo" data-testid="demo-banner" title="The server started these agents itself on loopback">
+              Demo: {snapshot?.nodes.length ?? cluster.nodes} local agents
+            </span>
+          ) : null}
+          <ConnectionBadge live={live} nowMs={nowMs} />
+          {snapshot ? (
+            <span className={`badge ${partitioned ? 'partitioned' : 'whole'}`} data-testid="cluster-state">
+              {partitioned ? `partitioned (${snapshot.verdict.type})` : 'whole'}
+            </span>
+          ) : null}
+          {active ? (
+            <Link href={`/history/${active.id}`} className="badge" data-testid="lifecycle-state">
+              {active.state}
+            </Link>
+          ) : null}
+        </h2>
+        {clusters.isPending ? <p className="muted">Loading clusters…</p> : null}
+        {clusters.isError ? <p className="notice error">Could not reach the server: {clusters.error.message}</p> : null}
+        {clusters.data && clusters.data.length === 0 ? <p className="muted">No cluster yet: start an agent (npm run agent) to see one.</p> : null}
+        {live.error ? <p className="notice error">{live.error}</p> : null}
+        {snapshot ? <p style={{ margin: 0 }} data-testid="verdict-summary">{snapshot.verdict.summary ?? ''}</p> : null}
+      </section>
+
+      <section className="panel" aria-labelledby="topology-heading">
+        <h2 id="topology-heading">
+          Topology
+          <label className="row" style={{ fontWeight: 'normal', fontSize: '0.85rem' }}>
+            View from
+            <select value={viewpoint ?? ''} onChange={(event) => setViewpoint(event.target.value || null)} data-testid="viewpoint">
+              <option value="">whole cluster</option>
+              {snapshot?.nodes.map((node) => (
+                <option key={node.id} value={node.id}>
+                  {node.id}
+                </option>
+              ))}
+            </select>
+          </label>
+        </h2>
+        {snapshot ? (
+          <Topology snapshot={snapshot} selection={selection} onSelect={setSelection} viewpoint={viewpoint} />
+        ) : cluster ? (
+          <p className="muted">Loading topology…</p>
         ) : null}
-        <span className={`badge ${live.status === 'live' ? 'live' : 'stale'}`} data-testid="connection" aria-live="polite">
-          {live.status === 'live'
-            ? `● live${live.lastUpdateAtMs ? ` · updated ${Math.max(0, Math.round((nowMs - live.lastUpdateAtMs) / 1000))} s ago` : ''}`
-            : `○ ${live.status}`}
-        </span>
-      </header>
-      <main>
-        <section className="panel" aria-labelledby="topology-heading">
-          <h2 id="topology-heading">
-            Topology{' '}
-            {snapshot ? (
-              <span className={`badge ${partitioned ? 'partitioned' : 'whole'}`} data-testid="cluster-state">
-                {partitioned ? `partitioned (${snapshot.verdict.type})` : 'whole'}
-              </span>
-            ) : null}
-          </h2>
-          {clusters.isError ? <p className="error">Could not reach the server: {clusters.error.message}</p> : null}
-          {clusters.data && clusters.data.length === 0 ? <p className="muted">No cluster yet: start an agent to see one.</p> : null}
-          {live.error ? <p className="error">{live.error}</p> : null}
-          {snapshot ? <Topology snapshot={snapshot} /> : cluster ? <p className="muted">Loading topology…</p> : null}
-          <div className="legend">
-            <span>── up</span>
-            <span style={{ color: 'var(--down)' }}>- - ✕ cut</span>
-            <span style={{ color: 'var(--oneway)' }}>··▶ one-way</span>
-            <span>○ hollow: no recent report</span>
-          </div>
-        </section>
-        <section className="panel" aria-labelledby="partitions-heading">
-          <h2 id="partitions-heading">Partitions</h2>
-          {cluster ? <PartitionList clusterId={cluster.id} nowMs={nowMs} /> : <p className="muted">Waiting for a cluster…</p>}
-        </section>
-      </main>
+        <div className="legend">
+          <span>── up</span>
+          <span style={{ color: 'var(--down)' }}>- - ✕ cut</span>
+          <span style={{ color: 'var(--oneway)' }}>··▶ one-way (arrow: direction that works)</span>
+          <span>○ hollow: no recent report</span>
+          <span>? silent (crashed or isolated)</span>
+          <span>! byzantine</span>
+          {viewpoint ? <span>view from {viewpoint}: green both ways, amber one way, red none</span> : null}
+        </div>
+      </section>
+
+      <section className="panel" aria-labelledby="evidence-heading">
+        <h2 id="evidence-heading">Evidence</h2>
+        {snapshot ? <EvidencePanel snapshot={snapshot} selection={selection} nowMs={nowMs} /> : <p className="muted">Waiting for the cluster…</p>}
+      </section>
+
+      <section className="panel" aria-labelledby="matrix-heading">
+        <h2 id="matrix-heading">Reachability matrix</h2>
+        {snapshot ? (
+          <ReachabilityMatrix snapshot={snapshot} viewpoint={viewpoint} nowMs={nowMs} onSelect={(a, b) => setSelection({ kind: 'link', a, b })} />
+        ) : (
+          <p className="muted">Loading…</p>
+        )}
+      </section>
+
+      <section className="panel" aria-labelledby="diagram-heading">
+        <h2 id="diagram-heading">Lifecycle {active ? <span className="muted">of the active partition</span> : <span className="muted">(cluster is Normal)</span>}</h2>
+        <ActiveDiagram partitionId={active?.id ?? null} state={active?.state ?? null} />
+      </section>
+
+      <section className="panel" aria-labelledby="incidents-heading">
+        <h2 id="incidents-heading">Open incidents</h2>
+        {cluster ? <ActiveIncidents clusterId={cluster.id} /> : <p className="muted">Waiting for a cluster…</p>}
+      </section>
+
+      <section className="panel" aria-labelledby="partitions-heading">
+        <h2 id="partitions-heading">
+          Recent partitions <Link href="/history">all history →</Link>
+        </h2>
+        {cluster ? <PartitionList clusterId={cluster.id} nowMs={nowMs} /> : <p className="muted">Waiting for a cluster…</p>}
+      </section>
     </>
   );
 }

@@ -1,20 +1,16 @@
 'use client';
 /** Partitions from the database, newest first; refreshed when the server pushes a change. */
 import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
 import type { PartitionSummary } from '../core/realtime-contract';
 import { api } from './api-client';
-
-function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  return minutes < 60 ? `${minutes} min ${seconds % 60} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-}
+import { formatDuration } from './time';
+import { TimeLabel } from './time-label';
 
 export function PartitionList({ clusterId, nowMs }: { clusterId: string; nowMs: number }) {
   const query = useQuery({
     queryKey: ['partitions', clusterId],
-    queryFn: () => api<PartitionSummary[]>(`/api/partitions?clusterId=${encodeURIComponent(clusterId)}&limit=50`),
+    queryFn: () => api<PartitionSummary[]>(`/api/partitions?clusterId=${encodeURIComponent(clusterId)}&limit=10`),
   });
   if (query.isPending) return <p className="muted">Loading partitions…</p>;
   if (query.isError) return <p className="error">Could not load partitions: {query.error.message}</p>;
@@ -34,7 +30,9 @@ export function PartitionList({ clusterId, nowMs }: { clusterId: string; nowMs: 
         {query.data.map((partition) => (
           <tr key={partition.id} data-testid="partition-row" data-ended={partition.endedAtMs !== null}>
             <td>
-              <time dateTime={new Date(partition.startedAtMs).toISOString()}>{new Date(partition.startedAtMs).toLocaleString()}</time>
+              <Link href={`/history/${partition.id}`}>
+                <TimeLabel ms={partition.startedAtMs} />
+              </Link>
             </td>
             <td>{partition.type}</td>
             <td>{partition.nodeIds.join(', ')}</td>

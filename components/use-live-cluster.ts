@@ -2,12 +2,14 @@
 /**
  * Live state of one cluster: connects to Socket.IO, subscribes (receiving a
  * snapshot), applies numbered updates, and re-subscribes for a fresh snapshot
- * after a reconnect or a gap in sequence numbers. Partition changes invalidate
- * the React Query caches that list partitions.
+ * after a reconnect or a gap in sequence numbers. Partition, alert and recovery
+ * changes invalidate the React Query caches that list them. A refused handshake
+ * (no session) sends the operator to sign in.
  */
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { type Socket, io } from 'socket.io-client';
+import { goToSignIn } from './api-client';
 import type { ClientToServerEvents, ClusterSnapshot, ServerToClientEvents } from '../core/realtime-contract';
 
 /** Connection state shown to the operator. */
@@ -41,7 +43,10 @@ export function useLiveCluster(clusterId: string | null): LiveCluster {
     };
     socket.on('connect', subscribe);
     socket.on('disconnect', () => setState((previous) => ({ ...previous, status: 'reconnecting' })));
-    socket.on('connect_error', () => setState((previous) => ({ ...previous, status: 'reconnecting' })));
+    socket.on('connect_error', (error) => {
+      if (error.message.startsWith('unauthorized')) goToSignIn();
+      setState((previous) => ({ ...previous, status: 'reconnecting', error: error.message.startsWith('forbidden') ? error.message : previous.error }));
+    });
     socket.on('cluster:update', (snapshot) => {
       if (snapshot.clusterId !== clusterId) return;
       if (snapshot.seq <= seqRef.current) return;
@@ -50,6 +55,13 @@ export function useLiveCluster(clusterId: string | null): LiveCluster {
     });
     socket.on('partition:changed', () => {
       void queryClient.invalidateQueries({ queryKey: ['partitions'] });
+      void queryClient.invalidateQueries({ queryKey: ['history'] });
+    });
+    socket.on('alert:changed', () => {
+      void queryClient.invalidateQueries({ queryKey: ['alerts'] });
+    });
+    socket.on('recovery:changed', () => {
+      void queryClient.invalidateQueries({ queryKey: ['recovery'] });
     });
     return () => {
       socket.close();

@@ -1,0 +1,141 @@
+'use client';
+/**
+ * Chaos panel for the demo or a test cluster: cut a link (both ways or one way),
+ * isolate a node, split the cluster, heal, or run a quick catalog scenario, and
+ * watch the topology change beside it. Operators and admins only; the server checks.
+ */
+import { useMutation } from '@tanstack/react-query';
+import { useState } from 'react';
+import { canRunChaos } from '../server/auth/permissions';
+import { api } from './api-client';
+import { ConnectionBadge } from './connection-badge';
+import { useSession } from './session';
+import { Topology, type TopologySelection } from './topology';
+import { useCluster } from './use-cluster';
+import { useNow } from './use-now';
+
+type FaultCall = { path: string; body: Record<string, unknown> };
+
+/** Quick scenarios from the catalog that the live fault API can express (drop rules). */
+function scenarios(nodes: string[]): { name: string; description: string; calls: FaultCall[] }[] {
+  const half = Math.ceil(nodes.length / 2);
+  const ring = nodes.map((node, index) => ({ path: '/api/faults/cut', body: { from: node, to: nodes[(index + 2) % nodes.length]!, oneWay: false } }));
+  return [
+    { name: 'isolate-one', description: `cut ${nodes.at(-1)} from everyone`, calls: [{ path: '/api/faults/isolate', body: { node: nodes.at(-1) } }] },
+    { name: 'split-halves', description: `${nodes.slice(0, half).join(',')} | ${nodes.slice(half).join(',')}`, calls: [{ path: '/api/faults/split', body: { groups: [nodes.slice(0, half), nodes.slice(half)] } }] },
+    { name: 'one-way', description: `${nodes[0]} → ${nodes[1]} lost, the other way works`, calls: [{ path: '/api/faults/cut', body: { from: nodes[0], to: nodes[1], oneWay: true } }] },
+    { name: 'majorities-ring', description: 'each node loses the links two steps away', calls: nodes.length >= 5 ? ring : [] },
+  ];
+}
+
+export function ChaosPanel() {
+  const session = useSession();
+  const { cluster, live } = useCluster();
+  const nowMs = useNow(1000);
+  const [selection, setSelection] = useState<TopologySelection>(null);
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [oneWay, setOneWay] = useState(false);
+  const [groups, setGroups] = useState('');
+  const [log, setLog] = useState<string[]>([]);
+  const snapshot = live.snapshot;
+  const nodes = snapshot?.nodes.map((node) => node.id) ?? [];
+  const mayAct = canRunChaos(session.user.role);
+  const run = useMutation({
+    mutationFn: async (calls: FaultCall[]) => {
+      for (const call of calls) await api(call.path, { method: 'POST', body: { clusterId: cluster?.id, ...call.body } });
+      return calls;
+    },
+    onSuccess: (calls) => setLog((previous) => [...calls.map((call) => `${new Date().toLocaleTimeString()} ${call.path.replace('/api/faults/', '')} ${JSON.stringify(call.body)}`), ...previous].slice(0, 50)),
+  });
+  const nodeSelect = (value: string, onChange: (value: string) => void, label: string, testId: string) => (
+    <label className="field">
+      {label}
+      <select value={value} onChange={(event) => onChange(event.target.value)} data-testid={testId}>
+        <option value="">choose…</option>
+        {nodes.map((node) => (
+          <option key={node}>{node}</option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <>
+      <section className="panel" aria-labelledby="chaos-heading">
+        <h2 id="chaos-heading">
+          Chaos {cluster?.demo ? <span className="badge demo">demo cluster</span> : <span className="badge">{cluster?.name}</span>}
+        </h2>
+        {!mayAct ? <p className="notice">Your role ({session.user.role}) can watch but not inject faults.</p> : null}
+        <fieldset disabled={!mayAct || run.isPending} style={{ border: 'none', padding: 0, margin: 0 }} className="stack">
+          <div className="filters">
+            {nodeSelect(from, setFrom, 'From', 'chaos-from')}
+            {nodeSelect(to, setTo, 'To', 'chaos-to')}
+            <label className="row">
+              <input type="checkbox" checked={oneWay} onChange={(event) => setOneWay(event.target.checked)} /> one way only
+            </label>
+            <button type="button" className="danger" disabled={!from || !to || from === to} onClick={() => run.mutate([{ path: '/api/faults/cut', body: { from, to, oneWay } }])} data-testid="chaos-cut">
+              Cut link
+            </button>
+            <button type="button" disabled={!from || !to} onClick={() => run.mutate([{ path: '/api/faults/heal', body: { from, to } }])}>
+              Heal link
+            </button>
+            <button type="button" className="danger" disabled={!from} onClick={() => run.mutate([{ path: '/api/faults/isolate', body: { node: from } }])} data-testid="chaos-isolate">
+              Isolate “from”
+            </button>
+          </div>
+          <div className="filters">
+            <label className="field" style={{ flex: 1 }}>
+              Split into groups (nodes comma-separated, groups separated by |)
+              <input value={groups} onChange={(event) => setGroups(event.target.value)} placeholder="node-1,node-2 | node-3,node-4,node-5" />
+            </label>
+            <button
+              type="button"
+              className="danger"
+              disabled={!groups.includes('|')}
+              onClick={() => run.mutate([{ path: '/api/faults/split', body: { groups: groups.split('|').map((group) => group.split(',').map((node) => node.trim()).filter(Boolean)) } }])}
+            >
+              Split
+            </button>
+            <button type="button" className="primary" onClick={() => run.mutate([{ path: '/api/faults/heal', body: {} }])} data-testid="chaos-heal-all">
+              Heal everything
+            </button>
+          </div>
+          <div className="row">
+            <button type="button" disabled title="The agents' fault rules drop datagrams; loss, delay and corruption rules are not in the command protocol yet">
+              Packet loss (not available)
+            </button>
+            <button type="button" disabled title="Corruption needs a fault rule the command protocol does not carry yet">
+              Corrupt (not available)
+            </button>
+          </div>
+          <h3 style={{ fontSize: '0.95rem', margin: '0.5rem 0 0' }}>Catalog scenarios</h3>
+          <ul className="steps">
+            {scenarios(nodes).map((scenario) => (
+              <li key={scenario.name} className="row">
+                <button type="button" disabled={scenario.calls.length === 0 || nodes.length < 2} onClick={() => run.mutate(scenario.calls)} data-testid={`scenario-${scenario.name}`}>
+                  Run {scenario.name}
+                </button>
+                <span className="muted">{scenario.description}</span>
+              </li>
+            ))}
+          </ul>
+        </fieldset>
+        {run.isError ? (
+          <p className="error" role="alert">
+            {run.error.message}
+          </p>
+        ) : null}
+        <h3 style={{ fontSize: '0.95rem' }}>What you did</h3>
+        {log.length === 0 ? <p className="muted">Nothing yet.</p> : <pre style={{ fontSize: '0.8rem', whiteSpace: 'pre-wrap' }}>{log.join('\n')}</pre>}
+      </section>
+      <section className="panel" aria-labelledby="watch-heading">
+        <h2 id="watch-heading">
+          Watch <ConnectionBadge live={live} nowMs={nowMs} />
+          {snapshot ? <span className={`badge ${snapshot.verdict.partitioned ? 'partitioned' : 'whole'}`}>{snapshot.verdict.partitioned ? `partitioned (${snapshot.verdict.type})` : 'whole'}</span> : null}
+        </h2>
+        {snapshot ? <Topology snapshot={snapshot} selection={selection} onSelect={setSelection} viewpoint={null} /> : <p className="muted">Loading…</p>}
+        {snapshot ? <p className="muted">{snapshot.verdict.summary}</p> : null}
+      </section>
+    </>
+  );
+}

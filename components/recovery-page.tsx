@@ -1,0 +1,229 @@
+'use client';
+/**
+ * Recovery: runs waiting for approval with their dry-run plan (quorum arithmetic,
+ * affected nodes, keys and conflicts), approve or reject with a reason; start a
+ * manual or phased recovery of the active partition; phased progress per step
+ * with pause, resume and abort.
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { DryRun } from '../core/policy/dry-run';
+import type { PhasedPlan } from '../core/policy/phased-plan';
+import type { RecoveryRunView } from '../core/realtime-contract';
+import { canDecideRecovery } from '../server/auth/permissions';
+import { api } from './api-client';
+import { useSession } from './session';
+import { TimeLabel } from './time-label';
+import { useCluster } from './use-cluster';
+
+function PlanView({ plan }: { plan: Partial<DryRun> }) {
+  if (!plan.quorum) return <p className="muted">No dry run recorded.</p>;
+  return (
+    <div className="stack" data-testid="dry-run">
+      <dl className="facts">
+        <dt>Strategy</dt>
+        <dd>
+          {plan.strategy?.strategy} <span className="muted">({plan.strategy?.reason})</span>
+        </dd>
+        <dt>Quorum</dt>
+        <dd>
+          {plan.quorum.quorumSize} of {plan.quorum.clusterSize} nodes (⌊{plan.quorum.clusterSize}/2⌋ + 1)
+        </dd>
+        <dt>Sides</dt>
+        <dd>
+          {plan.quorum.sides.map((side, index) => (
+            <div key={index}>
+              {side.size} node{side.size === 1 ? '' : 's'} [{side.nodeIds.join(', ')}] — {side.hasQuorum ? <strong>has quorum</strong> : 'no quorum'}
+            </div>
+          ))}
+        </dd>
+        <dt>Affected nodes</dt>
+        <dd>{plan.affectedNodes && plan.affectedNodes.length > 0 ? plan.affectedNodes.map((node) => `${node.nodeId} (${node.keysToReceive} keys, ${node.bytesToReceive} B)`).join(', ') : 'none need data'}</dd>
+        <dt>Keys differing</dt>
+        <dd>{plan.keysDiffering ?? 0}</dd>
+        <dt>Conflicts</dt>
+        <dd>
+          {plan.conflicts?.total ?? 0} decided by {plan.conflicts?.resolver} <span className="muted">({plan.conflicts?.description})</span>
+        </dd>
+        <dt>Bytes to move</dt>
+        <dd>{plan.bytesToMove ?? 0}</dd>
+      </dl>
+      {plan.steps ? (
+        <ol style={{ margin: 0 }}>
+          {plan.steps.map((step, index) => (
+            <li key={index}>{step}</li>
+          ))}
+        </ol>
+      ) : null}
+    </div>
+  );
+}
+
+function PhasedProgress({ plan }: { plan: PhasedPlan }) {
+  const stages = ['unfence', 'sync', 'verify'] as const;
+  return (
+    <ol className="steps" data-testid="phased-progress">
+      {plan.groups.map((group, groupIndex) =>
+        stages.map((stage) => {
+          const record = plan.history.find((entry) => entry.groupIndex === groupIndex && entry.stage === stage);
+          const current = plan.groupIndex === groupIndex && plan.stage === stage && !record;
+          const className = record ? (record.ok ? 'done' : 'failed') : current ? 'current' : '';
+          return (
+            <li key={`${groupIndex}-${stage}`} className={className}>
+              Group {groupIndex + 1} [{group.join(', ')}] — {stage}:{' '}
+              {record ? (record.ok ? '✓ done' : `✕ ${record.reason ?? 'failed'}`) : current ? (plan.status === 'paused' ? '⏸ paused before this step' : plan.inFlight ? '… running' : 'next') : 'waiting'}
+            </li>
+          );
+        }),
+      )}
+    </ol>
+  );
+}
+
+function RunCard({ run, mayAct }: { run: RecoveryRunView; mayAct: boolean }) {
+  const queryClient = useQueryClient();
+  const [reason, setReason] = useState('');
+  const act = useMutation({
+    mutationFn: (verb: string) => api<RecoveryRunView>(`/api/recovery/${run.id}/${verb}`, { method: 'POST', body: { reason } }),
+    onSuccess: () => {
+      setReason('');
+      void queryClient.invalidateQueries({ queryKey: ['recovery'] });
+    },
+  });
+  const verbs =
+    run.status === 'pending-approval'
+      ? ['approve', 'reject']
+      : run.status === 'running' && run.strategy === 'phased'
+        ? ['pause', 'abort']
+        : run.status === 'paused'
+          ? ['resume', 'abort']
+          : ['approved', 'running'].includes(run.status)
+            ? ['abort']
+            : [];
+  return (
+    <article className="panel" data-testid="recovery-run" data-run-id={run.id} data-status={run.status} style={{ marginBottom: '0.75rem' }}>
+      <h3 style={{ margin: '0 0 0.5rem', fontSize: '1rem' }} className="row">
+        {run.strategy} recovery <span className={`badge ${run.status}`}>{run.status}</span>
+        <a href={`/history/${run.partitionId}`} className="muted" style={{ fontWeight: 'normal' }}>
+          partition {run.partitionId.slice(0, 8)}
+        </a>
+      </h3>
+      <p className="muted" style={{ margin: '0 0 0.5rem' }}>
+        Requested by {run.requestedBy} <TimeLabel ms={run.createdAtMs} />
+        {run.decidedBy ? (
+          <>
+            {' '}
+            · {run.status === 'rejected' ? 'rejected' : 'approved'} by <strong data-testid="decided-by">{run.decidedBy}</strong> {run.decidedAtMs ? <TimeLabel ms={run.decidedAtMs} /> : null}
+          </>
+        ) : null}
+        {run.reason ? <> · “{run.reason}”</> : null}
+      </p>
+      {run.strategy === 'phased' && run.phased && (run.phased as PhasedPlan).groups ? <PhasedProgress plan={run.phased as PhasedPlan} /> : null}
+      <details open={run.status === 'pending-approval'}>
+        <summary>Dry-run plan</summary>
+        <PlanView plan={run.plan as Partial<DryRun>} />
+      </details>
+      {mayAct && verbs.length > 0 ? (
+        <form
+          className="row"
+          style={{ marginTop: '0.5rem' }}
+          onSubmit={(event) => {
+            event.preventDefault();
+            const submitter = (event.nativeEvent as SubmitEvent).submitter as HTMLButtonElement | null;
+            act.mutate(submitter?.value ?? verbs[0]!);
+          }}
+        >
+          <label className="field" style={{ flex: 1 }}>
+            Reason (recorded with your name)
+            <input value={reason} onChange={(event) => setReason(event.target.value)} required maxLength={2000} data-testid="recovery-reason" />
+          </label>
+          {verbs.map((verb) => (
+            <button key={verb} type="submit" value={verb} className={verb === 'approve' || verb === 'resume' ? 'primary' : verb === 'abort' || verb === 'reject' ? 'danger' : ''} disabled={act.isPending || reason.trim() === ''} data-testid={`recovery-${verb}`}>
+              {verb[0]!.toUpperCase() + verb.slice(1)}
+            </button>
+          ))}
+        </form>
+      ) : null}
+      {act.isError ? (
+        <p className="error" role="alert" data-testid="action-error">
+          {act.error.message}
+        </p>
+      ) : null}
+    </article>
+  );
+}
+
+function StartRecovery({ partitionId }: { partitionId: string }) {
+  const queryClient = useQueryClient();
+  const start = useMutation({
+    mutationFn: (strategy: 'manual' | 'phased') => api<RecoveryRunView>('/api/recovery', { method: 'POST', body: { partitionId, strategy } }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['recovery'] }),
+  });
+  return (
+    <div className="stack">
+      <div className="row">
+        <button type="button" onClick={() => start.mutate('manual')} disabled={start.isPending} data-testid="start-manual">
+          Start manual recovery (needs approval)
+        </button>
+        <button type="button" onClick={() => start.mutate('phased')} disabled={start.isPending} data-testid="start-phased">
+          Start phased recovery
+        </button>
+      </div>
+      {start.isError ? <p className="error" role="alert">{start.error.message}</p> : null}
+    </div>
+  );
+}
+
+export function RecoveryPage() {
+  const session = useSession();
+  const { cluster, live } = useCluster();
+  const mayAct = canDecideRecovery(session.user.role);
+  const runs = useQuery({
+    queryKey: ['recovery', cluster?.id],
+    queryFn: () => api<RecoveryRunView[]>(`/api/recovery?clusterId=${encodeURIComponent(cluster!.id)}&limit=50`),
+    enabled: cluster !== null,
+  });
+  const active = live.snapshot?.activePartition ?? null;
+  const pending = runs.data?.filter((run) => run.status === 'pending-approval') ?? [];
+  const open = runs.data?.filter((run) => ['approved', 'running', 'paused'].includes(run.status)) ?? [];
+  const done = runs.data?.filter((run) => !['pending-approval', 'approved', 'running', 'paused'].includes(run.status)) ?? [];
+  return (
+    <>
+      <section className="panel" aria-labelledby="start-heading">
+        <h2 id="start-heading">Start a recovery</h2>
+        {active ? (
+          <p>
+            Active partition: <strong>{active.type}</strong>, {active.state}, nodes {active.nodeIds.join(', ')}.
+          </p>
+        ) : (
+          <p className="muted">No active partition. Recovery can also be started from a partition's page.</p>
+        )}
+        {active && mayAct ? <StartRecovery partitionId={active.id} /> : null}
+        {!mayAct ? <p className="muted">Your role ({session.user.role}) can watch recoveries but not start or decide them.</p> : null}
+      </section>
+      <section className="panel" aria-labelledby="pending-heading">
+        <h2 id="pending-heading">
+          Waiting for approval <span className="badge">{pending.length}</span>
+        </h2>
+        {runs.isPending ? <p className="muted">Loading…</p> : null}
+        {runs.isError ? <p className="notice error">Could not load recovery runs: {runs.error.message}</p> : null}
+        {runs.data && pending.length === 0 ? <p className="muted" data-testid="pending-empty">Nothing waits for a decision.</p> : null}
+        {pending.map((run) => (
+          <RunCard key={run.id} run={run} mayAct={mayAct} />
+        ))}
+      </section>
+      <section className="panel wide" aria-labelledby="running-heading">
+        <h2 id="running-heading">In progress</h2>
+        {runs.data && open.length === 0 ? <p className="muted">No recovery in progress.</p> : null}
+        {open.map((run) => (
+          <RunCard key={run.id} run={run} mayAct={mayAct} />
+        ))}
+        <h2>Finished</h2>
+        {runs.data && done.length === 0 ? <p className="muted">None yet.</p> : null}
+        {done.slice(0, 20).map((run) => (
+          <RunCard key={run.id} run={run} mayAct={mayAct} />
+        ))}
+      </section>
+    </>
+  );
+}
