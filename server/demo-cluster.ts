@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from './logger';
@@ -28,6 +29,25 @@ export async function freeUdpPorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** Demo writes per second each demo agent makes against its own store, so a split has data to diverge. */
+export const demoWriteRatePerAgent = 5;
+/** Keys the demo writes spread over: small enough that both sides of a split write some of the same keys. */
+export const demoWriteKeys = 500;
+
+/** Asks the OS for `count` free TCP ports on 127.0.0.1 (held together so they are distinct). */
+export async function freeTcpPorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => (server.address() as { port: number }).port);
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
+}
+
 /** Options of one cluster of local agent processes. */
 export interface LocalClusterOptions {
   clusterId: string;
@@ -41,18 +61,24 @@ export interface LocalClusterOptions {
   logger: Logger;
   /** Extra environment for the agents (for example a log level). */
   env?: NodeJS.ProcessEnv;
+  /** Writes per second each agent makes against its store (default `demoWriteRatePerAgent`; 0 for none). */
+  writeRatePerAgent?: number;
 }
 
 /** A running set of agent processes. */
 export interface LocalCluster {
   agentIds: string[];
   processes: Map<string, ChildProcess>;
+  /** Base URL of each agent's store HTTP API (GET/PUT /kv/:key, GET /digest), by agent id. */
+  storeUrls: Map<string, string>;
   stop(): Promise<void>;
 }
 
 /** Starts `agentCount` agents named node-1..node-N that all peer with each other. */
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const ports = await freeUdpPorts(options.agentCount);
+  const storePorts = await freeTcpPorts(options.agentCount);
+  const storeUrls = new Map<string, string>();
   const agentIds = ports.map((_, index) => `node-${index + 1}`);
   const peers = agentIds.map((id, index) => `${id}=127.0.0.1:${ports[index]}`);
   const processes = new Map<string, ChildProcess>();
@@ -67,7 +93,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       '--server', options.serverUrl,
       '--heartbeat-interval-ms', String(options.heartbeatIntervalMs),
       '--missed-heartbeats', String(options.missedHeartbeatsMax),
+      '--store-listen', `127.0.0.1:${storePorts[index]}`,
+      '--write-rate', String(options.writeRatePerAgent ?? demoWriteRatePerAgent),
+      '--write-keys', String(demoWriteKeys),
     ];
+    storeUrls.set(id, `http://127.0.0.1:${storePorts[index]}`);
     const child = spawn(process.execPath, args, {
       cwd: projectRoot,
       env: {
@@ -82,10 +112,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     child.on('exit', (code, signal) => log.info({ agent: id, code, signal }, 'agent exited'));
     processes.set(id, child);
   });
-  log.info({ agents: agentIds, heartbeatIntervalMs: options.heartbeatIntervalMs }, 'demo cluster started');
+  log.info({ agents: agentIds, heartbeatIntervalMs: options.heartbeatIntervalMs, stores: Object.fromEntries(storeUrls), writeRatePerAgent: options.writeRatePerAgent ?? demoWriteRatePerAgent }, 'demo cluster started');
   return {
     agentIds,
     processes,
+    storeUrls,
     async stop() {
       await Promise.all(
         [...processes.values()].map(
