@@ -1,0 +1,254 @@
+/**
+ * Real packets, really dropped by the kernel. Proves that five real agent processes,
+ * each in its own network namespace (198.51.100.11-15 on a bridge whose host side,
+ * 198.51.100.1, serves a real control server on the real PostgreSQL), detect
+ * partitions cut with iptables inside the namespaces, and that the server classifies
+ * each one correctly and stores it:
+ * - isolate one node: complete, the node alone on its side, isolated (it still reports);
+ * - split halves {n1,n2} | {n3,n4,n5}: complete, the majority side named;
+ * - bridge {n1,n2} | {n4,n5} with n3 hearing both: partial, n3 the bridge node;
+ * - one-way n1 → n2 lost: asymmetric, the failing direction named.
+ * Every case heals before the next, and the stored partitions end. Needs Linux, root,
+ * `ip` and `iptables`; otherwise it prints why and skips. Namespaces, the bridge and
+ * the agents are removed in `after`, even on failure; the iptables rules live inside
+ * the namespaces and go with them. The whole file is bounded to about two minutes.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { PartitionSummary, ClusterSnapshot } from '../../core/realtime-contract';
+import { type TestServer, callApi, startTestServer, waitFor } from '../helpers/server-harness';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const clusterId = 'netns';
+const nodeIds = ['n1', 'n2', 'n3', 'n4', 'n5'];
+/** Documentation range only (RFC 5737), as STACK-NOTES asks. */
+const hostAddress = '198.51.100.1';
+const addressOf = (node: string) => `198.51.100.${10 + Number(node.slice(1))}`;
+const agentPort = 7946;
+const heartbeatIntervalMs = 250;
+/** Unique per run, short enough for 15-character interface names. */
+const tag = String(process.pid % 100_000);
+const bridgeName = `flb${tag}`;
+const namespaceOf = (node: string) => `fl${tag}${node}`;
+const hostVethOf = (node: string) => `fl${tag}h${node.slice(1)}`;
+const innerVethOf = (node: string) => `fl${tag}i${node.slice(1)}`;
+/** Bound on any one ip/iptables call (ms). */
+const commandTimeoutMs = 10_000;
+/** Bound on any one wait for the server to see something (ms). */
+const verdictTimeoutMs = 15_000;
+
+function has(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function run(command: string, args: string[]): void {
+  execFileSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: commandTimeoutMs });
+}
+
+function quietly(command: string, args: string[]): void {
+  try {
+    run(command, args);
+  } catch {
+    // Cleanup of something that may not exist.
+  }
+}
+
+/** Why this machine cannot run the test, or null when it can (it tries a namespace to be sure). */
+function skipReason(): string | null {
+  if (process.platform !== 'linux') return `needs Linux network namespaces (this is ${process.platform})`;
+  if (process.getuid?.() !== 0) return 'needs root for ip netns and iptables (run as root, or in CI)';
+  if (!has('ip')) return '`ip` (iproute2) is missing: apt-get install iproute2, or npm run test:setup';
+  if (!has('iptables')) return '`iptables` is missing: apt-get install iptables, or npm run test:setup';
+  const probe = `fl${tag}probe`;
+  try {
+    run('ip', ['netns', 'add', probe]);
+    run('ip', ['netns', 'exec', probe, 'iptables', '-S']);
+    return null;
+  } catch (error) {
+    return `cannot create a namespace with iptables here: ${String((error as { stderr?: Buffer }).stderr ?? error).trim().slice(0, 200)}`;
+  } finally {
+    quietly('ip', ['netns', 'del', probe]);
+  }
+}
+
+function createNetwork(): void {
+  run('ip', ['link', 'add', bridgeName, 'type', 'bridge']);
+  run('ip', ['addr', 'add', `${hostAddress}/24`, 'dev', bridgeName]);
+  run('ip', ['link', 'set', bridgeName, 'up']);
+  for (const node of nodeIds) {
+    const namespace = namespaceOf(node);
+    run('ip', ['netns', 'add', namespace]);
+    run('ip', ['link', 'add', hostVethOf(node), 'type', 'veth', 'peer', 'name', innerVethOf(node)]);
+    run('ip', ['link', 'set', innerVethOf(node), 'netns', namespace]);
+    run('ip', ['link', 'set', hostVethOf(node), 'master', bridgeName]);
+    run('ip', ['link', 'set', hostVethOf(node), 'up']);
+    run('ip', ['-n', namespace, 'addr', 'add', `${addressOf(node)}/24`, 'dev', innerVethOf(node)]);
+    run('ip', ['-n', namespace, 'link', 'set', innerVethOf(node), 'up']);
+    run('ip', ['-n', namespace, 'link', 'set', 'lo', 'up']);
+  }
+}
+
+function destroyNetwork(): void {
+  for (const node of nodeIds) quietly('ip', ['netns', 'del', namespaceOf(node)]);
+  for (const node of nodeIds) quietly('ip', ['link', 'del', hostVethOf(node)]);
+  quietly('ip', ['link', 'del', bridgeName]);
+}
+
+/** Drops cluster datagrams between `node` and each of `peers`, in the given directions, inside `node`'s namespace. */
+function drop(node: string, peers: string[], directions: { inbound: boolean; outbound: boolean }): void {
+  for (const peer of peers) {
+    const base = ['netns', 'exec', namespaceOf(node), 'iptables'];
+    if (directions.inbound) run('ip', [...base, '-A', 'INPUT', '-p', 'udp', '-s', addressOf(peer), '-j', 'DROP']);
+    if (directions.outbound) run('ip', [...base, '-A', 'OUTPUT', '-p', 'udp', '-d', addressOf(peer), '-j', 'DROP']);
+  }
+}
+
+const both = { inbound: true, outbound: true };
+
+function healAll(): void {
+  for (const node of nodeIds) run('ip', ['netns', 'exec', namespaceOf(node), 'iptables', '-F']);
+}
+
+function startAgent(node: string, serverUrl: string, token: string, clusterKey: string): ChildProcess {
+  const peers = nodeIds.filter((peer) => peer !== node).map((peer) => `${peer}=${addressOf(peer)}:${agentPort}`);
+  const args = [
+    'netns', 'exec', namespaceOf(node),
+    process.execPath, '--import', 'tsx', path.join(projectRoot, 'agent', 'main.ts'),
+    '--id', node,
+    '--cluster', clusterId,
+    '--listen', `${addressOf(node)}:${agentPort}`,
+    '--peers', peers.join(','),
+    '--server', serverUrl,
+    '--heartbeat-interval-ms', String(heartbeatIntervalMs),
+    '--profile', 'local',
+    '--detector', 'phi+indirect',
+    '--outbox-dir', 'memory',
+    '--log-level', 'warn',
+  ];
+  const child = spawn('ip', args, {
+    cwd: projectRoot,
+    env: { ...process.env, FAULTLINE_AGENT_TOKEN: token, FAULTLINE_CLUSTER_KEY: clusterKey },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[agent ${node}] ${chunk.toString().slice(0, 2000)}`));
+  return child;
+}
+
+async function stopAgent(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+const reason = skipReason();
+if (reason) process.stdout.write(`# real-partitions: skipped: ${reason}\n`);
+
+describe('real partitions in network namespaces', { skip: reason ?? false, timeout: 240_000 }, () => {
+  let test: TestServer | null = null;
+  const agents: ChildProcess[] = [];
+
+  const snapshot = async (): Promise<ClusterSnapshot | null> => {
+    const reply = await callApi<ClusterSnapshot>(test!.url, `/api/cluster?clusterId=${clusterId}`);
+    return reply.payload.ok ? reply.payload.data : null;
+  };
+  const partitions = async (): Promise<PartitionSummary[]> => {
+    const reply = await callApi<PartitionSummary[] | { items: PartitionSummary[] }>(test!.url, `/api/partitions?clusterId=${clusterId}&limit=50`);
+    assert.ok(reply.payload.ok, JSON.stringify(reply.payload));
+    const data = reply.payload.data;
+    return Array.isArray(data) ? data : data.items;
+  };
+  const whole = (latest: ClusterSnapshot | null) =>
+    latest !== null && latest.nodes.length === nodeIds.length && latest.nodes.every((node) => !node.stale) && !latest.verdict.partitioned;
+
+  /** Waits for the verdict `matches` accepts, then for the stored partition of `type`; returns both. */
+  const expectPartition = async (what: string, type: PartitionSummary['type'], matches: (snapshot: ClusterSnapshot) => boolean) => {
+    const cutAtMs = Date.now();
+    const verdict = await waitFor(`${what}: verdict`, async () => {
+      const latest = await snapshot();
+      return latest && latest.verdict.type === type && matches(latest) ? latest : null;
+    }, verdictTimeoutMs, 100);
+    const classifiedMs = Date.now() - cutAtMs;
+    const stored = await waitFor(`${what}: stored ${type} partition`, async () =>
+      (await partitions()).find((partition) => partition.endedAtMs === null && partition.type === type), verdictTimeoutMs, 200);
+    process.stdout.write(`# measured: ${what}: classified ${type} after ${classifiedMs} ms (heartbeat ${heartbeatIntervalMs} ms)\n`);
+    return { verdict, stored };
+  };
+  const heal = async (partitionId: string) => {
+    healAll();
+    await waitFor('healed: whole cluster', async () => whole(await snapshot()), verdictTimeoutMs, 100);
+    await waitFor('healed: stored partition ended', async () =>
+      (await partitions()).find((partition) => partition.id === partitionId && partition.endedAtMs !== null), verdictTimeoutMs, 200);
+  };
+
+  before(async () => {
+    destroyNetwork(); // Leftovers of a run killed before its own cleanup.
+    createNetwork();
+    test = await startTestServer({ env: { HOST: hostAddress } });
+    const server = test.server;
+    for (const node of nodeIds) {
+      const { token } = await server.credentials.issue({ clusterId, agentId: node, createdBy: 'real-partitions-test' });
+      agents.push(startAgent(node, test.url, token, server.clusterKey));
+    }
+    await waitFor('five agents in namespaces reporting, every link up', async () => whole(await snapshot()), 60_000, 200);
+  });
+
+  after(async () => {
+    await Promise.all(agents.map(stopAgent));
+    await test?.stop();
+    destroyNetwork();
+  });
+
+  it('isolate one: complete, the node alone and isolated', async () => {
+    drop('n1', ['n2', 'n3', 'n4', 'n5'], both);
+    const { verdict, stored } = await expectPartition('isolate n1', 'complete', (latest) => latest.verdict.components.length === 2);
+    assert.deepEqual(verdict.verdict.components, [['n2', 'n3', 'n4', 'n5'], ['n1']]);
+    assert.equal(verdict.verdict.majorityIndex, 0);
+    assert.deepEqual(verdict.verdict.isolatedNodes, ['n1'], 'n1 still reports, so it is isolated, not crashed');
+    assert.deepEqual(stored.components, [['n2', 'n3', 'n4', 'n5'], ['n1']]);
+    await heal(stored.id);
+  });
+
+  it('split halves: complete, the majority side named', async () => {
+    drop('n1', ['n3', 'n4', 'n5'], both);
+    drop('n2', ['n3', 'n4', 'n5'], both);
+    const { verdict, stored } = await expectPartition('split {n1,n2}|{n3,n4,n5}', 'complete', (latest) =>
+      latest.verdict.components.length === 2 && latest.verdict.components[1]!.length === 2);
+    assert.deepEqual(verdict.verdict.components, [['n3', 'n4', 'n5'], ['n1', 'n2']]);
+    assert.equal(verdict.verdict.majorityIndex, 0);
+    assert.deepEqual(verdict.verdict.isolatedNodes, []);
+    await heal(stored.id);
+  });
+
+  it('bridge: partial, hanging on n3', async () => {
+    drop('n1', ['n4', 'n5'], both);
+    drop('n2', ['n4', 'n5'], both);
+    const { verdict, stored } = await expectPartition('bridge {n1,n2}|n3|{n4,n5}', 'partial', (latest) => latest.verdict.cutLinks.length >= 4);
+    assert.deepEqual(verdict.verdict.components, [['n1', 'n2', 'n3', 'n4', 'n5']]);
+    assert.deepEqual(verdict.verdict.bridgeNodes, ['n3']);
+    const down = verdict.verdict.cutLinks.map((link) => [link.a, link.b].sort().join('-')).sort();
+    assert.deepEqual(down, ['n1-n4', 'n1-n5', 'n2-n4', 'n2-n5']);
+    await heal(stored.id);
+  });
+
+  it('one-way: asymmetric, n1 → n2 named as the failing direction', async () => {
+    drop('n2', ['n1'], { inbound: true, outbound: false });
+    const { verdict, stored } = await expectPartition('one-way n1→n2', 'asymmetric', (latest) => latest.verdict.oneWayLinks.length > 0);
+    assert.deepEqual(verdict.verdict.oneWayLinks, [{ from: 'n1', to: 'n2' }]);
+    assert.deepEqual(verdict.verdict.components, [['n1', 'n2', 'n3', 'n4', 'n5']]);
+    await heal(stored.id);
+  });
+});
