@@ -40,7 +40,7 @@ async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
 async function startAgents(count: number, extra: (index: number) => string[]): Promise<RunningAgent[]> {
   const ports = await Promise.all(Array.from({ length: count }, () => freePort('udp')));
   const ids = ports.map((_, index) => `node-${index + 1}`);
-  const env = { FAULTLINE_AGENT_TOKEN: 'test-agent-token-0123456789', FAULTLINE_CLUSTER_KEY: testClusterKey };
+  const env = { ...process.env, FAULTLINE_AGENT_TOKEN: 'test-agent-token-0123456789', FAULTLINE_CLUSTER_KEY: testClusterKey };
   const agents = await Promise.all(
     ids.map((id, index) => {
       const peers = ids.flatMap((peer, peerIndex) => (peerIndex === index ? [] : [`${peer}=127.0.0.1:${ports[peerIndex]}`]));
