@@ -12,7 +12,7 @@
 import { type KeyboardEvent, useEffect, useMemo, useRef } from 'react';
 import type { ClusterSnapshot } from '../core/realtime-contract';
 import type { Link } from '../core/reachability';
-import { type Point, layoutTopology, pairKey, viewFrom } from './topology-layout';
+import { layoutTopology, pairKey, viewFrom } from './topology-layout';
 
 /** Above this many nodes, healthy links are not drawn (they would hide the cut ones). */
 const drawHealthyLinksNodesMax = 40;
