@@ -239,8 +239,9 @@ export class ClusterService {
       work = async () => {
         const opened = await this.partitions.open(cluster.clusterId, event.verdict, event.atMs, 'Normal');
         cluster.activePartition = opened;
-        await this.lifecycle?.feed(opened.id, cluster.clusterId, { type: 'partition-observed', facts: factsOf(event.verdict, null) });
-        return opened;
+        if (!this.lifecycle) return opened;
+        await this.lifecycle.feed(opened.id, cluster.clusterId, { type: 'partition-observed', facts: factsOf(event.verdict, null) });
+        return null; // the lifecycle pushed the partition in its new state
       };
     } else if (event && event.verdict.partitioned && active) {
       work = async () => {

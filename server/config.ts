@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import type { MonitoringThresholds } from '../core/policy/thresholds';
 
 const onOff = z
   .enum(['on', 'off', 'true', 'false', '1', '0'])
@@ -23,6 +24,9 @@ const EnvSchema = z.object({
   FAULTLINE_ADMIN_TOKEN: z.string().min(24).optional(),
   FAULTLINE_CLUSTER_KEY: z.string().min(16).optional(),
   FAULTLINE_STALE_AFTER_MS: z.coerce.number().int().min(100).max(3_600_000).default(3000),
+  FAULTLINE_DURATION_MAX_S: z.coerce.number().positive().max(31_536_000).default(300),
+  FAULTLINE_RECOVERY_MAX_S: z.coerce.number().positive().max(31_536_000).default(600),
+  FAULTLINE_DIVERGENCE_RATIO_MAX: z.coerce.number().min(0).max(1).default(0.1),
   FAULTLINE_STABILITY_WINDOW_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000),
   FAULTLINE_DIVERGENCE_SAMPLE_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
   FAULTLINE_REPORT_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(50),
@@ -64,6 +68,8 @@ export interface ServerConfig {
   staleAfterMs: number;
   /** A healed partition must stay healed (and reconciled) this long before it is closed (ms). */
   stabilityWindowMs: number;
+  /** Alert thresholds (the brief's: 300 s duration, 600 s recovery, 10 % divergence); divergence past its limit is also an emergency. */
+  thresholds: MonitoringThresholds;
   /** How often divergence is sampled from replicas' digests while a partition is open (ms). */
   divergenceSampleMs: number;
   /** Longest time a report waits in the write batch before it is flushed (ms). */
@@ -103,6 +109,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     staleAfterMs: e.FAULTLINE_STALE_AFTER_MS,
     reportFlushMs: e.FAULTLINE_REPORT_FLUSH_MS,
     stabilityWindowMs: e.FAULTLINE_STABILITY_WINDOW_MS,
+    thresholds: {
+      partitionDurationMaxMs: e.FAULTLINE_DURATION_MAX_S * 1000,
+      recoveryTimeMaxMs: e.FAULTLINE_RECOVERY_MAX_S * 1000,
+      divergenceRatioMax: e.FAULTLINE_DIVERGENCE_RATIO_MAX,
+    },
     divergenceSampleMs: e.FAULTLINE_DIVERGENCE_SAMPLE_MS,
     adminPassword: e.FAULTLINE_ADMIN_PASSWORD,
     allowedOrigins: e.FAULTLINE_ALLOWED_ORIGINS,

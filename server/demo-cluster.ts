@@ -63,6 +63,8 @@ export interface LocalClusterOptions {
   env?: NodeJS.ProcessEnv;
   /** Writes per second each agent makes against its store (default `demoWriteRatePerAgent`; 0 for none). */
   writeRatePerAgent?: number;
+  /** Directory under which each agent keeps its durable outbox (`<dir>/<cluster>/<agent>`); one per server, so runs never share. */
+  outboxRoot: string;
 }
 
 /** A running set of agent processes. */
@@ -96,6 +98,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       '--store-listen', `127.0.0.1:${storePorts[index]}`,
       '--write-rate', String(options.writeRatePerAgent ?? demoWriteRatePerAgent),
       '--write-keys', String(demoWriteKeys),
+      '--outbox-dir', path.join(options.outboxRoot, options.clusterId, id),
     ];
     storeUrls.set(id, `http://127.0.0.1:${storePorts[index]}`);
     const child = spawn(process.execPath, args, {

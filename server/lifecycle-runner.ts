@@ -7,6 +7,7 @@
  */
 import type { PartitionVerdict } from '../core/classify-partition';
 import { estimateDivergenceRatio } from '../core/digest';
+import { divergenceSinceRatio } from '../core/reconcile/divergence';
 import { hlcFloor } from '../core/hlc';
 import {
   type LifecycleEffect,
@@ -320,23 +321,40 @@ export class LifecycleRunner implements RecoveryExecutor {
   private async close(partitionId: string, state: PartitionLifecycleState): Promise<void> {
     const recoveryMs = state.healedAtMs === null || state.closedAtMs === null ? null : state.closedAtMs - state.healedAtMs;
     const summary = await this.deps.partitions.close(partitionId, state.closedAtMs ?? this.deps.nowMs(), 'recovered', 'replicas verified and stable', recoveryMs);
-    if (recoveryMs !== null) {
-      await this.deps.prisma.metricSample.create({
-        data: { clusterId: state.clusterId, partitionId, name: 'recovery_time_ms', value: recoveryMs, at: new Date(state.closedAtMs ?? this.deps.nowMs()) },
-      });
-    }
+    const at = new Date(state.closedAtMs ?? this.deps.nowMs());
+    await this.deps.prisma.metricSample.createMany({
+      data: [
+        // Reconciliation verified every replica's digest: nothing differs any more.
+        { clusterId: state.clusterId, partitionId, name: 'divergence_ratio', value: 0, at },
+        ...(recoveryMs !== null ? [{ clusterId: state.clusterId, partitionId, name: 'recovery_time_ms', value: recoveryMs, at }] : []),
+      ],
+    });
     this.entries.delete(partitionId);
     this.deps.partitionChanged(summary);
   }
 
-  /** Samples divergence of an open partition from the replicas' digests, stores it and feeds it to the lifecycle. */
+  /** Digests of every connected replica of a cluster (for operators and tests). */
+  digestsOf(clusterId: string) {
+    return this.deps.driver.digests(clusterId, this.deps.connectedNodes(clusterId), `inspect:${clusterId}`);
+  }
+
+  /**
+   * Samples divergence of an open partition exactly: the keys that changed on some
+   * replica since the partition began and are not the same everywhere, over the key
+   * space. Stores it (and the duration) as samples and feeds it to the lifecycle.
+   */
   async sampleDivergence(partitionId: string): Promise<number | null> {
     const entry = this.entries.get(partitionId);
     if (!entry) return null;
     const nodeIds = this.deps.connectedNodes(entry.clusterId);
-    const digests = [...(await this.deps.driver.digests(entry.clusterId, nodeIds, `sample:${partitionId}`)).values()];
-    if (digests.length < 2) return null;
-    const ratio = estimateDivergenceRatio(digests);
+    const since = hlcFloor(Math.max(0, (entry.state.detectedAtMs ?? this.deps.nowMs()) - entry.state.policy.collectLookbackMs));
+    const [{ replicas, failed }, digests] = await Promise.all([
+      this.deps.driver.collectAll(entry.clusterId, nodeIds, `sample:${partitionId}`, since),
+      this.deps.driver.digests(entry.clusterId, nodeIds, `sample:${partitionId}`),
+    ]);
+    if (replicas.length < 2 || failed.length > 0) return null;
+    const totalKeys = Math.max(0, ...[...digests.values()].map((digest) => digest.keyCount));
+    const { ratio } = divergenceSinceRatio(replicas, totalKeys);
     const nowMs = this.deps.nowMs();
     const durationS = Math.max(0, (nowMs - (entry.state.detectedAtMs ?? nowMs)) / 1000);
     await this.deps.prisma.metricSample.createMany({
@@ -411,7 +429,7 @@ export class LifecycleRunner implements RecoveryExecutor {
   }
 }
 
-/** The default policy, with the stability window taken from configuration. */
-export function clusterPolicy(stabilityWindowMs: number): ClusterPolicy {
-  return { ...defaultClusterPolicy, stabilityWindowMs };
+/** The default policy, with the stability window and alert thresholds taken from configuration. */
+export function clusterPolicy(overrides: { stabilityWindowMs: number; thresholds: ClusterPolicy['thresholds'] }): ClusterPolicy {
+  return { ...defaultClusterPolicy, stabilityWindowMs: overrides.stabilityWindowMs, thresholds: overrides.thresholds };
 }

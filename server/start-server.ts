@@ -10,6 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentCredentials, bearerAdminCheck } from './auth/agent-credentials';
 import { ClusterService } from './cluster-service';
+import { PartitionRepository } from './db/partition-repository';
+import { LifecycleRunner, clusterPolicy } from './lifecycle-runner';
+import { ReconciliationDriver } from './reconciliation-driver';
 import type { ServerConfig } from './config';
 import { type Database, openDatabase } from './db/database';
 import { type LocalCluster, demoClusterId, startLocalCluster } from './demo-cluster';
@@ -39,6 +42,8 @@ export interface RunningServer {
   credentials: AgentCredentials;
   metrics: ServerMetrics;
   logger: Logger;
+  /** Runs every open partition's lifecycle. */
+  lifecycle: LifecycleRunner;
   /** The operator console's services: auth, audit, alerts, recovery, history. */
   console: ConsoleServices;
   close(): Promise<void>;
@@ -149,6 +154,29 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     allowedOrigins: config.allowedOrigins,
     logger: logger.child({ component: 'console' }),
   });
+  const driver = new ReconciliationDriver(
+    (clusterId, agentId, command) => realtime.requestAgent(clusterId, agentId, command),
+    logger.child({ component: 'reconciliation' }),
+  );
+  const lifecycle = new LifecycleRunner({
+    prisma: database.prisma,
+    partitions: new PartitionRepository(database.prisma),
+    alerts: consoleServices.alerts,
+    recovery: consoleServices.recovery,
+    driver,
+    connectedNodes: (clusterId) => service!.connectedNodes(clusterId),
+    sendDataPlane: async (clusterId, nodeIds, command) => {
+      const replies = await Promise.all(nodeIds.map((nodeId) => realtime.requestAgent(clusterId, nodeId, command)));
+      const failed = nodeIds.filter((_, index) => !replies[index]!.ok);
+      if (failed.length > 0) logger.warn({ clusterId, failed, command: command.type }, 'data-plane command not delivered');
+    },
+    policyFor: () => clusterPolicy({ stabilityWindowMs: config.stabilityWindowMs, thresholds: config.thresholds }),
+    partitionChanged: (summary) => service!.partitionChanged(summary),
+    logger: logger.child({ component: 'lifecycle' }),
+    nowMs: () => Date.now(),
+  });
+  consoleServices.recovery.executor = lifecycle;
+  service.attachLifecycle(lifecycle);
   const apiContext = { service, faults, health, logger: logger.child({ component: 'api' }), ...consoleServices };
 
   let closing: Promise<void> | null = null;
@@ -204,6 +232,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   service.start();
+  lifecycle.start(config.divergenceSampleMs);
   logger.info({ url, embeddedDatabase: database.embedded }, 'Faultline control server listening');
 
   let demo: LocalCluster | null = null;
@@ -218,6 +247,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       clusterKey: secrets.clusterKey,
       heartbeatIntervalMs: config.demoHeartbeatMs,
       missedHeartbeatsMax: 3,
+      outboxRoot: path.join(config.dataDir, 'agent-outbox'),
       logger,
     });
   }
@@ -229,6 +259,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       httpServer.close();
       httpServer.closeIdleConnections?.();
       await demo?.stop();
+      lifecycle.stop();
       await service!.stop();
       await writer.flush().catch(() => undefined);
       await credentials.close().catch(() => undefined);
@@ -241,7 +272,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     return closing;
   };
 
-  return { url, port, database, service, demo, agentToken: secrets.agentToken, clusterKey: secrets.clusterKey, credentials, metrics: serverMetrics, logger, console: consoleServices, close };
+  return { url, port, database, service, demo, agentToken: secrets.agentToken, clusterKey: secrets.clusterKey, credentials, metrics: serverMetrics, logger, console: consoleServices, lifecycle, close };
 }
 
 /**

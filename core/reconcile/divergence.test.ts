@@ -1,8 +1,8 @@
 // Proves the exact divergence ratio on key sets (missing keys count, agreement is 0)
 // and that the divergence ledger tallies writes per side and bounds its samples.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { createDivergenceLedger, divergenceRatio, ledgerSamplesMax, recordDivergence, recordWrites } from './divergence';
+import { describe, it, test } from 'node:test';
+import { createDivergenceLedger, divergenceRatio, divergenceSinceRatio, ledgerSamplesMax, recordDivergence, recordWrites } from './divergence';
 
 const v = (wallMs: number) => ({ hlc: { wallMs, logical: 0, nodeId: 'a' } });
 
@@ -27,4 +27,34 @@ test('ledger tallies writes by side and bounds samples', () => {
   assert.equal(ledger.divergenceSamples.length, ledgerSamplesMax);
   assert.equal(ledger.divergenceSamples[0]?.atMs, 10);
   assert.equal(ledger.divergenceSamples[0]?.ratio, 1);
+});
+
+describe('divergenceSinceRatio', () => {
+  const h = (wallMs: number, node = 'n') => ({ wallMs, logical: 0, nodeId: node });
+  it('counts a key changed on one side only, and not one changed identically everywhere', () => {
+    const result = divergenceSinceRatio(
+      [
+        { nodeId: 'a', changes: [{ key: 'x', hlc: h(1, 'a') }, { key: 'same', hlc: h(5, 'a') }] },
+        { nodeId: 'b', changes: [{ key: 'same', hlc: h(5, 'a') }] },
+      ],
+      100,
+    );
+    assert.deepEqual(result, { ratio: 0.01, differingKeys: 1 });
+  });
+  it('is 0 for a single replica or an empty key space, and at most 1', () => {
+    assert.equal(divergenceSinceRatio([{ nodeId: 'a', changes: [{ key: 'x', hlc: h(1) }] }], 10).ratio, 0);
+    assert.equal(divergenceSinceRatio([{ nodeId: 'a', changes: [] }, { nodeId: 'b', changes: [] }], 0).ratio, 0);
+    const many = divergenceSinceRatio([{ nodeId: 'a', changes: [{ key: 'x', hlc: h(1) }, { key: 'y', hlc: h(2) }] }, { nodeId: 'b', changes: [] }], 1);
+    assert.equal(many.ratio, 1);
+  });
+  it('compares the latest version of each key per replica', () => {
+    const result = divergenceSinceRatio(
+      [
+        { nodeId: 'a', changes: [{ key: 'k', hlc: h(1) }, { key: 'k', hlc: h(9) }] },
+        { nodeId: 'b', changes: [{ key: 'k', hlc: h(9) }] },
+      ],
+      10,
+    );
+    assert.equal(result.differingKeys, 0);
+  });
 });

@@ -39,6 +39,41 @@ export function divergenceRatio(replicas: readonly ReadonlyMap<string, VersionOn
   return differing / union.size;
 }
 
+/**
+ * The exact fraction of keys that differ between replicas, from what each replica
+ * changed since the partition began (`changes`) and the size of the key space
+ * (`totalKeys`, the largest replica's key count). A key no replica changed is the
+ * same everywhere; a key some replica changed differs unless every replica holds
+ * the same latest version of it. Cheaper than comparing whole key sets, and exact,
+ * unlike a digest-bucket estimate.
+ */
+export function divergenceSinceRatio(
+  changes: readonly { nodeId: NodeId; changes: readonly { key: string; hlc: Hlc }[] }[],
+  totalKeys: number,
+): { ratio: number; differingKeys: number } {
+  if (changes.length < 2 || totalKeys <= 0) return { ratio: 0, differingKeys: 0 };
+  const latest = changes.map((replica) => {
+    const byKey = new Map<string, Hlc>();
+    for (const entry of replica.changes) {
+      const seen = byKey.get(entry.key);
+      if (seen === undefined || compareHlc(entry.hlc, seen) > 0) byKey.set(entry.key, entry.hlc);
+    }
+    return byKey;
+  });
+  const keys = new Set<string>();
+  for (const replica of latest) for (const key of replica.keys()) keys.add(key);
+  let differingKeys = 0;
+  for (const key of keys) {
+    const first = latest[0]!.get(key);
+    const agree = first !== undefined && latest.every((replica) => {
+      const version = replica.get(key);
+      return version !== undefined && compareHlc(version, first) === 0;
+    });
+    if (!agree) differingKeys += 1;
+  }
+  return { ratio: Math.min(1, differingKeys / Math.max(totalKeys, keys.size)), differingKeys };
+}
+
 /** The running account of one partition's data: what was written where, what conflicts, how far reconciliation got. */
 export interface DivergenceLedger {
   /** The partition the ledger belongs to. */

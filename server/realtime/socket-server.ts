@@ -15,15 +15,18 @@ import {
   agentNamespace,
   clusterRoom,
 } from '../../core/realtime-contract';
-import { AgentHelloSchema, type AgentCommand, type AgentReport, type ErrorCode, ClusterIdSchema, NodeIdSchema, describeZodError } from '../../core/protocol';
+import { AgentHelloSchema, type AgentCommand, type AgentReport, type ErrorCode, type Reply, ClusterIdSchema, NodeIdSchema, describeZodError } from '../../core/protocol';
 import { AppError, toErrorReply } from '../app-error';
 import type { AgentCredentials, AgentIdentity } from '../auth/agent-credentials';
 import type { Broadcaster, ClusterService } from '../cluster-service';
+import { type DataPlaneCommand, type DataPlaneReply, DataPlaneReplySchema } from '../../core/reconcile/data-plane-commands';
 import type { CommandSender } from '../fault-controller';
 import type { Logger } from '../logger';
 
 /** Largest Socket.IO message accepted, in bytes. */
 export const socketMessageBytesMax = 1024 * 1024;
+/** How long the server waits for an agent's data-plane reply (ms); collecting a page of changes takes a while. */
+export const dataPlaneTimeoutMs = 15_000;
 /** How long the server waits for an agent to acknowledge a command (ms). */
 export const commandTimeoutMs = 3000;
 /** Most agent connections held at once; more are refused at the handshake. */
@@ -74,6 +77,8 @@ export interface Realtime {
   io: Server<ClientToServerEvents, ServerToClientEvents>;
   broadcaster: Broadcaster;
   sendCommand: CommandSender;
+  /** Sends a data-plane command to one agent and returns its validated reply. */
+  requestAgent(clusterId: string, agentId: string, command: DataPlaneCommand): Promise<Reply<DataPlaneReply | null>>;
   /** Number of agents currently connected. */
   agentsConnected(): number;
   /** Called when an agent (re)connects and said hello; set by the composition root. */
@@ -204,6 +209,19 @@ export function attachRealtime(options: {
         return reply.ok;
       } catch {
         return false;
+      }
+    },
+    async requestAgent(clusterId: string, agentId: string, command: DataPlaneCommand): Promise<Reply<DataPlaneReply | null>> {
+      const socket = agentSockets.get(key(clusterId, agentId));
+      if (!socket) return { ok: false, code: 'unavailable', message: `agent ${agentId} is not connected` };
+      try {
+        const reply = (await socket.timeout(dataPlaneTimeoutMs).emitWithAck('command', command)) as Reply<unknown>;
+        if (!reply.ok) return reply;
+        if (reply.data === null) return { ok: true, data: null };
+        const parsed = DataPlaneReplySchema.safeParse(reply.data);
+        return parsed.success ? { ok: true, data: parsed.data } : { ok: false, code: 'invalid_input', message: `agent reply: ${describeZodError(parsed.error)}` };
+      } catch {
+        return { ok: false, code: 'unavailable', message: `agent ${agentId} did not answer within ${dataPlaneTimeoutMs} ms` };
       }
     },
     agentsConnected: () => agentSockets.size,

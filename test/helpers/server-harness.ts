@@ -169,3 +169,9 @@ export async function createSignedInUser(test: TestServer, name: string, role: '
   if (!created.payload.ok) throw new Error(`user ${name} not created: ${created.payload.message}`);
   return signIn(test.url, name, password);
 }
+
+/** Headers carrying a fresh bearer token of the given role, created through the server's auth service. */
+export async function bearerHeaders(test: TestServer, role: 'viewer' | 'operator' | 'admin' = 'operator'): Promise<Record<string, string>> {
+  const { token } = await test.server.console.auth.createApiToken({ name: `test-${role}-${Date.now()}`, role, createdBy: 'test' });
+  return { authorization: `Bearer ${token}` };
+}
