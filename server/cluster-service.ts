@@ -233,6 +233,7 @@ export class ClusterService {
     if (!this.confident(verdict, cluster, nowMs)) return;
     const stepped = stepDebounce(cluster.debounce, verdict, nowMs, this.debounceOptions(cluster));
     const event = stepped.events.at(-1);
+    if (event) this.logger.info({ cluster: cluster.clusterId, event: event.type, summary: event.verdict.summary }, 'verdict published');
     const active = cluster.activePartition;
     let work: (() => Promise<PartitionSummary | null>) | null = null;
     if (event && event.verdict.partitioned && !active) {

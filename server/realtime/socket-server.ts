@@ -3,7 +3,6 @@
  * (subscribe → snapshot, then numbered updates in the cluster's room); `/agents`
  * serves agents (authenticated hello and reports, commands back).
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';

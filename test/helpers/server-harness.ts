@@ -62,7 +62,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       FAULTLINE_DATA_DIR: dataDir,
       FAULTLINE_DEMO: agents > 0 ? 'on' : 'off',
       FAULTLINE_DEMO_AGENTS: String(Math.max(agents, 2)),
-      FAULTLINE_DEMO_HEARTBEAT_MS: '100',
+      FAULTLINE_DEMO_HEARTBEAT_MS: process.env.TEST_HEARTBEAT_MS ?? '200',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       NODE_ENV: 'production',
       FAULTLINE_ADMIN_PASSWORD: testAdminPassword,
