@@ -21,7 +21,8 @@ import { checksPerInterval } from '../core/detectors/peer-monitor';
 import { createPrng } from '../sim/prng';
 import { agentDetectorProfile, profileForInterval, resolveDetectorChoice } from './detector-settings';
 import { decodeHeartbeat, decodePacket, encodeHeartbeat, encodePacket, isMembershipPacket, packetTypes } from './heartbeat-codec';
-import { Membership, sequenceWindowSize } from './membership';
+import { replayWindowSize } from '../core/replay-window';
+import { Membership } from './membership';
 import { FaultInjectingTransport } from './transport/fault-injecting-transport';
 import { MemoryNetwork, MemoryTransport } from './transport/transport';
 
@@ -166,7 +167,7 @@ describe('membership with the peer monitor', () => {
     tampered[tampered.length - 2] = (tampered[tampered.length - 2] ?? 0) ^ 0xff;
     a.receive(tampered, fromB, 12);
     a.receive(encodePacket(key, head(5), { type: 'ping', probeId: 1, relayFor: null }), fromB, 13);
-    a.receive(encodeHeartbeat(key, head(5 + sequenceWindowSize + 1)), fromB, 14);
+    a.receive(encodeHeartbeat(key, head(5 + replayWindowSize + 1)), fromB, 14);
     a.receive(genuine, fromB, 15);
     a.receive(encodeHeartbeat(key, head(4)), fromB, 15);
     a.receive(encodeHeartbeat(key, { ...head(9), from: 'c' }), fromB, 16);

@@ -13,6 +13,7 @@ import type { ObserverHealthSnapshot } from '../core/detectors/observer-health';
 import { type CheckResult, type PeerMonitor, createPeerMonitor } from '../core/detectors/peer-monitor';
 import type { RandomSource } from '../core/detectors/random-source';
 import type { Evidence, PeerObservation } from '../core/protocol';
+import { type ReplayWindow, admitSequence, createReplayWindow } from '../core/replay-window';
 import { type DecodedPacket, type MembershipMessage, decodePacket, encodePacket } from './heartbeat-codec';
 import { type Endpoint, type Transport, endpointKey } from './transport/transport';
 
@@ -22,25 +23,11 @@ export interface Peer {
   endpoint: Endpoint;
 }
 
-/**
- * Sequence numbers remembered per peer: a datagram this far behind the newest one seen
- * (or older) is stale (replay evidence); within it, an exact duplicate is dropped silently
- * (networks duplicate datagrams) and a different packet under a seen number is a contradiction.
- */
-export const sequenceWindowSize = 64;
-
 /** Most ping requests this agent serves for others at once; beyond, requests go unanswered (the asker reads a timeout). */
 export const relaysMax = 64;
 
 /** A prober answers "nack" at this fraction of the probe timeout, so the answer reaches the asker before its own deadline. */
 const relayAnswerRatio = 0.5;
-
-interface SequenceWindow {
-  incarnation: number;
-  highest: number;
-  /** Digest of the packet seen under each sequence number, by `sequence % sequenceWindowSize`. */
-  slots: Array<{ sequence: number; digest: string } | null>;
-}
 
 interface Relay {
   origin: string;
@@ -72,30 +59,12 @@ export interface MembershipOptions {
   random?: RandomSource;
 }
 
-/** What happened to one datagram in the sequence window. */
-type Admission = 'new' | 'duplicate' | 'replay' | 'contradiction';
-
-function admit(window: SequenceWindow, incarnation: number, sequence: number, digest: string): Admission {
-  if (incarnation < window.incarnation) return 'replay';
-  if (incarnation > window.incarnation) {
-    window.incarnation = incarnation;
-    window.highest = -1;
-    window.slots.fill(null);
-  }
-  if (window.highest - sequence >= sequenceWindowSize) return 'replay';
-  const index = sequence % sequenceWindowSize;
-  const slot = window.slots[index];
-  if (slot && slot.sequence === sequence) return slot.digest === digest ? 'duplicate' : 'contradiction';
-  window.slots[index] = { sequence, digest };
-  window.highest = Math.max(window.highest, sequence);
-  return 'new';
-}
-
 export class Membership {
   private readonly monitor: PeerMonitor;
   private readonly peers = new Map<string, Peer>();
   private readonly peersByEndpoint = new Map<string, Peer>();
-  private readonly windows = new Map<string, SequenceWindow>();
+  /** Per-peer anti-replay windows: exact duplicates are dropped silently, stale and contradictory packets are evidence. */
+  private readonly windows = new Map<string, ReplayWindow>();
   private readonly relays = new Map<string, Relay>();
   private readonly random: RandomSource;
   private sequence = 0;
@@ -110,7 +79,7 @@ export class Membership {
     for (const peer of options.peers) {
       this.peers.set(peer.id, peer);
       this.peersByEndpoint.set(endpointKey(peer.endpoint), peer);
-      this.windows.set(peer.id, { incarnation: -1, highest: -1, slots: new Array(sequenceWindowSize).fill(null) });
+      this.windows.set(peer.id, createReplayWindow());
     }
     this.monitor = createPeerMonitor({
       selfId: options.selfId,
@@ -163,7 +132,7 @@ export class Membership {
       this.monitor.recordEvidence(claimed.id, 'forged-sender', nowMs);
       return;
     }
-    const admission = admit(this.windows.get(claimed.id)!, envelope.incarnation, envelope.sequence, decoded.packet.digest);
+    const admission = admitSequence(this.windows.get(claimed.id)!, envelope.incarnation, envelope.sequence, decoded.packet.digest);
     if (admission === 'duplicate') return;
     if (admission !== 'new') {
       this.monitor.recordEvidence(claimed.id, admission, nowMs);
