@@ -20,6 +20,8 @@ export const serverCallTimeoutMs = 5000;
  * replays at database speed instead of one round trip per report.
  */
 export const reportsInFlightMax = 64;
+/** Wait before saying hello again after the server could not record it (ms). */
+export const helloRetryMs = 1000;
 /** Longest wait before trying a handshake again after the server refused it (ms). */
 export const handshakeRetryMaxMs = 5000;
 
@@ -103,6 +105,9 @@ export class ServerLink {
       if (reply.ok) this.clockOffsetMs = Math.round(reply.data.serverTimeMs - (sentAtMs + this.nowMs()) / 2);
       if (!reply.ok) {
         this.options.log('warn', 'hello refused', { code: reply.code, message: reply.message });
+        // A server that cannot record the hello now (database down, overloaded) will later: ask again.
+        const transient = reply.code === 'unavailable' || reply.code === 'internal' || reply.code === 'rate_limited';
+        if (transient && this.socket.connected && !this.stopped) setTimeout(() => void this.greet(), helloRetryMs);
         return;
       }
       this.ready = true;
