@@ -209,7 +209,11 @@ export class ClusterService {
    */
   private confident(verdict: PartitionVerdict, cluster: ClusterState, nowMs: number): boolean {
     if (nowMs - this.startedAtMs < this.options.staleAfterMs) return false;
-    return verdict.staleNodes.length * 2 < cluster.nodes.size;
+    if (verdict.staleNodes.length * 2 >= cluster.nodes.size) return false;
+    // A heal needs fresh word from the nodes that were cut: silence is not a heal.
+    const active = cluster.activePartition;
+    if (active && !verdict.partitioned && active.nodeIds.some((node) => verdict.staleNodes.includes(node))) return false;
+    return true;
   }
 
   /** Stability windows scaled to the cluster's heartbeat interval. */

@@ -27,6 +27,8 @@ const EnvSchema = z.object({
   FAULTLINE_DURATION_MAX_S: z.coerce.number().positive().max(31_536_000).default(300),
   FAULTLINE_RECOVERY_MAX_S: z.coerce.number().positive().max(31_536_000).default(600),
   FAULTLINE_DIVERGENCE_RATIO_MAX: z.coerce.number().min(0).max(1).default(0.1),
+  FAULTLINE_ALERT_WEBHOOK_URL: z.url().optional(),
+  FAULTLINE_EXTERNAL_URL: z.url().optional(),
   FAULTLINE_STABILITY_WINDOW_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000),
   FAULTLINE_DIVERGENCE_SAMPLE_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
   FAULTLINE_REPORT_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(50),
@@ -66,6 +68,10 @@ export interface ServerConfig {
   clusterKey: string | undefined;
   /** A report older than this no longer counts as the agent's current view (ms). */
   staleAfterMs: number;
+  /** Alertmanager-compatible webhook that receives every alert change, or undefined. */
+  alertWebhookUrl: string | undefined;
+  /** The console's public URL, for links in webhook payloads (defaults to the listen address). */
+  externalUrl: string | undefined;
   /** A healed partition must stay healed (and reconciled) this long before it is closed (ms). */
   stabilityWindowMs: number;
   /** Alert thresholds (the brief's: 300 s duration, 600 s recovery, 10 % divergence); divergence past its limit is also an emergency. */
@@ -108,6 +114,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     clusterKey: e.FAULTLINE_CLUSTER_KEY,
     staleAfterMs: e.FAULTLINE_STALE_AFTER_MS,
     reportFlushMs: e.FAULTLINE_REPORT_FLUSH_MS,
+    alertWebhookUrl: e.FAULTLINE_ALERT_WEBHOOK_URL,
+    externalUrl: e.FAULTLINE_EXTERNAL_URL,
     stabilityWindowMs: e.FAULTLINE_STABILITY_WINDOW_MS,
     thresholds: {
       partitionDurationMaxMs: e.FAULTLINE_DURATION_MAX_S * 1000,

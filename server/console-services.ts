@@ -7,6 +7,7 @@ import type { Server } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../core/realtime-contract';
 import type { PrismaClient } from '../generated/prisma/client';
 import { AlertsService } from './alerts-service';
+import type { AlertView } from '../core/realtime-contract';
 import { AuditLog } from './audit';
 import { AuthService, firstAdminName } from './auth/auth-service';
 import { HistoryService } from './history-service';
@@ -34,6 +35,8 @@ export async function startConsoleServices(options: {
   logger: Logger;
   /** Where a generated first-admin password is printed (stdout by default). */
   print?: (text: string) => void;
+  /** Also told of every saved alert change (the webhook notifier). */
+  onAlertChanged?: (alert: AlertView) => void;
 }): Promise<ConsoleServices> {
   const auth = new AuthService(options.prisma);
   const audit = new AuditLog(options.prisma);
@@ -52,7 +55,12 @@ export async function startConsoleServices(options: {
   return {
     auth,
     audit,
-    alerts: new AlertsService(options.prisma, broadcaster),
+    alerts: new AlertsService(options.prisma, {
+      alertChanged: (alert) => {
+        broadcaster.alertChanged(alert);
+        options.onAlertChanged?.(alert);
+      },
+    }),
     recovery: new RecoveryService(options.prisma, broadcaster),
     history: new HistoryService(options.prisma),
     allowedOrigins: options.allowedOrigins,

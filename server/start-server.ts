@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentCredentials, bearerAdminCheck } from './auth/agent-credentials';
+import { AlertWebhook } from './alert-webhook';
 import { ClusterService } from './cluster-service';
 import { PartitionRepository } from './db/partition-repository';
 import { LifecycleRunner, clusterPolicy } from './lifecycle-runner';
@@ -147,7 +148,9 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       reports: { accepted: service!.acceptedCount, refused: service!.refusedCount, queued: writer.depth },
     };
   };
+  let webhook: AlertWebhook | null = null;
   const consoleServices = await startConsoleServices({
+    onAlertChanged: (alert) => void webhook?.deliver(alert),
     prisma: database.prisma,
     io: realtime.io,
     adminPassword: config.adminPassword,
@@ -231,6 +234,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   });
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  if (config.alertWebhookUrl) webhook = new AlertWebhook(config.alertWebhookUrl, config.externalUrl ?? url, logger.child({ component: 'alert-webhook' }));
   service.start();
   lifecycle.start(config.divergenceSampleMs);
   logger.info({ url, embeddedDatabase: database.embedded }, 'Faultline control server listening');
