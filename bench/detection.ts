@@ -7,13 +7,16 @@
  * the classification was right (every expectation held, over all seeds), false
  * positives per node-hour in the healthy soak, and messages per node per second.
  *
- * TODO(agent): the real-agent part (resident memory and CPU share of agent processes
- * at 5 and 50 peers, 250 ms heartbeats) needs agent/main.ts and is not measured here.
+ * Then it runs real agent processes at 5 and 50 peers with 250 ms heartbeats and
+ * reports each agent's resident memory and CPU share (bench/agent-resources.ts; flags
+ * `--peers`, `--seconds`, `--runners`; `--no-agents` skips it); the JSON line carries them
+ * under `agentResources`.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type DetectorMode, detectorModes } from '../core/detectors/detector-profiles';
 import { type SimulationResult, runSimulation } from '../sim/cluster-sim';
+import { agentResourceOptions, measureAgentResources } from './agent-resources';
 import { type Scenario, parseScenario } from '../sim/scenario';
 
 /** Seeds per scenario and configuration unless `--seeds` says otherwise. */
@@ -94,7 +97,7 @@ function format(value: number | null, digits = 0): string {
   return value === null ? '-' : value.toFixed(digits);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const seedsIndex = argv.indexOf('--seeds');
   const seeds = seedsIndex >= 0 ? Math.max(1, Number(argv[seedsIndex + 1])) : seedsDefault;
@@ -144,8 +147,14 @@ function main(): void {
       ];
     }),
   );
-  console.log(`TODO: real-agent memory/CPU at 5 and 50 peers not measured (needs agent/main.ts).`);
-  console.log(JSON.stringify({ benchmark: 'detection', seeds, summary, rows }));
+  console.log('');
+  const agentResources = argv.includes('--no-agents') ? { skipped: '--no-agents' } : await measureAgentResources(agentResourceOptions(argv));
+  console.log(JSON.stringify({ benchmark: 'detection', seeds, summary, rows, agentResources }));
 }
 
-main();
+main()
+  .then(() => process.exit(0))
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
