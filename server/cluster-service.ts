@@ -296,6 +296,14 @@ export class ClusterService {
     this.lifecycle = runner;
   }
 
+  /** Writes each node's store accepted (cumulative, from the latest reports). */
+  writesAccepted(clusterId: string): Map<string, number> {
+    const cluster = this.clusters.get(clusterId);
+    const counts = new Map<string, number>();
+    for (const [id, node] of cluster?.nodes ?? []) if (node.writesAccepted !== null) counts.set(id, node.writesAccepted);
+    return counts;
+  }
+
   /** Nodes of a cluster whose agents are connected now. */
   connectedNodes(clusterId: string): string[] {
     const cluster = this.clusters.get(clusterId);

@@ -20,6 +20,8 @@ interface NodeState {
   incarnation: number;
   lastReportAtMs: number | null;
   faults: FaultRule[];
+  /** Writes the node's store accepted since its agent started, from its latest report; null when unknown. */
+  writesAccepted: number | null;
 }
 
 /** One cluster's live state. */
@@ -49,7 +51,7 @@ export class ClusterState {
     let state = this.nodes.get(id);
     if (!state) {
       if (this.nodes.size >= clusterNodesMax) throw new RangeError(`cluster ${this.clusterId} exceeds ${clusterNodesMax} nodes`);
-      state = { address: null, connected: false, incarnation: 0, lastReportAtMs: null, faults: [] };
+      state = { address: null, connected: false, incarnation: 0, lastReportAtMs: null, faults: [], writesAccepted: null };
       this.nodes.set(id, state);
       if (!this.matrix.nodes.includes(id)) {
         this.matrix.nodes.push(id);
@@ -73,6 +75,7 @@ export class ClusterState {
     if (report.incarnation < state.incarnation) return;
     state.incarnation = report.incarnation;
     state.lastReportAtMs = receivedAtMs;
+    if (report.dataPlane) state.writesAccepted = report.dataPlane.writesAccepted;
     this.heartbeatIntervalMs = report.heartbeatIntervalMs;
     if (report.health) this.observerHealth.set(report.agentId, report.health);
     else this.observerHealth.delete(report.agentId);

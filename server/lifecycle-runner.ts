@@ -7,7 +7,7 @@
  */
 import type { PartitionVerdict } from '../core/classify-partition';
 import { estimateDivergenceRatio } from '../core/digest';
-import { divergenceSinceRatio } from '../core/reconcile/divergence';
+import { type DivergenceLedger, createDivergenceLedger, divergenceSinceRatio, recordDivergence, recordReconciliation, recordWrites } from '../core/reconcile/divergence';
 import { hlcFloor } from '../core/hlc';
 import {
   type LifecycleEffect,
@@ -39,6 +39,8 @@ export interface LifecycleRunnerDeps {
   driver: ReconciliationDriver;
   /** Nodes of a cluster whose agents are connected now. */
   connectedNodes: (clusterId: string) => string[];
+  /** Writes each node's store accepted so far (cumulative counters from reports). */
+  writesAccepted: (clusterId: string) => Map<string, number>;
   /** Sends a fence/unfence to agents; failures are logged, the next step re-sends. */
   sendDataPlane: (clusterId: string, nodeIds: string[], command: Extract<LifecycleEffect, { kind: 'send-command' }>['command']) => Promise<void>;
   /** The policy of a cluster. */
@@ -56,6 +58,12 @@ interface Entry {
   chain: Promise<void>;
   /** Set while a reconciliation runs, to cancel it. */
   cancelled: boolean;
+  /** The divergence ledger, from the first observation on. */
+  ledger: DivergenceLedger | null;
+  /** Each node's write counter when the partition was detected. */
+  writesAtStart: Map<string, number>;
+  /** The latest ledger save, so saves happen in order. */
+  ledgerSaved: Promise<void>;
 }
 
 /** The facts a lifecycle decides on, from a classifier verdict. */
@@ -125,7 +133,7 @@ export class LifecycleRunner implements RecoveryExecutor {
   /** Restores a lifecycle saved in a partition's detail (after a restart). */
   restore(partitionId: string, clusterId: string, saved: PartitionLifecycleState | null): void {
     const state = saved ?? createPartitionLifecycle(partitionId, clusterId, this.deps.policyFor(clusterId));
-    this.entries.set(partitionId, { state, clusterId, chain: Promise.resolve(), cancelled: false });
+    this.entries.set(partitionId, { state, clusterId, chain: Promise.resolve(), cancelled: false, ledger: null, writesAtStart: this.deps.writesAccepted(clusterId), ledgerSaved: Promise.resolve() });
     if (state.state === 'ReconciliationMode' && state.recoveryStartedAtMs !== null && !state.reconciliationVerified) {
       this.enqueue(partitionId, async () => {
         await this.runReconciliation(partitionId, null);
@@ -141,6 +149,9 @@ export class LifecycleRunner implements RecoveryExecutor {
         clusterId,
         chain: Promise.resolve(),
         cancelled: false,
+        ledger: null,
+        writesAtStart: this.deps.writesAccepted(clusterId),
+        ledgerSaved: Promise.resolve(),
       });
     }
     return this.enqueue(partitionId, () => this.step(partitionId, event));
@@ -293,7 +304,11 @@ export class LifecycleRunner implements RecoveryExecutor {
       resolver: resolvers[state.policy.resolver],
       attemptsMax: state.policy.reconcileAttemptsMax,
       cancelled: () => entry.cancelled,
+      onProgress: (progress) => {
+        void this.updateLedger(entry, (ledger) => recordReconciliation(this.withWrites(entry, ledger), progress)).catch(() => undefined);
+      },
     });
+    await this.updateLedger(entry, (ledger) => recordReconciliation(this.withWrites(entry, ledger), run));
     const verified = run.phase === 'completed';
     const report = run.report;
     await this.deps.prisma.reconciliationReport.create({
@@ -364,8 +379,33 @@ export class LifecycleRunner implements RecoveryExecutor {
       ],
     });
     await this.deps.prisma.partition.updateMany({ where: { id: partitionId, divergenceMax: { lt: ratio } }, data: { divergenceMax: ratio } });
+    await this.updateLedger(entry, (ledger) => recordDivergence(this.withWrites(entry, ledger), nowMs, ratio));
     await this.feed(partitionId, entry.clusterId, { type: 'divergence-measured', ratio });
     return ratio;
+  }
+
+  /** The ledger with writes per side recounted from the nodes' counters since detection. */
+  private withWrites(entry: Entry, ledger: DivergenceLedger): DivergenceLedger {
+    let next: DivergenceLedger = { ...ledger, writesAcceptedBySide: ledger.sides.map(() => 0) };
+    for (const [nodeId, count] of this.deps.writesAccepted(entry.clusterId)) {
+      next = recordWrites(next, nodeId, count - (entry.writesAtStart.get(nodeId) ?? count));
+    }
+    return next;
+  }
+
+  /** Applies a change to the partition's ledger (created on first use) and saves it. */
+  private updateLedger(entry: Entry, change: (ledger: DivergenceLedger) => DivergenceLedger): Promise<void> {
+    const sides = entry.state.facts?.sides ?? [];
+    entry.ledger = change(entry.ledger ?? createDivergenceLedger(entry.state.partitionId, sides));
+    const snapshot = entry.ledger;
+    // Saves are chained so that a late progress save never overwrites a newer ledger.
+    entry.ledgerSaved = entry.ledgerSaved.then(async () => {
+      await this.deps.prisma.partition.update({
+        where: { id: entry.state.partitionId },
+        data: { ledger: snapshot as unknown as Prisma.InputJsonValue },
+      });
+    });
+    return entry.ledgerSaved;
   }
 
   // RecoveryExecutor: called by the recovery service when operators act.

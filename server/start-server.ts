@@ -168,6 +168,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     recovery: consoleServices.recovery,
     driver,
     connectedNodes: (clusterId) => service!.connectedNodes(clusterId),
+    writesAccepted: (clusterId) => service!.writesAccepted(clusterId),
     sendDataPlane: async (clusterId, nodeIds, command) => {
       const replies = await Promise.all(nodeIds.map((nodeId) => realtime.requestAgent(clusterId, nodeId, command)));
       const failed = nodeIds.filter((_, index) => !replies[index]!.ok);

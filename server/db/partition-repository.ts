@@ -158,6 +158,8 @@ export class PartitionRepository {
     if (!row) return null;
     return {
       partition: toPartitionSummary(row),
+      /** Writes per side, conflicting keys and reconciliation progress (null before the first sample). */
+      ledger: row.ledger,
       events: row.events.map((event) => ({
         id: event.id.toString(),
         atMs: event.at.getTime(),

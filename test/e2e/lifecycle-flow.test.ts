@@ -78,6 +78,10 @@ describe('partition lifecycle with real agents and real data', () => {
     assert.equal(result.runs[0]?.strategy, 'automatic');
     assert.ok(result.reports.some((report) => report.status === 'succeeded'));
     assert.equal(await replicaDivergence(), 0, 'every replica agrees after recovery');
+    const ledger = result.closed.ledger as { writesAcceptedBySide: number[]; reconciliation: { phase: string; keysTotal: number; keysSynced: number } };
+    assert.ok(ledger.writesAcceptedBySide.reduce((sum, count) => sum + count, 0) > 0, 'the ledger counts writes accepted while split');
+    assert.equal(ledger.reconciliation.phase, 'completed');
+    assert.equal(ledger.reconciliation.keysSynced, ledger.reconciliation.keysTotal);
     process.stdout.write(`# measured (partial/automatic): divergence max ${(result.closed.divergenceMax * 100).toFixed(2)} %, recovery ${result.closed.recoveryMs} ms, reconciled ${result.reports.at(-1)?.keysCompared} keys, ${result.reports.at(-1)?.conflicts} conflicts\n`);
   });
 
