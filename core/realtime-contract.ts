@@ -5,7 +5,7 @@
  * sequence number one higher than the last; a gap means "ask for a snapshot".
  */
 import type { PartitionType, PartitionVerdict } from './classify-partition';
-import type { AgentCommand, AgentHello, AgentReportInput, FaultRule, NodeId, Reply } from './protocol';
+import type { AgentCommand, AgentHello, AgentReportInput, DataPlaneStatus, FaultRule, NodeId, Reply } from './protocol';
 import type { Link } from './reachability';
 import type { DataPlaneReply } from './reconcile/data-plane-commands';
 
@@ -22,6 +22,8 @@ export interface NodeView {
   stale: boolean;
   /** Fault rules currently injected in this agent's transport. */
   faults: FaultRule[];
+  /** The node's store (keys, writes accepted and refused, fence in force) as of its latest report, or null. */
+  dataPlane: DataPlaneStatus | null;
 }
 
 /** A partition as listed to operators. */

@@ -300,7 +300,7 @@ export class ClusterService {
   writesAccepted(clusterId: string): Map<string, number> {
     const cluster = this.clusters.get(clusterId);
     const counts = new Map<string, number>();
-    for (const [id, node] of cluster?.nodes ?? []) if (node.writesAccepted !== null) counts.set(id, node.writesAccepted);
+    for (const [id, node] of cluster?.nodes ?? []) if (node.dataPlane) counts.set(id, node.dataPlane.writesAccepted);
     return counts;
   }
 

@@ -5,7 +5,7 @@
  */
 import { type ObservedEvidence, type PartitionVerdict, classifyPartition, evidenceWindowMsDefault } from '../core/classify-partition';
 import { type DebounceState, initialDebounceState, verdictShapeKey } from '../core/partition-debounce';
-import type { AgentHello, AgentReport, FaultRule, NodeId, ObserverHealth } from '../core/protocol';
+import type { AgentHello, AgentReport, DataPlaneStatus, FaultRule, NodeId, ObserverHealth } from '../core/protocol';
 import { type ReachabilityMatrix, createMatrix, setCell } from '../core/reachability';
 import type { ClusterSnapshot, NodeView, PartitionSummary } from '../core/realtime-contract';
 
@@ -20,8 +20,8 @@ interface NodeState {
   incarnation: number;
   lastReportAtMs: number | null;
   faults: FaultRule[];
-  /** Writes the node's store accepted since its agent started, from its latest report; null when unknown. */
-  writesAccepted: number | null;
+  /** The node's store as of its latest report (counters since its agent started); null when unknown. */
+  dataPlane: DataPlaneStatus | null;
 }
 
 /** One cluster's live state. */
@@ -51,7 +51,7 @@ export class ClusterState {
     let state = this.nodes.get(id);
     if (!state) {
       if (this.nodes.size >= clusterNodesMax) throw new RangeError(`cluster ${this.clusterId} exceeds ${clusterNodesMax} nodes`);
-      state = { address: null, connected: false, incarnation: 0, lastReportAtMs: null, faults: [], writesAccepted: null };
+      state = { address: null, connected: false, incarnation: 0, lastReportAtMs: null, faults: [], dataPlane: null };
       this.nodes.set(id, state);
       if (!this.matrix.nodes.includes(id)) {
         this.matrix.nodes.push(id);
@@ -75,7 +75,7 @@ export class ClusterState {
     if (report.incarnation < state.incarnation) return;
     state.incarnation = report.incarnation;
     state.lastReportAtMs = receivedAtMs;
-    if (report.dataPlane) state.writesAccepted = report.dataPlane.writesAccepted;
+    if (report.dataPlane) state.dataPlane = report.dataPlane;
     this.heartbeatIntervalMs = report.heartbeatIntervalMs;
     if (report.health) this.observerHealth.set(report.agentId, report.health);
     else this.observerHealth.delete(report.agentId);
@@ -111,6 +111,7 @@ export class ClusterState {
         lastReportAtMs: state.lastReportAtMs,
         stale: state.lastReportAtMs === null || nowMs - state.lastReportAtMs > staleAfterMs,
         faults: state.faults,
+        dataPlane: state.dataPlane,
       }));
     const verdict = this.verdict ?? this.classify(nowMs, staleAfterMs);
     return {
@@ -130,7 +131,7 @@ export class ClusterState {
 /** Fingerprint of what a dashboard would draw, ignoring clocks; equal means "nothing to push". */
 export function snapshotFingerprint(snapshot: ClusterSnapshot): string {
   return JSON.stringify([
-    snapshot.nodes.map((node) => [node.id, node.address, node.connected, node.stale, node.faults]),
+    snapshot.nodes.map((node) => [node.id, node.address, node.connected, node.stale, node.faults, node.dataPlane?.fence ?? null]),
     verdictShapeKey(snapshot.verdict),
     snapshot.verdict.conditions,
     snapshot.activePartition,

@@ -348,9 +348,9 @@ export class LifecycleRunner implements RecoveryExecutor {
     this.deps.partitionChanged(summary);
   }
 
-  /** Digests of every connected replica of a cluster (for operators and tests). */
+  /** Digests of every connected replica of a cluster, taken with writes held (for operators and tests). */
   digestsOf(clusterId: string) {
-    return this.deps.driver.digests(clusterId, this.deps.connectedNodes(clusterId), `inspect:${clusterId}`);
+    return this.deps.driver.quiescedDigests(clusterId, this.deps.connectedNodes(clusterId), `inspect:${clusterId}`);
   }
 
   /**
@@ -452,7 +452,7 @@ export class LifecycleRunner implements RecoveryExecutor {
         ok = await this.runReconciliation(run.partitionId, run.id, joined);
         if (!ok) reason = 'sync did not converge';
       } else {
-        const digests = [...(await this.deps.driver.digests(entry.clusterId, joined, `verify:${run.id}`)).values()];
+        const digests = [...(await this.deps.driver.quiescedDigests(entry.clusterId, joined, `verify:${run.id}:${effect.groupIndex}`)).values()];
         ok = digests.length === joined.length && estimateDivergenceRatio(digests) === 0;
         if (!ok) reason = `verification failed: ${digests.length}/${joined.length} digests, divergence ${estimateDivergenceRatio(digests)}`;
       }

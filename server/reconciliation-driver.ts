@@ -112,6 +112,17 @@ export class ReconciliationDriver {
     return digests;
   }
 
+  /** Digests taken while writes are held, so that replicas are compared at rest. */
+  async quiescedDigests(clusterId: string, nodeIds: NodeId[], runId: string): Promise<Map<NodeId, Digest>> {
+    await this.quiesce(clusterId, nodeIds, runId, true);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, quiesceSettleMs));
+      return await this.digests(clusterId, nodeIds, runId);
+    } finally {
+      await this.quiesce(clusterId, nodeIds, runId, false);
+    }
+  }
+
   /** Fences (or lifts the fence of) every replica under the run's own fence id. */
   async quiesce(clusterId: string, nodeIds: NodeId[], runId: string, on: boolean): Promise<void> {
     const partitionId = `quiesce:${runId}`;
@@ -149,17 +160,11 @@ export class ReconciliationDriver {
       })];
     }
     if (effect.kind === 'collect-digests') {
-      await this.quiesce(input.clusterId, effect.nodeIds, input.runId, true);
-      try {
-        await new Promise((resolve) => setTimeout(resolve, quiesceSettleMs));
-        const digests = await this.digests(input.clusterId, effect.nodeIds, input.runId);
-        return effect.nodeIds.map((nodeId): ReconciliationEvent => {
-          const digest = digests.get(nodeId);
-          return digest ? { type: 'digest-reported', nodeId, digest } : { type: 'node-failed', nodeId, reason: 'no digest' };
-        });
-      } finally {
-        await this.quiesce(input.clusterId, effect.nodeIds, input.runId, false);
-      }
+      const digests = await this.quiescedDigests(input.clusterId, effect.nodeIds, input.runId);
+      return effect.nodeIds.map((nodeId): ReconciliationEvent => {
+        const digest = digests.get(nodeId);
+        return digest ? { type: 'digest-reported', nodeId, digest } : { type: 'node-failed', nodeId, reason: 'no digest' };
+      });
     }
     if (effect.kind === 'reconciliation-retrying') this.logger.warn({ partition: input.partitionId, attempt: effect.attempt, reason: effect.reason }, 'reconciliation retrying');
     return [];
