@@ -154,7 +154,7 @@ describe(`hostile input (seed ${seed})`, { timeout: 600_000 }, () => {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const big = await connectAgentClient(test.url, token, clusterId, 'fz-big');
       const closed = new Promise<string>((resolve) => big.once('disconnect', (reason) => resolve(reason)));
-      big.emit('report', { ...makeReport(clusterId, 'fz-big', 1), padding: 'x'.repeat(socketMessageBytesMax + 1024) } as never);
+      (big.emit as (event: string, payload: unknown) => void)('report', { ...makeReport(clusterId, 'fz-big', 1), padding: 'x'.repeat(socketMessageBytesMax + 1024) });
       assert.match(await closed, /transport (close|error)|io server disconnect/);
       big.close();
       count('closed-oversized-frame');
