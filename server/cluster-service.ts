@@ -40,6 +40,7 @@ export const reportJsonBytesMax = 256 * 1024;
 
 export class ClusterService {
   private readonly clusters = new Map<string, ClusterState>();
+  private readonly clusterLoads = new Map<string, Promise<ClusterState>>();
   private readonly fingerprints = new Map<string, string>();
   private readonly partitionWork = new Map<string, Promise<void>>();
   private readonly partitions: PartitionRepository;
@@ -95,13 +96,22 @@ export class ClusterService {
   async ensureCluster(clusterId: string, options: { name?: string; demo?: boolean } = {}): Promise<ClusterState> {
     const existing = this.clusters.get(clusterId);
     if (existing) return existing;
+    // One load per cluster: hellos of a new cluster's agents arrive together, and
+    // concurrent upserts of one row race on its primary key.
+    let loading = this.clusterLoads.get(clusterId);
+    if (!loading) {
+      loading = this.loadCluster(clusterId, options).finally(() => this.clusterLoads.delete(clusterId));
+      this.clusterLoads.set(clusterId, loading);
+    }
+    return loading;
+  }
+
+  private async loadCluster(clusterId: string, options: { name?: string; demo?: boolean }): Promise<ClusterState> {
     const row = await this.prisma.cluster.upsert({
       where: { id: clusterId },
       create: { id: clusterId, name: options.name ?? clusterId, demo: options.demo ?? false },
       update: options.demo !== undefined ? { demo: options.demo } : {},
     });
-    const raced = this.clusters.get(clusterId);
-    if (raced) return raced;
     const cluster = new ClusterState(clusterId, row.name, row.demo);
     const nodes = await this.prisma.node.findMany({ where: { clusterId } });
     for (const node of nodes) cluster.node(node.id).address = node.address;
@@ -162,7 +172,7 @@ export class ClusterService {
     }
     const cluster = await this.ensureCluster(report.clusterId);
     const receivedAtMs = this.options.nowMs();
-    cluster.applyReport(report, receivedAtMs);
+    cluster.applyReport(report, receivedAtMs, this.options.staleAfterMs);
     this.evaluate(cluster);
     let duplicate: boolean;
     try {

@@ -20,6 +20,10 @@ interface NodeState {
   incarnation: number;
   lastReportAtMs: number | null;
   faults: FaultRule[];
+  /** Agent clock time of the latest report seen (ms); older ones are history, not news. */
+  lastSentAtMs: number;
+  /** Smallest (receive time − agent send time) seen this incarnation: clock skew plus the fastest delivery (ms). */
+  delayMinMs: number;
   /** The node's store as of its latest report (counters since its agent started); null when unknown. */
   dataPlane: DataPlaneStatus | null;
 }
@@ -51,7 +55,7 @@ export class ClusterState {
     let state = this.nodes.get(id);
     if (!state) {
       if (this.nodes.size >= clusterNodesMax) throw new RangeError(`cluster ${this.clusterId} exceeds ${clusterNodesMax} nodes`);
-      state = { address: null, connected: false, incarnation: 0, lastReportAtMs: null, faults: [], dataPlane: null };
+      state = { address: null, connected: false, incarnation: 0, lastReportAtMs: null, faults: [], dataPlane: null, lastSentAtMs: 0, delayMinMs: Number.POSITIVE_INFINITY };
       this.nodes.set(id, state);
       if (!this.matrix.nodes.includes(id)) {
         this.matrix.nodes.push(id);
@@ -70,10 +74,21 @@ export class ClusterState {
   }
 
   /** Folds one validated report into the matrix. Reports from an older incarnation are ignored. */
-  applyReport(report: AgentReport, receivedAtMs: number): void {
+  applyReport(report: AgentReport, receivedAtMs: number, staleAfterMs = Number.POSITIVE_INFINITY): boolean {
     const state = this.node(report.agentId);
-    if (report.incarnation < state.incarnation) return;
+    if (report.incarnation < state.incarnation) return false;
+    // A report replayed from an outbox after a cut describes the past: it is stored
+    // (history), but it must not pass for the present view, nor undo a newer one.
+    // Ages are judged against the smallest delay seen from this agent, so a skewed
+    // agent clock is not mistaken for a replay.
+    const newIncarnation = report.incarnation > state.incarnation;
+    if (!newIncarnation && report.sentAtMs < state.lastSentAtMs) return false;
+    const delayMs = receivedAtMs - report.sentAtMs;
+    const delayMinMs = newIncarnation ? delayMs : Math.min(state.delayMinMs, delayMs);
+    state.delayMinMs = delayMinMs;
+    state.lastSentAtMs = report.sentAtMs;
     state.incarnation = report.incarnation;
+    if (delayMs - delayMinMs > staleAfterMs) return false;
     state.lastReportAtMs = receivedAtMs;
     if (report.dataPlane) state.dataPlane = report.dataPlane;
     this.heartbeatIntervalMs = report.heartbeatIntervalMs;
@@ -92,6 +107,7 @@ export class ClusterState {
         suspicion: observation.suspicion,
       });
     }
+    return true;
   }
 
   /** Runs the classifier at `nowMs` and remembers the verdict. */

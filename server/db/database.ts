@@ -26,6 +26,8 @@ const embeddedConnectionsMax = 8;
  * a single connection and Prisma queues queries on it.
  */
 const embeddedPoolMax = 1;
+/** Longest a query may wait for an answer before it fails (ms); the outbox keeps what failed. */
+export const queryTimeoutMs = 15_000;
 /** Pool size used against a real PostgreSQL server. */
 const externalPoolMax = 10;
 
@@ -91,6 +93,8 @@ export async function openDatabase(options: {
     connectionString: url,
     max: embedded ? embeddedPoolMax : externalPoolMax,
     connectionTimeoutMillis: 5000,
+    // A connection that stops answering without closing must not stall ingest for ever.
+    query_timeout: queryTimeoutMs,
   });
   const prisma = new PrismaClient({ adapter });
   return {
