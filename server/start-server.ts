@@ -6,9 +6,11 @@
  */
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentCredentials, bearerAdminCheck } from './auth/agent-credentials';
+import { type AdminCheck, AgentCredentials, bearerAdminCheck } from './auth/agent-credentials';
+import { authenticate, checkCsrf, checkOrigin } from './auth/request-auth';
 import { AlertWebhook } from './alert-webhook';
 import { ClusterService } from './cluster-service';
 import { PartitionRepository } from './db/partition-repository';
@@ -52,6 +54,29 @@ export interface RunningServer {
 
 /** Longest a health or readiness probe waits for the database (ms); a hung connection must not hang the probe. */
 export const databaseProbeTimeoutMs = 2000;
+
+/**
+ * Who may issue and revoke agent credentials: the configured admin token, or any
+ * admin of the console (an admin bearer API token, or an admin session that passes
+ * the origin and CSRF checks).
+ */
+function consoleAdminCheck(tokenCheck: AdminCheck, services: ConsoleServices): AdminCheck {
+  return async (request) => {
+    const byToken = await tokenCheck(request);
+    if (byToken) return byToken;
+    try {
+      const principal = await authenticate(request.headers, services.auth);
+      if (!principal || principal.role !== 'admin') return null;
+      if (principal.kind === 'session') {
+        checkOrigin(request.headers, (request.socket as TLSSocket).encrypted === true, services.allowedOrigins);
+        checkCsrf(request.headers, principal);
+      }
+      return { actor: principal.name };
+    } catch {
+      return null;
+    }
+  };
+}
 
 async function probeDatabase(database: Database): Promise<HealthReport['database']> {
   const started = performance.now();
@@ -205,7 +230,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   };
   const agentRoutesContext = {
     credentials,
-    adminCheck: bearerAdminCheck(config.adminToken),
+    adminCheck: consoleAdminCheck(bearerAdminCheck(config.adminToken), consoleServices),
     metrics: serverMetrics,
     readiness,
     logger: logger.child({ component: 'agent-routes' }),

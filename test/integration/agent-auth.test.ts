@@ -127,6 +127,16 @@ describe('agent authentication', () => {
     assert.equal(JSON.stringify(list).includes('secretHash'), false);
   });
 
+  it('lets a console admin token issue credentials, and refuses an operator token', async () => {
+    const body = JSON.stringify({ clusterId: cluster, agentId: 'd' });
+    const asRole = async (role: 'operator' | 'admin') => {
+      const { token } = await test.server.console.auth.createApiToken({ name: `${role}-cli`, role, createdBy: 'test' });
+      return fetch(`${test.url}/api/agent-credentials`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+    };
+    assert.equal((await asRole('operator')).status, 401);
+    assert.equal((await asRole('admin')).status, 201);
+  });
+
   it('answers readiness and serves metrics that promtool accepts', async () => {
     const ready = await fetch(`${test.url}/api/ready`);
     assert.equal(ready.status, 200);
