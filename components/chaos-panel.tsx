@@ -36,6 +36,7 @@ export function ChaosPanel() {
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [oneWay, setOneWay] = useState(false);
+  const [ratio, setRatio] = useState(0.3);
   const [groups, setGroups] = useState('');
   const [log, setLog] = useState<string[]>([]);
   const snapshot = live.snapshot;
@@ -100,12 +101,30 @@ export function ChaosPanel() {
               Heal everything
             </button>
           </div>
-          <div className="row">
-            <button type="button" disabled title="The agents' fault rules drop datagrams; loss, delay and corruption rules are not in the command protocol yet">
-              Packet loss (not available)
+          <div className="filters">
+            <label className="field">
+              Ratio of datagrams (0–1)
+              <input type="number" min={0} max={1} step={0.05} value={ratio} onChange={(event) => setRatio(Number(event.target.value))} data-testid="chaos-ratio" />
+            </label>
+            <button
+              type="button"
+              className="danger"
+              disabled={!from || !to || from === to || !(ratio >= 0 && ratio <= 1)}
+              title="Loses this fraction of the datagrams between from and to, both ways: a flaky link"
+              onClick={() => run.mutate([{ path: '/api/faults/degrade', body: { from, to, lossRatio: ratio } }])}
+              data-testid="chaos-loss"
+            >
+              Packet loss
             </button>
-            <button type="button" disabled title="Corruption needs a fault rule the command protocol does not carry yet">
-              Corrupt (not available)
+            <button
+              type="button"
+              className="danger"
+              disabled={!from || !to || from === to || !(ratio >= 0 && ratio <= 1)}
+              title="Flips a byte in this fraction of the datagrams from sends to to: from looks byzantine to to"
+              onClick={() => run.mutate([{ path: '/api/faults/degrade', body: { from, to, corruptRatio: ratio } }])}
+              data-testid="chaos-corrupt"
+            >
+              Corrupt
             </button>
           </div>
           <h3 style={{ fontSize: '0.95rem', margin: '0.5rem 0 0' }}>Catalog scenarios</h3>

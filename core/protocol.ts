@@ -164,8 +164,16 @@ export const FaultRuleSchema = z.strictObject({
   dropOutbound: z.boolean(),
   /** Drop datagrams this agent receives from the peer. */
   dropInbound: z.boolean(),
+  /** Fraction (0..1) of the datagrams this agent sends to the peer that are lost at random: a flaky link. */
+  lossRatio: z.number().min(0).max(1).optional(),
+  /** Fraction (0..1) of the datagrams this agent sends to the peer that get a flipped byte: a corrupting link. */
+  corruptRatio: z.number().min(0).max(1).optional(),
 });
 export type FaultRule = z.infer<typeof FaultRuleSchema>;
+
+/** Whether a rule still does anything (rules that do nothing are removed). */
+export const faultRuleActive = (rule: FaultRule): boolean =>
+  rule.dropInbound || rule.dropOutbound || (rule.lossRatio ?? 0) > 0 || (rule.corruptRatio ?? 0) > 0;
 
 /** Commands the server sends to agents. */
 export const AgentCommandSchema = z.discriminatedUnion('type', [

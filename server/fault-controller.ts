@@ -3,7 +3,7 @@
  * pushes them to the agent's transport. Rules are re-sent when an agent
  * reconnects, so a cut outlives a reconnect; heal removes them.
  */
-import type { AgentCommand, FaultRule, NodeId } from '../core/protocol';
+import { type AgentCommand, type FaultRule, type NodeId, faultRuleActive } from '../core/protocol';
 import { AppError } from './app-error';
 import type { ClusterState } from './cluster-view';
 
@@ -29,7 +29,7 @@ export class FaultController {
     const current = state.faults.find((rule) => rule.peerId === peerId) ?? { peerId, dropOutbound: false, dropInbound: false };
     const next = { ...current, ...change };
     state.faults = [...state.faults.filter((rule) => rule.peerId !== peerId), next]
-      .filter((rule) => rule.dropInbound || rule.dropOutbound)
+      .filter(faultRuleActive)
       .sort((a, b) => a.peerId.localeCompare(b.peerId));
   }
 
@@ -45,6 +45,23 @@ export class FaultController {
       this.upsertRule(cluster, request.from, request.to, { dropOutbound: true, dropInbound: true });
       this.upsertRule(cluster, request.to, request.from, { dropOutbound: true, dropInbound: true });
     }
+    await this.push(cluster, [request.from, request.to]);
+  }
+
+  /**
+   * Degrades a link without cutting it: `lossRatio` of the datagrams in both
+   * directions are lost (a flaky link); `corruptRatio` of those `from` sends to
+   * `to` get a flipped byte (`from` looks byzantine to `to`). Zero lifts either.
+   */
+  async degrade(cluster: ClusterState, request: { from: NodeId; to: NodeId; lossRatio?: number; corruptRatio?: number }): Promise<void> {
+    this.requireNode(cluster, request.from);
+    this.requireNode(cluster, request.to);
+    if (request.from === request.to) throw new AppError('invalid_input', 'from and to must differ');
+    if (request.lossRatio !== undefined) {
+      this.upsertRule(cluster, request.from, request.to, { lossRatio: request.lossRatio });
+      this.upsertRule(cluster, request.to, request.from, { lossRatio: request.lossRatio });
+    }
+    if (request.corruptRatio !== undefined) this.upsertRule(cluster, request.from, request.to, { corruptRatio: request.corruptRatio });
     await this.push(cluster, [request.from, request.to]);
   }
 

@@ -1,6 +1,7 @@
 /**
- * Wraps a transport and drops datagrams to or from chosen peers, on command.
- * This is how a partition is injected portably (no root, no kernel help).
+ * Wraps a transport and drops datagrams to or from chosen peers, on command, or
+ * loses or corrupts a fraction of those sent to a peer (a flaky or corrupting
+ * link). This is how a partition is injected portably (no root, no kernel help).
  */
 import type { FaultRule } from '../../core/protocol';
 import { type Endpoint, type Transport, endpointKey } from './transport';
@@ -8,6 +9,10 @@ import { type Endpoint, type Transport, endpointKey } from './transport';
 export class FaultInjectingTransport implements Transport {
   private dropOutbound = new Set<string>();
   private dropInbound = new Set<string>();
+  private lossRatio = new Map<string, number>();
+  private corruptRatio = new Map<string, number>();
+  /** Datagrams corrupted on purpose. */
+  corruptedCount = 0;
   /** Datagrams dropped on purpose, for the agent's own metrics. */
   droppedCount = 0;
 
@@ -15,6 +20,8 @@ export class FaultInjectingTransport implements Transport {
     private readonly inner: Transport,
     /** Resolves a peer id to its endpoint; rules name peers, the network sees endpoints. */
     private readonly endpointOf: (peerId: string) => Endpoint | undefined,
+    /** Uniform random numbers in [0, 1) for loss and corruption; seeded in tests. */
+    private readonly random: () => number = Math.random,
   ) {}
 
   get local(): Endpoint {
@@ -25,19 +32,37 @@ export class FaultInjectingTransport implements Transport {
   setRules(rules: readonly FaultRule[]): void {
     const outbound = new Set<string>();
     const inbound = new Set<string>();
+    const loss = new Map<string, number>();
+    const corrupt = new Map<string, number>();
     for (const rule of rules) {
       const endpoint = this.endpointOf(rule.peerId);
       if (!endpoint) continue;
-      if (rule.dropOutbound) outbound.add(endpointKey(endpoint));
-      if (rule.dropInbound) inbound.add(endpointKey(endpoint));
+      const key = endpointKey(endpoint);
+      if (rule.dropOutbound) outbound.add(key);
+      if (rule.dropInbound) inbound.add(key);
+      if ((rule.lossRatio ?? 0) > 0) loss.set(key, rule.lossRatio!);
+      if ((rule.corruptRatio ?? 0) > 0) corrupt.set(key, rule.corruptRatio!);
     }
     this.dropOutbound = outbound;
     this.dropInbound = inbound;
+    this.lossRatio = loss;
+    this.corruptRatio = corrupt;
   }
 
   send(to: Endpoint, bytes: Uint8Array): void {
-    if (this.dropOutbound.has(endpointKey(to))) {
+    const key = endpointKey(to);
+    const lossRatio = this.lossRatio.get(key);
+    if (this.dropOutbound.has(key) || (lossRatio !== undefined && this.random() < lossRatio)) {
       this.droppedCount += 1;
+      return;
+    }
+    const corruptRatio = this.corruptRatio.get(key);
+    if (bytes.length > 0 && corruptRatio !== undefined && this.random() < corruptRatio) {
+      const corrupted = Uint8Array.from(bytes);
+      const index = Math.floor(this.random() * corrupted.length);
+      corrupted[index] = (corrupted[index] ?? 0) ^ 0xff;
+      this.corruptedCount += 1;
+      this.inner.send(to, corrupted);
       return;
     }
     this.inner.send(to, bytes);

@@ -72,6 +72,15 @@ const CutBody = z.strictObject({
   to: NodeIdSchema,
   oneWay: z.boolean().default(false),
 });
+const DegradeBody = z
+  .strictObject({
+    clusterId: ClusterIdSchema.optional(),
+    from: NodeIdSchema,
+    to: NodeIdSchema,
+    lossRatio: z.number().min(0).max(1).optional(),
+    corruptRatio: z.number().min(0).max(1).optional(),
+  })
+  .refine((body) => body.lossRatio !== undefined || body.corruptRatio !== undefined, { message: 'give lossRatio, corruptRatio or both', path: ['lossRatio'] });
 const IsolateBody = z.strictObject({ clusterId: ClusterIdSchema.optional(), node: NodeIdSchema });
 const SplitBody = z.strictObject({
   clusterId: ClusterIdSchema.optional(),
@@ -143,6 +152,18 @@ export const routes: Route[] = [
       const input = parse(CutBody, body);
       const cluster = resolveCluster(context, input.clusterId);
       await context.faults.cut(cluster, input);
+      return faultsView(cluster);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/faults\/degrade$/,
+    access: 'chaos:run',
+    audit: 'faults.degrade',
+    handler: async ({ body }, context) => {
+      const input = parse(DegradeBody, body);
+      const cluster = resolveCluster(context, input.clusterId);
+      await context.faults.degrade(cluster, input);
       return faultsView(cluster);
     },
   },

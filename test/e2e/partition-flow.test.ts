@@ -80,4 +80,18 @@ describe('partition flow with real agents', () => {
     await waitFor('isolation ended', () =>
       dashboard.partitions.find((candidate) => candidate.id === partition.id && candidate.endedAtMs !== null), 40_000);
   });
+
+  it('a corrupting link is named byzantine, with the evidence of the node that received the bad packets', async () => {
+    const degrade = await callApi(test.url, '/api/faults/degrade', { method: 'POST', body: { from: 'node-3', to: 'node-4', corruptRatio: 1 } });
+    assert.equal(degrade.status, 200, JSON.stringify(degrade.payload));
+    const verdict = await waitFor('a byzantine verdict', () => {
+      const current = test.server.service.snapshot('demo').verdict;
+      return current.byzantine.links.some((link) => link.from === 'node-3' && link.to === 'node-4') ? current : null;
+    }, 20_000, 100);
+    assert.ok(verdict.evidence.some((entry) => entry.observerId === 'node-4' && entry.subjectId === 'node-3' && entry.claim.startsWith('byzantine:')));
+    const badInput = await callApi(test.url, '/api/faults/degrade', { method: 'POST', body: { from: 'node-3', to: 'node-4', corruptRatio: 2 } });
+    assert.equal(badInput.status, 400);
+    assert.match(!badInput.payload.ok ? badInput.payload.message : '', /corruptRatio/);
+    await callApi(test.url, '/api/faults/heal', { method: 'POST', body: {} });
+  });
 });
