@@ -144,6 +144,27 @@ export class AlertsService {
     return this.emit((await this.prisma.alert.findUnique({ where: { id } }))!);
   }
 
+  /**
+   * Re-escalates acknowledgements that timed out: an alert acknowledged longer than
+   * `timeoutMs` ago and still open fires again, as critical, with the earlier
+   * acknowledgement kept in its note, so that an incident nobody follows up does
+   * not stay quiet. Returns the alerts that fired again.
+   */
+  async reescalateStale(timeoutMs: number): Promise<AlertView[]> {
+    const before = new Date(this.nowMs() - timeoutMs);
+    const stale = await this.prisma.alert.findMany({ where: { status: 'acknowledged', acknowledgedAt: { lt: before } }, take: alertPageMax });
+    const fired: AlertView[] = [];
+    for (const alert of stale) {
+      const note = `acknowledged by ${alert.acknowledgedBy ?? 'someone'} (${alert.note ?? 'no note'}) but still open after ${Math.round(timeoutMs / 60_000)} min`;
+      const result = await this.prisma.alert.updateMany({
+        where: { id: alert.id, status: 'acknowledged', acknowledgedAt: alert.acknowledgedAt },
+        data: { status: 'firing', severity: 'critical', acknowledgedAt: null, acknowledgedBy: null, note: note.slice(0, alertNoteLengthMax) },
+      });
+      if (result.count === 1) fired.push(this.emit((await this.prisma.alert.findUnique({ where: { id: alert.id } }))!));
+    }
+    return fired;
+  }
+
   /** Resolves every open alert of a partition (for the lifecycle runner, when the partition ends). */
   async resolveForPartition(partitionId: string, actor = 'system'): Promise<AlertView[]> {
     const open = await this.prisma.alert.findMany({ where: { partitionId, status: { in: ['firing', 'acknowledged'] } }, take: alertPageMax });

@@ -29,6 +29,7 @@ const EnvSchema = z.object({
   FAULTLINE_DIVERGENCE_RATIO_MAX: z.coerce.number().min(0).max(1).default(0.1),
   FAULTLINE_ALERT_WEBHOOK_URL: z.url().optional(),
   FAULTLINE_EXTERNAL_URL: z.url().optional(),
+  FAULTLINE_ACK_TIMEOUT_S: z.coerce.number().positive().max(31_536_000).default(1800),
   FAULTLINE_STABILITY_WINDOW_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000),
   FAULTLINE_DIVERGENCE_SAMPLE_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
   FAULTLINE_REPORT_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(50),
@@ -72,6 +73,8 @@ export interface ServerConfig {
   alertWebhookUrl: string | undefined;
   /** The console's public URL, for links in webhook payloads (defaults to the listen address). */
   externalUrl: string | undefined;
+  /** An acknowledged alert still open this long after its acknowledgement fires again (ms). */
+  acknowledgementTimeoutMs: number;
   /** A healed partition must stay healed (and reconciled) this long before it is closed (ms). */
   stabilityWindowMs: number;
   /** Alert thresholds (the brief's: 300 s duration, 600 s recovery, 10 % divergence); divergence past its limit is also an emergency. */
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     reportFlushMs: e.FAULTLINE_REPORT_FLUSH_MS,
     alertWebhookUrl: e.FAULTLINE_ALERT_WEBHOOK_URL,
     externalUrl: e.FAULTLINE_EXTERNAL_URL,
+    acknowledgementTimeoutMs: e.FAULTLINE_ACK_TIMEOUT_S * 1000,
     stabilityWindowMs: e.FAULTLINE_STABILITY_WINDOW_MS,
     thresholds: {
       partitionDurationMaxMs: e.FAULTLINE_DURATION_MAX_S * 1000,

@@ -27,6 +27,8 @@ import type { Logger } from './logger';
 import type { ReconciliationDriver } from './reconciliation-driver';
 import type { RecoveryExecutor, RecoveryService } from './recovery-service';
 
+/** How often acknowledged alerts are checked for a timed-out acknowledgement (ms). */
+export const acknowledgementCheckMs = 5000;
 /** How often lifecycles are ticked to check the return-to-Normal gate and thresholds (ms). */
 export const lifecycleTickMs = 1000;
 
@@ -34,15 +36,19 @@ export const lifecycleTickMs = 1000;
 export interface LifecycleRunnerDeps {
   prisma: PrismaClient;
   partitions: PartitionRepository;
-  alerts: Pick<AlertsService, 'raise' | 'resolveForPartition'>;
+  alerts: Pick<AlertsService, 'raise' | 'resolveForPartition' | 'reescalateStale'>;
   recovery: RecoveryService;
   driver: ReconciliationDriver;
   /** Nodes of a cluster whose agents are connected now. */
   connectedNodes: (clusterId: string) => string[];
+  /** Every known cluster (for per-cluster samples). */
+  clusterIds: () => string[];
   /** Writes each node's store accepted so far (cumulative counters from reports). */
   writesAccepted: (clusterId: string) => Map<string, number>;
   /** Sends a fence/unfence to agents; failures are logged, the next step re-sends. */
   sendDataPlane: (clusterId: string, nodeIds: string[], command: Extract<LifecycleEffect, { kind: 'send-command' }>['command']) => Promise<void>;
+  /** An acknowledged alert still open this long after its acknowledgement fires again (ms). */
+  acknowledgementTimeoutMs: number;
   /** The policy of a cluster. */
   policyFor: (clusterId: string) => ClusterPolicy;
   /** Called after the partition row changed (saved), to push it and update the cluster view. */
@@ -90,6 +96,7 @@ export class LifecycleRunner implements RecoveryExecutor {
   private readonly entries = new Map<string, Entry>();
   private tickTimer: NodeJS.Timeout | null = null;
   private sampleTimer: NodeJS.Timeout | null = null;
+  private ackTimer: NodeJS.Timeout | null = null;
   private sampling = false;
 
   constructor(private readonly deps: LifecycleRunnerDeps) {}
@@ -99,12 +106,19 @@ export class LifecycleRunner implements RecoveryExecutor {
     this.tickTimer = setInterval(() => {
       for (const [partitionId, entry] of this.entries) void this.feed(partitionId, entry.clusterId, { type: 'tick' });
     }, lifecycleTickMs);
+    this.ackTimer = setInterval(() => {
+      this.deps.alerts
+        .reescalateStale(this.deps.acknowledgementTimeoutMs)
+        .then((fired) => fired.forEach((alert) => this.deps.logger.warn({ alert: alert.id, rule: alert.rule }, 'acknowledgement timed out; alert fires again')))
+        .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'acknowledgement check failed'));
+    }, acknowledgementCheckMs);
     this.sampleTimer = setInterval(() => void this.sampleAll(), divergenceSampleMs);
   }
 
   stop(): void {
     if (this.tickTimer) clearInterval(this.tickTimer);
     if (this.sampleTimer) clearInterval(this.sampleTimer);
+    if (this.ackTimer) clearInterval(this.ackTimer);
     for (const entry of this.entries.values()) entry.cancelled = true;
   }
 
@@ -112,6 +126,14 @@ export class LifecycleRunner implements RecoveryExecutor {
     if (this.sampling) return;
     this.sampling = true;
     try {
+      const activeByCluster = new Map<string, number>();
+      for (const entry of this.entries.values()) activeByCluster.set(entry.clusterId, (activeByCluster.get(entry.clusterId) ?? 0) + 1);
+      const at = new Date(this.deps.nowMs());
+      for (const clusterId of this.deps.clusterIds()) {
+        await this.deps.prisma.metricSample
+          .create({ data: { clusterId, name: 'active_partitions', value: activeByCluster.get(clusterId) ?? 0, at } })
+          .catch((error: unknown) => this.deps.logger.warn({ err: error, clusterId }, 'active-partitions sample failed'));
+      }
       for (const partitionId of [...this.entries.keys()]) {
         await this.sampleDivergence(partitionId).catch((error: unknown) => this.deps.logger.warn({ err: error, partitionId }, 'divergence sample failed'));
       }

@@ -194,6 +194,8 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     driver,
     connectedNodes: (clusterId) => service!.connectedNodes(clusterId),
     writesAccepted: (clusterId) => service!.writesAccepted(clusterId),
+    clusterIds: () => service!.listClusters().map((cluster) => cluster.clusterId),
+    acknowledgementTimeoutMs: config.acknowledgementTimeoutMs,
     sendDataPlane: async (clusterId, nodeIds, command) => {
       const replies = await Promise.all(nodeIds.map((nodeId) => realtime.requestAgent(clusterId, nodeId, command)));
       const failed = nodeIds.filter((_, index) => !replies[index]!.ok);
