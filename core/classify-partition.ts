@@ -15,13 +15,7 @@
  */
 import type { Evidence, NodeId } from './protocol';
 import type { ObserverHealthSnapshot } from './detectors/observer-health';
-import {
-  type Link,
-  type ReachabilityCell,
-  type ReachabilityMatrix,
-  allLinks,
-  connectedComponents,
-} from './reachability';
+import { type Link, type ReachabilityMatrix, linkFromDirections } from './reachability';
 
 /** The kinds of partition Faultline names. */
 export type PartitionType = 'complete' | 'partial' | 'asymmetric' | 'byzantine';
@@ -158,104 +152,181 @@ export interface PartitionVerdict {
   summary: string;
 }
 
+/** What a fresh, trusted cell says, packed into one byte of the dense table. */
+const heardNothing = 0;
+const heardReachable = 1;
+const heardUnreachable = 2;
+
+/**
+ * The fresh, trusted part of the matrix as a dense table over `matrix.nodes` (whose
+ * entries are unique), built in one pass over the cells: every later step reads bytes
+ * and counters by node index instead of maps, which keeps 200+ node clusters cheap.
+ */
 interface Prepared {
-  trusted: ReachabilityMatrix;
+  /** Position of each node in `matrix.nodes`. */
+  index: Map<NodeId, number>;
+  /** `hears[observer * n + subject]`: heardNothing, heardReachable or heardUnreachable (fresh and trusted cells only). */
+  hears: Uint8Array;
+  /** Per node: trusted fresh cells of other observers saying they hear it. */
+  heardBy: Int32Array;
+  /** Per node: trusted fresh cells of other observers saying they lost it. */
+  lostBy: Int32Array;
+  /** Per node: 1 when its own raw fresh view (discounted or not, itself excluded) has cells but hears nobody. */
+  hearsNobody: Uint8Array;
   staleNodes: NodeId[];
   discounted: Set<NodeId>;
 }
 
 /** Keeps fresh cells only, and drops "unreachable" claims of discounted observers. */
 function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared {
-  const trusted: ReachabilityMatrix = { nodes: matrix.nodes, cells: new Map() };
-  const staleNodes: NodeId[] = [];
-  const discounted = new Set<NodeId>();
+  const { nodes } = matrix;
+  const count = nodes.length;
+  const index = new Map<NodeId, number>(nodes.map((node, position) => [node, position]));
+  const prepared: Prepared = {
+    index,
+    hears: new Uint8Array(count * count),
+    heardBy: new Int32Array(count),
+    lostBy: new Int32Array(count),
+    hearsNobody: new Uint8Array(count),
+    staleNodes: [],
+    discounted: new Set<NodeId>(),
+  };
   const discounting = options.discountUnhealthyObservers ?? true;
-  for (const node of matrix.nodes) {
-    const row = matrix.cells.get(node);
-    const freshRow = new Map<NodeId, ReachabilityCell>();
+  for (let observer = 0; observer < count; observer += 1) {
+    const node = nodes[observer]!;
     const unhealthy = discounting && options.observerHealth?.get(node)?.discounted === true;
-    for (const [peer, cell] of row ?? []) {
-      if (options.nowMs - cell.reportedAtMs > options.staleAfterMs) continue;
-      if (unhealthy && !cell.reachable) {
-        discounted.add(node);
-        continue;
-      }
-      freshRow.set(peer, cell);
-    }
-    if (!row || ![...row.values()].some((cell) => options.nowMs - cell.reportedAtMs <= options.staleAfterMs)) {
-      staleNodes.push(node);
-    }
-    trusted.cells.set(node, freshRow);
-  }
-  return { trusted, staleNodes, discounted };
-}
-
-/** Decides each node's condition from who hears it and whether it reports; one pass over the cells. */
-function nodeConditions(matrix: ReachabilityMatrix, prepared: Prepared, nowMs: number, staleAfterMs: number): Map<NodeId, NodeCondition> {
-  const heardBy = new Map<NodeId, number>();
-  const lostBy = new Map<NodeId, number>();
-  for (const [observer, row] of prepared.trusted.cells) {
-    for (const [subject, cell] of row) {
-      if (subject === observer) continue;
-      const counts = cell.reachable ? heardBy : lostBy;
-      counts.set(subject, (counts.get(subject) ?? 0) + 1);
-    }
-  }
-  const stale = new Set(prepared.staleNodes);
-  const conditions = new Map<NodeId, NodeCondition>();
-  for (const node of matrix.nodes) {
-    const heard = heardBy.get(node) ?? 0;
-    const lost = lostBy.get(node) ?? 0;
-    if (stale.has(node)) {
-      conditions.set(node, heard > 0 ? 'control-plane-cut' : lost > 0 ? 'crashed-or-isolated' : 'unknown');
-      continue;
-    }
-    // The node's own raw fresh view (discounted or not): does it hear anybody at all?
     let freshCells = 0;
+    let freshOwnCells = 0;
     let hearsSomebody = false;
-    for (const [peer, cell] of matrix.cells.get(node) ?? []) {
-      if (peer === node || nowMs - cell.reportedAtMs > staleAfterMs) continue;
+    // forEach rather than for-of: no entry pair per cell, and this visits every cell of the matrix.
+    matrix.cells.get(node)?.forEach((cell, peer) => {
+      if (options.nowMs - cell.reportedAtMs > options.staleAfterMs) return;
       freshCells += 1;
-      if (cell.reachable) hearsSomebody = true;
-    }
-    const isolated = freshCells > 0 && !hearsSomebody && heard === 0 && lost > 0;
-    conditions.set(node, isolated ? 'isolated' : 'healthy');
+      if (peer !== node) {
+        freshOwnCells += 1;
+        if (cell.reachable) hearsSomebody = true;
+      }
+      if (unhealthy && !cell.reachable) {
+        prepared.discounted.add(node);
+        return;
+      }
+      const subject = index.get(peer);
+      if (subject === undefined) return;
+      prepared.hears[observer * count + subject] = cell.reachable ? heardReachable : heardUnreachable;
+      if (subject === observer) return;
+      if (cell.reachable) prepared.heardBy[subject]! += 1;
+      else prepared.lostBy[subject]! += 1;
+    });
+    if (freshCells === 0) prepared.staleNodes.push(node);
+    if (freshOwnCells > 0 && !hearsSomebody) prepared.hearsNobody[observer] = 1;
   }
-  return conditions;
+  return prepared;
 }
 
-/** Articulation points of the graph of two-way links (iterative Tarjan, bounded by the node count). */
-function articulationPoints(nodes: readonly NodeId[], links: readonly Link[]): NodeId[] {
-  const adjacency = new Map<NodeId, NodeId[]>(nodes.map((node) => [node, []]));
-  for (const link of links) {
-    if (link.state !== 'up') continue;
-    adjacency.get(link.a)?.push(link.b);
-    adjacency.get(link.b)?.push(link.a);
+/** A table byte back as `canDeliver` answers: true, false, or undefined when nothing fresh and trusted was said. */
+function deliveryOf(heard: number): boolean | undefined {
+  return heard === heardNothing ? undefined : heard === heardReachable;
+}
+
+/** Decides each node's condition (by node index) from who hears it and whether it reports. */
+function nodeConditions(matrix: ReachabilityMatrix, prepared: Prepared): NodeCondition[] {
+  const stale = new Set(prepared.staleNodes);
+  return matrix.nodes.map((node, position) => {
+    const heard = prepared.heardBy[position]!;
+    const lost = prepared.lostBy[position]!;
+    if (stale.has(node)) return heard > 0 ? 'control-plane-cut' : lost > 0 ? 'crashed-or-isolated' : 'unknown';
+    const isolated = prepared.hearsNobody[position] === 1 && heard === 0 && lost > 0;
+    return isolated ? 'isolated' : 'healthy';
+  });
+}
+
+/** The link graph over known nodes: what the verdict needs from all pairs, without a Link object per pair. */
+interface LinkGraph {
+  /** Down and one-way links, in pair order (as `allLinks` lists them). */
+  cutLinks: Link[];
+  /** Per known node (by position in `known`): positions of its two-way neighbours, ascending. */
+  twoWay: number[][];
+  /** Components of the "works in at least one direction" graph, as `connectedComponents` returns them. */
+  components: NodeId[][];
+}
+
+/** Reads every pair of known nodes once from the dense table (positions in `known` follow matrix order). */
+function linkGraph(matrix: ReachabilityMatrix, prepared: Prepared, known: readonly NodeId[]): LinkGraph {
+  const count = matrix.nodes.length;
+  const positions = known.map((node) => prepared.index.get(node)!);
+  const { hears } = prepared;
+  const cutLinks: Link[] = [];
+  const twoWay: number[][] = known.map(() => []);
+  const parent = new Int32Array(known.length).map((_, position) => position);
+  // Union-find with path halving: every lookup shortens the chain it walks.
+  const find = (position: number): number => {
+    let root = position;
+    while (parent[root] !== root) {
+      parent[root] = parent[parent[root]!]!;
+      root = parent[root]!;
+    }
+    return root;
+  };
+  for (let i = 0; i < known.length; i += 1) {
+    const a = positions[i]!;
+    for (let j = i + 1; j < known.length; j += 1) {
+      const b = positions[j]!;
+      // a → b works when b hears a; b → a when a hears b.
+      const aToB = hears[b * count + a]!;
+      const bToA = hears[a * count + b]!;
+      if (aToB === heardNothing && bToA === heardNothing) continue;
+      if (aToB !== heardUnreachable && bToA !== heardUnreachable) {
+        twoWay[i]!.push(j);
+        twoWay[j]!.push(i);
+      } else {
+        const link = linkFromDirections(known[i]!, known[j]!, deliveryOf(aToB), deliveryOf(bToA));
+        cutLinks.push(link);
+        if (link.state === 'down') continue;
+      }
+      const rootA = find(i);
+      const rootB = find(j);
+      if (rootA !== rootB) parent[rootA] = rootB;
+    }
   }
-  const order = new Map<NodeId, number>();
-  const low = new Map<NodeId, number>();
-  const points = new Set<NodeId>();
+  const groups = new Map<number, NodeId[]>();
+  known.forEach((node, position) => {
+    const root = find(position);
+    const group = groups.get(root) ?? [];
+    group.push(node);
+    groups.set(root, group);
+  });
+  const components = [...groups.values()]
+    .map((group) => group.sort())
+    .sort((x, y) => y.length - x.length || x[0]!.localeCompare(y[0]!));
+  return { cutLinks, twoWay, components };
+}
+
+/** Articulation points of the graph of two-way links (iterative Tarjan over positions, bounded by the node count). */
+function articulationPoints(known: readonly NodeId[], twoWay: readonly number[][]): NodeId[] {
+  const order = new Int32Array(known.length).fill(-1);
+  const low = new Int32Array(known.length);
+  const points = new Uint8Array(known.length);
   let counter = 0;
-  for (const root of nodes) {
-    if (order.has(root)) continue;
+  for (let root = 0; root < known.length; root += 1) {
+    if (order[root] !== -1) continue;
     let rootChildren = 0;
-    order.set(root, counter);
-    low.set(root, counter);
+    order[root] = counter;
+    low[root] = counter;
     counter += 1;
-    const stack: Array<{ node: NodeId; parent: NodeId | null; next: number }> = [{ node: root, parent: null, next: 0 }];
+    const stack: Array<{ node: number; parent: number; next: number }> = [{ node: root, parent: -1, next: 0 }];
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
-      const neighbours = adjacency.get(frame.node)!;
+      const neighbours = twoWay[frame.node]!;
       if (frame.next < neighbours.length) {
         const neighbour = neighbours[frame.next]!;
         frame.next += 1;
         if (neighbour === frame.parent) continue;
-        if (order.has(neighbour)) {
-          low.set(frame.node, Math.min(low.get(frame.node)!, order.get(neighbour)!));
+        if (order[neighbour] !== -1) {
+          low[frame.node] = Math.min(low[frame.node]!, order[neighbour]!);
           continue;
         }
-        order.set(neighbour, counter);
-        low.set(neighbour, counter);
+        order[neighbour] = counter;
+        low[neighbour] = counter;
         counter += 1;
         if (frame.node === root) rootChildren += 1;
         stack.push({ node: neighbour, parent: frame.node, next: 0 });
@@ -263,29 +334,21 @@ function articulationPoints(nodes: readonly NodeId[], links: readonly Link[]): N
       }
       stack.pop();
       const parent = frame.parent;
-      if (parent === null) continue;
-      low.set(parent, Math.min(low.get(parent)!, low.get(frame.node)!));
-      if (parent !== root && low.get(frame.node)! >= order.get(parent)!) points.add(parent);
+      if (parent === -1) continue;
+      low[parent] = Math.min(low[parent]!, low[frame.node]!);
+      if (parent !== root && low[frame.node]! >= order[parent]!) points[parent] = 1;
     }
-    if (rootChildren > 1) points.add(root);
+    if (rootChildren > 1) points[root] = 1;
   }
-  return nodes.filter((node) => points.has(node));
+  return known.filter((_, position) => points[position] === 1);
 }
 
 /** True when every node reaches a strict majority over two-way links, yet none reaches them all: the views overlap without agreeing. */
-function hasOverlappingMajorities(nodes: readonly NodeId[], links: readonly Link[], total: number): boolean {
-  if (nodes.length < 3) return false;
-  const views = new Map<NodeId, Set<NodeId>>(nodes.map((node) => [node, new Set([node])]));
-  for (const link of links) {
-    if (link.state !== 'up') continue;
-    views.get(link.a)?.add(link.b);
-    views.get(link.b)?.add(link.a);
-  }
-  for (const view of views.values()) {
-    // A node that sees everyone is a hub (a bridge or a cut-off pair's neighbour), not part of a ring.
-    if (view.size * 2 <= total || view.size === nodes.length) return false;
-  }
-  return true;
+function hasOverlappingMajorities(known: readonly NodeId[], twoWay: readonly number[][], total: number): boolean {
+  if (known.length < 3) return false;
+  // A node's view is itself plus its two-way neighbours. A node that sees everyone is a
+  // hub (a bridge or a cut-off pair's neighbour), not part of a ring.
+  return twoWay.every((neighbours) => (neighbours.length + 1) * 2 > total && neighbours.length + 1 !== known.length);
 }
 
 /** Aggregates byzantine evidence per directed link and names the nodes accused by several observers. */
@@ -323,17 +386,14 @@ function pickType(components: NodeId[][], cutLinks: Link[], byzantine: Byzantine
 /** Classifies the current reachability of a cluster. */
 export function classifyPartition(matrix: ReachabilityMatrix, options: ClassifyOptions): PartitionVerdict {
   const prepared = prepare(matrix, options);
-  const conditions = nodeConditions(matrix, prepared, options.nowMs, options.staleAfterMs);
-  const known = matrix.nodes.filter((node) => conditions.get(node) !== 'unknown');
-  const knownSet = new Set(known);
-  const links = allLinks(prepared.trusted).filter((link) => knownSet.has(link.a) && knownSet.has(link.b));
-  const cutLinks = links.filter((link) => link.state === 'down' || link.state === 'one-way');
-  const components = connectedComponents(known, links);
+  const conditionList = nodeConditions(matrix, prepared);
+  const known = matrix.nodes.filter((_, position) => conditionList[position] !== 'unknown');
+  const { cutLinks, twoWay, components } = linkGraph(matrix, prepared, known);
   const total = matrix.nodes.length;
   const majorityIndex = components.findIndex((component) => component.length * 2 > total);
   const byzantine = byzantineFindings(options);
   const type = pickType(components, cutLinks, byzantine);
-  const withCondition = (wanted: NodeCondition) => matrix.nodes.filter((node) => conditions.get(node) === wanted);
+  const withCondition = (wanted: NodeCondition) => matrix.nodes.filter((_, position) => conditionList[position] === wanted);
   const verdict: PartitionVerdict = {
     partitioned: type !== null,
     type,
@@ -344,13 +404,13 @@ export function classifyPartition(matrix: ReachabilityMatrix, options: ClassifyO
     oneWayLinks: cutLinks
       .filter((link) => link.state === 'one-way' && link.workingDirection)
       .map((link) => ({ from: link.workingDirection!.to, to: link.workingDirection!.from })),
-    bridgeNodes: cutLinks.length > 0 ? articulationPoints(known, links) : [],
-    overlappingMajorities: components.length === 1 && cutLinks.length > 0 && hasOverlappingMajorities(known, links, total),
+    bridgeNodes: cutLinks.length > 0 ? articulationPoints(known, twoWay) : [],
+    overlappingMajorities: components.length === 1 && cutLinks.length > 0 && hasOverlappingMajorities(known, twoWay, total),
     isolatedNodes: withCondition('isolated'),
     silentNodes: withCondition('crashed-or-isolated'),
     controlPlaneCutNodes: withCondition('control-plane-cut'),
     unknownNodes: withCondition('unknown'),
-    conditions: matrix.nodes.map((nodeId) => ({ nodeId, condition: conditions.get(nodeId)! })),
+    conditions: matrix.nodes.map((nodeId, position) => ({ nodeId, condition: conditionList[position]! })),
     byzantine,
     discountedObservers: [...prepared.discounted].sort(),
     evidence: [],

@@ -1,11 +1,12 @@
 /**
  * Proves the reachability matrix reads directions the right way round, derives
  * link states (up, down, one-way, unknown) from both directions, and splits the
- * graph into the right components.
+ * graph into the right components; `setRow` writes a whole report as `setCell` would,
+ * and `linkFromDirections` applies the same rule as `linkBetween`.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { allLinks, connectedComponents, createMatrix, linkBetween, setCell } from './reachability';
+import { allLinks, connectedComponents, createMatrix, linkBetween, linkFromDirections, setCell, setRow } from './reachability';
 
 /** Builds a matrix from "who hears whom" rows: hears[a] = peers a hears. */
 function matrixFrom(nodes: string[], hears: Record<string, string[]>) {
@@ -63,5 +64,50 @@ describe('connectedComponents', () => {
     const nodes = ['a', 'b', 'c'];
     const matrix = matrixFrom(nodes, { a: ['b'], b: ['a'], c: [] });
     assert.deepEqual(connectedComponents(matrix.nodes, allLinks(matrix)), [['a', 'b'], ['c']]);
+  });
+});
+
+describe('linkFromDirections', () => {
+  it('gives what linkBetween gives for every pair of direction readings', () => {
+    const readings = [true, false, undefined];
+    for (const aToB of readings) {
+      for (const bToA of readings) {
+        const matrix = createMatrix(['a', 'b']);
+        if (aToB !== undefined) setCell(matrix, 'b', 'a', { reachable: aToB, reportedAtMs: 0, sinceMs: 0, suspicion: 0 });
+        if (bToA !== undefined) setCell(matrix, 'a', 'b', { reachable: bToA, reportedAtMs: 0, sinceMs: 0, suspicion: 0 });
+        assert.deepEqual(linkFromDirections('a', 'b', aToB, bToA), linkBetween(matrix, 'a', 'b'), `aToB=${aToB} bToA=${bToA}`);
+      }
+    }
+  });
+});
+
+describe('setRow', () => {
+  const entries = [
+    { peerId: 'c', reachable: true, sinceMs: 5, suspicion: 0.5 },
+    { peerId: 'b', reachable: false, sinceMs: 7, suspicion: 9 },
+  ];
+
+  it('writes the same cells and node list as setCell per entry, and names the changed peers', () => {
+    const bulk = createMatrix(['a']);
+    const single = createMatrix(['a']);
+    assert.deepEqual(setRow(bulk, 'a', entries, 100), ['c', 'b']);
+    for (const entry of entries) {
+      setCell(single, 'a', entry.peerId, { reachable: entry.reachable, reportedAtMs: 100, sinceMs: entry.sinceMs, suspicion: entry.suspicion });
+    }
+    assert.deepEqual(bulk, single);
+    assert.deepEqual(bulk.nodes, ['a', 'b', 'c']);
+  });
+
+  it('reports only reachability changes on a rewrite, and refreshes every cell', () => {
+    const matrix = createMatrix(['a', 'b', 'c']);
+    setRow(matrix, 'a', entries, 100);
+    const rewrite = [
+      { peerId: 'c', reachable: true, sinceMs: 5, suspicion: 0.1 },
+      { peerId: 'b', reachable: true, sinceMs: 200, suspicion: 0 },
+    ];
+    assert.deepEqual(setRow(matrix, 'a', rewrite, 200), ['b']);
+    assert.deepEqual(matrix.cells.get('a')?.get('c'), { reachable: true, reportedAtMs: 200, sinceMs: 5, suspicion: 0.1 });
+    assert.deepEqual(matrix.cells.get('a')?.get('b'), { reachable: true, reportedAtMs: 200, sinceMs: 200, suspicion: 0 });
+    assert.deepEqual(matrix.nodes, ['a', 'b', 'c']);
   });
 });

@@ -59,8 +59,15 @@ export function canDeliver(matrix: ReachabilityMatrix, from: NodeId, to: NodeId)
  * reported on (the receiver's reports are missing or stale) is not evidence of a cut.
  */
 export function linkBetween(matrix: ReachabilityMatrix, a: NodeId, b: NodeId): Link {
-  const aToB = canDeliver(matrix, a, b);
-  const bToA = canDeliver(matrix, b, a);
+  return linkFromDirections(a, b, canDeliver(matrix, a, b), canDeliver(matrix, b, a));
+}
+
+/**
+ * The undirected state of (a, b) from whether each direction delivers (`aToB`: b hears a),
+ * undefined meaning nobody fresh said; the rule `linkBetween` applies, for callers that
+ * already hold both directions.
+ */
+export function linkFromDirections(a: NodeId, b: NodeId, aToB: boolean | undefined, bToA: boolean | undefined): Link {
   if (aToB === undefined && bToA === undefined) return { a, b, state: 'unknown' };
   if (aToB !== false && bToA !== false) return { a, b, state: 'up' };
   if (aToB === false && bToA === false) return { a, b, state: 'down' };
@@ -129,11 +136,69 @@ export function setCell(matrix: ReachabilityMatrix, from: NodeId, to: NodeId, ce
   }
   const previous = row.get(to);
   row.set(to, cell);
-  for (const node of [from, to]) {
-    if (!matrix.nodes.includes(node)) {
-      matrix.nodes.push(node);
-      matrix.nodes.sort();
-    }
-  }
+  addNode(matrix, from);
+  addNode(matrix, to);
   return previous?.reachable !== cell.reachable;
+}
+
+/** What one report says about one peer: the fields of an observation a cell keeps. */
+export interface RowEntry {
+  /** The peer the observation is about. */
+  peerId: NodeId;
+  /** Whether the observer hears the peer. */
+  reachable: boolean;
+  /** When the observer's view last changed (ms). */
+  sinceMs: number;
+  /** Detector suspicion carried from the report. */
+  suspicion: number;
+}
+
+/**
+ * Writes a whole report into `from`'s row at once, received at `reportedAtMs`: the bulk
+ * form of `setCell`, for reports that carry one observation per peer. Existing cell
+ * objects are updated in place (a large cluster rewrites every cell every interval, and
+ * fresh objects would only feed the garbage collector), so callers must copy a cell they
+ * want to keep as it was. Returns the peers whose reachable value changed, in entry order.
+ */
+export function setRow(matrix: ReachabilityMatrix, from: NodeId, entries: readonly RowEntry[], reportedAtMs: number): NodeId[] {
+  let row = matrix.cells.get(from);
+  if (!row) {
+    row = new Map();
+    matrix.cells.set(from, row);
+  }
+  addNode(matrix, from);
+  const changed: NodeId[] = [];
+  for (const entry of entries) {
+    const previous = row.get(entry.peerId);
+    if (previous?.reachable !== entry.reachable) changed.push(entry.peerId);
+    if (previous) {
+      previous.reachable = entry.reachable;
+      previous.reportedAtMs = reportedAtMs;
+      previous.sinceMs = entry.sinceMs;
+      previous.suspicion = entry.suspicion;
+      continue;
+    }
+    row.set(entry.peerId, { reachable: entry.reachable, reportedAtMs, sinceMs: entry.sinceMs, suspicion: entry.suspicion });
+    addNode(matrix, entry.peerId);
+  }
+  return changed;
+}
+
+/**
+ * Adds `node` to the matrix's node list unless it is there. The list is kept sorted, so
+ * the common case (already known) is a binary search; a miss falls back to the full scan
+ * so that a hand-built, unsorted list behaves as before.
+ */
+function addNode(matrix: ReachabilityMatrix, node: NodeId): void {
+  const { nodes } = matrix;
+  let low = 0;
+  let high = nodes.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (nodes[middle]! < node) low = middle + 1;
+    else high = middle;
+  }
+  if (nodes[low] === node || nodes.includes(node)) return;
+  nodes.push(node);
+  nodes.sort();
 }

@@ -12,7 +12,7 @@ import { type PeerMonitor, checksPerInterval, createPeerMonitor } from '../core/
 import type { RandomSource } from '../core/detectors/random-source';
 import { type DebounceEvent, type DebounceState, initialDebounceState, stepDebounce } from '../core/partition-debounce';
 import type { Evidence, NodeId, PeerObservation } from '../core/protocol';
-import { type ReachabilityCell, type ReachabilityMatrix, createMatrix } from '../core/reachability';
+import { type ReachabilityMatrix, createMatrix, setRow } from '../core/reachability';
 import { EventQueue } from './event-queue';
 import { type ExpectationOutcome, evaluateExpectations } from './expectations';
 import { SimulatedNetwork } from './network';
@@ -214,7 +214,9 @@ class ClusterSimulation {
   }
 
   private within(windows: Windowed[], node: NodeId, nowMs: number): boolean {
-    return windows.some((window) => nowMs >= window.atMs && nowMs < window.untilMs && window.nodes.has(node));
+    // A plain loop: this runs for every event.
+    for (const window of windows) if (nowMs >= window.atMs && nowMs < window.untilMs && window.nodes.has(node)) return true;
+    return false;
   }
 
   private isCrashed(node: NodeId, nowMs: number): boolean {
@@ -342,24 +344,10 @@ class ClusterSimulation {
 
   /** The simulated server's ingest: one report rewrites its author's row of the matrix. */
   private ingest(report: Report, nowMs: number): void {
-    let row = this.matrix.cells.get(report.from);
-    if (!row) {
-      row = new Map<NodeId, ReachabilityCell>();
-      this.matrix.cells.set(report.from, row);
-    }
-    for (const observation of report.observations) {
-      const previous = row.get(observation.peerId);
-      if (previous?.reachable !== observation.reachable) {
-        this.dirty = true;
-        if (!observation.reachable) this.peerLosses += 1;
-      }
-      row.set(observation.peerId, {
-        reachable: observation.reachable,
-        reportedAtMs: nowMs,
-        sinceMs: observation.sinceMs,
-        suspicion: observation.suspicion,
-      });
-    }
+    const changed = setRow(this.matrix, report.from, report.observations, nowMs);
+    if (changed.length > 0) this.dirty = true;
+    const row = this.matrix.cells.get(report.from)!;
+    for (const peer of changed) if (!row.get(peer)!.reachable) this.peerLosses += 1;
     const previousHealth = this.health.get(report.from);
     if (previousHealth?.discounted !== report.health.discounted) this.dirty = true;
     this.health.set(report.from, report.health);

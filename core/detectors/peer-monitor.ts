@@ -13,7 +13,7 @@ import { reportEvidenceMax } from '../protocol';
 import type { DetectorProfile } from './detector-profiles';
 import { detectorFactory } from './detector-profiles';
 import type { FailureDetector } from './failure-detector';
-import type { PhiAccrualDetector } from './phi-accrual-detector';
+import { type PhiAccrualDetector, phiQuietDeviations } from './phi-accrual-detector';
 import {
   type ProbeConclusion,
   type ProberAnswer,
@@ -65,6 +65,9 @@ export interface CheckResult {
 }
 
 interface PeerState {
+  peer: NodeId;
+  /** Position in the monitor's peer order (and in its `attentionAtMs` table). */
+  position: number;
   detector: FailureDetector;
   /** Until this time (ms) suspicion cannot reach any threshold, so checks skip the peer (a cost bound for large clusters). */
   quietUntilMs: number;
@@ -138,12 +141,30 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
   const peers = [...new Set(options.peers)].filter((peer) => peer !== selfId).sort();
   const scaled = scaledProfile(profile, peers.length);
   const factory = detectorFactory(scaled);
-  const states = new Map<NodeId, PeerState>(
-    peers.map((peer) => [
-      peer,
-      { detector: factory(options.startedAtMs), quietUntilMs: options.startedAtMs, reachable: true, sinceMs: options.startedAtMs, probe: null, lastConclusion: null },
-    ]),
-  );
+  // One state per peer, in peer order; the array is what the per-check loop walks (no lookups), the map serves arrivals.
+  const peerStates: PeerState[] = peers.map((peer, position) => ({
+    peer,
+    position,
+    detector: factory(options.startedAtMs),
+    quietUntilMs: options.startedAtMs,
+    reachable: true,
+    sinceMs: options.startedAtMs,
+    probe: null,
+    lastConclusion: null,
+  }));
+  const states = new Map<NodeId, PeerState>(peerStates.map((state) => [state.peer, state]));
+  /**
+   * Per peer, the earliest time a check has anything to do for it: now for a probe in
+   * flight, never for a peer already unreachable, the end of its quiet span otherwise.
+   * A check scans this small table and looks at a peer's state only when due, so its cost
+   * in a large cluster is a pass over contiguous numbers, not over every peer's objects.
+   * Kept in step with the state by `refreshAttention` after every change.
+   */
+  const attentionAtMs = new Float64Array(peers.length);
+  const refreshAttention = (state: PeerState) => {
+    attentionAtMs[state.position] = state.probe ? Number.NEGATIVE_INFINITY : state.reachable ? state.quietUntilMs : Number.POSITIVE_INFINITY;
+  };
+  peerStates.forEach(refreshAttention);
   let health: ObserverHealthState = initialObserverHealth(options.startedAtMs);
   let schedule: ProbeScheduleState = initialProbeSchedule();
   let checks = 0;
@@ -156,6 +177,7 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
   const markUnreachable = (peer: NodeId, state: PeerState, nowMs: number) => {
     state.reachable = false;
     state.sinceMs = nowMs;
+    refreshAttention(state);
     changed = true;
     health = recordPeerLoss(health, peer, nowMs, peers.length, profile.health);
   };
@@ -167,25 +189,31 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
     const conclusion = concludeProbe(false, answers);
     state.probe = null;
     state.lastConclusion = conclusion;
+    refreshAttention(state);
     result.conclusions.push({ target: probe.target, conclusion });
     if (conclusion === 'inconclusive') health = recordProbeUnanswered(health, nowMs, profile.health);
     if (meansUnreachable(conclusion)) markUnreachable(probe.target, state, nowMs);
   };
 
   /**
-   * How long after a heartbeat suspicion stays below every threshold: phi is at most
-   * 0.31 while the silence is shorter than the learned mean plus the acceptable pause,
-   * and the fixed rule counts at most one missed interval during the first interval.
+   * How long after a heartbeat suspicion stays below every threshold, so checks need not
+   * compute it: phi stays below the threshold (the lowest limit, whatever the health
+   * score) until `phiQuietDeviations` deviations past the learned mean plus the
+   * acceptable pause; the fixed rule counts at most one missed interval during the first
+   * interval. A detector's statistics change only on a heartbeat, when this is recomputed.
    */
+  const quietDeviations = phiQuietDeviations(profile.phi.phiThreshold);
   const quietSpanMs = (detector: FailureDetector): number => {
     if ('statistics' in detector) {
-      const { meanMs } = (detector as PhiAccrualDetector).statistics();
-      return profile.phi.phiThreshold > 0.31 ? meanMs + profile.phi.acceptableHeartbeatPauseMs : 0;
+      if (profile.phi.phiThreshold <= 0.31) return 0;
+      const { meanMs, stdDeviationMs } = (detector as PhiAccrualDetector).statistics();
+      const deviationMs = Math.max(stdDeviationMs, scaled.phi.minStdDeviationMs);
+      return meanMs + scaled.phi.acceptableHeartbeatPauseMs + quietDeviations * deviationMs;
     }
     return profile.fixed.missedHeartbeatsMax > 1 ? scaled.fixed.heartbeatIntervalMs : 0;
   };
 
-  const reachablePeers = () => peers.filter((peer) => states.get(peer)!.reachable);
+  const reachablePeers = () => peerStates.filter((state) => state.reachable).map((state) => state.peer);
 
   return {
     heard(peerId, nowMs) {
@@ -202,6 +230,7 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
         state.sinceMs = nowMs;
         changed = true;
       }
+      refreshAttention(state);
     },
     proberAnswered(target, proberId, outcome) {
       const probe = states.get(target)?.probe;
@@ -223,8 +252,11 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
       // counterpart for phi adds log10(score + 1)·k; one order of magnitude per point
       // (threshold + score) is simpler and still bounded by scoreMax.
       const limit = profile.mode === 'fixed' ? threshold * suspicionMultiplier(health) : threshold + suspicionMultiplier(health) - 1;
-      for (const peer of peers) {
-        const state = states.get(peer)!;
+      for (let position = 0; position < peerStates.length; position += 1) {
+        // Not due: the full test below would skip this peer too (no probe, and unreachable or still quiet).
+        if (nowMs < attentionAtMs[position]!) continue;
+        const state = peerStates[position]!;
+        const peer = state.peer;
         if (state.probe) {
           const complete = state.probe.answers.length >= state.probe.probers.length && state.probe.probers.length > 0;
           if (nowMs >= state.probe.deadlineMs || complete) conclude(state, nowMs, result);
@@ -238,6 +270,7 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
         }
         const probers = pickProbers(reachablePeers(), selfId, peer, profile.indirect, random);
         state.probe = { target: peer, probers, startedAtMs: nowMs, deadlineMs: nowMs + profile.indirect.probeTimeoutMs, answers: [] };
+        refreshAttention(state);
         result.probesStarted.push({ target: peer, probers });
       }
       if (checks % checksPerInterval === 0) {
@@ -251,10 +284,9 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
       return result;
     },
     observations(nowMs) {
-      return peers.map((peerId) => {
-        const state = states.get(peerId)!;
+      return peerStates.map((state) => {
         return {
-          peerId,
+          peerId: state.peer,
           reachable: state.reachable,
           lastHeardAtMs: state.detector.lastHeartbeatAtMs(),
           sinceMs: state.sinceMs,

@@ -1,10 +1,11 @@
 // Proves the phi-accrual detector follows Akka's formula: phi is ~0.3 at the mean,
 // rises monotonically with silence, respects the deviation floor, the acceptable pause
-// and the sample cap, and crosses its threshold when the model says it should.
+// and the sample cap, and crosses its threshold when the model says it should; and that
+// `phiQuietDeviations` is a safe bound (phi stays below the threshold up to it) and a tight one.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { createPhiAccrualDetector, phiFromStatistics, phiMax, type PhiAccrualOptions } from './phi-accrual-detector';
+import { createPhiAccrualDetector, phiFromStatistics, phiMax, phiQuietDeviations, type PhiAccrualOptions } from './phi-accrual-detector';
 
 const options: PhiAccrualOptions = {
   phiThreshold: 8,
@@ -73,4 +74,21 @@ test('a peer never heard is suspected from the start time', () => {
 test('invalid options are refused', () => {
   assert.throws(() => createPhiAccrualDetector({ ...options, sampleWindowSize: 1 }, 0), RangeError);
   assert.throws(() => createPhiAccrualDetector({ ...options, minStdDeviationMs: 0 }, 0), RangeError);
+});
+
+test('phiQuietDeviations: phi stays below the threshold up to the bound, and reaches it within one deviation more', () => {
+  assert.equal(phiQuietDeviations(0.3), 0);
+  fc.assert(
+    fc.property(
+      fc.double({ min: 0.31, max: 20, noNaN: true }),
+      fc.double({ min: 1, max: 1e5, noNaN: true }),
+      fc.double({ min: 0.1, max: 1e4, noNaN: true }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      (threshold, meanMs, deviationMs, fraction) => {
+        const quiet = phiQuietDeviations(threshold);
+        assert.ok(phiFromStatistics(meanMs + fraction * quiet * deviationMs, meanMs, deviationMs) < threshold);
+        assert.ok(phiFromStatistics(meanMs + (quiet + 1) * deviationMs, meanMs, deviationMs) >= threshold);
+      },
+    ),
+  );
 });
