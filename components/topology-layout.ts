@@ -62,7 +62,22 @@ export function layoutTopology(snapshot: ClusterSnapshot, size: number): Map<str
     const share = Math.sqrt(group.length / total);
     placeGroup(group, groupCenter, Math.max(size * 0.05, Math.min(size * 0.2, size * 0.28 * share)), positions);
   });
-  return positions;
+  return fitInside(positions, size);
+}
+
+/** Room kept around the drawing for node circles and their labels. */
+const layoutMarginRatio = 0.09;
+
+/** Scales positions about the centre so that every node (and its label) stays inside the square. */
+function fitInside(positions: Map<string, Point>, size: number): Map<string, Point> {
+  const margin = size * layoutMarginRatio;
+  const center = size / 2;
+  let reach = 0;
+  for (const point of positions.values()) reach = Math.max(reach, Math.abs(point.x - center), Math.abs(point.y - center));
+  const allowed = center - margin;
+  if (reach <= allowed) return positions;
+  const scale = allowed / reach;
+  return new Map([...positions].map(([id, point]) => [id, { x: center + (point.x - center) * scale, y: center + (point.y - center) * scale }]));
 }
 
 /** Key of an unordered pair. */
