@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { PartitionSummary } from '../core/realtime-contract';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { AppError } from './app-error';
-import { toPartitionSummary } from './db/partition-repository';
+import { toPartitionSummary, toTimelineEvent } from './db/partition-repository';
 import { toAlertView } from './alerts-service';
 
 /** Largest page of history one request may read. */
@@ -177,15 +177,7 @@ export class HistoryService {
       this.prisma.recoveryRun.findMany({ where: { partitionId: id }, orderBy: { createdAt: 'asc' }, take: 50 }),
       this.reachability(row.clusterId, partition.startedAtMs - chartMarginMs, endMs + chartMarginMs),
     ]);
-    const events = row.events.map((event) => ({
-      id: event.id.toString(),
-      atMs: event.at.getTime(),
-      kind: event.kind,
-      state: event.state,
-      cause: event.cause,
-      actor: event.actor,
-      data: event.data,
-    }));
+    const events = row.events.map(toTimelineEvent);
     const path = ['Normal', ...events.map((event) => event.state).filter((state): state is string => state !== null)].filter(
       (state, index, all) => index === 0 || state !== all[index - 1],
     );

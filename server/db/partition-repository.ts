@@ -34,6 +34,19 @@ export function toPartitionSummary(row: PartitionRow): PartitionSummary {
   };
 }
 
+/** One timeline entry as the API serves it. */
+export function toTimelineEvent(event: Prisma.PartitionEventGetPayload<object>) {
+  return {
+    id: event.id.toString(),
+    atMs: event.at.getTime(),
+    kind: event.kind,
+    state: event.state,
+    cause: event.cause,
+    actor: event.actor,
+    data: event.data,
+  };
+}
+
 /** Nodes a verdict implicates: every node outside the largest side, and both ends of every cut link. */
 export function involvedNodes(verdict: PartitionVerdict): string[] {
   const involved = new Set<string>();
@@ -160,15 +173,7 @@ export class PartitionRepository {
       partition: toPartitionSummary(row),
       /** Writes per side, conflicting keys and reconciliation progress (null before the first sample). */
       ledger: row.ledger,
-      events: row.events.map((event) => ({
-        id: event.id.toString(),
-        atMs: event.at.getTime(),
-        kind: event.kind,
-        state: event.state,
-        cause: event.cause,
-        actor: event.actor,
-        data: event.data,
-      })),
+      events: row.events.map(toTimelineEvent),
     };
   }
 }
