@@ -26,15 +26,18 @@ export class EventQueue<T> {
   /** Schedules `payload` at `atMs`. */
   push(atMs: number, payload: T): void {
     const heap = this.heap;
-    heap.push({ atMs, order: this.inserted, payload });
+    const event: ScheduledEvent<T> = { atMs, order: this.inserted, payload };
     this.inserted += 1;
-    let index = heap.length - 1;
+    // Sift up by moving parents down into the hole, then place the event once.
+    let index = heap.length;
+    heap.push(event);
     while (index > 0) {
       const parent = (index - 1) >> 1;
-      if (!before(heap[index]!, heap[parent]!)) break;
-      [heap[index], heap[parent]] = [heap[parent]!, heap[index]!];
+      if (!before(event, heap[parent]!)) break;
+      heap[index] = heap[parent]!;
       index = parent;
     }
+    heap[index] = event;
   }
 
   /** Removes and returns the earliest event, or undefined when empty. */
@@ -43,20 +46,20 @@ export class EventQueue<T> {
     if (heap.length === 0) return undefined;
     const top = heap[0]!;
     const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      let index = 0;
-      for (;;) {
-        const left = 2 * index + 1;
-        const right = left + 1;
-        let smallest = index;
-        if (left < heap.length && before(heap[left]!, heap[smallest]!)) smallest = left;
-        if (right < heap.length && before(heap[right]!, heap[smallest]!)) smallest = right;
-        if (smallest === index) break;
-        [heap[index], heap[smallest]] = [heap[smallest]!, heap[index]!];
-        index = smallest;
-      }
+    const length = heap.length;
+    if (length === 0) return top;
+    // Sift down by moving the smaller child up into the hole, then place `last` once.
+    let index = 0;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= length) break;
+      const right = left + 1;
+      const child = right < length && before(heap[right]!, heap[left]!) ? right : left;
+      if (!before(heap[child]!, last)) break;
+      heap[index] = heap[child]!;
+      index = child;
     }
+    heap[index] = last;
     return top;
   }
 }

@@ -25,6 +25,12 @@ export interface ProbeScheduleState {
   order: readonly NodeId[];
   /** Index in `order` of the next peer to visit. */
   cursor: number;
+  /**
+   * The peer list `order` was last checked against: when the next call passes this same
+   * (readonly) array, membership is known unchanged and need not be rebuilt, which in a
+   * large cluster is most of the cost of a call. Absent until a round starts.
+   */
+  members?: readonly NodeId[];
 }
 
 /** A schedule that has not started a round yet. */
@@ -32,9 +38,14 @@ export function initialProbeSchedule(): ProbeScheduleState {
   return { order: [], cursor: 0 };
 }
 
+/** Membership when the peer list is known unchanged: everyone in `order` is present. */
+const everyPeerPresent = { has: (_peer: NodeId) => true };
+
 /**
  * Returns this interval's targets and the next state. Peers that left are skipped; peers
  * that joined enter at the next round, which reshuffles. The walk is bounded by `peers.length` steps.
+ * Callers pass the same `peers` array while membership is unchanged and a new one when it
+ * changes (never the same array mutated), which lets a call skip rebuilding membership.
  */
 export function nextProbeTargets(
   state: ProbeScheduleState,
@@ -44,12 +55,14 @@ export function nextProbeTargets(
 ): { state: ProbeScheduleState; targets: NodeId[] } {
   if (options.peersPerIntervalMax < 1) throw new RangeError('peersPerIntervalMax must be at least 1');
   if (peers.length <= options.peersPerIntervalMax) return { state, targets: [...peers] };
-  const present = new Set(peers);
+  // Same array as last time: `order` is a permutation of exactly these peers, so every one is present.
+  const unchanged = state.members === peers;
+  const present: { has(peer: NodeId): boolean } = unchanged ? everyPeerPresent : new Set(peers);
   const targets: NodeId[] = [];
   let { order, cursor } = state;
   for (let steps = 0; steps < 2 * peers.length && targets.length < options.peersPerIntervalMax; steps += 1) {
     if (cursor >= order.length) {
-      const sameMembers = order.length === peers.length && order.every((peer) => present.has(peer));
+      const sameMembers = unchanged || (order.length === peers.length && order.every((peer) => present.has(peer)));
       if (!sameMembers) order = shuffled(peers, random);
       cursor = 0;
       // A reshuffle must not hand out a peer twice in the same interval.
@@ -59,5 +72,6 @@ export function nextProbeTargets(
     cursor += 1;
     if (present.has(peer) && !targets.includes(peer)) targets.push(peer);
   }
-  return { state: { order, cursor }, targets };
+  const sameOrder = order.length === peers.length && (unchanged || order.every((peer) => present.has(peer)));
+  return { state: sameOrder ? { order, cursor, members: peers } : { order, cursor }, targets };
 }
