@@ -26,4 +26,6 @@ step "tests"
 files=$(find core agent server sim test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 # One file at a time: integration tests start servers and agents, and these
 # machines have two cores.
-node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout $files
+# --test-force-exit: a test file whose tests are done may not hang CI on a stray handle;
+# the shutdown logs name any step that did not finish (see server/start-server.ts).
+node --import tsx --test --test-force-exit --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout $files

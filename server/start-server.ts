@@ -52,6 +52,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Longest one step of the shutdown may take before it is skipped (ms). */
+export const shutdownStepMs = 10_000;
+
 /** Longest a health or readiness probe waits for the database (ms); a hung connection must not hang the probe. */
 export const databaseProbeTimeoutMs = 2000;
 
@@ -286,19 +289,31 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
 
   // `closing` is declared above, where readiness reads it.
   const close = () => {
+    // Each step is bounded: a shutdown that hangs on one stuck query or socket would
+    // keep the port and the process for ever; past its bound a step is logged and
+    // skipped so the rest (and the database) still close.
+    const step = async (name: string, work: () => Promise<unknown> | unknown) => {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), shutdownStepMs);
+      });
+      const outcome = await Promise.race([Promise.resolve().then(work).then(() => 'done' as const, () => 'failed' as const), bound]);
+      clearTimeout(timer);
+      if (outcome !== 'done') logger.warn({ step: name, outcome }, 'shutdown step did not finish cleanly');
+    };
     closing ??= (async () => {
       logger.info('shutting down');
       httpServer.close();
       httpServer.closeIdleConnections?.();
-      await demo?.stop();
+      await step('demo agents', () => demo?.stop());
       lifecycle.stop();
-      await service!.stop();
-      await writer.flush().catch(() => undefined);
-      await credentials.close().catch(() => undefined);
-      await realtime.close();
+      await step('cluster service', () => service!.stop());
+      await step('report writes', () => writer.flush());
+      await step('agent credentials', () => credentials.close());
       httpServer.closeAllConnections?.();
-      await nextApp?.close?.().catch(() => undefined);
-      await database.close();
+      await step('sockets', () => realtime.close());
+      await step('web app', () => nextApp?.close?.());
+      await step('database', () => database.close());
       logger.info('shut down cleanly');
     })();
     return closing;
