@@ -12,6 +12,13 @@ import { type AgentToServerEvents, type ServerToAgentEvents, agentNamespace } fr
 import type { Outbox } from './outbox';
 import { reportSigningKey, signReport, tokenVerifier } from './report-signature';
 
+/**
+ * A signal of the call's own. Without one, cockatiel hangs every call's timeout
+ * listener on one shared never-aborted signal, and 64 reports in flight trip
+ * Node's listener-leak warning.
+ */
+const ownSignal = () => new AbortController().signal;
+
 /** How long one report or hello may wait for the server's acknowledgement (ms). */
 export const serverCallTimeoutMs = 5000;
 /**
@@ -101,7 +108,7 @@ export class ServerLink {
   private async greet(): Promise<void> {
     try {
       const sentAtMs = this.nowMs();
-      const reply = await this.policy.execute(() => this.socket.timeout(serverCallTimeoutMs).emitWithAck('hello', this.options.hello));
+      const reply = await this.policy.execute(() => this.socket.timeout(serverCallTimeoutMs).emitWithAck('hello', this.options.hello), ownSignal());
       if (reply.ok) this.clockOffsetMs = Math.round(reply.data.serverTimeMs - (sentAtMs + this.nowMs()) / 2);
       if (!reply.ok) {
         this.options.log('warn', 'hello refused', { code: reply.code, message: reply.message });
@@ -163,7 +170,7 @@ export class ServerLink {
   private async sendOne(report: AgentReport): Promise<'acked' | 'duplicate' | 'rejected' | 'retry'> {
     try {
       const signed = signReport(report, this.signingKey, this.nowMs() + this.clockOffsetMs);
-      const reply = await this.policy.execute(() => this.socket.timeout(serverCallTimeoutMs).emitWithAck('report', signed));
+      const reply = await this.policy.execute(() => this.socket.timeout(serverCallTimeoutMs).emitWithAck('report', signed), ownSignal());
       if (reply.ok) return reply.data.duplicate ? 'duplicate' : 'acked';
       if (reply.code === 'invalid_input' || reply.code === 'forbidden' || reply.code === 'payload_too_large') {
         this.options.log('warn', 'report refused by server; dropped', { code: reply.code, message: reply.message, sequence: report.sequence });

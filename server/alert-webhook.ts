@@ -122,7 +122,7 @@ export class AlertWebhook {
       await this.policy.execute(async ({ signal }) => {
         const response = await fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal });
         if (!response.ok) throw new Error(`webhook answered ${response.status}`);
-      });
+      }, new AbortController().signal);
       this.deliveredCount += 1;
       return true;
     } catch (error) {
