@@ -52,24 +52,16 @@ export async function startAgent(
   const udp = injected.transport ?? (await UdpTransport.bind(config.listen));
   const peersById = new Map(config.peers.map((peer) => [peer.id, peer.endpoint]));
   const transport = new FaultInjectingTransport(udp, (peerId) => peersById.get(peerId));
+  // Membership and the data plane share one identity, key, peer list and socket.
+  const channel = { clusterId: config.clusterId, selfId: config.id, incarnation, clusterKey: config.clusterKey, peers: config.peers, transport };
   const membership = new Membership({
-    clusterId: config.clusterId,
-    selfId: config.id,
-    incarnation,
-    clusterKey: config.clusterKey,
-    peers: config.peers,
-    transport,
+    ...channel,
     startedAtMs,
     joinGraceMs: config.joinGraceMs,
     profile: agentDetectorProfile(config),
   });
   const dataPlane = await startDataPlane({
-    clusterId: config.clusterId,
-    selfId: config.id,
-    incarnation,
-    clusterKey: config.clusterKey,
-    peers: config.peers,
-    transport,
+    ...channel,
     nowMs,
     storeListen: config.storeListen,
     writeRatePerSecond: config.writeRate,

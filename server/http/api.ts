@@ -11,16 +11,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ClusterIdSchema, NodeIdSchema } from '../../core/protocol';
-import type { AlertsService } from '../alerts-service';
 import { AppError, httpStatusByCode, toErrorReply } from '../app-error';
-import type { AuditLog } from '../audit';
-import type { AuthService, Principal } from '../auth/auth-service';
+import type { Principal } from '../auth/auth-service';
 import { authenticate, checkCsrf, checkOrigin, describeOrigin, requireRole } from '../auth/request-auth';
 import type { ClusterService } from '../cluster-service';
+import type { ConsoleServices } from '../console-services';
 import type { FaultController } from '../fault-controller';
-import type { HistoryService } from '../history-service';
 import type { Logger } from '../logger';
-import type { RecoveryService } from '../recovery-service';
 import { authRoutes } from './auth-routes';
 import { consoleRoutes } from './console-routes';
 import { type Route, isRawResponse, parse } from './route';
@@ -29,20 +26,13 @@ import { type Route, isRawResponse, parse } from './route';
 export const requestBodyBytesMax = 64 * 1024;
 
 /** What the API needs from the rest of the server. */
-export interface ApiContext {
+export interface ApiContext extends Omit<ConsoleServices, 'endSession'> {
   service: ClusterService;
   faults: FaultController;
   health: () => Promise<HealthReport>;
   logger: Logger;
-  auth: AuthService;
-  audit: AuditLog;
-  alerts: AlertsService;
-  recovery: RecoveryService;
-  history: HistoryService;
-  /** Origins besides the server's own allowed to send state-changing browser requests. */
-  allowedOrigins: readonly string[];
   /** Disconnects the live connections of a session that just ended. */
-  endSession?: (sessionIdHash: string) => void;
+  endSession?: ConsoleServices['endSession'];
 }
 
 /** The answer of GET /api/health. */
