@@ -177,10 +177,25 @@ describe('real partitions in network namespaces', { skip: reason ?? false, timeo
   /** Waits for the verdict `matches` accepts, then for the stored partition of `type`; returns both. */
   const expectPartition = async (what: string, type: PartitionSummary['type'], matches: (snapshot: ClusterSnapshot) => boolean) => {
     const cutAtMs = Date.now();
+    let last: ClusterSnapshot | null = null;
     const verdict = await waitFor(`${what}: verdict`, async () => {
       const latest = await snapshot();
+      last = latest;
       return latest && latest.verdict.type === type && matches(latest) ? latest : null;
-    }, verdictTimeoutMs, 100);
+    }, verdictTimeoutMs, 100).catch((error: Error) => {
+      // Say what the server saw instead, and which rules the namespaces hold, so a failure can be read.
+      const seen = last as ClusterSnapshot | null;
+      const rules = nodeIds.map((node) => {
+        try {
+          const listed = execFileSync('ip', ['netns', 'exec', namespaceOf(node), 'iptables', '-S', 'INPUT'], { timeout: commandTimeoutMs });
+          return `${node}: ${listed.toString().trim().replace(/\n/g, '; ')}`;
+        } catch (listError) {
+          return `${node}: (rules unreadable: ${(listError as Error).message.slice(0, 80)})`;
+        }
+      });
+      const stale = seen?.nodes.filter((node) => node.stale).map((node) => node.id) ?? [];
+      throw new Error(`${error.message}; last verdict: ${seen?.verdict.summary ?? 'none'}; stale: [${stale.join(', ')}]; rules: ${rules.join(' | ')}`);
+    });
     const classifiedMs = Date.now() - cutAtMs;
     const stored = await waitFor(`${what}: stored ${type} partition`, async () =>
       (await partitions()).find((partition) => partition.endedAtMs === null && partition.type === type), verdictTimeoutMs, 200);
