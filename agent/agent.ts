@@ -3,6 +3,7 @@
  * through the outbox to the control server, and commands carried out.
  */
 import { checksPerInterval } from '../core/detectors/peer-monitor';
+import { mergeEvidence } from '../core/evidence-ledger';
 import type { AgentCommand, AgentReport, Reply } from '../core/protocol';
 import type { DataPlaneReply } from '../core/reconcile/data-plane-commands';
 import type { AgentConfig } from './config';
@@ -11,7 +12,6 @@ import { agentDetectorProfile } from './detector-settings';
 import { startFixedRateTimer } from './fixed-rate-timer';
 import { Membership } from './membership';
 import { MemoryOutbox, type Outbox } from './outbox';
-import { mergeEvidence } from './replication';
 import { FileOutbox } from './outbox-file';
 import { ServerLink } from './server-link';
 import { FaultInjectingTransport } from './transport/fault-injecting-transport';

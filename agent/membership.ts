@@ -3,8 +3,8 @@
  * shared with the simulator: phi accrual or the brief's fixed rule, SWIM-style indirect
  * probes through k other agents, observer health, a bounded heartbeat schedule) over a
  * real transport. It signs and sends what the monitor asks for, verifies what arrives,
- * answers pings and ping requests for other members, and turns bad packets into
- * byzantine evidence. It owns no timers: `check(nowMs, scheduledAtMs)` and `receive`
+ * answers pings and ping requests for other members, and counts bad packets as
+ * evidence against where they came from (see `receive`). It owns no timers: `check(nowMs, scheduledAtMs)` and `receive`
  * are driven by the caller, so the same code runs under a real clock and a virtual one.
  */
 import type { DetectorProfile } from '../core/detectors/detector-profiles';
@@ -12,7 +12,7 @@ import type { ProbeConclusion } from '../core/detectors/indirect-probe';
 import type { ObserverHealthSnapshot } from '../core/detectors/observer-health';
 import { type CheckResult, type PeerMonitor, createPeerMonitor } from '../core/detectors/peer-monitor';
 import type { RandomSource } from '../core/detectors/random-source';
-import type { Evidence, PeerObservation } from '../core/protocol';
+import type { Evidence, PeerObservation, UntrustedEvidenceKind } from '../core/protocol';
 import { type ReplayWindow, admitSequence, createReplayWindow } from '../core/replay-window';
 import { type DecodedPacket, type MembershipMessage, decodePacket, encodePacket } from './heartbeat-codec';
 import { type Endpoint, type Transport, endpointKey } from './transport/transport';
@@ -63,7 +63,7 @@ export class Membership {
   private readonly monitor: PeerMonitor;
   private readonly peers = new Map<string, Peer>();
   private readonly peersByEndpoint = new Map<string, Peer>();
-  /** Per-peer anti-replay windows: exact duplicates are dropped silently, stale and contradictory packets are evidence. */
+  /** Per-peer anti-replay windows, advanced only by verified datagrams from that peer: exact duplicates are dropped silently, stale and contradictory packets are evidence. */
   private readonly windows = new Map<string, ReplayWindow>();
   private readonly relays = new Map<string, Relay>();
   private readonly random: RandomSource;
@@ -112,32 +112,30 @@ export class Membership {
     return result;
   }
 
-  /** Handles one datagram from `from`. */
+  /**
+   * Handles one datagram from `from`. Only a datagram that verifies, names a
+   * configured peer, and is new to that peer's replay window counts as hearing the
+   * peer. Anything else is evidence counted against where it came from: a bad
+   * signature, a malformed body, a replay or a datagram re-sent from another peer's
+   * address proves nothing about the node it names (no key is needed to send one),
+   * and none of them touches that node's replay window. Only a contradiction (two
+   * validly signed datagrams under one number) accuses the node.
+   */
   receive(bytes: Uint8Array, from: Endpoint, nowMs: number): void {
-    const bySource = this.peersByEndpoint.get(endpointKey(from));
+    const source = endpointKey(from);
+    const linkPeerId = this.peersByEndpoint.get(source)?.id;
+    const untrusted = (kind: UntrustedEvidenceKind, named: string | undefined) =>
+      this.monitor.recordEvidence({ kind, source, linkPeerId, namedId: named !== undefined && this.peers.has(named) ? named : undefined }, nowMs);
     const decoded = decodePacket(this.options.clusterKey, bytes);
-    if (!decoded.ok) {
-      const claimed = decoded.claimedFrom && this.peers.has(decoded.claimedFrom) ? decoded.claimedFrom : null;
-      const blamed = bySource?.id ?? claimed;
-      if (blamed) this.monitor.recordEvidence(blamed, decoded.reason, nowMs);
-      return;
-    }
+    if (!decoded.ok) return untrusted(decoded.reason, decoded.claimedFrom);
     const { envelope } = decoded.packet;
     const claimed = this.peers.get(envelope.from);
-    if (!claimed || envelope.clusterId !== this.options.clusterId) {
-      if (bySource) this.monitor.recordEvidence(bySource.id, 'forged-sender', nowMs);
-      return;
-    }
-    if (bySource && bySource !== claimed) {
-      this.monitor.recordEvidence(claimed.id, 'forged-sender', nowMs);
-      return;
-    }
+    if (!claimed || envelope.clusterId !== this.options.clusterId) return untrusted('forged-sender', envelope.from);
+    if (linkPeerId !== undefined && linkPeerId !== claimed.id) return untrusted('forged-sender', claimed.id);
     const admission = admitSequence(this.windows.get(claimed.id)!, envelope.incarnation, envelope.sequence, decoded.packet.digest);
     if (admission === 'duplicate') return;
-    if (admission !== 'new') {
-      this.monitor.recordEvidence(claimed.id, admission, nowMs);
-      return;
-    }
+    if (admission === 'replay') return untrusted('replay', claimed.id);
+    if (admission === 'contradiction') return this.monitor.recordEvidence({ kind: 'contradiction', namedId: claimed.id, source, linkPeerId }, nowMs);
     this.monitor.heard(claimed.id, nowMs);
     // A peer heard again flips back to reachable inside the monitor; the next check (within I/4) reports it.
     this.handleMessage(decoded.packet, nowMs);

@@ -5,10 +5,11 @@
  * most `datagramBytesMax` bytes and sent through the fault-injecting transport, so an
  * injected partition cuts replication exactly as it cuts heartbeats. Arriving
  * datagrams are verified, checked against a per-sender replay window and merged into
- * the store; bad ones become byzantine evidence against their sender. Fire and
+ * the store; bad ones become evidence, counted as membership counts them. Fire and
  * forget: what a cut or a full queue loses is what reconciliation repairs.
  */
-import { type Evidence, type NodeId, reportEvidenceMax } from '../core/protocol';
+import { EvidenceLedger } from '../core/evidence-ledger';
+import type { Evidence, NodeId } from '../core/protocol';
 import type { VersionedEntry } from '../core/reconcile/resolver';
 import { type ReplayWindow, admitSequence, createReplayWindow } from '../core/replay-window';
 import { decodeReplication, packReplication } from './replication-codec';
@@ -72,7 +73,7 @@ export class Replicator implements ReplicationTransport {
   private readonly peersById = new Map<string, ReplicationPeer>();
   private readonly peersByEndpoint = new Map<string, ReplicationPeer>();
   private readonly windows = new Map<string, ReplayWindow>();
-  private evidence = new Map<string, Evidence>();
+  private readonly evidence = new EvidenceLedger();
   private readonly queueEntriesMax: number;
   private sequence = 0;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
@@ -146,35 +147,26 @@ export class Replicator implements ReplicationTransport {
     this.counters.entriesSent += packed.taken;
   }
 
-  private blame(peerId: string, kind: Evidence['kind'], nowMs: number): void {
+  /** Refuses a datagram, counting it against where it came from (a contradiction alone accuses the node it names); see Membership.receive. */
+  private refuse(kind: Evidence['kind'], named: string | undefined, source: string, linkPeerId: string | undefined, nowMs: number): void {
     this.counters.datagramsRefused += 1;
-    const key = `${peerId}/${kind}`;
-    const current = this.evidence.get(key);
-    this.evidence.set(key, { peerId, kind, count: Math.min(1e9, (current?.count ?? 0) + 1), lastAtMs: nowMs });
+    const namedId = named !== undefined && this.peersById.has(named) ? named : undefined;
+    this.evidence.record({ kind, namedId, source, linkPeerId }, nowMs);
   }
 
-  /** Handles one replication datagram from `from`: verify, admit, merge into the store. */
+  /** Handles one replication datagram from `from`: verify, admit, merge into the store. Refused datagrams never touch the named peer's replay window. */
   receive(bytes: Uint8Array, from: Endpoint, nowMs: number): void {
-    const bySource = this.peersByEndpoint.get(endpointKey(from));
+    const source = endpointKey(from);
+    const linkPeerId = this.peersByEndpoint.get(source)?.id;
     const decoded = decodeReplication(this.options.clusterKey, bytes);
-    if (!decoded.ok) {
-      const claimed = decoded.claimedFrom !== undefined && this.peersById.has(decoded.claimedFrom) ? decoded.claimedFrom : null;
-      const blamed = bySource?.id ?? claimed;
-      if (blamed !== null) this.blame(blamed, decoded.reason, nowMs);
-      else this.counters.datagramsRefused += 1;
-      return;
-    }
+    if (!decoded.ok) return this.refuse(decoded.reason, decoded.claimedFrom, source, linkPeerId, nowMs);
     const { envelope, entries, digest } = decoded.packet;
     const claimed = this.peersById.get(envelope.from);
-    if (!claimed || envelope.clusterId !== this.options.clusterId) {
-      if (bySource) this.blame(bySource.id, 'forged-sender', nowMs);
-      else this.counters.datagramsRefused += 1;
-      return;
-    }
-    if (bySource && bySource !== claimed) return this.blame(claimed.id, 'forged-sender', nowMs);
+    if (!claimed || envelope.clusterId !== this.options.clusterId) return this.refuse('forged-sender', envelope.from, source, linkPeerId, nowMs);
+    if (linkPeerId !== undefined && linkPeerId !== claimed.id) return this.refuse('forged-sender', claimed.id, source, linkPeerId, nowMs);
     const admission = admitSequence(this.windows.get(claimed.id)!, envelope.incarnation, envelope.sequence, digest);
     if (admission === 'duplicate') return;
-    if (admission !== 'new') return this.blame(claimed.id, admission, nowMs);
+    if (admission !== 'new') return this.refuse(admission, claimed.id, source, linkPeerId, nowMs);
     this.counters.datagramsReceived += 1;
     this.counters.entriesReceived += entries.length;
     this.counters.entriesApplied += this.options.store.receive(entries).applied;
@@ -182,9 +174,7 @@ export class Replicator implements ReplicationTransport {
 
   /** Evidence gathered since the last call (and clears it). */
   takeEvidence(): Evidence[] {
-    const taken = [...this.evidence.values()];
-    this.evidence = new Map();
-    return taken;
+    return this.evidence.drain();
   }
 
   /** Entries waiting, summed over peers. */
@@ -204,18 +194,4 @@ export class Replicator implements ReplicationTransport {
     this.flushTimer = null;
     for (const queue of this.queues) queue.entries = [];
   }
-}
-
-/** Merges evidence lists, summing counts of the same (peer, kind) and keeping the latest time; at most `reportEvidenceMax` items. */
-export function mergeEvidence(...lists: readonly Evidence[][]): Evidence[] {
-  const merged = new Map<string, Evidence>();
-  for (const item of lists.flat()) {
-    const key = `${item.peerId}/${item.kind}`;
-    const current = merged.get(key);
-    merged.set(
-      key,
-      current === undefined ? item : { ...item, count: Math.min(1e9, current.count + item.count), lastAtMs: Math.max(current.lastAtMs, item.lastAtMs) },
-    );
-  }
-  return [...merged.values()].slice(0, reportEvidenceMax);
 }

@@ -120,7 +120,7 @@ export function ChaosPanel() {
               type="button"
               className="danger"
               disabled={!from || !to || from === to || !(ratio >= 0 && ratio <= 1)}
-              title="Flips a byte in this fraction of the datagrams from sends to to: from looks byzantine to to"
+              title="Flips a byte in this fraction of the datagrams from sends to to: to sees the link from from failing integrity (untrusted traffic, which accuses no node)"
               onClick={() => run.mutate([{ path: '/api/faults/degrade', body: { from, to, corruptRatio: ratio } }])}
               data-testid="chaos-corrupt"
             >

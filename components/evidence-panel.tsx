@@ -1,5 +1,6 @@
 'use client';
 /** What is known about the selected node or link, and the claims behind it (the verdict's evidence chain). */
+import type { EvidenceEntry, UntrustedTraffic } from '../core/classify-partition';
 import type { ClusterSnapshot } from '../core/realtime-contract';
 import type { TopologySelection } from './topology';
 import { pairKey } from './topology-layout';
@@ -7,14 +8,30 @@ import { formatAge } from './time';
 
 /** Evidence lines shown at most for one selection. */
 const evidenceShownMax = 40;
+/** Untrusted-traffic lines shown at most. */
+const untrustedShownMax = 10;
 
 export function EvidencePanel({ snapshot, selection, nowMs }: { snapshot: ClusterSnapshot; selection: TopologySelection; nowMs: number }) {
-  if (!selection) return <p className="muted">Click a node or a link (or focus it and press Enter) to see its evidence.</p>;
   const verdict = snapshot.verdict;
+  const traffic = (verdict.untrustedTraffic ?? []).filter((group) =>
+    !selection
+      ? true
+      : selection.kind === 'node'
+        ? group.observerId === selection.id || group.linkPeerId === selection.id
+        : group.linkPeerId !== null && pairKey(group.observerId, group.linkPeerId) === pairKey(selection.a, selection.b),
+  );
+  if (!selection) {
+    return (
+      <>
+        <p className="muted">Click a node or a link (or focus it and press Enter) to see its evidence.</p>
+        <UntrustedTrafficList traffic={traffic} nowMs={nowMs} />
+      </>
+    );
+  }
   const evidence = (verdict.evidence ?? []).filter((entry) =>
     selection.kind === 'node'
       ? entry.observerId === selection.id || entry.subjectId === selection.id
-      : pairKey(entry.observerId, entry.subjectId) === pairKey(selection.a, selection.b),
+      : entry.subjectId !== null && pairKey(entry.observerId, entry.subjectId) === pairKey(selection.a, selection.b),
   );
   const header =
     selection.kind === 'node' ? (
@@ -32,14 +49,53 @@ export function EvidencePanel({ snapshot, selection, nowMs }: { snapshot: Cluste
         <ul>
           {evidence.slice(0, evidenceShownMax).map((entry, index) => (
             <li key={index}>
-              <strong>{entry.observerId}</strong> says <strong>{entry.subjectId}</strong> is {entry.claim}
-              {entry.claim.startsWith('byzantine') ? ` (${entry.suspicion} bad packets)` : ` (suspicion φ ${entry.suspicion.toFixed(1)})`}, {formatAge(entry.atMs, nowMs)}
+              <EntryText entry={entry} />, {formatAge(entry.atMs, nowMs)}
               {entry.sinceMs ? `, since ${formatAge(entry.sinceMs, nowMs)}` : ''}
               {entry.discounted ? <span className="badge">discounted: observer unhealthy</span> : null}
             </li>
           ))}
         </ul>
       )}
+      <UntrustedTrafficList traffic={traffic} nowMs={nowMs} />
+    </div>
+  );
+}
+
+/** One claim of the chain in words; untrusted traffic is said to accuse nobody, because it cannot. */
+function EntryText({ entry }: { entry: EvidenceEntry }) {
+  if (entry.claim.startsWith('untrusted:')) {
+    const origin = entry.subjectId ? `on the link from ${entry.subjectId}` : `from ${entry.source ?? 'an unknown address'}`;
+    return (
+      <>
+        <strong>{entry.observerId}</strong> received {entry.suspicion} datagram(s) failing integrity ({entry.claim.slice('untrusted:'.length)}) {origin}; they accuse no node
+      </>
+    );
+  }
+  const detail = entry.claim.startsWith('byzantine') ? ` (${entry.suspicion} contradictory signed datagrams)` : ` (suspicion φ ${entry.suspicion.toFixed(1)})`;
+  return (
+    <>
+      <strong>{entry.observerId}</strong> says <strong>{entry.subjectId}</strong> is {entry.claim}
+      {detail}
+    </>
+  );
+}
+
+/** Links and addresses whose datagrams fail integrity: a network problem or an attacker, not a verdict about any node. */
+function UntrustedTrafficList({ traffic, nowMs }: { traffic: readonly UntrustedTraffic[]; nowMs: number }) {
+  if (traffic.length === 0) return null;
+  return (
+    <div data-testid="untrusted-traffic">
+      <h3 style={{ fontSize: '0.9rem', margin: '0.75rem 0 0.25rem' }}>Untrusted traffic (not a partition, accuses no node)</h3>
+      <ul>
+        {traffic.slice(0, untrustedShownMax).map((group) => (
+          <li key={`${group.observerId}|${group.source ?? ''}|${group.linkPeerId ?? ''}`}>
+            <strong>{group.observerId}</strong>: {group.count} datagram(s) failing integrity ({group.kinds.join(', ')})
+            {group.linkPeerId ? ` on the link from ${group.linkPeerId}` : ''}
+            {group.source ? ` from ${group.source}` : ''}
+            {group.namedIds.length > 0 ? `, naming ${group.namedIds.join(', ')}` : ''}, {formatAge(group.lastAtMs, nowMs)}
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }

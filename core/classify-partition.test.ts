@@ -1,12 +1,14 @@
 // Proves the classifier on hand-built directed matrices: each partition kind is named
 // with its sides, cut links, one-way directions, bridges, rings; crashed-or-isolated is
-// told from isolated and from a control-plane cut; byzantine nodes from links;
+// told from isolated and from a control-plane cut; byzantine nodes from links, and
+// only from signed contradictions: bad signatures, replays, malformed and re-sent
+// datagrams are untrusted traffic that never changes a decision (table and property);
 // discounted observers are not believed; and (property) the verdict's invariants hold
 // on random matrices.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { type ClassifyOptions, classifyPartition } from './classify-partition';
+import { type ClassifyOptions, type ObservedEvidence, type PartitionVerdict, classifyPartition, untrustedTrafficMax } from './classify-partition';
 import { type ReachabilityMatrix, createMatrix } from './reachability';
 
 const nowMs = 10_000;
@@ -119,20 +121,133 @@ test('stale cells are not evidence', () => {
   assert.equal(classifyPartition(matrix, { nowMs: nowMs + 5_000, staleAfterMs: 1_000 }).partitioned, false);
 });
 
-test('byzantine: several accusers name a node; one accuser names a link', () => {
-  const matrix = matrixOf(five, () => true);
-  const evidence = [
-    { observerId: 'n2', peerId: 'n1', kind: 'bad-signature' as const, count: 5, lastAtMs: nowMs - 10 },
-    { observerId: 'n3', peerId: 'n1', kind: 'replay' as const, count: 2, lastAtMs: nowMs - 10 },
-    { observerId: 'n4', peerId: 'n5', kind: 'forged-sender' as const, count: 9, lastAtMs: nowMs - 10 },
-    { observerId: 'n4', peerId: 'n3', kind: 'malformed' as const, count: 1, lastAtMs: nowMs - 10 },
-    { observerId: 'n5', peerId: 'n2', kind: 'bad-signature' as const, count: 50, lastAtMs: nowMs - 60_000 },
+type Item = ObservedEvidence;
+const at = (ageMs = 10) => nowMs - ageMs;
+const bad = (observerId: string, kind: Item['kind'], extra: Partial<Item> = {}): Item => ({ observerId, kind, count: 6, lastAtMs: at(), ...extra });
+
+test('only signed contradictions accuse: the rule, case by case', () => {
+  const whole = matrixOf(five, () => true);
+  const others = ['n1', 'n3', 'n4', 'n5'];
+  const cases: Array<{ name: string; evidence: Item[]; type: PartitionVerdict['type']; nodes: string[]; links: string[]; untrusted: number }> = [
+    {
+      name: 'bad signatures naming n2 from an unrelated port, at every observer',
+      evidence: others.map((observer) => bad(observer, 'bad-signature', { peerId: 'n2', source: '198.51.100.99:40000' })),
+      type: null, nodes: [], links: [], untrusted: 4,
+    },
+    {
+      name: 'replays of n4 at every other node',
+      evidence: ['n1', 'n2', 'n3', 'n5'].map((observer) => bad(observer, 'replay', { peerId: 'n4', source: '198.51.100.99:40001' })),
+      type: null, nodes: [], links: [], untrusted: 4,
+    },
+    {
+      name: 'an older (or hostile) agent naming n1 in peerId with untrusted kinds, no source',
+      evidence: [bad('n2', 'bad-signature', { peerId: 'n1' }), bad('n3', 'replay', { peerId: 'n1' }), bad('n4', 'forged-sender', { peerId: 'n1' }), bad('n5', 'malformed', { peerId: 'n1' })],
+      type: null, nodes: [], links: [], untrusted: 4,
+    },
+    {
+      name: 'a corrupting link n1 → observers (linkPeerId), as the chaos corrupt fault makes it',
+      evidence: ['n2', 'n3', 'n4'].map((observer) => bad(observer, 'bad-signature', { linkPeerId: 'n1', source: '198.51.100.11:7946' })),
+      type: null, nodes: [], links: [], untrusted: 3,
+    },
+    {
+      name: 'contradictions of n1 at two observers: n1 is byzantine',
+      evidence: [bad('n2', 'contradiction', { peerId: 'n1', count: 2 }), bad('n3', 'contradiction', { peerId: 'n1', count: 3 })],
+      type: 'byzantine', nodes: ['n1'], links: ['n1>n2', 'n1>n3'], untrusted: 0,
+    },
+    {
+      name: 'contradictions of n5 at one observer: a link, not a node',
+      evidence: [bad('n4', 'contradiction', { peerId: 'n5', count: 9 })],
+      type: 'byzantine', nodes: [], links: ['n5>n4'], untrusted: 0,
+    },
+    {
+      name: 'one contradiction is below the count minimum',
+      evidence: [bad('n4', 'contradiction', { peerId: 'n5', count: 1 })],
+      type: null, nodes: [], links: [], untrusted: 0,
+    },
+    {
+      name: 'contradictions older than the window',
+      evidence: [bad('n2', 'contradiction', { peerId: 'n1', lastAtMs: at(60_000) }), bad('n3', 'contradiction', { peerId: 'n1', lastAtMs: at(60_000) })],
+      type: null, nodes: [], links: [], untrusted: 0,
+    },
+    {
+      name: 'a flood of untrusted datagrams naming n5 next to n1\'s contradictions accuses n1 only',
+      evidence: [
+        bad('n2', 'contradiction', { peerId: 'n1', count: 2 }),
+        ...others.map((observer) => bad(observer, 'replay', { peerId: 'n5', count: 1000, source: '198.51.100.99:40002' })),
+      ],
+      type: 'byzantine', nodes: [], links: ['n1>n2'], untrusted: 4,
+    },
   ];
-  const verdict = classifyPartition(matrix, { ...options, evidence });
-  assert.equal(verdict.type, 'byzantine');
-  assert.deepEqual(verdict.byzantine.nodes, ['n1']);
-  assert.deepEqual(verdict.byzantine.links.map((link) => `${link.from}>${link.to}`), ['n1>n2', 'n1>n3', 'n5>n4']);
-  assert.ok(verdict.evidence.some((entry) => entry.claim === 'byzantine:forged-sender' && entry.observerId === 'n4'));
+  for (const item of cases) {
+    const verdict = classifyPartition(whole, { ...options, evidence: item.evidence });
+    assert.equal(verdict.type, item.type, item.name);
+    assert.equal(verdict.partitioned, item.type !== null, item.name);
+    assert.deepEqual(verdict.byzantine.nodes, item.nodes, item.name);
+    assert.deepEqual(verdict.byzantine.links.map((link) => `${link.from}>${link.to}`), item.links, item.name);
+    for (const link of verdict.byzantine.links) assert.deepEqual(link.kinds, ['contradiction'], item.name);
+    assert.equal(verdict.untrustedTraffic.length, item.untrusted, item.name);
+  }
+});
+
+test('untrusted traffic is listed per observer and origin, in the chain after the claims, and bounded', () => {
+  const cut = matrixOf(five, (a, b) => !((a === 'n1' && b === 'n2') || (a === 'n2' && b === 'n1')));
+  const evidence = [
+    bad('n3', 'bad-signature', { peerId: 'n2', source: '198.51.100.99:40000' }),
+    bad('n3', 'replay', { peerId: 'n4', source: '198.51.100.99:40000', count: 2 }),
+    bad('n4', 'bad-signature', { linkPeerId: 'n1', source: '198.51.100.11:7946', count: 3 }),
+  ];
+  const verdict = classifyPartition(cut, { ...options, evidence });
+  assert.equal(verdict.type, 'partial', 'the cut link decides, untrusted traffic does not');
+  assert.deepEqual(verdict.untrustedTraffic, [
+    { observerId: 'n3', source: '198.51.100.99:40000', linkPeerId: null, namedIds: ['n2', 'n4'], kinds: ['bad-signature', 'replay'], count: 8, lastAtMs: at() },
+    { observerId: 'n4', source: '198.51.100.11:7946', linkPeerId: 'n1', namedIds: [], kinds: ['bad-signature'], count: 3, lastAtMs: at() },
+  ]);
+  assert.deepEqual(verdict.evidence.slice(0, 2).map((entry) => entry.claim), ['unreachable', 'unreachable']);
+  assert.deepEqual(verdict.evidence.slice(2).map((entry) => `${entry.observerId}:${entry.subjectId}:${entry.claim}:${entry.source}`), [
+    'n3:null:untrusted:bad-signature:198.51.100.99:40000',
+    'n3:null:untrusted:replay:198.51.100.99:40000',
+    'n4:n1:untrusted:bad-signature:198.51.100.11:7946',
+  ]);
+  assert.match(verdict.summary, /untrusted traffic: 11 datagram\(s\) failing integrity at n3, n4 \(accuses no node\)/);
+  const flood = Array.from({ length: untrustedTrafficMax + 10 }, (_, index) => bad('n3', 'bad-signature', { source: `198.51.100.99:${1000 + index}` }));
+  const bounded = classifyPartition(cut, { ...options, evidence: flood, evidenceEntriesMax: 4 });
+  assert.equal(bounded.untrustedTraffic.length, untrustedTrafficMax);
+  assert.equal(bounded.untrustedTrafficOmitted, 10);
+  assert.deepEqual(bounded.evidence.slice(0, 2).map((entry) => entry.claim), ['unreachable', 'unreachable'], 'the flood cannot push out the claims behind the verdict');
+});
+
+test('property: untrusted evidence never changes anything but the untrusted findings, the chain and the summary', () => {
+  const nodes = ['a', 'b', 'c', 'd', 'e'];
+  const kinds = ['bad-signature', 'malformed', 'replay', 'forged-sender'] as const;
+  const untrustedItem = fc.record({
+    observerId: fc.constantFrom(...nodes),
+    kind: fc.constantFrom(...kinds),
+    peerId: fc.option(fc.constantFrom(...nodes), { nil: undefined }),
+    linkPeerId: fc.option(fc.constantFrom(...nodes), { nil: undefined }),
+    source: fc.option(fc.constantFrom('198.51.100.9:1', '198.51.100.9:2', '*'), { nil: undefined }),
+    count: fc.integer({ min: 1, max: 1e6 }),
+    lastAtMs: fc.integer({ min: nowMs - 40_000, max: nowMs }),
+  });
+  const contradiction = fc.record({
+    observerId: fc.constantFrom(...nodes),
+    kind: fc.constant('contradiction' as const),
+    peerId: fc.constantFrom(...nodes),
+    count: fc.integer({ min: 1, max: 5 }),
+    lastAtMs: fc.integer({ min: nowMs - 40_000, max: nowMs }),
+  });
+  const decisionPart = (verdict: PartitionVerdict) => {
+    const { untrustedTraffic: _traffic, untrustedTrafficOmitted: _omitted, evidence: _chain, evidenceOmitted: _chainOmitted, summary: _summary, ...rest } = verdict;
+    return rest;
+  };
+  fc.assert(
+    fc.property(fc.array(fc.boolean(), { minLength: 25, maxLength: 25 }), fc.array(contradiction, { maxLength: 6 }), fc.array(untrustedItem, { maxLength: 30 }), (bits, accusing, untrusted) => {
+      const matrix = matrixOf(nodes, (x, y) => bits[nodes.indexOf(x) * 5 + nodes.indexOf(y)]!);
+      const signedOnly = classifyPartition(matrix, { ...options, evidence: accusing });
+      const withUntrusted = classifyPartition(matrix, { ...options, evidence: [...untrusted, ...accusing] });
+      assert.deepEqual(decisionPart(withUntrusted), decisionPart(signedOnly));
+      assert.deepEqual(signedOnly.untrustedTraffic, []);
+    }),
+  );
 });
 
 test('a discounted observer is not believed when it says it hears nobody', () => {

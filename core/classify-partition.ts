@@ -3,6 +3,13 @@
  * is the cluster split, how, which nodes and links are to blame, and on whose word.
  * Pure and deterministic: the same inputs give the same verdict.
  *
+ * Only evidence a cluster key holder must have signed (a contradiction, see
+ * `isAccusingEvidenceKind`) can make a node or link byzantine. Bad signatures,
+ * malformed packets, replays and datagrams re-sent from another peer's address are
+ * decided from their kind, whatever the reporting agent claims, to be untrusted
+ * traffic: listed per observer and origin for operators, never a partition type, a
+ * byzantine finding, an emergency or a fence, because anyone on the network can send them.
+ *
  * Reading rules, in order:
  * 1. A cell older than `staleAfterMs` is not evidence. A node with no fresh cell of its
  *    own is "stale": its outgoing view is unknown.
@@ -13,27 +20,29 @@
  * 4. Nodes about which nothing fresh is known at all are left out of the graph (unknown),
  *    so a node that never reported does not look like a partition.
  */
-import type { Evidence, NodeId } from './protocol';
+import { type AccusingEvidenceKind, type Evidence, type NodeId, type UntrustedEvidenceKind, isAccusingEvidenceKind } from './protocol';
 import type { ObserverHealthSnapshot } from './detectors/observer-health';
 import { type Link, type ReachabilityMatrix, linkFromDirections } from './reachability';
 
 /** The kinds of partition Faultline names. */
 export type PartitionType = 'complete' | 'partial' | 'asymmetric' | 'byzantine';
 
-/** One piece of byzantine evidence together with the agent that gathered it. */
+/** One evidence item (accusing or untrusted) together with the agent that gathered it. */
 export interface ObservedEvidence extends Evidence {
   /** The agent that received the bad packets and reported them. */
   observerId: NodeId;
 }
 
-/** Default window (ms) over which byzantine evidence is considered current. */
+/** Default window (ms) over which evidence (accusing and untrusted) is considered current. */
 export const evidenceWindowMsDefault = 30_000;
-/** Default number of bad packets on one link before it counts as byzantine (one packet that fails its HMAC can be a fluke; two within the window are not). */
+/** Default number of contradictions on one link before it counts as byzantine (one could be a fluke of the sender's restart; two within the window are not). */
 export const byzantineEvidenceCountMinDefault = 2;
 /** Default number of distinct accusers before a node (rather than one link) is called byzantine. */
 export const byzantineNodeAccusersMinDefault = 2;
 /** Default bound on evidence-chain entries carried by one verdict. */
 export const evidenceEntriesMaxDefault = 256;
+/** Most untrusted-traffic findings one verdict lists (the largest counts first); the rest are counted in `untrustedTrafficOmitted`. */
+export const untrustedTrafficMax = 64;
 
 /** Options of the classifier. All but the first two are optional, so existing callers keep working. */
 export interface ClassifyOptions {
@@ -41,11 +50,11 @@ export interface ClassifyOptions {
   nowMs: number;
   /** A cell older than this is stale and ignored (ms). */
   staleAfterMs: number;
-  /** Byzantine evidence reported by agents; items whose `lastAtMs` is older than `evidenceWindowMs` are ignored. */
+  /** Evidence reported by agents (accusing and untrusted); items whose `lastAtMs` is older than `evidenceWindowMs` are ignored. */
   evidence?: readonly ObservedEvidence[];
   /** Each observer's latest health snapshot, as it reported it. Missing observers count as healthy. */
   observerHealth?: ReadonlyMap<NodeId, ObserverHealthSnapshot>;
-  /** How far back (ms) byzantine evidence counts; default `evidenceWindowMsDefault`. */
+  /** How far back (ms) evidence counts; default `evidenceWindowMsDefault`. */
   evidenceWindowMs?: number;
   /** Bad packets on one directed link before it is byzantine; default `byzantineEvidenceCountMinDefault`. */
   byzantineEvidenceCountMin?: number;
@@ -70,19 +79,40 @@ export type NodeCondition =
   /** Nothing fresh is known about it from anyone. */
   | 'unknown';
 
-/** A directed link (`from` → `to` datagrams) flagged by byzantine evidence. */
+/** A directed link (`from` → `to` datagrams) flagged by accusing (signed) evidence. */
 export interface ByzantineLink {
   /** The accused sender. */
   from: NodeId;
   /** The observer that received the bad packets. */
   to: NodeId;
-  /** The kinds of misbehaviour seen. */
-  kinds: Evidence['kind'][];
+  /** The kinds of misbehaviour seen (accusing kinds only). */
+  kinds: AccusingEvidenceKind[];
   /** Bad packets counted in the evidence window. */
   count: number;
 }
 
-/** Byzantine findings. */
+/**
+ * Datagrams failing integrity at one observer from one origin within the evidence
+ * window: a link or an address with failing integrity. They accuse nobody.
+ */
+export interface UntrustedTraffic {
+  /** The agent that received them. */
+  observerId: NodeId;
+  /** "host:port" they came from (`*`: the agent's many-sources bucket), or null when an older agent did not say. */
+  source: string | null;
+  /** The configured peer whose address `source` is (the link `linkPeerId` → observer carries them), or null for an address no peer uses. */
+  linkPeerId: NodeId | null;
+  /** Nodes the datagrams claimed to come from; they prove nothing about these nodes. */
+  namedIds: NodeId[];
+  /** The kinds seen, sorted. */
+  kinds: UntrustedEvidenceKind[];
+  /** Datagrams counted in the window. */
+  count: number;
+  /** Time of the latest (ms). */
+  lastAtMs: number;
+}
+
+/** Byzantine findings (from accusing evidence only). */
 export interface ByzantineFindings {
   /** Nodes accused by at least `byzantineNodeAccusersMin` observers: the sender itself misbehaves. */
   nodes: NodeId[];
@@ -94,10 +124,12 @@ export interface ByzantineFindings {
 export interface EvidenceEntry {
   /** The agent that made the claim. */
   observerId: NodeId;
-  /** The node the claim is about. */
-  subjectId: NodeId;
-  /** The claim: it hears the subject, it does not, or it received bad packets (with the kind). */
-  claim: 'reachable' | 'unreachable' | `byzantine:${Evidence['kind']}`;
+  /** The node the claim is about; for untrusted traffic the peer whose address sent it, or null for an address no peer uses. */
+  subjectId: NodeId | null;
+  /** The claim: it hears the subject, it does not, it received signed contradictions from it, or datagrams failing integrity (which accuse nobody). */
+  claim: 'reachable' | 'unreachable' | `byzantine:${AccusingEvidenceKind}` | `untrusted:${UntrustedEvidenceKind}`;
+  /** Where untrusted datagrams came from ("host:port"), when the observer said. */
+  source?: string;
   /** When the claim reached the server (ms), or the evidence's latest packet time. */
   atMs: number;
   /** When the observer's view last changed (ms), for reachability claims. */
@@ -140,11 +172,15 @@ export interface PartitionVerdict {
   unknownNodes: NodeId[];
   /** Per-node condition, for every node in the matrix, in matrix order. */
   conditions: Array<{ nodeId: NodeId; condition: NodeCondition }>;
-  /** Byzantine nodes and links named by evidence. */
+  /** Byzantine nodes and links named by accusing evidence. */
   byzantine: ByzantineFindings;
+  /** Datagrams failing integrity per observer and origin: shown to operators, never part of the type or any decision. */
+  untrustedTraffic: UntrustedTraffic[];
+  /** Untrusted-traffic findings left out of `untrustedTraffic` because of its bound. */
+  untrustedTrafficOmitted: number;
   /** Observers whose "unreachable" claims were not believed because they were unhealthy. */
   discountedObservers: NodeId[];
-  /** Claims behind the cut links, silent nodes and byzantine findings, bounded by `evidenceEntriesMax`. */
+  /** Claims behind the cut links, silent nodes and byzantine findings, then untrusted traffic, bounded by `evidenceEntriesMax`. */
   evidence: EvidenceEntry[];
   /** Entries left out of `evidence` because of its bound. */
   evidenceOmitted: number;
@@ -351,18 +387,21 @@ function hasOverlappingMajorities(known: readonly NodeId[], twoWay: readonly num
   return twoWay.every((neighbours) => (neighbours.length + 1) * 2 > total && neighbours.length + 1 !== known.length);
 }
 
-/** Aggregates byzantine evidence per directed link and names the nodes accused by several observers. */
+/** Whether an item is inside the evidence window. */
+const current = (item: ObservedEvidence, options: ClassifyOptions) => options.nowMs - item.lastAtMs <= (options.evidenceWindowMs ?? evidenceWindowMsDefault);
+
+/** Aggregates accusing evidence per directed link and names the nodes accused by several observers; untrusted kinds are skipped whatever they name. */
 function byzantineFindings(options: ClassifyOptions): ByzantineFindings {
-  const windowMs = options.evidenceWindowMs ?? evidenceWindowMsDefault;
   const countMin = options.byzantineEvidenceCountMin ?? byzantineEvidenceCountMinDefault;
   const accusersMin = options.byzantineNodeAccusersMin ?? byzantineNodeAccusersMinDefault;
   const byLink = new Map<string, ByzantineLink>();
   for (const item of options.evidence ?? []) {
-    if (options.nowMs - item.lastAtMs > windowMs || item.peerId === item.observerId) continue;
+    const kind = item.kind;
+    if (!isAccusingEvidenceKind(kind) || item.peerId === undefined || item.peerId === item.observerId || !current(item, options)) continue;
     const key = `${item.peerId}>${item.observerId}`;
     const link = byLink.get(key) ?? { from: item.peerId, to: item.observerId, kinds: [], count: 0 };
     link.count += item.count;
-    if (!link.kinds.includes(item.kind)) link.kinds.push(item.kind);
+    if (!link.kinds.includes(kind)) link.kinds.push(kind);
     byLink.set(key, link);
   }
   const links = [...byLink.values()]
@@ -373,6 +412,28 @@ function byzantineFindings(options: ClassifyOptions): ByzantineFindings {
   for (const link of links) accusers.set(link.from, (accusers.get(link.from) ?? 0) + 1);
   const nodes = [...accusers].filter(([, count]) => count >= accusersMin).map(([node]) => node).sort();
   return { nodes, links };
+}
+
+/** Groups untrusted evidence per (observer, source, link peer), largest counts first, bounded by `untrustedTrafficMax`. */
+function untrustedTraffic(options: ClassifyOptions): { untrustedTraffic: UntrustedTraffic[]; untrustedTrafficOmitted: number } {
+  const groups = new Map<string, UntrustedTraffic>();
+  for (const item of options.evidence ?? []) {
+    const kind = item.kind;
+    if (isAccusingEvidenceKind(kind) || !current(item, options)) continue;
+    const source = item.source ?? null;
+    const linkPeerId = item.linkPeerId !== undefined && item.linkPeerId !== item.observerId ? item.linkPeerId : null;
+    const key = JSON.stringify([item.observerId, source, linkPeerId]);
+    const group = groups.get(key) ?? { observerId: item.observerId, source, linkPeerId, namedIds: [], kinds: [], count: 0, lastAtMs: item.lastAtMs };
+    group.count += item.count;
+    group.lastAtMs = Math.max(group.lastAtMs, item.lastAtMs);
+    if (!group.kinds.includes(kind)) group.kinds.push(kind);
+    if (item.peerId !== undefined && !group.namedIds.includes(item.peerId)) group.namedIds.push(item.peerId);
+    groups.set(key, group);
+  }
+  const sorted = [...groups.values()]
+    .map((group) => ({ ...group, kinds: group.kinds.sort(), namedIds: group.namedIds.sort() }))
+    .sort((x, y) => y.count - x.count || x.observerId.localeCompare(y.observerId) || (x.source ?? '').localeCompare(y.source ?? ''));
+  return { untrustedTraffic: sorted.slice(0, untrustedTrafficMax), untrustedTrafficOmitted: Math.max(0, sorted.length - untrustedTrafficMax) };
 }
 
 function pickType(components: NodeId[][], cutLinks: Link[], byzantine: ByzantineFindings): PartitionType | null {
@@ -412,6 +473,7 @@ export function classifyPartition(matrix: ReachabilityMatrix, options: ClassifyO
     unknownNodes: withCondition('unknown'),
     conditions: matrix.nodes.map((nodeId, position) => ({ nodeId, condition: conditionList[position]! })),
     byzantine,
+    ...untrustedTraffic(options),
     discountedObservers: [...prepared.discounted].sort(),
     evidence: [],
     evidenceOmitted: 0,
@@ -457,14 +519,33 @@ function evidenceChain(
   for (const subject of [...verdict.silentNodes, ...verdict.controlPlaneCutNodes]) {
     for (const observer of matrix.nodes) if (observer !== subject) pushCell(observer, subject);
   }
-  const windowMs = options.evidenceWindowMs ?? evidenceWindowMsDefault;
   const flagged = new Set(verdict.byzantine.links.map((link) => `${link.from}>${link.to}`));
+  const untrusted: ObservedEvidence[] = [];
   for (const item of options.evidence ?? []) {
-    if (options.nowMs - item.lastAtMs > windowMs || !flagged.has(`${item.peerId}>${item.observerId}`)) continue;
+    const kind = item.kind;
+    if (!current(item, options)) continue;
+    if (!isAccusingEvidenceKind(kind)) {
+      untrusted.push(item);
+      continue;
+    }
+    if (item.peerId === undefined || !flagged.has(`${item.peerId}>${item.observerId}`)) continue;
     push({
       observerId: item.observerId,
       subjectId: item.peerId,
-      claim: `byzantine:${item.kind}`,
+      claim: `byzantine:${kind}`,
+      atMs: item.lastAtMs,
+      suspicion: item.count,
+      observerHealthScore: health(item.observerId),
+      discounted: false,
+    });
+  }
+  // Last, so that a flood of untrusted datagrams cannot push the claims behind the verdict out of the bound.
+  for (const item of untrusted) {
+    push({
+      observerId: item.observerId,
+      subjectId: item.linkPeerId ?? null,
+      claim: `untrusted:${item.kind as UntrustedEvidenceKind}`,
+      ...(item.source !== undefined && { source: item.source }),
       atMs: item.lastAtMs,
       suspicion: item.count,
       observerHealthScore: health(item.observerId),
@@ -478,6 +559,14 @@ function listed(label: string, nodes: readonly string[]): string | null {
   return nodes.length > 0 ? `${label} ${nodes.join(', ')}` : null;
 }
 
+/** "untrusted traffic: 6 datagram(s) at n1, n2 (accuses no node)", or null when there is none. */
+function untrustedNote(traffic: readonly UntrustedTraffic[]): string | null {
+  if (traffic.length === 0) return null;
+  const count = traffic.reduce((sum, group) => sum + group.count, 0);
+  const observers = [...new Set(traffic.map((group) => group.observerId))].sort();
+  return `untrusted traffic: ${count} datagram(s) failing integrity at ${observers.join(', ')} (accuses no node)`;
+}
+
 /** One sentence describing the verdict. */
 function summarize(verdict: PartitionVerdict): string {
   const notes = [
@@ -488,6 +577,7 @@ function summarize(verdict: PartitionVerdict): string {
     listed('bridges:', verdict.bridgeNodes),
     verdict.overlappingMajorities ? 'overlapping majorities (ring)' : null,
     listed('one-way:', verdict.oneWayLinks.map((link) => `${link.from}->${link.to} lost`)),
+    untrustedNote(verdict.untrustedTraffic),
   ].filter((note): note is string => note !== null);
   const head =
     verdict.type === null
@@ -497,7 +587,7 @@ function summarize(verdict: PartitionVerdict): string {
             verdict.majorityIndex === null ? ', no majority side' : ''
           }`
         : verdict.type === 'byzantine'
-          ? `byzantine: ${verdict.byzantine.links.length} link(s) with bad packets`
+          ? `byzantine: ${verdict.byzantine.links.length} link(s) with contradictory signed datagrams`
           : `${verdict.type} partition: ${verdict.cutLinks.length} cut link(s)`;
   return notes.length > 0 ? `${head}; ${notes.join('; ')}` : head;
 }

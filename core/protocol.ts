@@ -45,17 +45,64 @@ export const PeerObservationSchema = z.strictObject({
 });
 export type PeerObservation = z.infer<typeof PeerObservationSchema>;
 
-/** Evidence of byzantine behaviour seen on a link (bad signature, replay, ...). */
-export const EvidenceSchema = z.strictObject({
-  /** Which peer (claimed sender, or the address's known owner) the evidence is against. */
-  peerId: NodeIdSchema,
-  /** The kind of misbehaviour. */
-  kind: z.enum(['bad-signature', 'malformed', 'replay', 'forged-sender', 'contradiction']),
-  /** How many such packets were seen since the previous report. */
-  count: z.number().int().positive().max(1e9),
-  /** Time of the latest such packet (ms since epoch). */
-  lastAtMs: timestampMs,
-});
+/** What was wrong with the datagrams an evidence item counts. */
+export const EvidenceKindSchema = z.enum(['bad-signature', 'malformed', 'replay', 'forged-sender', 'contradiction']);
+export type EvidenceKind = z.infer<typeof EvidenceKindSchema>;
+
+/**
+ * The kinds only a holder of the cluster key can cause: two validly signed, different
+ * datagrams under one (incarnation, sequence) of the node they name. Only these may
+ * accuse that node. Every other kind proves nothing about the node a datagram names
+ * (anyone can write a name next to a bad signature, and anyone on the path can replay
+ * or re-send a captured datagram from another address): it says only that the network,
+ * at the address it came from, carries traffic that fails integrity.
+ */
+export const accusingEvidenceKinds = ['contradiction'] as const satisfies readonly EvidenceKind[];
+export type AccusingEvidenceKind = (typeof accusingEvidenceKinds)[number];
+/** The kinds that accuse nobody: bad signatures, malformed packets, replays, datagrams re-sent from another peer's address. */
+export type UntrustedEvidenceKind = Exclude<EvidenceKind, AccusingEvidenceKind>;
+
+/** Whether evidence of `kind` may accuse the node it names. The server decides this from the kind alone, whatever an agent claims. */
+export const isAccusingEvidenceKind = (kind: EvidenceKind): kind is AccusingEvidenceKind =>
+  (accusingEvidenceKinds as readonly EvidenceKind[]).includes(kind);
+
+/** Where untrusted datagrams came from: "host:port" as the receiving socket saw it, or `*` for sources past the agent's bound, summed. */
+export const EvidenceSourceSchema = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(/^(\*|[A-Za-z0-9._:%[\]-]+)$/, '"host:port" or *');
+
+/**
+ * Bad datagrams an agent received since its previous report, per kind and origin.
+ * A `contradiction` names the node that signed two different datagrams under one
+ * number. The other kinds are counted against where the datagrams came from
+ * (`source`, and `linkPeerId` when that address is a configured peer's): a link or
+ * an address with failing integrity, never the node they name.
+ */
+export const EvidenceSchema = z
+  .strictObject({
+    /**
+     * For a `contradiction`, the node accused. For the other kinds, the node the
+     * datagrams claimed to come from, shown to operators and never accused (older
+     * agents put the address's owner or the claimed sender here; it is read the same way).
+     */
+    peerId: NodeIdSchema.optional(),
+    /** The kind of misbehaviour. */
+    kind: EvidenceKindSchema,
+    /** Where the datagrams came from (optional: older agents and contradictions may omit it). */
+    source: EvidenceSourceSchema.optional(),
+    /** The configured peer whose endpoint `source` is: the datagrams arrived on the link from that peer to the observer. */
+    linkPeerId: NodeIdSchema.optional(),
+    /** How many such packets were seen since the previous report. */
+    count: z.number().int().positive().max(1e9),
+    /** Time of the latest such packet (ms since epoch). */
+    lastAtMs: timestampMs,
+  })
+  .refine((item) => !isAccusingEvidenceKind(item.kind) || item.peerId !== undefined, {
+    message: 'a contradiction names the node that signed both datagrams',
+    path: ['peerId'],
+  });
 export type Evidence = z.infer<typeof EvidenceSchema>;
 
 /** Longest accepted distance between a report's signing time and the server's clock (ms). */
@@ -128,7 +175,7 @@ export const AgentReportSchema = z.strictObject({
   heartbeatIntervalMs: z.number().int().min(10).max(600_000),
   /** The agent's view of each of its peers. */
   observations: z.array(PeerObservationSchema).max(reportPeersMax),
-  /** Byzantine evidence gathered since the previous report. */
+  /** Bad datagrams received since the previous report (see EvidenceSchema: only contradictions accuse a node). */
   evidence: z.array(EvidenceSchema).max(reportEvidenceMax).default([]),
   /** The observer's own health when it wrote the report (optional: older agents omit it). */
   health: ObserverHealthSchema.optional(),

@@ -5,14 +5,16 @@
  */
 import { type ObservedEvidence, type PartitionVerdict, classifyPartition, evidenceWindowMsDefault } from '../core/classify-partition';
 import { type DebounceState, initialDebounceState, verdictShapeKey } from '../core/partition-debounce';
-import type { AgentHello, AgentReport, DataPlaneStatus, FaultRule, NodeId, ObserverHealth } from '../core/protocol';
+import { type AgentHello, type AgentReport, type DataPlaneStatus, type FaultRule, type NodeId, type ObserverHealth, isAccusingEvidenceKind } from '../core/protocol';
 import { type ReachabilityMatrix, createMatrix, setCell } from '../core/reachability';
 import type { ClusterSnapshot, NodeView, PartitionSummary } from '../core/realtime-contract';
 
 /** Largest number of nodes one cluster may hold; bounds memory and matrix work. */
 export const clusterNodesMax = 1000;
-/** Most byzantine evidence items kept per cluster (newest kept). */
+/** Most accusing (contradiction) evidence items kept per cluster (newest kept). */
 export const clusterEvidenceMax = 2048;
+/** Most untrusted evidence items kept per cluster (newest kept): their own budget, so a flood of them cannot push out a contradiction. */
+export const clusterUntrustedEvidenceMax = 2048;
 
 interface NodeState {
   address: string | null;
@@ -37,8 +39,10 @@ export class ClusterState {
   activePartition: PartitionSummary | null = null;
   /** Debounced (published) view of the verdicts: what partitions are opened and closed from. */
   debounce: DebounceState = initialDebounceState();
-  /** Byzantine evidence reported by agents, with who reported it. */
+  /** Accusing evidence (contradictions) reported by agents, with who reported it. */
   evidence: ObservedEvidence[] = [];
+  /** Untrusted evidence (bad signatures, malformed, replays, re-sent datagrams): shown, never a verdict; the kind decides, not the agent. */
+  untrustedEvidence: ObservedEvidence[] = [];
   /** Each agent's latest self-reported health; the classifier discounts unhealthy observers' claims. */
   readonly observerHealth = new Map<NodeId, ObserverHealth>();
   /** Largest heartbeat interval agents of this cluster report (ms); sizes the stability windows. */
@@ -95,8 +99,11 @@ export class ClusterState {
     if (report.health) this.observerHealth.set(report.agentId, report.health);
     else this.observerHealth.delete(report.agentId);
     if (report.evidence.length > 0) {
-      this.evidence.push(...report.evidence.map((item) => ({ ...item, lastAtMs: receivedAtMs, observerId: report.agentId })));
-      this.evidence = this.evidence.filter((item) => receivedAtMs - item.lastAtMs <= evidenceWindowMsDefault).slice(-clusterEvidenceMax);
+      const stamped = report.evidence.map((item) => ({ ...item, lastAtMs: receivedAtMs, observerId: report.agentId }));
+      const recent = (items: ObservedEvidence[], itemsMax: number) =>
+        items.filter((item) => receivedAtMs - item.lastAtMs <= evidenceWindowMsDefault).slice(-itemsMax);
+      this.evidence = recent([...this.evidence, ...stamped.filter((item) => isAccusingEvidenceKind(item.kind))], clusterEvidenceMax);
+      this.untrustedEvidence = recent([...this.untrustedEvidence, ...stamped.filter((item) => !isAccusingEvidenceKind(item.kind))], clusterUntrustedEvidenceMax);
     }
     for (const observation of report.observations) {
       this.node(observation.peerId);
@@ -112,7 +119,8 @@ export class ClusterState {
 
   /** Runs the classifier at `nowMs` and remembers the verdict. */
   classify(nowMs: number, staleAfterMs: number): PartitionVerdict {
-    this.verdict = classifyPartition(this.matrix, { nowMs, staleAfterMs, evidence: this.evidence, observerHealth: this.observerHealth });
+    const evidence = this.untrustedEvidence.length > 0 ? [...this.evidence, ...this.untrustedEvidence] : this.evidence;
+    this.verdict = classifyPartition(this.matrix, { nowMs, staleAfterMs, evidence, observerHealth: this.observerHealth });
     return this.verdict;
   }
 
@@ -150,6 +158,8 @@ export function snapshotFingerprint(snapshot: ClusterSnapshot): string {
     snapshot.nodes.map((node) => [node.id, node.address, node.connected, node.stale, node.faults, node.dataPlane?.fence ?? null]),
     verdictShapeKey(snapshot.verdict),
     snapshot.verdict.conditions,
+    // A new origin of untrusted traffic is news to an operator; its growing count alone is not.
+    (snapshot.verdict.untrustedTraffic ?? []).map((group) => [group.observerId, group.source, group.linkPeerId]),
     snapshot.activePartition,
   ]);
 }

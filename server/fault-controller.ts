@@ -51,7 +51,8 @@ export class FaultController {
   /**
    * Degrades a link without cutting it: `lossRatio` of the datagrams in both
    * directions are lost (a flaky link); `corruptRatio` of those `from` sends to
-   * `to` get a flipped byte (`from` looks byzantine to `to`). Zero lifts either.
+   * `to` get a flipped byte (`to` sees the link from `from` failing integrity:
+   * untrusted traffic, which accuses no node). Zero lifts either.
    */
   async degrade(cluster: ClusterState, request: { from: NodeId; to: NodeId; lossRatio?: number; corruptRatio?: number }): Promise<void> {
     this.requireNode(cluster, request.from);

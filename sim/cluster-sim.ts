@@ -21,7 +21,7 @@ import { type Scenario, scenarioNodeIds } from './scenario';
 
 /** Bound on simulated events per run; a runaway scenario stops instead of hanging. */
 export const simulationEventsMax = 200_000_000;
-/** Bound on byzantine evidence items the simulated server keeps. */
+/** Bound on evidence items the simulated server keeps. */
 export const serverEvidenceMax = 10_000;
 
 /** Choices that override the scenario file. */
@@ -304,8 +304,9 @@ class ClusterSimulation {
 
   private receive(node: SimNode, event: Extract<SimEvent, { type: 'deliver' }>, nowMs: number): void {
     const datagram = event.datagram;
-    // A corrupted datagram fails the signature check: byzantine evidence, never a heartbeat.
-    if (event.corrupted) return node.monitor.recordEvidence(datagram.from, 'bad-signature', nowMs);
+    // A corrupted datagram fails the signature check: it is counted against the link it
+    // arrived on (failing integrity), never against the node it names, and never a heartbeat.
+    if (event.corrupted) return node.monitor.recordEvidence({ kind: 'bad-signature', linkPeerId: datagram.from }, nowMs);
     // An exact duplicate falls inside the agent's sequence window: dropped, not evidence of replay.
     if (event.duplicate) return;
     node.monitor.heard(datagram.from, nowMs);

@@ -68,16 +68,17 @@ test('a stalled observer discounts itself', () => {
   assert.ok(monitor.observations(3_000).every((observation) => observation.reachable));
 });
 
-test('evidence is aggregated per peer and kind, then drained', () => {
+test('evidence is aggregated per origin and kind, then drained; it is never a sign of life', () => {
   const monitor = createPeerMonitor({ selfId: 'a', peers, profile: buildProfile('local', 'phi'), startedAtMs: 0 });
-  monitor.recordEvidence('b', 'bad-signature', 10);
-  monitor.recordEvidence('b', 'bad-signature', 20);
-  monitor.recordEvidence('c', 'replay', 30);
+  monitor.recordEvidence({ kind: 'bad-signature', source: '10.0.0.9:4000', linkPeerId: 'b' }, 10);
+  monitor.recordEvidence({ kind: 'bad-signature', source: '10.0.0.9:4000', linkPeerId: 'b' }, 20);
+  monitor.recordEvidence({ kind: 'replay', source: '10.0.0.7:5000', namedId: 'c' }, 30);
   assert.deepEqual(monitor.drainEvidence(), [
-    { peerId: 'b', kind: 'bad-signature', count: 2, lastAtMs: 20 },
-    { peerId: 'c', kind: 'replay', count: 1, lastAtMs: 30 },
+    { kind: 'bad-signature', source: '10.0.0.9:4000', linkPeerId: 'b', count: 2, lastAtMs: 20 },
+    { kind: 'replay', source: '10.0.0.7:5000', peerId: 'c', count: 1, lastAtMs: 30 },
   ]);
   assert.deepEqual(monitor.drainEvidence(), []);
+  assert.ok(monitor.observations(40).every((observation) => observation.lastHeardAtMs === null));
 });
 
 test('join grace: a peer never heard is not judged until the grace ends, then it is', () => {

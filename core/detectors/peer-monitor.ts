@@ -2,14 +2,14 @@
  * One agent's detection loop, as pure logic the agent program and the simulator both
  * run: it keeps a failure detector per peer, decides whom to heartbeat each interval
  * (bounded, see probe-schedule.ts), starts indirect probes before declaring a peer
- * unreachable (phi+indirect mode), tracks its own health, gathers byzantine evidence,
+ * unreachable (phi+indirect mode), tracks its own health, counts bad datagrams,
  * and produces the observations an agent report carries.
  *
  * It never reads a clock nor sends a packet: the caller passes the time and the
  * random source in, carries out the returned sends, and feeds back what arrives.
  */
+import { type EvidenceSighting, EvidenceLedger } from '../evidence-ledger';
 import type { Evidence, NodeId, PeerObservation } from '../protocol';
-import { reportEvidenceMax } from '../protocol';
 import type { DetectorProfile } from './detector-profiles';
 import { detectorFactory } from './detector-profiles';
 import type { FailureDetector } from './failure-detector';
@@ -83,13 +83,13 @@ export interface PeerMonitor {
   heard(peerId: NodeId, nowMs: number): void;
   /** A prober answered about `target`. */
   proberAnswered(target: NodeId, proberId: NodeId, outcome: ProberOutcome): void;
-  /** Byzantine evidence against `peerId` (a bad packet claiming to come from it) at `nowMs`. */
-  recordEvidence(peerId: NodeId, kind: Evidence['kind'], nowMs: number): void;
+  /** A bad datagram at `nowMs`, counted against where it came from (see core/evidence-ledger.ts); never a sign of life. */
+  recordEvidence(sighting: EvidenceSighting, nowMs: number): void;
   /** Runs one periodic check that was due at `scheduledAtMs` and runs at `nowMs`. */
   check(nowMs: number, scheduledAtMs: number, random: RandomSource): CheckResult;
   /** The observations a report carries now. */
   observations(nowMs: number): PeerObservation[];
-  /** Evidence gathered since the last call, then forgotten (bounded by `reportEvidenceMax`). */
+  /** Evidence gathered since the last call, then forgotten (bounded by the ledger's limits, within `reportEvidenceMax`). */
   drainEvidence(): Evidence[];
   /** The monitor's own health now. */
   health(nowMs: number): ObserverHealthSnapshot;
@@ -169,7 +169,7 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
   let schedule: ProbeScheduleState = initialProbeSchedule();
   let checks = 0;
   let changed = false;
-  const evidence = new Map<string, Evidence>();
+  const evidence = new EvidenceLedger();
   const joinGraceEndsAtMs = options.startedAtMs + (options.joinGraceMs ?? 0);
   const joining = (state: PeerState, nowMs: number) => nowMs < joinGraceEndsAtMs && state.detector.lastHeartbeatAtMs() === null;
   const threshold = profile.mode === 'fixed' ? profile.fixed.missedHeartbeatsMax : profile.phi.phiThreshold;
@@ -237,11 +237,8 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
       if (!probe || !probe.probers.includes(proberId)) return;
       if (!probe.answers.some((answer) => answer.proberId === proberId)) probe.answers.push({ proberId, outcome });
     },
-    recordEvidence(peerId, kind, nowMs) {
-      const key = `${peerId}/${kind}`;
-      const existing = evidence.get(key);
-      if (existing) evidence.set(key, { ...existing, count: Math.min(1e9, existing.count + 1), lastAtMs: nowMs });
-      else if (evidence.size < reportEvidenceMax) evidence.set(key, { peerId, kind, count: 1, lastAtMs: nowMs });
+    recordEvidence(sighting, nowMs) {
+      evidence.record(sighting, nowMs);
     },
     check(nowMs, scheduledAtMs, random) {
       health = recordTick(health, scheduledAtMs, nowMs, profile.health);
@@ -294,11 +291,7 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
         };
       });
     },
-    drainEvidence() {
-      const items = [...evidence.values()];
-      evidence.clear();
-      return items;
-    },
+    drainEvidence: () => evidence.drain(),
     health: (nowMs) => healthSnapshot(health, nowMs, profile.health),
     lastConclusion: (peerId) => states.get(peerId)?.lastConclusion ?? null,
   };
