@@ -9,8 +9,10 @@
  * - a one-way cut is seen only by the receiving side;
  * - the fixed rule still honours the configured interval and missed-heartbeat count;
  * - a peer never heard is left alone during the join grace;
- * - tampered, malformed, stale (replayed), contradictory and forged datagrams are
- *   evidence against the right peer, while an exact duplicate within the sequence window
+ * - tampered, malformed, stale (replayed) and re-sent datagrams are counted against the
+ *   address and link they came from, never against the node they name, and leave that
+ *   node's replay window and liveness alone; only a contradiction (two signed datagrams
+ *   under one number) names its signer; an exact duplicate within the sequence window
  *   is dropped silently;
  * - the codec tags each packet type, round-trips it, and signs the tag with the body.
  */
@@ -154,7 +156,11 @@ describe('membership with the peer monitor', () => {
     assert.equal(c.hears('a', 'd'), false);
   });
 
-  it('records tampered, malformed, stale, contradictory and forged datagrams as evidence; exact duplicates are harmless', () => {
+  /** Evidence as `kind:named:link:source:count`, sorted. */
+  const described = (items: ReturnType<Membership['takeEvidence']>) =>
+    items.map((item) => `${item.kind}:${item.peerId ?? '-'}:${item.linkPeerId ?? '-'}:${item.source ?? '-'}:${item.count}`).sort();
+
+  it('counts tampered, malformed, stale and re-sent datagrams against their link; only a contradiction names its signer; exact duplicates are harmless', () => {
     const c = cluster(['a', 'b', 'c']);
     const a = c.members.get('a')!.membership;
     const fromB = c.endpoints.get('b')!;
@@ -172,9 +178,29 @@ describe('membership with the peer monitor', () => {
     a.receive(encodeHeartbeat(key, head(4)), fromB, 15);
     a.receive(encodeHeartbeat(key, { ...head(9), from: 'c' }), fromB, 16);
     a.receive(new Uint8Array([1, 2, 3]), fromB, 17);
-    const evidence = a.takeEvidence().map((item) => `${item.peerId}:${item.kind}:${item.count}`).sort();
-    assert.deepEqual(evidence, ['b:bad-signature:1', 'b:contradiction:1', 'b:malformed:1', 'b:replay:2', 'c:forged-sender:1']);
+    assert.deepEqual(described(a.takeEvidence()), [
+      'bad-signature:-:b:127.0.0.1:9001:1',
+      'contradiction:b:-:-:1',
+      'forged-sender:c:b:127.0.0.1:9001:1',
+      'malformed:-:b:127.0.0.1:9001:1',
+      'replay:b:b:127.0.0.1:9001:2',
+    ]);
     assert.deepEqual(a.takeEvidence(), [], 'evidence is handed over once');
+  });
+
+  it('a datagram from an address no peer uses is counted against that address, never against the node it names', () => {
+    const c = cluster(['a', 'b', 'c']);
+    const a = c.members.get('a')!.membership;
+    const stranger = { host: '127.0.0.1', port: 40_000 };
+    const head = (sequence: number) => ({ clusterId: 'c', from: 'b', incarnation: 1, sequence, sentAtMs: 0 });
+    a.receive(encodeHeartbeat(key, head(100)), c.endpoints.get('b')!, 1);
+    for (let index = 0; index < 6; index += 1) a.receive(encodeHeartbeat('x'.repeat(32), head(200 + index)), stranger, 2);
+    for (let index = 0; index < 6; index += 1) a.receive(encodeHeartbeat(key, head(10 + index)), stranger, 3);
+    a.receive(encodeHeartbeat(key, { ...head(1), from: 'nobody' }), stranger, 4);
+    assert.deepEqual(described(a.takeEvidence()), ['bad-signature:b:-:127.0.0.1:40000:6', 'forged-sender:-:-:127.0.0.1:40000:1', 'replay:b:-:127.0.0.1:40000:6']);
+    a.receive(encodeHeartbeat(key, head(101)), c.endpoints.get('b')!, 5);
+    assert.deepEqual(a.takeEvidence(), [], "b's next genuine heartbeat is admitted: the bad ones left its window alone");
+    assert.equal(c.view('a', 'b').lastHeardAtMs, 5, 'only genuine heartbeats count as hearing b');
   });
 
   it('a newer incarnation resets the window; an older one is a replay', () => {
@@ -184,7 +210,7 @@ describe('membership with the peer monitor', () => {
     a.receive(encodeHeartbeat(key, { clusterId: 'c', from: 'b', incarnation: 2, sequence: 100, sentAtMs: 0 }), fromB, 1);
     a.receive(encodeHeartbeat(key, { clusterId: 'c', from: 'b', incarnation: 3, sequence: 1, sentAtMs: 0 }), fromB, 2);
     a.receive(encodeHeartbeat(key, { clusterId: 'c', from: 'b', incarnation: 2, sequence: 101, sentAtMs: 0 }), fromB, 3);
-    assert.deepEqual(a.takeEvidence().map((item) => `${item.peerId}:${item.kind}:${item.count}`), ['b:replay:1']);
+    assert.deepEqual(described(a.takeEvidence()), ['replay:b:b:127.0.0.1:9001:1']);
   });
 });
 

@@ -6,7 +6,8 @@
  * paged collect-changes, apply-resolved, report-digest) bring every replica to the same
  * digest with no write lost; that a fenced store refuses writes; and that malformed,
  * forged, replayed or contradictory replication datagrams are refused and counted as
- * evidence against their sender.
+ * evidence against the link they came from, a contradiction alone naming its signer,
+ * and a forged one from an unrelated address leaves the named peer's window alone.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -92,7 +93,7 @@ test('a fence command makes the store refuse writes, counted in the status; unfe
   assert.equal(!invalid.ok && invalid.code, 'invalid_input');
 });
 
-test('bad replication datagrams are refused and become evidence against their sender', async () => {
+test('bad replication datagrams are refused and counted against their link; only a contradiction names its signer', async () => {
   const nodes = await memoryCluster(3);
   const [one, two] = nodes as [TestNode, TestNode];
   const head = { clusterId: 'test', from: 'node-2', incarnation: 1, sequence: 1, sentAtMs: Date.now() };
@@ -103,9 +104,19 @@ test('bad replication datagrams are refused and become evidence against their se
   const sameNumberOtherBytes = packReplication(testClusterKey, head, [{ ...entry, value: 'other' }]).packet!;
   const garbage = Uint8Array.of(replicationPacketType, 1, 2, 3);
   const fromTwo = two.transport.local;
+  const stranger = { host: '127.0.0.1', port: 40_000 };
+  const forgedHigh = packReplication('another-key-0123456789', { ...head, sequence: 1_000_000 }, [{ ...entry, value: 'evil' }]).packet!;
+  one.dataPlane.receive(forgedHigh, stranger, Date.now());
   for (const packet of [good, good, wrongKey, claimsThree, sameNumberOtherBytes, garbage]) one.dataPlane.receive(packet, fromTwo, Date.now());
-  const kinds = one.dataPlane.takeEvidence().map((item) => `${item.peerId}:${item.kind}:${item.count}`).sort();
-  assert.deepEqual(kinds, ['node-2:bad-signature:1', 'node-2:contradiction:1', 'node-2:malformed:1', 'node-3:forged-sender:1']);
+  const source = `${fromTwo.host}:${fromTwo.port}`;
+  const kinds = one.dataPlane.takeEvidence().map((item) => `${item.kind}:${item.peerId ?? '-'}:${item.linkPeerId ?? '-'}:${item.source ?? '-'}:${item.count}`).sort();
+  assert.deepEqual(kinds, [
+    'bad-signature:node-2:-:127.0.0.1:40000:1',
+    `bad-signature:node-2:node-2:${source}:1`,
+    'contradiction:node-2:-:-:1',
+    `forged-sender:node-3:node-2:${source}:1`,
+    `malformed:-:node-2:${source}:1`,
+  ]);
   assert.equal(one.dataPlane.store.get('x')?.value, 'forged', 'the one valid datagram was applied (and its duplicate ignored)');
-  assert.equal(one.dataPlane.replicator.stats().datagramsRefused, 4);
+  assert.equal(one.dataPlane.replicator.stats().datagramsRefused, 5);
 });

@@ -46,6 +46,14 @@ export interface TimelineEntry {
   verdict: PartitionVerdict;
 }
 
+/** A change in the set of links the classifier lists untrusted traffic on (raw verdicts: it is never published). */
+export interface UntrustedSighting {
+  /** Virtual time (ms). */
+  atMs: number;
+  /** Peers whose links to some observer carry datagrams failing integrity, sorted. */
+  linksFrom: NodeId[];
+}
+
 /** What one run measured. */
 export interface SimulationMetrics {
   /** Cluster-network datagrams sent per node per virtual second (heartbeats, probes, acks). */
@@ -76,6 +84,8 @@ export interface SimulationResult {
   heartbeatIntervalMs: number;
   /** Published changes, in order. */
   timeline: TimelineEntry[];
+  /** Changes of the untrusted traffic the classifier listed, in order. */
+  untrusted: UntrustedSighting[];
   /** Per expectation: whether it held, when, and why not. */
   outcomes: ExpectationOutcome[];
   /** True when every expectation held. */
@@ -134,7 +144,7 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
   });
   const sim = new ClusterSimulation(scenario, profile, seed);
   sim.run();
-  const outcomes = evaluateExpectations(scenario, sim.timeline);
+  const outcomes = evaluateExpectations(scenario, sim.timeline, sim.untrusted);
   const nodeSeconds = (sim.nodes.size * scenario.durationMs) / 1000;
   return {
     scenario: scenario.name,
@@ -143,6 +153,7 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
     nodeCount: sim.nodes.size,
     heartbeatIntervalMs: profile.heartbeatIntervalMs,
     timeline: sim.timeline,
+    untrusted: sim.untrusted,
     outcomes,
     passed: outcomes.every((outcome) => outcome.held),
     metrics: {
@@ -159,6 +170,7 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
 class ClusterSimulation {
   readonly nodes = new Map<NodeId, SimNode>();
   readonly timeline: TimelineEntry[] = [];
+  readonly untrusted: UntrustedSighting[] = [];
   datagramsSent = 0;
   reportsSent = 0;
   peerLosses = 0;
@@ -375,6 +387,7 @@ class ClusterSimulation {
       observerHealth: this.health,
       evidenceWindowMs: windowMs,
     });
+    this.noteUntrusted(verdict, nowMs);
     const stepped = stepDebounce(this.debounce, verdict, nowMs, this.profile.debounce);
     this.debounce = stepped.state;
     for (const event of stepped.events) {
@@ -385,5 +398,12 @@ class ClusterSimulation {
     const opening = published?.partitioned === false && this.debounce.partitionedSinceMs !== null;
     const closing = published?.partitioned === true && this.debounce.healthySinceMs !== null;
     if (this.debounce.pending !== null || opening || closing) this.dirty = true;
+  }
+
+  /** Records the links carrying untrusted traffic when that set changes. */
+  private noteUntrusted(verdict: PartitionVerdict, nowMs: number): void {
+    const linksFrom = [...new Set(verdict.untrustedTraffic.flatMap((group) => (group.linkPeerId === null ? [] : [group.linkPeerId])))].sort();
+    const last = this.untrusted.at(-1)?.linksFrom ?? [];
+    if (linksFrom.join(',') !== last.join(',')) this.untrusted.push({ atMs: nowMs, linksFrom });
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Judges a run's published timeline against the scenario's expectations: a verdict of
- * the right shape within its deadline, quiet windows, bounded episode counts, healing.
+ * the right shape within its deadline, quiet windows, bounded episode counts, healing,
+ * and untrusted traffic the classifier listed (which is never published as a partition).
  */
 import type { PartitionVerdict } from '../core/classify-partition';
-import type { TimelineEntry } from './cluster-sim';
+import type { TimelineEntry, UntrustedSighting } from './cluster-sim';
 import type { Expectation, Scenario } from './scenario';
 
 /** The judgement of one expectation. */
@@ -91,16 +92,18 @@ function judgeVerdict(timeline: readonly TimelineEntry[], expected: VerdictExpec
 }
 
 /** Judges every expectation of `scenario` against `timeline`. */
-export function evaluateExpectations(scenario: Scenario, timeline: readonly TimelineEntry[]): ExpectationOutcome[] {
+export function evaluateExpectations(scenario: Scenario, timeline: readonly TimelineEntry[], untrusted: readonly UntrustedSighting[] = []): ExpectationOutcome[] {
   return scenario.expect.map((expectation) => {
     switch (expectation.kind) {
       case 'verdict':
         return { expectation, ...judgeVerdict(timeline, expectation) };
       case 'quiet': {
         const untilMs = expectation.untilMs ?? scenario.durationMs;
+        const counts = (verdict: PartitionVerdict | null) =>
+          verdict !== null && verdict.partitioned && (expectation.types === undefined || (verdict.type !== null && expectation.types.includes(verdict.type)));
         const atStart = publishedAt(timeline, expectation.fromMs);
-        const raised = timeline.filter((entry) => entry.atMs > expectation.fromMs && entry.atMs <= untilMs && entry.verdict.partitioned);
-        const first = atStart?.partitioned ? { atMs: expectation.fromMs, summary: atStart.summary } : raised[0];
+        const raised = timeline.filter((entry) => entry.atMs > expectation.fromMs && entry.atMs <= untilMs && counts(entry.verdict));
+        const first = counts(atStart) ? { atMs: expectation.fromMs, summary: atStart!.summary } : raised[0];
         return first
           ? { expectation, held: false, metAtMs: null, latencyMs: null, detail: `raised at ${first.atMs} ms: ${first.summary}` }
           : { expectation, held: true, metAtMs: null, latencyMs: null, detail: 'nothing raised' };
@@ -110,6 +113,14 @@ export function evaluateExpectations(scenario: Scenario, timeline: readonly Time
         const opened = timeline.filter((entry) => entry.type === 'opened' && entry.atMs >= expectation.fromMs && entry.atMs <= untilMs).length;
         const held = opened >= expectation.min && opened <= expectation.max;
         return { expectation, held, metAtMs: null, latencyMs: null, detail: `${opened} partition(s) opened` };
+      }
+      case 'untrusted': {
+        const endMs = expectation.afterMs + expectation.withinMs;
+        const seen = untrusted.filter((sighting) => sighting.atMs >= expectation.afterMs && sighting.atMs <= endMs);
+        const met = seen.find((sighting) => sameSet(sighting.linksFrom, expectation.linksFrom));
+        return met
+          ? { expectation, held: true, metAtMs: met.atMs, latencyMs: met.atMs - expectation.afterMs, detail: `links from ${met.linksFrom.join(', ')}` }
+          : { expectation, held: false, metAtMs: null, latencyMs: null, detail: `not seen by ${endMs} ms; seen: ${seen.map((sighting) => `[${sighting.linksFrom.join(',')}]`).join(' ') || 'none'}` };
       }
       case 'healed': {
         const endMs = expectation.afterMs + expectation.withinMs;

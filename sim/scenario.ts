@@ -46,7 +46,7 @@ const FaultSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('duplicate'), ...window, from: selector, to: selector, ratio }),
   z.strictObject({ kind: z.literal('corrupt'), ...window, from: selector, to: selector, ratio })
-    .describe('flip bits: the receiver sees a bad signature, recorded as byzantine evidence'),
+    .describe('flip bits: the receiver sees a bad signature, counted as untrusted traffic on the link (never byzantine)'),
   z.strictObject({ kind: z.literal('pause'), ...window, untilMs: timeMs, nodes: nodeList })
     .describe('freeze the nodes (GC, SIGSTOP): nothing runs, arriving datagrams queue'),
   z.strictObject({ kind: z.literal('crash'), atMs: window.atMs, nodes: nodeList }).describe('stop the nodes for good'),
@@ -76,8 +76,12 @@ const ExpectationSchema = z.discriminatedUnion('kind', [
     controlPlaneCutNodes: z.array(NodeIdSchema).optional(),
     byzantineNodes: z.array(NodeIdSchema).optional(),
   }),
-  z.strictObject({ kind: z.literal('quiet'), fromMs: timeMs.default(0), untilMs: timeMs.optional() })
-    .describe('no partition published in the window'),
+  z.strictObject({
+    kind: z.literal('quiet'),
+    fromMs: timeMs.default(0),
+    untilMs: timeMs.optional(),
+    types: z.array(partitionType).min(1).optional().describe('only partitions of these types break the quiet (default: any)'),
+  }).describe('no partition (of the given types) published in the window'),
   z.strictObject({
     kind: z.literal('episodes'),
     fromMs: timeMs.default(0),
@@ -85,6 +89,12 @@ const ExpectationSchema = z.discriminatedUnion('kind', [
     min: z.number().int().nonnegative().default(0),
     max: z.number().int().nonnegative(),
   }).describe('number of partitions opened in the window'),
+  z.strictObject({
+    kind: z.literal('untrusted'),
+    afterMs: timeMs.describe('the window opens here (usually the fault time)'),
+    withinMs: timeMs.describe('deadline: the classifier must list it within this long after afterMs'),
+    linksFrom: nodeList.describe('exact set of peers whose links to some observer carry datagrams failing integrity'),
+  }).describe('untrusted traffic (bad signatures and the like) listed by the classifier; it is never a partition and accuses no node'),
   z.strictObject({ kind: z.literal('healed'), afterMs: timeMs, withinMs: timeMs }).describe('the published verdict is whole again in time'),
 ]);
 export type Expectation = z.infer<typeof ExpectationSchema>;
@@ -123,7 +133,8 @@ export const ScenarioSchema = z
         context.addIssue({ code: 'custom', path, message: `unknown node "${value}"` });
       } else if (Array.isArray(value)) value.forEach((item, index) => check(item, [...path, index]));
       else if (value && typeof value === 'object') {
-        for (const [key, inner] of Object.entries(value)) if (key !== 'kind' && key !== 'type') check(inner, [...path, key]);
+        // `kind`, `type` and `types` hold names of fault, expectation and partition kinds, not node ids.
+        for (const [key, inner] of Object.entries(value)) if (key !== 'kind' && key !== 'type' && key !== 'types') check(inner, [...path, key]);
       }
     };
     scenario.faults.forEach((fault, index) => {
