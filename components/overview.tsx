@@ -114,7 +114,7 @@ export function Overview() {
           <span style={{ color: 'var(--oneway)' }}>··▶ one-way (arrow: direction that works)</span>
           <span>○ hollow: no recent report</span>
           <span>? silent (crashed or isolated)</span>
-          <span>! byzantine</span>
+          <span>! byzantine (signed contradictions)</span>
           {viewpoint ? <span>view from {viewpoint}: green both ways, amber one way, red none</span> : null}
         </div>
       </section>

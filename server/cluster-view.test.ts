@@ -2,12 +2,15 @@
  * Proves how the server's cluster view takes reports: a report replayed from an
  * outbox after a cut (old for this agent, whatever its clock skew) is history and
  * does not pass for the present view; an out-of-order older report never undoes a
- * newer one; a new incarnation starts afresh.
+ * newer one; a new incarnation starts afresh. And how it keeps evidence: the kind
+ * decides whether it may accuse (an agent naming a node with a bad signature or a
+ * replay accuses nobody), and untrusted evidence has its own budget, so a flood of it
+ * cannot evict a contradiction.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AgentReport } from '../core/protocol';
-import { ClusterState } from './cluster-view';
+import { ClusterState, clusterUntrustedEvidenceMax } from './cluster-view';
 
 function report(sequence: number, sentAtMs: number, reachable: boolean, incarnation = 1): AgentReport {
   return {
@@ -51,5 +54,46 @@ describe('ClusterState.applyReport', () => {
     assert.equal(heardB(cluster), false);
     assert.equal(cluster.applyReport(report(1, 19_500, true, 2), 20_007, staleAfterMs), true, 'a restarted agent starts afresh');
     assert.equal(heardB(cluster), true);
+  });
+});
+
+describe('ClusterState evidence', () => {
+  const nodes = ['n1', 'n2', 'n3', 'n4'];
+  /** A report of `agentId` hearing every other node, carrying `evidence`. */
+  const reportOf = (agentId: string, sequence: number, evidence: AgentReport['evidence']): AgentReport => ({
+    clusterId: 'c',
+    agentId,
+    incarnation: 1,
+    sequence,
+    sentAtMs: 1_000 + sequence,
+    heartbeatIntervalMs: 100,
+    observations: nodes.filter((peer) => peer !== agentId).map((peerId) => ({ peerId, reachable: true, lastHeardAtMs: 1_000, sinceMs: 0, suspicion: 0 })),
+    evidence,
+  });
+
+  it('decides from the kind: agents naming a node with untrusted kinds accuse nobody', () => {
+    const cluster = new ClusterState('c', 'c', false);
+    ['n1', 'n3', 'n4'].forEach((agentId, index) => {
+      // What an older agent sends: the named node in peerId, no source.
+      cluster.applyReport(reportOf(agentId, index + 1, [{ peerId: 'n2', kind: 'bad-signature', count: 6, lastAtMs: 1 }, { peerId: 'n2', kind: 'replay', count: 6, lastAtMs: 1 }]), 2_000);
+    });
+    const verdict = cluster.classify(2_100, 5_000);
+    assert.equal(verdict.partitioned, false);
+    assert.deepEqual(verdict.byzantine, { nodes: [], links: [] });
+    assert.deepEqual(verdict.untrustedTraffic.map((group) => `${group.observerId}:${group.namedIds.join(',')}:${group.count}`), ['n1:n2:12', 'n3:n2:12', 'n4:n2:12']);
+  });
+
+  it('keeps contradictions apart from untrusted evidence, so a flood of the latter cannot evict them', () => {
+    const cluster = new ClusterState('c', 'c', false);
+    cluster.applyReport(reportOf('n1', 1, [{ peerId: 'n2', kind: 'contradiction', count: 2, lastAtMs: 1 }]), 2_000);
+    cluster.applyReport(reportOf('n3', 1, [{ peerId: 'n2', kind: 'contradiction', count: 2, lastAtMs: 1 }]), 2_000);
+    const flood = Array.from({ length: 200 }, (_, index) => ({ kind: 'malformed' as const, source: `198.51.100.9:${index}`, count: 1, lastAtMs: 1 }));
+    for (let sequence = 2; sequence < 2 + Math.ceil(clusterUntrustedEvidenceMax / flood.length) + 2; sequence += 1) {
+      for (const agentId of ['n1', 'n3', 'n4']) cluster.applyReport(reportOf(agentId, sequence, flood), 2_000 + sequence);
+    }
+    assert.equal(cluster.untrustedEvidence.length, clusterUntrustedEvidenceMax);
+    const verdict = cluster.classify(2_100, 5_000);
+    assert.equal(verdict.type, 'byzantine');
+    assert.deepEqual(verdict.byzantine.nodes, ['n2'], 'the contradictions survived the flood');
   });
 });

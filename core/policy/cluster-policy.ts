@@ -93,7 +93,7 @@ export interface PartitionFacts {
   sides: NodeId[][];
   /** Index of the side holding a strict majority, or null. */
   majorityIndex: number | null;
-  /** Whether byzantine evidence (bad signatures, replays, forgeries) was seen. */
+  /** Whether byzantine evidence (signed contradictions; bad signatures and replays are untrusted traffic, never this) was seen. */
   byzantineEvidence: boolean;
   /** Latest measured divergence ratio, or null when not yet measured. */
   divergenceRatio: number | null;

@@ -3,8 +3,9 @@
  * agent processes exchanging real UDP heartbeats, a dashboard Socket.IO client.
  * Cutting a link through the JSON API must record a partition in the database
  * and push it to the dashboard; healing must end it (once the lifecycle has
- * reconciled the replicas). Prints the measured
- * detection and heal latencies.
+ * reconciled the replicas). A corrupting link shows as a link failing integrity
+ * (untrusted traffic), never as byzantine. Prints the measured detection and heal
+ * latencies.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -81,14 +82,16 @@ describe('partition flow with real agents', () => {
       dashboard.partitions.find((candidate) => candidate.id === partition.id && candidate.endedAtMs !== null), 40_000);
   });
 
-  it('a corrupting link is named byzantine, with the evidence of the node that received the bad packets', async () => {
+  it('a corrupting link shows as a link failing integrity, never byzantine, with the evidence of the node that received the bad packets', async () => {
     const degrade = await callApi(test.url, '/api/faults/degrade', { method: 'POST', body: { from: 'node-3', to: 'node-4', corruptRatio: 1 } });
     assert.equal(degrade.status, 200, JSON.stringify(degrade.payload));
-    const verdict = await waitFor('a byzantine verdict', () => {
+    const verdict = await waitFor('untrusted traffic on the link node-3 → node-4', () => {
       const current = test.server.service.snapshot('demo').verdict;
-      return current.byzantine.links.some((link) => link.from === 'node-3' && link.to === 'node-4') ? current : null;
+      return current.untrustedTraffic.some((group) => group.observerId === 'node-4' && group.linkPeerId === 'node-3' && group.kinds.includes('bad-signature')) ? current : null;
     }, 20_000, 100);
-    assert.ok(verdict.evidence.some((entry) => entry.observerId === 'node-4' && entry.subjectId === 'node-3' && entry.claim.startsWith('byzantine:')));
+    assert.deepEqual(verdict.byzantine, { nodes: [], links: [] }, 'a corrupting link accuses nobody');
+    assert.notEqual(verdict.type, 'byzantine');
+    assert.ok(verdict.evidence.some((entry) => entry.observerId === 'node-4' && entry.subjectId === 'node-3' && entry.claim === 'untrusted:bad-signature'));
     const badInput = await callApi(test.url, '/api/faults/degrade', { method: 'POST', body: { from: 'node-3', to: 'node-4', corruptRatio: 2 } });
     assert.equal(badInput.status, 400);
     assert.match(!badInput.payload.ok ? badInput.payload.message : '', /corruptRatio/);
