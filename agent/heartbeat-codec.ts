@@ -162,7 +162,7 @@ function messageOf(tag: number, body: AnyBody): MembershipMessage {
   return { type: 'heartbeat' };
 }
 
-/** Parses the body, remembering a claimed sender even when the body is invalid (for blame). */
+/** Parses the body, remembering a claimed sender even when the body is invalid (shown to operators as the node it named; never blamed). */
 function parseBody(tag: number, body: Buffer): { parsed: AnyBody | null; claimedFrom?: string } {
   const schema = (bodySchemas as Record<number, z.ZodType<AnyBody>>)[tag];
   try {

@@ -2,7 +2,7 @@
  * Signed replication datagrams: the writes one agent accepted, sent to a peer over the
  * same cluster socket (and so the same fault injection) as membership traffic. Signed
  * like membership packets, HMAC-SHA256 with the cluster key over the type tag and the
- * body, so a corrupted or forged datagram is refused and blamed instead of applied.
+ * body, so a corrupted or forged datagram is refused and counted instead of applied.
  *
  * Wire format: 1 byte tag `replicationPacketType`, 32 bytes of HMAC over (tag + body),
  * then UTF-8 JSON `{ v, c, f, i, s, t, e }`: the membership envelope (version, cluster,
