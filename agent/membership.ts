@@ -4,8 +4,9 @@
  * probes through k other agents, observer health, a bounded heartbeat schedule) over a
  * real transport. It signs and sends what the monitor asks for, verifies what arrives,
  * answers pings and ping requests for other members, and counts bad packets as
- * evidence against where they came from (see `receive`). It owns no timers: `check(nowMs, scheduledAtMs)` and `receive`
- * are driven by the caller, so the same code runs under a real clock and a virtual one.
+ * evidence against where they came from (see `receive`). It owns no timers:
+ * `check(nowMs, scheduledAtMs)` and `receive` are driven by the caller, so the same
+ * code runs under a real clock and a virtual one.
  */
 import type { DetectorProfile } from '../core/detectors/detector-profiles';
 import type { ProbeConclusion } from '../core/detectors/indirect-probe';
@@ -63,7 +64,10 @@ export class Membership {
   private readonly monitor: PeerMonitor;
   private readonly peers = new Map<string, Peer>();
   private readonly peersByEndpoint = new Map<string, Peer>();
-  /** Per-peer anti-replay windows, advanced only by verified datagrams from that peer: exact duplicates are dropped silently, stale and contradictory packets are evidence. */
+  /**
+   * Per-peer anti-replay windows, advanced only by verified datagrams naming that peer:
+   * exact duplicates are dropped silently, stale and contradictory packets are evidence.
+   */
   private readonly windows = new Map<string, ReplayWindow>();
   private readonly relays = new Map<string, Relay>();
   private readonly random: RandomSource;
