@@ -196,13 +196,14 @@ describe('history export at scale (real PostgreSQL)', () => {
     const console_ = test.server.database.prisma;
     const busyMs = 4000;
     // More sleepers than the console pool has connections: every one of them is taken.
-    const sleepers = Array.from({ length: 12 }, () => console_.$queryRawUnsafe(`SELECT pg_sleep(${busyMs / 1000})::text AS slept`));
+    // (Prisma runs a query only once it is awaited: Promise.all starts them now.)
+    const sleepers = Promise.all(Array.from({ length: 12 }, () => console_.$queryRawUnsafe(`SELECT pg_sleep(${busyMs / 1000})::text AS slept`)));
     await new Promise((resolve) => setTimeout(resolve, 300));
     const started = Date.now();
     const latencies = [];
     for (let index = 0; index < 5; index += 1) latencies.push(await report());
     const elapsed = Date.now() - started;
-    await Promise.all(sleepers);
+    await sleepers;
     console.log(`reports while the console pool is saturated: ack ms ${latencies.join(', ')}`);
     assert.ok(elapsed < busyMs / 2, `reports were acknowledged in ${elapsed} ms, not after the console pool freed up (${busyMs} ms)`);
   });
