@@ -9,15 +9,21 @@
  *   caller who already runs one, 503 when the server runs its maximum; a client that
  *   goes away frees its slot;
  * - agent reports are stored and acknowledged while exports run, and even while every
- *   connection of the console pool is busy (ingest has its own pool).
+ *   connection of the console pool is busy (ingest has its own pool);
+ * - a server in its own process, asked for twelve exports at once, stays within a
+ *   bounded resident size (VmHWM printed before and after).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { type ClientRequest, type IncomingMessage, get } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { exportsConcurrentMax } from '../../server/history-export';
 import { type AgentClientSocket, connectAgentClient, makeReport, signAs } from '../helpers/agent-client';
-import { type TestServer, bearerHeaders, startTestServer, waitFor } from '../helpers/server-harness';
+import { type TestServer, bearerHeaders, signIn, startTestServer, testAdminPassword, waitFor } from '../helpers/server-harness';
 
 const partitionCount = 12_000;
 const clusterId = 'bulk';
@@ -65,6 +71,32 @@ function sampleMemory() {
     clearInterval(timer);
     return { rssStartMb: mb(start.rss), rssPeakMb: mb(peakRss), heapStartMb: mb(start.heapUsed), heapPeakMb: mb(peakHeap) };
   };
+}
+
+/** Resident and peak resident size of a process (MB), from /proc. */
+async function residentMb(pid: number): Promise<{ rssMb: number; peakMb: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Math.round(Number(/\s(\d+) kB/.exec(status.split('\n').find((line) => line.startsWith(name)) ?? '')?.[1] ?? 0) / 1024);
+  return { rssMb: field('VmRSS:'), peakMb: field('VmHWM:') };
+}
+
+/** Starts the server as its own process (test/faults/server-process.ts) and resolves with its URL. */
+function spawnServer(env: Record<string, string>) {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '../faults/server-process.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise<{ child: typeof child; url: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server process did not start within 60 s')), 60_000);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const ready = /READY (\S+)/.exec(output);
+      if (ready) {
+        clearTimeout(timer);
+        resolve({ child, url: ready[1]! });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`server process exited with ${code} before READY`)));
+  });
 }
 
 /** Starts an export and resolves once its headers arrived, leaving the body unread (the server must wait). */
@@ -206,5 +238,38 @@ describe('history export at scale (real PostgreSQL)', () => {
     await sleepers;
     console.log(`reports while the console pool is saturated: ack ms ${latencies.join(', ')}`);
     assert.ok(elapsed < busyMs / 2, `reports were acknowledged in ${elapsed} ms, not after the console pool freed up (${busyMs} ms)`);
+  });
+
+  it('keeps a server process within bounds when twelve exports are asked at once', { timeout: 120_000 }, async () => {
+    const { child, url } = await spawnServer({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: test.database!.url,
+      FAULTLINE_DATA_DIR: test.dataDir,
+      FAULTLINE_DEMO: 'off',
+      FAULTLINE_ADMIN_PASSWORD: testAdminPassword,
+      LOG_LEVEL: 'error',
+      NODE_ENV: 'production',
+    });
+    try {
+      const session = await signIn(url, 'admin', testAdminPassword);
+      const before = await residentMb(child.pid!);
+      const twelve = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const response = await fetch(`${url}/api/history/export?format=json&clusterId=${clusterId}`, { headers: { cookie: session.cookie } });
+          return { status: response.status, bytes: (await response.arrayBuffer()).byteLength };
+        }),
+      );
+      const after = await residentMb(child.pid!);
+      const statuses = twelve.map((result) => result.status);
+      const served = twelve.filter((result) => result.status === 200);
+      console.log(`server process, twelve JSON exports at once: statuses ${statuses.join(' ')}; body ${served[0]?.bytes} bytes; RSS before ${before.rssMb} MB, after ${after.rssMb} MB, peak ${after.peakMb} MB`);
+      assert.ok(served.length >= 1, 'at least one export is served');
+      assert.ok(statuses.every((status) => status === 200 || status === 429 || status === 503), 'the others are refused clearly, never a 500');
+      assert.ok(after.peakMb - before.rssMb < 200, `peak resident size grew by ${after.peakMb - before.rssMb} MB`);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
   });
 });
