@@ -9,6 +9,8 @@ export class AppError extends Error {
     /** Machine-readable reason, shared with clients. */
     readonly code: ErrorCode,
     message: string,
+    /** Extra for the adapter: how long the caller should wait before retrying (s), sent as Retry-After. */
+    readonly hint: { retryAfterS?: number } = {},
   ) {
     super(message);
     this.name = 'AppError';

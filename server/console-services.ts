@@ -10,6 +10,7 @@ import { AlertsService } from './alerts-service';
 import type { AlertView } from '../core/realtime-contract';
 import { AuditLog } from './audit';
 import { AuthService, firstAdminName } from './auth/auth-service';
+import { HistoryExporter } from './history-export';
 import { HistoryService } from './history-service';
 import type { Logger } from './logger';
 import { consoleBroadcaster, guardDashboards } from './realtime/dashboard-guard';
@@ -22,6 +23,8 @@ export interface ConsoleServices {
   alerts: AlertsService;
   recovery: RecoveryService;
   history: HistoryService;
+  /** Streams history exports, a bounded number at once. */
+  exports: HistoryExporter;
   allowedOrigins: readonly string[];
   endSession: (sessionIdHash: string) => void;
 }
@@ -63,6 +66,7 @@ export async function startConsoleServices(options: {
     }),
     recovery: new RecoveryService(options.prisma, broadcaster),
     history: new HistoryService(options.prisma),
+    exports: new HistoryExporter(options.prisma, { logger: options.logger }),
     allowedOrigins: options.allowedOrigins,
     endSession: guard.endSession,
   };

@@ -1,7 +1,7 @@
 /**
  * Partition history for the console: filtered, sorted, paginated listing (duration
- * is computed in SQL so it can be filtered and sorted on), CSV and JSON export,
- * and one partition's full record: timeline, state path, metric samples,
+ * is computed in SQL so it can be filtered and sorted on; history-export.ts streams
+ * the same filters as CSV or JSON), and one partition's full record: timeline, state path, metric samples,
  * reachability over time from the ingest ledger, reconciliation reports, alerts
  * and recovery runs.
  */
@@ -14,8 +14,6 @@ import { toAlertView } from './alerts-service';
 
 /** Largest page of history one request may read. */
 export const historyPageSizeMax = 100;
-/** Most rows one export may hold. */
-export const exportRowsMax = 10_000;
 /** Most points in a reachability-over-time series. */
 const reachabilityPointsMax = 600;
 /** Time shown around a partition in its charts (ms), so the change is visible. */
@@ -56,7 +54,8 @@ export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
 /** One row of the history: the summary and its duration. */
 export type HistoryRow = PartitionSummary & { durationMs: number };
 
-const sortColumn: Record<(typeof historySortKeys)[number], Prisma.Sql> = {
+/** The SQL of each sort key (duration is computed per query). */
+export const sortColumn: Record<(typeof historySortKeys)[number], Prisma.Sql> = {
   startedAt: Prisma.sql`"startedAt"`,
   duration: Prisma.sql`duration_ms`,
   type: Prisma.sql`"type"`,
@@ -64,7 +63,8 @@ const sortColumn: Record<(typeof historySortKeys)[number], Prisma.Sql> = {
   recovery: Prisma.sql`"recoveryMs"`,
 };
 
-function whereOf(query: HistoryQuery, now: Date): Prisma.Sql {
+/** The WHERE clause of a history query's filters, durations measured at `now`. */
+export function whereOf(query: HistoryQuery, now: Date): Prisma.Sql {
   const conditions: Prisma.Sql[] = [Prisma.sql`TRUE`];
   const duration = Prisma.sql`EXTRACT(EPOCH FROM (COALESCE("endedAt", ${now}) - "startedAt"))`;
   if (query.clusterId) conditions.push(Prisma.sql`"clusterId" = ${query.clusterId}`);
@@ -80,37 +80,6 @@ function whereOf(query: HistoryQuery, now: Date): Prisma.Sql {
 }
 
 type RawHistoryRow = Prisma.PartitionGetPayload<object> & { duration_ms: number; total: bigint };
-
-/** Escapes one CSV cell (RFC 4180), and defuses cells a spreadsheet would run as a formula. */
-export function csvCell(value: string | number | null): string {
-  if (value === null) return '';
-  let text = String(value);
-  if (/^[=+\-@\t\r]/.test(text) && typeof value === 'string') text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** The CSV export of history rows, with a header line. */
-export function toCsv(rows: HistoryRow[]): string {
-  const header = ['id', 'cluster', 'type', 'state', 'started_at', 'ended_at', 'duration_s', 'nodes', 'outcome', 'divergence_max', 'recovery_ms'];
-  const lines = rows.map((row) =>
-    [
-      row.id,
-      row.clusterId,
-      row.type,
-      row.state,
-      new Date(row.startedAtMs).toISOString(),
-      row.endedAtMs === null ? null : new Date(row.endedAtMs).toISOString(),
-      Math.round(row.durationMs / 100) / 10,
-      row.nodeIds.join(' '),
-      row.outcome,
-      row.divergenceMax,
-      row.recoveryMs,
-    ]
-      .map(csvCell)
-      .join(','),
-  );
-  return `${[header.join(','), ...lines].join('\r\n')}\r\n`;
-}
 
 export class HistoryService {
   constructor(
@@ -139,11 +108,6 @@ export class HistoryService {
       page: limitOverride ? 1 : query.page,
       pageSize,
     };
-  }
-
-  /** Every row matching the filters (up to `exportRowsMax`), for export. */
-  async exportRows(query: HistoryQuery): Promise<HistoryRow[]> {
-    return (await this.list(query, exportRowsMax)).items;
   }
 
   /** Reachability over time around a partition: mean fraction of peers each agent heard, per second. */

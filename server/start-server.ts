@@ -106,9 +106,11 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     embeddedPort: config.embeddedDbPort,
+    embeddedPassword: secrets.embeddedDatabasePassword,
     logger,
   });
-  const writer = new ReportWriter(database.prisma, config.reportFlushMs, logger.child({ component: 'report-writer' }));
+  // Ingest writes on its own pool: console reads and exports cannot starve reports.
+  const writer = new ReportWriter(database.ingestPrisma, config.reportFlushMs, logger.child({ component: 'report-writer' }));
   let metrics: ServerMetrics | null = null;
   const credentials = new AgentCredentials(database.prisma, {
     sharedToken: secrets.agentToken,

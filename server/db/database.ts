@@ -1,10 +1,21 @@
 /**
  * Opens Faultline's database: the configured PostgreSQL, or an embedded PGlite
- * served on a loopback port with its data under the data directory. Applies the
- * committed migrations with `prisma migrate deploy` before anything else runs.
+ * with its data under the data directory. Applies the committed migrations with
+ * `prisma migrate deploy` before anything else runs.
+ *
+ * Who may connect: on a real PostgreSQL the migrations run as DATABASE_URL's role
+ * and the server then connects as its own restricted role (runtime-role.ts). The
+ * embedded PGlite has no authentication of its own, so it listens only on a Unix
+ * socket in a private directory, behind a SCRAM password gate on loopback
+ * (embedded-password-gate.ts) whose password is generated into the data directory's
+ * secrets; its files are kept 0600 in 0700 directories.
+ *
+ * Two Prisma clients on a real server: agent ingest writes on its own pool, so a
+ * burst of console reads or exports can never take the connections reports need.
  */
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -13,6 +24,9 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../generated/prisma/client';
 import type { Logger } from '../logger';
+import { ensurePrivateDirectory } from '../secrets';
+import { startPasswordGate } from './embedded-password-gate';
+import { prepareRuntimeRole } from './runtime-role';
 
 const execFileAsync = promisify(execFile);
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -23,39 +37,91 @@ const embeddedConnectionsMax = 8;
  * Pool size used against the embedded server. One: PGlite's multiplexer interleaves
  * the extended protocol of concurrent clients and loses unnamed prepared statements
  * (seen here as "unnamed prepared statement does not exist"), so the server keeps
- * a single connection and Prisma queues queries on it.
+ * a single connection and Prisma queues queries on it. For the same reason ingest
+ * shares that one client there: PGlite runs one query at a time whatever the pools.
  */
 const embeddedPoolMax = 1;
 /** Longest a query may wait for an answer before it fails (ms); the outbox keeps what failed. */
 export const queryTimeoutMs = 15_000;
-/** Pool size used against a real PostgreSQL server. */
+/** Pool of console reads, exports and everything else, against a real PostgreSQL server. */
 const externalPoolMax = 10;
+/** Pool of agent ingest (report writes) against a real PostgreSQL server, never shared with reads. */
+export const ingestPoolMax = 4;
+/** The user name the embedded database's gate accepts. */
+export const embeddedDatabaseUser = 'faultline';
+/** Most entries `tightenModes` visits: a data directory is a few thousand files. */
+const dataDirectoryEntriesMax = 200_000;
 
 /** An open database and how to close it. */
 export interface Database {
+  /** Console reads and writes, lifecycle, exports. */
   prisma: PrismaClient;
-  /** The connection URL in use (embedded or external). */
+  /** Agent report writes only (the same client as `prisma` on the embedded database). */
+  ingestPrisma: PrismaClient;
+  /** The connection URL the server's pools use (embedded or external). */
   url: string;
   /** True when this process runs the embedded PGlite server. */
   embedded: boolean;
+  /** The role the pools log in as, and whether it is the restricted runtime role. */
+  role: { name: string; restricted: boolean };
   close(): Promise<void>;
 }
 
-/** Starts PGlite on 127.0.0.1 and returns its URL and a stop function. */
-async function startEmbedded(dataDir: string, port: number, logger: Logger) {
-  const pgDataDir = path.join(dataDir, 'pgdata');
-  await mkdir(pgDataDir, { recursive: true });
+/**
+ * Takes group and other bits off everything under `directory` (files 0600,
+ * directories 0700). PGlite's file system layer creates files 0666 whatever the
+ * umask, so this runs after it opens and after it closes.
+ */
+export async function tightenModes(directory: string): Promise<void> {
+  let visited = 0;
+  const pending = [directory];
+  await chmod(directory, 0o700);
+  while (pending.length > 0 && visited < dataDirectoryEntriesMax) {
+    const current = pending.pop()!;
+    for (const entry of await readdir(current, { withFileTypes: true })) {
+      visited += 1;
+      const full = path.join(current, entry.name);
+      if (entry.isDirectory()) {
+        pending.push(full);
+        await chmod(full, 0o700);
+      } else if (entry.isFile()) {
+        await chmod(full, 0o600);
+      }
+    }
+  }
+}
+
+/** Starts PGlite on a private Unix socket behind the password gate on 127.0.0.1. */
+async function startEmbedded(options: { dataDir: string; port: number; password: string; logger: Logger }) {
+  const pgDataDir = path.join(options.dataDir, 'pgdata');
+  await ensurePrivateDirectory(options.dataDir);
+  await mkdir(pgDataDir, { recursive: true, mode: 0o700 });
+  // Files this process creates from here on are private; PGlite's own are fixed by tightenModes.
+  process.umask(0o077);
   const db = await PGlite.create(pgDataDir);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: embeddedConnectionsMax });
+  await tightenModes(pgDataDir);
+  const socketDir = await mkdtemp(path.join(tmpdir(), 'faultline-pg-')); // mode 0700
+  const backendPath = path.join(socketDir, '.s.PGSQL.5432');
+  const server = new PGLiteSocketServer({ db, path: backendPath, maxConnections: embeddedConnectionsMax });
   await server.start();
-  const address = server.getServerConn();
-  const actualPort = Number(address.split(':').pop());
-  logger.info({ dataDir: pgDataDir, port: actualPort }, 'embedded PostgreSQL (PGlite) listening');
+  await chmod(backendPath, 0o600);
+  const gate = await startPasswordGate({
+    host: '127.0.0.1',
+    port: options.port,
+    backendPath,
+    user: embeddedDatabaseUser,
+    password: options.password,
+    logger: options.logger,
+  });
+  options.logger.info({ dataDir: pgDataDir, port: gate.port }, 'embedded PostgreSQL (PGlite) listening, password required');
   return {
-    url: `postgresql://postgres@127.0.0.1:${actualPort}/postgres?sslmode=disable`,
+    url: `postgresql://${embeddedDatabaseUser}:${encodeURIComponent(options.password)}@127.0.0.1:${gate.port}/postgres?sslmode=disable`,
     async stop() {
+      await gate.stop();
       await server.stop();
       await db.close();
+      await tightenModes(pgDataDir);
+      await rm(socketDir, { recursive: true, force: true });
     },
   };
 }
@@ -77,32 +143,45 @@ export async function openDatabase(options: {
   databaseUrl: string | undefined;
   dataDir: string;
   embeddedPort: number;
+  /** Password of the embedded database's gate (from the data directory's secrets). */
+  embeddedPassword: string;
   logger: Logger;
 }): Promise<Database> {
   const embedded = options.databaseUrl
     ? null
-    : await startEmbedded(options.dataDir, options.embeddedPort, options.logger);
-  const url = options.databaseUrl ?? embedded!.url;
+    : await startEmbedded({ dataDir: options.dataDir, port: options.embeddedPort, password: options.embeddedPassword, logger: options.logger });
+  const adminUrl = options.databaseUrl ?? embedded!.url;
+  let runtime: Awaited<ReturnType<typeof prepareRuntimeRole>>;
   try {
-    await applyMigrations(url, options.logger);
+    await applyMigrations(adminUrl, options.logger);
+    // PGlite's session user is always its superuser (SET ROLE is undone by RESET ROLE),
+    // so a runtime role there would be for show: its boundary is the gate's password.
+    runtime = embedded ? { url: adminUrl, role: embeddedDatabaseUser, restricted: false } : await prepareRuntimeRole(adminUrl, options.logger);
   } catch (error) {
     await embedded?.stop();
     throw error;
   }
-  const adapter = new PrismaPg({
-    connectionString: url,
-    max: embedded ? embeddedPoolMax : externalPoolMax,
-    connectionTimeoutMillis: 5000,
-    // A connection that stops answering without closing must not stall ingest for ever.
-    query_timeout: queryTimeoutMs,
-  });
-  const prisma = new PrismaClient({ adapter });
+  const client = (max: number) =>
+    new PrismaClient({
+      adapter: new PrismaPg({
+        connectionString: runtime.url,
+        max,
+        connectionTimeoutMillis: 5000,
+        // A connection that stops answering without closing must not stall ingest for ever.
+        query_timeout: queryTimeoutMs,
+      }),
+    });
+  const prisma = client(embedded ? embeddedPoolMax : externalPoolMax);
+  const ingestPrisma = embedded ? prisma : client(ingestPoolMax);
   return {
     prisma,
-    url,
+    ingestPrisma,
+    url: runtime.url,
     embedded: embedded !== null,
+    role: { name: runtime.role, restricted: runtime.restricted },
     async close() {
       await prisma.$disconnect();
+      if (ingestPrisma !== prisma) await ingestPrisma.$disconnect();
       await embedded?.stop();
     },
   };

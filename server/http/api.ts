@@ -20,7 +20,7 @@ import type { FaultController } from '../fault-controller';
 import type { Logger } from '../logger';
 import { authRoutes } from './auth-routes';
 import { consoleRoutes } from './console-routes';
-import { type Route, isRawResponse, parse } from './route';
+import { type Route, type StreamResponse, isStreamResponse, parse } from './route';
 
 /** Largest request body accepted, in bytes. */
 export const requestBodyBytesMax = 64 * 1024;
@@ -226,13 +226,47 @@ function send(response: ServerResponse, status: number, payload: unknown): void 
   response.end(body);
 }
 
-function sendRaw(response: ServerResponse, payload: { contentType: string; body: string; filename?: string }): void {
+/** Resolves when `response` can take more, or has closed; leaves no listener behind. */
+function drainedOrClosed(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
+}
+
+/**
+ * Sends a streamed answer: headers now, then the body as `run` writes it. A write
+ * waits for the socket to drain (backpressure) and reports false once the client has
+ * gone, so the producer stops reading. A failure after the headers cannot become an
+ * error reply: the connection is cut so the client never takes a partial body for a
+ * whole one.
+ */
+async function sendStream(response: ServerResponse, payload: StreamResponse, logger: Logger): Promise<void> {
   response.writeHead(200, {
     'content-type': payload.contentType,
     'cache-control': 'no-store',
     ...(payload.filename ? { 'content-disposition': `attachment; filename="${payload.filename}"` } : {}),
   });
-  response.end(payload.body);
+  const gone = () => response.destroyed || response.writableEnded;
+  const sink = {
+    async write(chunk: string): Promise<boolean> {
+      if (gone()) return false;
+      if (chunk.length > 0 && !response.write(chunk)) await drainedOrClosed(response);
+      return !gone();
+    },
+  };
+  try {
+    await payload.run(sink);
+    if (!gone()) response.end();
+  } catch (error) {
+    logger.error({ err: error }, 'streamed answer failed after its headers');
+    response.destroy();
+  }
 }
 
 /** Authorises `principal` for `route`: origin and CSRF checks on state-changing requests, then the role. */
@@ -289,11 +323,12 @@ export async function handleApi(request: IncomingMessage, response: ServerRespon
       context,
     );
     if (audited) await auditRequest(context, { route, path: url.pathname, principal, origin, params, body, outcome: 'ok' });
-    if (isRawResponse(data)) return sendRaw(response, data);
+    if (isStreamResponse(data)) return await sendStream(response, data, context.logger);
     send(response, 200, { ok: true, data });
   } catch (error) {
     if (!(error instanceof AppError)) context.logger.error({ err: error, path: url.pathname }, 'API handler failed');
     const reply = toErrorReply(error);
+    if (error instanceof AppError && error.hint.retryAfterS !== undefined) response.setHeader('retry-after', String(error.hint.retryAfterS));
     if (audited || reply.code === 'forbidden') {
       await auditRequest(context, { route, path: url.pathname, principal, origin, params, body, outcome: `refused: ${reply.code}` });
     }

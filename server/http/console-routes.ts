@@ -2,9 +2,9 @@
 import { z } from 'zod';
 import { ClusterIdSchema } from '../../core/protocol';
 import { alertNoteLengthMax, alertPageMax, alertStatuses } from '../alerts-service';
-import { HistoryQuerySchema, toCsv } from '../history-service';
+import { HistoryQuerySchema } from '../history-service';
 import { recoveryPageMax, recoveryReasonLengthMax } from '../recovery-service';
-import { type RawResponse, type Route, parse, principalOf } from './route';
+import { type Route, type StreamResponse, parse, principalOf } from './route';
 
 const Id = z.uuid();
 const commaList = <T extends readonly [string, ...string[]]>(values: T) =>
@@ -116,12 +116,10 @@ export const consoleRoutes: Route[] = [
     method: 'GET',
     pattern: /^\/api\/history\/export$/,
     access: 'read',
-    handler: async ({ query }, context): Promise<RawResponse> => {
-      const { format } = parse(ExportQuery, Object.fromEntries(query));
-      const rows = await context.history.exportRows(parse(HistoryQuerySchema, Object.fromEntries(query)));
-      return format === 'csv'
-        ? { raw: true, contentType: 'text/csv; charset=utf-8', body: toCsv(rows), filename: 'faultline-partitions.csv' }
-        : { raw: true, contentType: 'application/json; charset=utf-8', body: JSON.stringify(rows, null, 2), filename: 'faultline-partitions.json' };
+    handler: async (request, context): Promise<StreamResponse> => {
+      const { format } = parse(ExportQuery, Object.fromEntries(request.query));
+      const started = context.exports.start(parse(HistoryQuerySchema, Object.fromEntries(request.query)), format, principalOf(request).name);
+      return { stream: true, contentType: started.contentType, filename: started.filename, run: started.run };
     },
   },
   {

@@ -26,13 +26,13 @@ export interface ApiRequest {
   setHeader(name: string, value: string): void;
 }
 
-/** A non-JSON answer (CSV export): sent as is with its content type. */
-export interface RawResponse {
-  raw: true;
+/** A streamed answer (history export): headers first, then `run` writes the body piece by piece. */
+export interface StreamResponse {
+  stream: true;
   contentType: string;
-  body: string;
   /** Suggested download name. */
   filename?: string;
+  run(sink: { write(chunk: string): Promise<boolean> }): Promise<unknown>;
 }
 
 export type Handler = (request: ApiRequest, context: ApiContext) => Promise<unknown>;
@@ -61,7 +61,7 @@ export function principalOf(request: ApiRequest): Principal {
   return request.principal;
 }
 
-/** True for a raw (non-JSON) answer. */
-export function isRawResponse(value: unknown): value is RawResponse {
-  return typeof value === 'object' && value !== null && (value as RawResponse).raw === true;
+/** True for a streamed answer. */
+export function isStreamResponse(value: unknown): value is StreamResponse {
+  return typeof value === 'object' && value !== null && (value as StreamResponse).stream === true;
 }

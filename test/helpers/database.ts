@@ -1,10 +1,12 @@
 /**
  * Fresh databases for integration tests on the real PostgreSQL named by
  * TEST_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test): each
- * test file gets its own database, dropped afterwards.
+ * test file gets its own database, dropped afterwards together with the
+ * restricted runtime role the server creates for it (roles are cluster-wide).
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { runtimeRoleName } from '../../server/db/runtime-role';
 
 /** The server every integration test talks to. */
 export const testServerUrl = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
@@ -40,6 +42,8 @@ export async function createTestDatabase(prefix = 'faultline_t'): Promise<TestDa
       await client.connect();
       try {
         await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        // Its grants lived in the dropped database, so the role owns nothing any more.
+        await client.query(`DROP ROLE IF EXISTS ${client.escapeIdentifier(runtimeRoleName(name))}`);
       } finally {
         await client.end();
       }

@@ -11,6 +11,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { io } from 'socket.io-client';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from '../../generated/prisma/client';
 import { routes } from '../../server/http/api';
 import { type SessionHeaders, type TestServer, callApi, createSignedInUser, signIn, startTestServer, testAdminPassword } from '../helpers/server-harness';
 
@@ -147,10 +149,18 @@ describe('console protection', () => {
     assert.ok(log.some((entry) => entry.actor === 'vera' && entry.action === 'faults.cut' && entry.data.outcome === 'refused: forbidden'));
     assert.ok(log.some((entry) => entry.actor === 'anonymous' && entry.action === 'auth.sign-in' && entry.data.outcome === 'refused: unauthorized'));
     assert.ok(!JSON.stringify(log).includes(testAdminPassword), 'passwords never reach the log');
-    const prisma = test_.server.database.prisma;
-    await assert.rejects(prisma.$executeRawUnsafe('DELETE FROM "AuditEntry"'), /append-only/);
-    await assert.rejects(prisma.$executeRawUnsafe('UPDATE "AuditEntry" SET actor = \'x\''), /append-only/);
-    await assert.rejects(prisma.$executeRawUnsafe('TRUNCATE "AuditEntry"'), /append-only/);
+    // The server's own role lacks the privilege (database-access.test.ts); the tables' owner meets the trigger.
+    const owner = new PrismaClient({ adapter: new PrismaPg({ connectionString: test_.database!.url }) });
+    try {
+      for (const prisma of [test_.server.database.prisma, owner]) {
+        await assert.rejects(prisma.$executeRawUnsafe('DELETE FROM "AuditEntry"'), /append-only|permission denied/);
+        await assert.rejects(prisma.$executeRawUnsafe('UPDATE "AuditEntry" SET actor = \'x\''), /append-only|permission denied/);
+        await assert.rejects(prisma.$executeRawUnsafe('TRUNCATE "AuditEntry"'), /append-only|permission denied/);
+      }
+      await assert.rejects(owner.$executeRawUnsafe('DELETE FROM "AuditEntry"'), /append-only/);
+    } finally {
+      await owner.$disconnect();
+    }
   });
 
   test('an alert is acknowledged once; the second acknowledgement conflicts; resolve records who', async () => {
