@@ -21,6 +21,7 @@ import { type Database, openDatabase } from './db/database';
 import { type LocalCluster, demoClusterId, startLocalCluster } from './demo-cluster';
 import { FaultController } from './fault-controller';
 import { type HealthReport, handleApi } from './http/api';
+import { applyConnectionCap, isSocketIoRequest, serverOptionsFor } from './http/connection-limits';
 import { type Logger, createLogger } from './logger';
 import { type Readiness, handleAgentRoutes, isAgentRoute } from './http/agent-routes';
 import { type ServerMetrics, createMetrics } from './metrics';
@@ -130,7 +131,8 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   }
 
   let service: ClusterService | null = null;
-  const httpServer = createServer();
+  const httpServer = createServer(serverOptionsFor(config.connectionLimits));
+  applyConnectionCap(httpServer, config.connectionLimits);
   const realtime = attachRealtime({
     httpServer,
     credentials,
@@ -247,8 +249,11 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       void handleAgentRoutes(request, response, agentRoutesContext);
     } else if (url.startsWith('/api/') || url === '/api') {
       void handleApi(request, response, apiContext);
-    } else if (url.startsWith('/socket.io')) {
+    } else if (isSocketIoRequest(url, realtime.io.path())) {
       return; // Socket.IO answers these itself.
+    } else if (url.startsWith(realtime.io.path())) {
+      // Near Socket.IO's path but not its own (`/socket.iox`): nobody else would answer.
+      response.writeHead(404, { 'content-type': 'text/plain', connection: 'close' }).end('not found');
     } else if (nextHandler) {
       nextHandler(request, response).catch((error: unknown) => {
         logger.error({ err: error, url }, 'page render failed');
