@@ -12,13 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { type AdminCheck, AgentCredentials, bearerAdminCheck } from './auth/agent-credentials';
 import { authenticate, checkCsrf, checkOrigin } from './auth/request-auth';
 import { AlertWebhook } from './alert-webhook';
+import { ClusterMembership } from './cluster-membership';
 import { ClusterService } from './cluster-service';
 import { PartitionRepository } from './db/partition-repository';
 import { LifecycleRunner, clusterPolicy } from './lifecycle-runner';
 import { ReconciliationDriver } from './reconciliation-driver';
 import type { ServerConfig } from './config';
 import { type Database, openDatabase } from './db/database';
-import { type LocalCluster, demoClusterId, startLocalCluster } from './demo-cluster';
+import { type LocalCluster, demoAgentIds, demoClusterId, startLocalCluster } from './demo-cluster';
 import { FaultController } from './fault-controller';
 import { type HealthReport, handleApi } from './http/api';
 import { applyConnectionCap, isSocketIoRequest, serverOptionsFor } from './http/connection-limits';
@@ -159,6 +160,11 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     },
     { staleAfterMs: config.staleAfterMs, evaluateIntervalMs: 50, healStableMs: 1000, openStableIntervals: 1.5, nowMs: () => Date.now() },
     logger.child({ component: 'cluster-service' }),
+    new ClusterMembership(database.prisma, {
+      declared: new Map(config.demo ? [[demoClusterId, demoAgentIds(config.demoAgents)]] : []),
+      nowMs: () => Date.now(),
+      logger: logger.child({ component: 'cluster-membership' }),
+    }),
   );
   const faults = new FaultController(realtime.sendCommand);
   realtime.onAgentReady = (clusterId, agentId) => {
