@@ -7,7 +7,7 @@
  * Each socket joins its session's room, so signing out disconnects it at once;
  * `dashboard-access.ts` ends or downgrades sockets whose access changes later.
  */
-import type { Server, Socket } from 'socket.io';
+import type { Server } from 'socket.io';
 import { type AlertView, type ClientToServerEvents, type RecoveryRunView, type ServerToClientEvents, clusterRoom } from '../../core/realtime-contract';
 import type { AlertBroadcaster } from '../alerts-service';
 import { toErrorReply } from '../app-error';
@@ -27,7 +27,6 @@ export const requiredActionByEvent: Record<keyof ClientToServerEvents, Action> =
 export const sessionRoom = (sessionIdHash: string) => `session:${sessionIdHash}`;
 
 type DashboardServer = Server<ClientToServerEvents, ServerToClientEvents>;
-type DashboardSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 /** Installs the handshake check and the per-event guard; returns how to end a session's sockets. */
 export function guardDashboards(io: DashboardServer, options: { auth: AuthService; allowedOrigins: readonly string[]; logger: Logger }) {
