@@ -22,7 +22,7 @@ import { type Database, openDatabase } from './db/database';
 import { type LocalCluster, demoAgentIds, demoClusterId, startLocalCluster } from './demo-cluster';
 import { FaultController } from './fault-controller';
 import { type HealthReport, handleApi } from './http/api';
-import { applyConnectionCap, isSocketIoRequest, serverOptionsFor } from './http/connection-limits';
+import { applyConnectionCap, isSocketIoRequest, refuseForeignSocketIoUpgrades, serverOptionsFor } from './http/connection-limits';
 import { type Logger, createLogger } from './logger';
 import { type Readiness, handleAgentRoutes, isAgentRoute } from './http/agent-routes';
 import { type ServerMetrics, createMetrics } from './metrics';
@@ -249,6 +249,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     logger: logger.child({ component: 'agent-routes' }),
   };
 
+  refuseForeignSocketIoUpgrades(httpServer, realtime.io.path());
   httpServer.on('request', (request, response) => {
     const url = request.url ?? '/';
     if (isAgentRoute(url.split('?')[0]!)) {

@@ -6,6 +6,7 @@
  * that every other path under `/socket.io` gets an answer instead of silence.
  */
 import type { Server, ServerOptions } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** The listener's connection limits. */
 export interface ConnectionLimits {
@@ -53,4 +54,18 @@ export function applyConnectionCap(server: Server, limits: ConnectionLimits): vo
 export function isSocketIoRequest(url: string, socketIoPath: string): boolean {
   const owned = `${socketIoPath.replace(/\/$/, '')}/`;
   return url.slice(0, owned.length) === owned;
+}
+
+/**
+ * Answers WebSocket upgrade requests near Socket.IO's path that it does not own
+ * (`/socket.iox`) with a 404: Socket.IO's engine would only drop them, silently,
+ * a second later. Other upgrade paths are left alone (Next.js may own them).
+ */
+export function refuseForeignSocketIoUpgrades(server: Server, socketIoPath: string): void {
+  server.on('upgrade', (request: { url?: string }, socket: Duplex) => {
+    const url = request.url ?? '/';
+    if (url.startsWith(socketIoPath) && !isSocketIoRequest(url, socketIoPath)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+  });
 }

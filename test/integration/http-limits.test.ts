@@ -5,7 +5,8 @@
  * `/socket.io` without its slash) get a 404 and the server closes the connection,
  * a few hundred times over; a connection that never sends a request, or stops
  * halfway through its headers, is closed by the server within the configured
- * headers timeout; Socket.IO's own path still works.
+ * headers timeout; a WebSocket upgrade to such a path gets a 404 too; Socket.IO's
+ * own path still works.
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
@@ -74,6 +75,14 @@ describe('HTTP listener limits', () => {
     const leftOpen = outcomes.filter((outcome) => outcome.closedAfterMs === null);
     assert.equal(unanswered.length, 0, `unanswered or not 404: ${unanswered.length}, first: ${JSON.stringify(unanswered[0]?.response.slice(0, 80))}`);
     assert.equal(leftOpen.length, 0, `${leftOpen.length} connections not closed by the server within 5 s`);
+  });
+
+  it('answers a WebSocket upgrade to a path Socket.IO does not own with 404 and closes it', async () => {
+    const upgrade = 'GET /socket.iox/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+    const outcome = await exchange(port, upgrade, 5000);
+    assert.match(outcome.response, /^HTTP\/1\.1 404/);
+    assert.notEqual(outcome.closedAfterMs, null);
   });
 
   it('closes a connection that never sends a request within the headers timeout', async () => {
