@@ -6,7 +6,7 @@
  * a few hundred times over; a connection that never sends a request, or stops
  * halfway through its headers, is closed by the server within the configured
  * headers timeout; a WebSocket upgrade to such a path gets a 404 too; Socket.IO's
- * own path still works.
+ * own path still works; connections beyond the configured cap are dropped.
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
@@ -106,5 +106,36 @@ describe('HTTP listener limits', () => {
     } finally {
       dashboard.close();
     }
+  });
+});
+
+describe('HTTP listener connection cap', () => {
+  const connectionsMax = 20;
+  let test: TestServer;
+
+  before(async () => {
+    test = await startTestServer({ env: { FAULTLINE_HTTP_CONNECTIONS_MAX: String(connectionsMax) } });
+  });
+  after(async () => {
+    await test?.stop();
+  });
+
+  it(`drops connections beyond ${connectionsMax} at once and serves again when they are gone`, async () => {
+    const held: Socket[] = [];
+    try {
+      for (let index = 0; index < connectionsMax; index += 1) {
+        held.push(await new Promise<Socket>((resolve, reject) => {
+          const socket = connect(test.server.port, '127.0.0.1', () => resolve(socket));
+          socket.once('error', reject);
+        }));
+      }
+      const extra = await Promise.all(Array.from({ length: 10 }, () => exchange(test.server.port, get('/api/health'), 3000)));
+      assert.ok(extra.every((outcome) => outcome.closedAfterMs !== null && outcome.response === ''), 'each connection past the cap closed unanswered');
+    } finally {
+      for (const socket of held) socket.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const answered = await exchange(test.server.port, `GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, 5000);
+    assert.match(answered.response, /^HTTP\/1\.1 (200|401)/);
   });
 });
