@@ -104,6 +104,8 @@ function NodeFacts({ snapshot, id, nowMs }: { snapshot: ClusterSnapshot; id: str
   const node = snapshot.nodes.find((candidate) => candidate.id === id);
   const condition = snapshot.verdict.conditions?.find((entry) => entry.nodeId === id)?.condition ?? 'unknown';
   if (!node) return <p className="muted">{id} is no longer in the cluster.</p>;
+  // Peers this agent named that are not members: evidence about this agent (a wrong peer list, or invented nodes).
+  const unknown = snapshot.unknownPeers?.find((entry) => entry.observerId === id);
   const side = snapshot.verdict.components.findIndex((component) => component.includes(id));
   return (
     <dl className="facts">
@@ -121,6 +123,14 @@ function NodeFacts({ snapshot, id, nowMs }: { snapshot: ClusterSnapshot; id: str
       <dd>{node.lastReportAtMs ? formatAge(node.lastReportAtMs, nowMs) : 'never'}</dd>
       <dt>Injected faults</dt>
       <dd>{node.faults.length === 0 ? 'none' : node.faults.map((rule) => `${rule.peerId}${rule.dropInbound ? ' in' : ''}${rule.dropOutbound ? ' out' : ''}`).join(', ')}</dd>
+      {unknown ? (
+        <>
+          <dt>Names unknown peers</dt>
+          <dd data-testid="unknown-peers">
+            {unknown.peerIds.join(', ')} ({unknown.count} mentions, latest {formatAge(unknown.lastAtMs, nowMs)}): not members of this cluster, so not nodes
+          </dd>
+        </>
+      ) : null}
     </dl>
   );
 }

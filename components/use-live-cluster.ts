@@ -4,7 +4,8 @@
  * snapshot), applies numbered updates, and re-subscribes for a fresh snapshot
  * after a reconnect or a gap in sequence numbers. Partition, alert and recovery
  * changes invalidate the React Query caches that list them. A refused handshake
- * (no session) sends the operator to sign in.
+ * (no session) sends the operator to sign in, also after the server ended the
+ * socket because the session or its role changed.
  */
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
@@ -42,7 +43,12 @@ export function useLiveCluster(clusterId: string | null): LiveCluster {
       });
     };
     socket.on('connect', subscribe);
-    socket.on('disconnect', () => setState((previous) => ({ ...previous, status: 'reconnecting' })));
+    socket.on('disconnect', (reason) => {
+      setState((previous) => ({ ...previous, status: 'reconnecting' }));
+      // The server ended the socket (its access changed, or it shut down): the client
+      // does not retry that by itself. Connect again; a refused handshake goes to sign-in.
+      if (reason === 'io server disconnect') socket.connect();
+    });
     socket.on('connect_error', (error) => {
       if (error.message.startsWith('unauthorized')) goToSignIn();
       setState((previous) => ({ ...previous, status: 'reconnecting', error: error.message.startsWith('forbidden') ? error.message : previous.error }));

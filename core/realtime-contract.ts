@@ -62,6 +62,25 @@ export interface ClusterSnapshot {
   verdict: PartitionVerdict;
   /** The open partition, if any. */
   activePartition: PartitionSummary | null;
+  /** Agents whose reports named peers that are not members of the cluster: evidence about those agents, not nodes. */
+  unknownPeers: UnknownPeerEvidence[];
+}
+
+/**
+ * What one agent said about peers the cluster does not have (no credential, not
+ * declared): a misconfigured peer list, or an agent inventing nodes. Such peers
+ * never become nodes and never take part in a verdict.
+ */
+export interface UnknownPeerEvidence {
+  /** The agent whose reports (or hello) named them. */
+  observerId: string;
+  /** The first distinct unknown names it used (at most `unknownPeerNamesMax`) that are still not members. */
+  peerIds: string[];
+  /** Mentions of unknown peers since the server started (one per observation). */
+  count: number;
+  /** When the first and the latest such mention arrived (server time, ms). */
+  firstAtMs: number;
+  lastAtMs: number;
 }
 
 /** An incident alert as operators see it. */

@@ -9,6 +9,7 @@ import { type AgentHello, type AgentReport, AgentReportSchema, describeZodError 
 import type { ClusterSnapshot, PartitionSummary } from '../core/realtime-contract';
 import type { PrismaClient } from '../generated/prisma/client';
 import { AppError } from './app-error';
+import type { ClusterMembership } from './cluster-membership';
 import { ClusterState, snapshotFingerprint } from './cluster-view';
 import { PartitionRepository, mostSevere } from './db/partition-repository';
 import { type LifecycleRunner, factsOf } from './lifecycle-runner';
@@ -58,6 +59,8 @@ export class ClusterService {
     private readonly broadcaster: Broadcaster,
     private readonly options: ClusterServiceOptions,
     private readonly logger: Logger,
+    /** Who belongs to each cluster: only members become nodes. */
+    private readonly membership: ClusterMembership,
   ) {
     this.partitions = new PartitionRepository(prisma);
     this.startedAtMs = options.nowMs();
@@ -112,7 +115,8 @@ export class ClusterService {
       create: { id: clusterId, name: options.name ?? clusterId, demo: options.demo ?? false },
       update: options.demo !== undefined ? { demo: options.demo } : {},
     });
-    const cluster = new ClusterState(clusterId, row.name, row.demo);
+    await this.membership.load(clusterId);
+    const cluster = new ClusterState(clusterId, row.name, row.demo, (nodeId) => this.membership.isMember(clusterId, nodeId));
     const nodes = await this.prisma.node.findMany({ where: { clusterId } });
     for (const node of nodes) cluster.node(node.id).address = node.address;
     cluster.activePartition = await this.partitions.findActive(clusterId);
@@ -126,7 +130,9 @@ export class ClusterService {
   /** Records an agent's hello and persists the node. */
   async hello(hello: AgentHello): Promise<void> {
     const cluster = await this.ensureCluster(hello.clusterId);
-    cluster.applyHello(hello);
+    this.membership.admit(hello.clusterId, hello.agentId);
+    cluster.applyHello(hello, this.options.nowMs());
+    this.reportUnknownPeers(cluster);
     cluster.node(hello.agentId).connected = true;
     await this.prisma.node.upsert({
       where: { clusterId_id: { clusterId: hello.clusterId, id: hello.agentId } },
@@ -172,7 +178,9 @@ export class ClusterService {
     }
     const cluster = await this.ensureCluster(report.clusterId);
     const receivedAtMs = this.options.nowMs();
+    this.membership.admit(report.clusterId, report.agentId);
     cluster.applyReport(report, receivedAtMs, this.options.staleAfterMs);
+    this.reportUnknownPeers(cluster);
     this.evaluate(cluster);
     let duplicate: boolean;
     try {
@@ -183,6 +191,20 @@ export class ClusterService {
     }
     this.acceptedCount += 1;
     return { report, duplicate };
+  }
+
+  /**
+   * Logs each (agent, unknown peer) pair once (bounded per agent by the view) and
+   * asks for the members again: the peer may hold a credential issued since.
+   */
+  private reportUnknownPeers(cluster: ClusterState): void {
+    const fresh = cluster.takeNewUnknownPeers();
+    if (fresh.length === 0) return;
+    this.logger.warn(
+      { cluster: cluster.clusterId, observers: [...new Set(fresh.map((pair) => pair.observerId))], peers: fresh.map((pair) => pair.peerId) },
+      'agent named peers that are not members of its cluster; kept as evidence about the agent, not as nodes',
+    );
+    this.membership.noteUnknown(cluster.clusterId);
   }
 
   /** Current snapshot of a cluster. */

@@ -7,7 +7,7 @@ import { type ObservedEvidence, type PartitionVerdict, classifyPartition, eviden
 import { type DebounceState, initialDebounceState, verdictShapeKey } from '../core/partition-debounce';
 import { type AgentHello, type AgentReport, type DataPlaneStatus, type FaultRule, type NodeId, type ObserverHealth, isAccusingEvidenceKind } from '../core/protocol';
 import { type ReachabilityMatrix, createMatrix, setCell } from '../core/reachability';
-import type { ClusterSnapshot, NodeView, PartitionSummary } from '../core/realtime-contract';
+import type { ClusterSnapshot, NodeView, PartitionSummary, UnknownPeerEvidence } from '../core/realtime-contract';
 
 /** Largest number of nodes one cluster may hold; bounds memory and matrix work. */
 export const clusterNodesMax = 1000;
@@ -15,6 +15,8 @@ export const clusterNodesMax = 1000;
 export const clusterEvidenceMax = 2048;
 /** Most untrusted evidence items kept per cluster (newest kept): their own budget, so a flood of them cannot push out a contradiction. */
 export const clusterUntrustedEvidenceMax = 2048;
+/** Most distinct unknown peer names kept per reporting agent; the count goes on beyond it. */
+export const unknownPeerNamesMax = 16;
 
 interface NodeState {
   address: string | null;
@@ -47,12 +49,53 @@ export class ClusterState {
   readonly observerHealth = new Map<NodeId, ObserverHealth>();
   /** Largest heartbeat interval agents of this cluster report (ms); sizes the stability windows. */
   heartbeatIntervalMs = 1000;
+  /** Per reporting agent, what it said about peers that are not members (bounded: one entry per node). */
+  readonly unknownPeers = new Map<NodeId, UnknownPeerEvidence>();
+  /** Unknown (observer, peer) pairs seen for the first time since the last `takeNewUnknownPeers`. */
+  private newUnknownPeers: { observerId: NodeId; peerId: NodeId }[] = [];
 
+  /** `isMember` says who belongs to the cluster; a peer that is neither a member nor already a node is only evidence. */
   constructor(
     readonly clusterId: string,
     readonly name: string,
     readonly demo: boolean,
+    private readonly isMember: (nodeId: NodeId) => boolean,
   ) {}
+
+  /** Whether `id` may be a node: already one, or a member. */
+  private known(id: NodeId): boolean {
+    return this.nodes.has(id) || this.isMember(id);
+  }
+
+  /** Records that `observerId` named `peerId`, which is not a member. */
+  private noteUnknownPeer(observerId: NodeId, peerId: NodeId, atMs: number): void {
+    const entry = this.unknownPeers.get(observerId) ?? { observerId, peerIds: [], count: 0, firstAtMs: atMs, lastAtMs: atMs };
+    entry.count += 1;
+    entry.lastAtMs = atMs;
+    if (!entry.peerIds.includes(peerId) && entry.peerIds.length < unknownPeerNamesMax) {
+      entry.peerIds.push(peerId);
+      this.newUnknownPeers.push({ observerId, peerId });
+    }
+    this.unknownPeers.set(observerId, entry);
+  }
+
+  /**
+   * The evidence to show: names that have since become members (a credential
+   * issued after the agent first named the peer) no longer count against it.
+   */
+  private unknownPeerEvidence(): UnknownPeerEvidence[] {
+    return [...this.unknownPeers.values()]
+      .map((entry) => ({ ...entry, peerIds: entry.peerIds.filter((peerId) => !this.known(peerId)) }))
+      .filter((entry) => entry.peerIds.length > 0)
+      .sort((a, b) => a.observerId.localeCompare(b.observerId));
+  }
+
+  /** Unknown (observer, peer) pairs first seen since the last call, for the log; at most `unknownPeerNamesMax` per observer ever. */
+  takeNewUnknownPeers(): { observerId: NodeId; peerId: NodeId }[] {
+    const taken = this.newUnknownPeers;
+    this.newUnknownPeers = [];
+    return taken;
+  }
 
   /** Returns the node's state, creating it on first mention. */
   node(id: NodeId): NodeState {
@@ -69,12 +112,15 @@ export class ClusterState {
     return state;
   }
 
-  /** Records an agent's hello. */
-  applyHello(hello: AgentHello): void {
+  /** Records an agent's hello; peers it names that are not members are evidence, not nodes. */
+  applyHello(hello: AgentHello, receivedAtMs: number): void {
     const state = this.node(hello.agentId);
     state.address = hello.address;
     state.incarnation = hello.incarnation;
-    for (const peer of hello.peers) this.node(peer);
+    for (const peer of hello.peers) {
+      if (this.known(peer)) this.node(peer);
+      else this.noteUnknownPeer(hello.agentId, peer, receivedAtMs);
+    }
   }
 
   /** Folds one validated report into the matrix. Reports from an older incarnation are ignored. */
@@ -106,6 +152,10 @@ export class ClusterState {
       this.untrustedEvidence = recent([...this.untrustedEvidence, ...stamped.filter((item) => !isAccusingEvidenceKind(item.kind))], clusterUntrustedEvidenceMax);
     }
     for (const observation of report.observations) {
+      if (!this.known(observation.peerId)) {
+        this.noteUnknownPeer(report.agentId, observation.peerId, receivedAtMs);
+        continue;
+      }
       this.node(observation.peerId);
       setCell(this.matrix, report.agentId, observation.peerId, {
         reachable: observation.reachable,
@@ -148,6 +198,7 @@ export class ClusterState {
       links: verdict.cutLinks,
       verdict,
       activePartition: this.activePartition,
+      unknownPeers: this.unknownPeerEvidence(),
     };
   }
 }
@@ -161,5 +212,6 @@ export function snapshotFingerprint(snapshot: ClusterSnapshot): string {
     // A new origin of untrusted traffic is news to an operator; its growing count alone is not.
     (snapshot.verdict.untrustedTraffic ?? []).map((group) => [group.observerId, group.source, group.linkPeerId]),
     snapshot.activePartition,
+    snapshot.unknownPeers.map((entry) => [entry.observerId, entry.peerIds]),
   ]);
 }

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { MonitoringThresholds } from '../core/policy/thresholds';
+import { type ConnectionLimits, connectionLimitsDefault } from './http/connection-limits';
 
 const onOff = z
   .enum(['on', 'off', 'true', 'false', '1', '0'])
@@ -39,6 +40,10 @@ const EnvSchema = z.object({
     .default('')
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .pipe(z.array(z.url())),
+  FAULTLINE_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(connectionLimitsDefault.headersTimeoutMs),
+  FAULTLINE_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(connectionLimitsDefault.requestTimeoutMs),
+  FAULTLINE_HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(connectionLimitsDefault.keepAliveTimeoutMs),
+  FAULTLINE_HTTP_CONNECTIONS_MAX: z.coerce.number().int().min(10).max(1_000_000).default(connectionLimitsDefault.connectionsMax),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
 });
@@ -87,6 +92,8 @@ export interface ServerConfig {
   adminPassword: string | undefined;
   /** Origins besides the server's own allowed to send browser requests (for a proxy on another host name). */
   allowedOrigins: string[];
+  /** Timeouts and the connection cap of the HTTP listener, so idle or unfinished connections cannot pile up. */
+  connectionLimits: ConnectionLimits;
   /** pino log level. */
   logLevel: string;
   /** Serve the Next.js app in development mode. */
@@ -129,6 +136,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     divergenceSampleMs: e.FAULTLINE_DIVERGENCE_SAMPLE_MS,
     adminPassword: e.FAULTLINE_ADMIN_PASSWORD,
     allowedOrigins: e.FAULTLINE_ALLOWED_ORIGINS,
+    connectionLimits: {
+      headersTimeoutMs: e.FAULTLINE_HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.FAULTLINE_HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.FAULTLINE_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      connectionsMax: e.FAULTLINE_HTTP_CONNECTIONS_MAX,
+    },
     logLevel: e.LOG_LEVEL,
     dev: argv.includes('--dev'),
     web: true,

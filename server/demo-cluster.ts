@@ -15,6 +15,11 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** Id of the demo cluster. */
 export const demoClusterId = 'demo';
 
+/** The demo cluster's declared members: node-1..node-N, the ids its agents are started with. */
+export function demoAgentIds(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `node-${index + 1}`);
+}
+
 /** Asks the OS for `count` free UDP ports on 127.0.0.1 (held together so they are distinct). */
 export async function freeUdpPorts(count: number): Promise<number[]> {
   const sockets = await Promise.all(
@@ -81,7 +86,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const ports = await freeUdpPorts(options.agentCount);
   const storePorts = await freeTcpPorts(options.agentCount);
   const storeUrls = new Map<string, string>();
-  const agentIds = ports.map((_, index) => `node-${index + 1}`);
+  const agentIds = demoAgentIds(ports.length);
   const peers = agentIds.map((id, index) => `${id}=127.0.0.1:${ports[index]}`);
   const processes = new Map<string, ChildProcess>();
   const log = options.logger.child({ component: 'demo-cluster' });

@@ -12,15 +12,17 @@ import { fileURLToPath } from 'node:url';
 import { type AdminCheck, AgentCredentials, bearerAdminCheck } from './auth/agent-credentials';
 import { authenticate, checkCsrf, checkOrigin } from './auth/request-auth';
 import { AlertWebhook } from './alert-webhook';
+import { ClusterMembership } from './cluster-membership';
 import { ClusterService } from './cluster-service';
 import { PartitionRepository } from './db/partition-repository';
 import { LifecycleRunner, clusterPolicy } from './lifecycle-runner';
 import { ReconciliationDriver } from './reconciliation-driver';
 import type { ServerConfig } from './config';
 import { type Database, openDatabase } from './db/database';
-import { type LocalCluster, demoClusterId, startLocalCluster } from './demo-cluster';
+import { type LocalCluster, demoAgentIds, demoClusterId, startLocalCluster } from './demo-cluster';
 import { FaultController } from './fault-controller';
 import { type HealthReport, handleApi } from './http/api';
+import { applyConnectionCap, isSocketIoRequest, refuseForeignSocketIoUpgrades, serverOptionsFor } from './http/connection-limits';
 import { type Logger, createLogger } from './logger';
 import { type Readiness, handleAgentRoutes, isAgentRoute } from './http/agent-routes';
 import { type ServerMetrics, createMetrics } from './metrics';
@@ -132,7 +134,8 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   }
 
   let service: ClusterService | null = null;
-  const httpServer = createServer();
+  const httpServer = createServer(serverOptionsFor(config.connectionLimits));
+  applyConnectionCap(httpServer, config.connectionLimits);
   const realtime = attachRealtime({
     httpServer,
     credentials,
@@ -159,6 +162,11 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     },
     { staleAfterMs: config.staleAfterMs, evaluateIntervalMs: 50, healStableMs: 1000, openStableIntervals: 1.5, nowMs: () => Date.now() },
     logger.child({ component: 'cluster-service' }),
+    new ClusterMembership(database.prisma, {
+      declared: new Map(config.demo ? [[demoClusterId, demoAgentIds(config.demoAgents)]] : []),
+      nowMs: () => Date.now(),
+      logger: logger.child({ component: 'cluster-membership' }),
+    }),
   );
   const faults = new FaultController(realtime.sendCommand);
   realtime.onAgentReady = (clusterId, agentId) => {
@@ -243,14 +251,18 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     logger: logger.child({ component: 'agent-routes' }),
   };
 
+  refuseForeignSocketIoUpgrades(httpServer, realtime.io.path());
   httpServer.on('request', (request, response) => {
     const url = request.url ?? '/';
     if (isAgentRoute(url.split('?')[0]!)) {
       void handleAgentRoutes(request, response, agentRoutesContext);
     } else if (url.startsWith('/api/') || url === '/api') {
       void handleApi(request, response, apiContext);
-    } else if (url.startsWith('/socket.io')) {
+    } else if (isSocketIoRequest(url, realtime.io.path())) {
       return; // Socket.IO answers these itself.
+    } else if (url.startsWith(realtime.io.path())) {
+      // Near Socket.IO's path but not its own (`/socket.iox`): nobody else would answer.
+      response.writeHead(404, { 'content-type': 'text/plain', connection: 'close' }).end('not found');
     } else if (nextHandler) {
       nextHandler(request, response).catch((error: unknown) => {
         logger.error({ err: error, url }, 'page render failed');

@@ -43,6 +43,27 @@ export interface Principal {
   expiresAtMs: number | null;
 }
 
+/**
+ * A change that takes access away from (or changes it for) principals already
+ * signed in, so that live connections (dashboard sockets) can follow at once
+ * instead of keeping what their handshake granted.
+ */
+export type AccessChange =
+  /** A user was disabled, re-enabled or given another role (their sessions were ended). */
+  | { type: 'user-changed'; userId: string }
+  /** An API token was revoked. */
+  | { type: 'token-revoked'; tokenId: string }
+  /** A session ended (sign-out). */
+  | { type: 'session-ended'; sessionIdHash: string };
+
+/** Most principals re-checked with one query by `refreshPrincipals`. */
+export const principalRefreshBatchMax = 500;
+
+/** Key of a principal in `refreshPrincipals`' answer: its session (by hash) or its token. */
+export function principalKey(principal: Principal): string {
+  return principal.kind === 'session' ? `session:${principal.sessionIdHash ?? ''}` : `token:${principal.id}`;
+}
+
 /** A user as shown to admins. */
 export interface UserView {
   id: string;
@@ -76,6 +97,7 @@ function roleOf(value: string): Role {
 export class AuthService {
   private readonly failures = new Map<string, number[]>();
   private readonly tokenTouchedAtMs = new Map<string, number>();
+  private readonly accessListeners: ((change: AccessChange) => void)[] = [];
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -147,6 +169,51 @@ export class AuthService {
   /** Ends a session (sign-out). */
   async signOut(sessionIdHash: string): Promise<void> {
     await this.prisma.session.deleteMany({ where: { idHash: sessionIdHash } });
+    this.accessChanged({ type: 'session-ended', sessionIdHash });
+  }
+
+  /** Calls `listener` after every change that ends or alters the access of signed-in principals (this process's changes only). */
+  onAccessChanged(listener: (change: AccessChange) => void): void {
+    this.accessListeners.push(listener);
+  }
+
+  private accessChanged(change: AccessChange): void {
+    for (const listener of this.accessListeners) listener(change);
+  }
+
+  /**
+   * Asks the database again for each principal (at most `principalRefreshBatchMax`):
+   * the answer maps `principalKey` to the principal as it is now (its role may have
+   * changed) or null when its session or token is gone, expired, revoked or its
+   * user disabled. Catches changes made by other server instances.
+   */
+  async refreshPrincipals(principals: readonly Principal[]): Promise<Map<string, Principal | null>> {
+    if (principals.length > principalRefreshBatchMax) throw new AppError('invalid_input', `at most ${principalRefreshBatchMax} principals per refresh`);
+    const nowMs = this.nowMs();
+    const sessionHashes = principals.flatMap((principal) => (principal.kind === 'session' && principal.sessionIdHash ? [principal.sessionIdHash] : []));
+    const tokenIds = principals.flatMap((principal) => (principal.kind === 'token' ? [principal.id] : []));
+    const [sessions, tokens] = await Promise.all([
+      sessionHashes.length > 0 ? this.prisma.session.findMany({ where: { idHash: { in: sessionHashes } }, include: { user: true } }) : [],
+      tokenIds.length > 0 ? this.prisma.apiToken.findMany({ where: { id: { in: tokenIds } } }) : [],
+    ]);
+    const fresh = new Map<string, Principal | null>(principals.map((principal) => [principalKey(principal), null]));
+    for (const session of sessions) {
+      if (session.expiresAt.getTime() <= nowMs || session.user.disabledAt) continue;
+      const principal: Principal = {
+        kind: 'session',
+        name: session.user.name,
+        role: roleOf(session.user.role),
+        id: session.user.id,
+        sessionIdHash: session.idHash,
+        csrfToken: session.csrfToken,
+        expiresAtMs: session.expiresAt.getTime(),
+      };
+      fresh.set(principalKey(principal), principal);
+    }
+    for (const row of tokens) {
+      if (!row.revokedAt) fresh.set(`token:${row.id}`, { kind: 'token', name: `token:${row.name}`, role: roleOf(row.role), id: row.id, expiresAtMs: null });
+    }
+    return fresh;
   }
 
   /** The principal of a bearer token, or null when unknown or revoked. */
@@ -201,6 +268,7 @@ export class AuthService {
       },
     });
     if (change.disabled || change.role) await this.prisma.session.deleteMany({ where: { userId: id } });
+    this.accessChanged({ type: 'user-changed', userId: id });
     return {
       id: row.id,
       name: row.name,
@@ -236,5 +304,6 @@ export class AuthService {
   async revokeApiToken(id: string): Promise<void> {
     const result = await this.prisma.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date(this.nowMs()) } });
     if (result.count === 0) throw new AppError('not_found', `no active token with id ${id}`);
+    this.accessChanged({ type: 'token-revoked', tokenId: id });
   }
 }

@@ -4,9 +4,10 @@
  * must come from an allowed origin and carry a valid session cookie or bearer
  * token; every incoming event is checked against the role table (unknown events
  * are refused) and the session's expiry, and refused events get an error reply.
- * Each socket joins its session's room, so signing out disconnects it at once.
+ * Each socket joins its session's room, so signing out disconnects it at once;
+ * `dashboard-access.ts` ends or downgrades sockets whose access changes later.
  */
-import type { Server, Socket } from 'socket.io';
+import type { Server } from 'socket.io';
 import { type AlertView, type ClientToServerEvents, type RecoveryRunView, type ServerToClientEvents, clusterRoom } from '../../core/realtime-contract';
 import type { AlertBroadcaster } from '../alerts-service';
 import { toErrorReply } from '../app-error';
@@ -15,6 +16,7 @@ import { type Action, can, requiredRoleByAction } from '../auth/permissions';
 import { authenticate, checkOrigin } from '../auth/request-auth';
 import type { Logger } from '../logger';
 import type { RecoveryBroadcaster } from '../recovery-service';
+import { enforceDashboardAccess, socketPrincipal } from './dashboard-access';
 
 /** The action each dashboard event needs; an event not listed here is refused. */
 export const requiredActionByEvent: Record<keyof ClientToServerEvents, Action> = {
@@ -25,11 +27,6 @@ export const requiredActionByEvent: Record<keyof ClientToServerEvents, Action> =
 export const sessionRoom = (sessionIdHash: string) => `session:${sessionIdHash}`;
 
 type DashboardServer = Server<ClientToServerEvents, ServerToClientEvents>;
-type DashboardSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
-
-function principalOf(socket: DashboardSocket): Principal | null {
-  return (socket.data as { principal?: Principal }).principal ?? null;
-}
 
 /** Installs the handshake check and the per-event guard; returns how to end a session's sockets. */
 export function guardDashboards(io: DashboardServer, options: { auth: AuthService; allowedOrigins: readonly string[]; logger: Logger }) {
@@ -51,10 +48,13 @@ export function guardDashboards(io: DashboardServer, options: { auth: AuthServic
     );
   });
 
+  enforceDashboardAccess(io, { auth: options.auth, logger: options.logger });
   io.on('connection', (socket) => {
-    const principal = principalOf(socket);
-    if (principal?.sessionIdHash) void socket.join(sessionRoom(principal.sessionIdHash));
+    const handshakePrincipal = socketPrincipal(socket);
+    if (handshakePrincipal?.sessionIdHash) void socket.join(sessionRoom(handshakePrincipal.sessionIdHash));
     socket.use((packet, next) => {
+      // Read per event: a re-check may have given the socket another role since.
+      const principal = socketPrincipal(socket);
       const [event, ...args] = packet as [string, ...unknown[]];
       const reply = args.at(-1);
       const refuse = (code: 'unauthorized' | 'forbidden', message: string) => {

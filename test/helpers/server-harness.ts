@@ -130,6 +130,9 @@ export async function connectDashboard(baseUrl: string, clusterId: string, optio
   const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(baseUrl, {
     transports: ['websocket'],
     extraHeaders: options.headers ?? defaultHeadersByUrl.get(baseUrl),
+    // Its own connection: socket.io-client would otherwise multiplex onto an open
+    // agent connection to the same URL, without these headers.
+    forceNew: true,
   });
   const updates: ClusterSnapshot[] = [];
   const partitions: Parameters<ServerToClientEvents['partition:changed']>[0][] = [];

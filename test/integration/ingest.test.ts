@@ -52,6 +52,8 @@ for (const database of ['postgres', 'embedded'] as const) {
     before(async () => {
       test = await startTestServer({ database });
       tokens.set(test, (await test.server.credentials.issue({ clusterId: 'itest', agentId: 'n1', createdBy: 'test' })).token);
+      // n2 holds a credential but never connects: a member, so n1's word about it counts.
+      await test.server.credentials.issue({ clusterId: 'itest', agentId: 'n2', createdBy: 'test' });
       agent = await connectAgent(test);
       const hello = await agent.timeout(5000).emitWithAck('hello', { clusterId: 'itest', agentId: 'n1', address: '127.0.0.1:1', incarnation: 1, peers: ['n2'] });
       assert.equal(hello.ok, true);
