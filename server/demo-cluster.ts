@@ -76,12 +76,17 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
+/** Names of a local cluster's agents: node-1..node-N (the demo's, and the only ones its shared token speaks for). */
+export function localAgentIds(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `node-${index + 1}`);
+}
+
 /** Starts `agentCount` agents named node-1..node-N that all peer with each other. */
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const ports = await freeUdpPorts(options.agentCount);
   const storePorts = await freeTcpPorts(options.agentCount);
   const storeUrls = new Map<string, string>();
-  const agentIds = ports.map((_, index) => `node-${index + 1}`);
+  const agentIds = localAgentIds(ports.length);
   const peers = agentIds.map((id, index) => `${id}=127.0.0.1:${ports[index]}`);
   const processes = new Map<string, ChildProcess>();
   const log = options.logger.child({ component: 'demo-cluster' });
