@@ -41,7 +41,15 @@ export class AgentPresence {
   private work: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly deps: { prisma: PrismaClient; alerts: AlertsService; logger: Logger; nowMs: () => number; options: PresenceOptions },
+    private readonly deps: {
+      prisma: PrismaClient;
+      alerts: AlertsService;
+      logger: Logger;
+      nowMs: () => number;
+      options: PresenceOptions;
+      /** Clusters whose agents are not expected back (the demo cluster when the demo is off now). */
+      ignoredClusters?: readonly string[];
+    },
   ) {
     this.startedAtMs = deps.nowMs();
   }
@@ -50,7 +58,7 @@ export class AgentPresence {
   async start(): Promise<void> {
     const since = new Date(this.startedAtMs - this.deps.options.knownWindowMs);
     const nodes = await this.deps.prisma.node.findMany({
-      where: { lastSeenAt: { gte: since } },
+      where: { lastSeenAt: { gte: since }, clusterId: { notIn: [...(this.deps.ignoredClusters ?? [])] } },
       select: { clusterId: true, id: true, lastSeenAt: true },
       orderBy: { lastSeenAt: 'desc' },
       take: knownAgentsMax,

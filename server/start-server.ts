@@ -195,6 +195,8 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     logger: logger.child({ component: 'agent-presence' }),
     nowMs: () => Date.now(),
     options: { knownWindowMs: config.knownAgentWindowMs, reconnectGraceMs: config.agentReconnectGraceMs },
+    // A demo switched off is not missing its agents.
+    ignoredClusters: config.demo ? [] : [demoClusterId],
   });
   realtime.onAgentGone = (clusterId, agentId) => presence.agentGone(clusterId, agentId);
   realtime.onDuplicateRefused = (clusterId, agentId, detail) => presence.duplicateRefused(clusterId, agentId, detail);
