@@ -5,17 +5,10 @@
  * to stdout as JSON. Over IPC it answers `status`, and obeys `stop-reporting`
  * and `close`.
  */
-import { startLoadAgent } from '../helpers/load-agent';
+import { type LoadAgentOptions, startLoadAgent } from '../helpers/load-agent';
 
-/** What the parent passes in FAULT_AGENT. */
-export interface AgentProcessSettings {
-  serverUrl: string;
-  token: string;
-  clusterId: string;
-  agentId: string;
-  peers: string[];
-  intervalMs: number;
-}
+/** What the parent passes in FAULT_AGENT: a load agent's settings, less the log (stdout here). */
+export type AgentProcessSettings = Omit<LoadAgentOptions, 'log'>;
 
 /** The answer to `status`. */
 export interface AgentProcessStatus {

@@ -22,8 +22,8 @@ export interface LoadAgent {
   close(): Promise<void>;
 }
 
-/** Starts one load agent. */
-export async function startLoadAgent(options: {
+/** Settings of one load agent. */
+export interface LoadAgentOptions {
   serverUrl: string;
   token: string;
   clusterId: string;
@@ -32,7 +32,10 @@ export async function startLoadAgent(options: {
   intervalMs: number;
   /** Where the link logs (nowhere by default). */
   log?: ServerLinkOptions['log'];
-}): Promise<LoadAgent> {
+}
+
+/** Starts one load agent. */
+export async function startLoadAgent(options: LoadAgentOptions): Promise<LoadAgent> {
   const outbox = await FileOutbox.open({ directory: await mkdtemp(path.join(tmpdir(), `faultline-load-${options.agentId}-`)) });
   const incarnation = Date.now();
   const link = new ServerLink({
