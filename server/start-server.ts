@@ -145,6 +145,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     service: () => service!,
     writeQueueDepth: () => writer.depth,
     agentsConnected: () => realtime.agentsConnected(),
+    agentsMissing: () => presence.summary().missing,
     databaseUp: async () => (await probeDatabase(database)).ok,
   });
   const serverMetrics = metrics;

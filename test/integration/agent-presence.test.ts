@@ -3,9 +3,10 @@
  * agents it knew: their cluster is listed at once; during the reconnect grace the
  * server is ready (agents can reach it through a readiness-gated balancer); past
  * the grace a known agent that has not come back raises an `agent-missing` alert
- * and /api/ready answers 503 naming how many are missing; its return resolves
- * the alert and the server is ready again. An agent that leaves after coming back
- * raises the alert again but does not make the server unready.
+ * and /api/ready answers 503 naming how many are missing (`faultline_agents_missing`
+ * counts them); its return resolves the alert and the server is ready again. An
+ * agent that leaves after coming back raises the alert again but does not make
+ * the server unready.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -73,6 +74,7 @@ describe('known agents across a restart', () => {
     }, graceMs + 5000);
     assert.match(unready.body.data.reasons.join('; '), /agents: 1 of 2 known agents have not reconnected since the server started/);
     assert.equal(unready.body.data.agents.missingSinceStart, 1);
+    assert.match(await (await fetch(`${server.url}/metrics`)).text(), /^faultline_agents_missing 1$/m);
     const firing = await waitFor('an agent-missing alert for b', async () => (await missingAlerts('b')).find((alert) => alert.status === 'firing'));
     assert.ok(firing);
     assert.deepEqual(await missingAlerts('a'), [], 'no alert for the agent that came back');
