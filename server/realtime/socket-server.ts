@@ -98,14 +98,15 @@ function agentHolders(agentSockets: Map<string, AgentSocket>, holderSilenceMaxMs
       if (duplicateDecision(heard, nowMs, holderSilenceMaxMs) === 'refuse-newcomer') return `its connection was heard from ${nowMs - heard} ms ago`;
       return null;
     },
-    /** Makes `socket` the holder, ending a (dead) previous one. */
-    take(socket: AgentSocket): void {
+    /** Makes `socket` the holder, ending a (dead) previous one; true when one was replaced. */
+    take(socket: AgentSocket): boolean {
       const socketKey = keyOf(socket.data);
       const previous = agentSockets.get(socketKey);
       agentSockets.set(socketKey, socket);
       previous?.disconnect(true);
       heardAtMs.set(socket, Date.now());
       socket.conn.on('packet', () => heardAtMs.set(socket, Date.now()));
+      return previous !== undefined;
     },
   };
 }
@@ -203,8 +204,8 @@ export function attachRealtime(options: {
       socket.disconnect(true);
       return;
     }
-    holders.take(socket);
-    logger.info({ clusterId, agentId }, 'agent connected');
+    if (holders.take(socket)) logger.warn({ clusterId, agentId }, 'agent connected; its previous connection had gone silent and was replaced');
+    else logger.info({ clusterId, agentId }, 'agent connected');
 
     socket.on('hello', (input, reply) => {
       if (typeof reply !== 'function') return;
