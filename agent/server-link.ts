@@ -2,7 +2,9 @@
  * The agent's link to the control server over Socket.IO. Reports wait in a
  * bounded outbox and leave it only when the server acknowledges them, in order.
  * Every call goes through a timeout and a circuit breaker (cockatiel), so a dead
- * or partitioned server costs bounded time and is retried with backoff.
+ * or partitioned server costs bounded time and is retried with backoff. The link
+ * reconnects after every disconnect, for ever, with randomized backoff capped at
+ * `handshakeRetryMaxMs`, and logs each time it goes down and comes back.
  */
 import { ConsecutiveBreaker, ExponentialBackoff, TimeoutStrategy, circuitBreaker, handleAll, timeout, wrap } from 'cockatiel';
 import { type Socket, io } from 'socket.io-client';
@@ -29,7 +31,12 @@ export const serverCallTimeoutMs = 5000;
 export const reportsInFlightMax = 64;
 /** Wait before saying hello again after the server could not record it (ms). */
 export const helloRetryMs = 1000;
-/** Longest wait before trying a handshake again after the server refused it (ms). */
+/** First wait before connecting again after the server refused the handshake or ended the session (ms). */
+export const handshakeRetryInitialMs = 250;
+/**
+ * Longest wait before connecting again (ms), for Socket.IO's own reconnection and
+ * ours alike: a restarted server has every agent back within about this long.
+ */
 export const handshakeRetryMaxMs = 5000;
 
 /** Settings of the link. */
@@ -59,7 +66,11 @@ export class ServerLink {
   private readonly nowMs: () => number;
   /** Server clock minus ours, learnt at hello (ms); keeps signatures inside the server's window. */
   private clockOffsetMs = 0;
-  private handshakeRetryMs = 250;
+  private handshakeRetryMs = handshakeRetryInitialMs;
+  /** Pending reconnection of ours (after a refusal or a server-side disconnect), at most one. */
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  /** When the link last went down (ms), for the log line when it is back; null while up. */
+  private downSinceMs: number | null = null;
   /** Reports the server acknowledged since start (duplicates included). */
   acknowledgedCount = 0;
   /** Of those, reports the server said it already had (resent after a lost acknowledgement). */
@@ -72,25 +83,32 @@ export class ServerLink {
     this.socket = io(`${options.serverUrl}${agentNamespace}`, {
       auth: { token: options.token, clusterId, agentId },
       transports: ['websocket'],
-      reconnectionDelay: 250,
-      reconnectionDelayMax: 5000,
+      // Forever, with randomized exponential backoff capped at `handshakeRetryMaxMs`.
+      reconnection: true,
+      reconnectionAttempts: Infinity,
+      reconnectionDelay: handshakeRetryInitialMs,
+      reconnectionDelayMax: handshakeRetryMaxMs,
+      randomizationFactor: 0.5,
     });
     this.socket.on('connect', () => {
-      this.handshakeRetryMs = 250;
+      this.handshakeRetryMs = handshakeRetryInitialMs;
       void this.greet();
     });
-    this.socket.on('disconnect', () => {
+    this.socket.on('disconnect', (reason) => {
       this.ready = false;
+      if (this.stopped) return;
+      this.downSinceMs ??= this.nowMs();
+      // Socket.IO reconnects by itself after a lost transport, but not after the
+      // server ended the session ("io server disconnect": a restart, a replaced or
+      // refused duplicate): then only we can, and must, or the agent stays away for good.
+      const byServer = reason === 'io server disconnect';
+      options.log('warn', 'disconnected from control server; reconnecting', { reason, reconnectedBy: byServer ? 'agent' : 'socket.io' });
+      if (byServer) this.reconnectLater();
     });
     this.socket.on('connect_error', (error) => {
       options.log('warn', 'control server unreachable or refused the handshake', { error: error.message });
-      // A refusal by the server's middleware (unavailable, rate_limited) stops Socket.IO's own reconnection.
-      if (!this.socket.active && !this.stopped) {
-        setTimeout(() => {
-          if (!this.stopped) this.socket.connect();
-        }, this.handshakeRetryMs);
-        this.handshakeRetryMs = Math.min(handshakeRetryMaxMs, this.handshakeRetryMs * 2);
-      }
+      // A refusal by the server's middleware (unavailable, rate_limited, conflict) stops Socket.IO's own reconnection.
+      if (!this.socket.active) this.reconnectLater();
     });
     this.socket.on('command', (command, reply) => {
       options.onCommand(command).then(
@@ -118,7 +136,9 @@ export class ServerLink {
         return;
       }
       this.ready = true;
-      this.options.log('info', 'connected to control server');
+      const downMs = this.downSinceMs === null ? null : this.nowMs() - this.downSinceMs;
+      this.downSinceMs = null;
+      this.options.log('info', downMs === null ? 'connected to control server' : 'reconnected to control server', downMs === null ? {} : { downMs });
       void this.pump();
     } catch (error) {
       this.options.log('warn', 'hello failed', { error: (error as Error).message });
@@ -182,8 +202,23 @@ export class ServerLink {
     }
   }
 
+  /**
+   * Connects again after a randomized, doubling delay (at most `handshakeRetryMaxMs`),
+   * for the cases Socket.IO gives up on. Never gives up itself: only `close` stops it.
+   */
+  private reconnectLater(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    const delayMs = Math.round(this.handshakeRetryMs * (0.5 + Math.random() * 0.5));
+    this.handshakeRetryMs = Math.min(handshakeRetryMaxMs, this.handshakeRetryMs * 2);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (!this.stopped && !this.socket.connected && !this.socket.active) this.socket.connect();
+    }, delayMs);
+  }
+
   async close(): Promise<void> {
     this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.socket.close();
   }
 }

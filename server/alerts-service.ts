@@ -118,6 +118,39 @@ export class AlertsService {
     return this.emit(row);
   }
 
+  /**
+   * Fires an alert that belongs to no partition (an agent missing, a duplicate
+   * identity): at most one open alert per cluster and rule, so firing again while
+   * it is open changes nothing. Callers serialise calls for one rule.
+   */
+  async raiseForRule(input: { clusterId: string; rule: string; severity: 'info' | 'warning' | 'critical'; title: string }): Promise<AlertView> {
+    const open = await this.prisma.alert.findFirst({
+      where: { clusterId: input.clusterId, rule: input.rule, partitionId: null, status: { in: ['firing', 'acknowledged'] } },
+    });
+    if (open) return toAlertView(open);
+    const row = await this.prisma.alert.create({
+      data: { clusterId: input.clusterId, partitionId: null, rule: input.rule, severity: input.severity, title: input.title, status: 'firing', firedAt: new Date(this.nowMs()) },
+    });
+    return this.emit(row);
+  }
+
+  /** Resolves the open partition-less alerts of a cluster and rule (the condition ended); returns them. */
+  async resolveForRule(clusterId: string, rule: string, actor = 'system'): Promise<AlertView[]> {
+    const open = await this.prisma.alert.findMany({ where: { clusterId, rule, partitionId: null, status: { in: ['firing', 'acknowledged'] } }, take: alertPageMax });
+    const resolved: AlertView[] = [];
+    for (const alert of open) resolved.push(await this.resolve(alert.id, actor).catch(() => toAlertView(alert)));
+    return resolved;
+  }
+
+  /** Open partition-less alerts whose rule starts with `rulePrefix` (at most a page). */
+  async findOpenByRulePrefix(rulePrefix: string): Promise<AlertView[]> {
+    const rows = await this.prisma.alert.findMany({
+      where: { partitionId: null, rule: { startsWith: rulePrefix }, status: { in: ['firing', 'acknowledged'] } },
+      take: alertPageMax,
+    });
+    return rows.map(toAlertView);
+  }
+
   /** Acknowledges a firing alert with a note; `conflict` when it is not firing. */
   async acknowledge(id: string, actor: string, note: string): Promise<AlertView> {
     const result = await this.prisma.alert.updateMany({

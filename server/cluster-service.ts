@@ -36,6 +36,9 @@ export interface ClusterServiceOptions {
   nowMs: () => number;
 }
 
+/** Most clusters loaded from the database at start; more are loaded when their agents say hello. */
+export const clustersLoadMax = 1000;
+
 /** Largest report accepted, in bytes of JSON. */
 export const reportJsonBytesMax = 256 * 1024;
 
@@ -125,6 +128,17 @@ export class ClusterService {
     }
     this.clusters.set(clusterId, cluster);
     return cluster;
+  }
+
+  /**
+   * Loads the clusters the database knows, with their nodes, so that after a
+   * restart they are listed (and their missing nodes visible) before, or without,
+   * their agents coming back. Returns how many.
+   */
+  async loadClusters(): Promise<number> {
+    const rows = await this.prisma.cluster.findMany({ select: { id: true }, orderBy: { createdAt: 'asc' }, take: clustersLoadMax });
+    for (const row of rows) await this.ensureCluster(row.id);
+    return rows.length;
   }
 
   /** Records an agent's hello and persists the node. */

@@ -33,6 +33,10 @@ const EnvSchema = z.object({
   FAULTLINE_ACK_TIMEOUT_S: z.coerce.number().positive().max(31_536_000).default(1800),
   FAULTLINE_STABILITY_WINDOW_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000),
   FAULTLINE_DIVERGENCE_SAMPLE_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
+  FAULTLINE_KNOWN_AGENT_WINDOW_S: z.coerce.number().int().min(10).max(2_592_000).default(900),
+  FAULTLINE_AGENT_RECONNECT_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  FAULTLINE_READY_REQUIRES_AGENTS: onOff.default(true),
+  FAULTLINE_AGENT_HOLDER_SILENCE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   FAULTLINE_REPORT_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(50),
   FAULTLINE_ADMIN_PASSWORD: z.string().min(10, 'at least 10 characters').max(256).optional(),
   FAULTLINE_ALLOWED_ORIGINS: z
@@ -86,6 +90,14 @@ export interface ServerConfig {
   thresholds: MonitoringThresholds;
   /** How often divergence is sampled from replicas' digests while a partition is open (ms). */
   divergenceSampleMs: number;
+  /** An agent seen (connected, or reporting before a restart) within this window is expected back (ms). */
+  knownAgentWindowMs: number;
+  /** A known agent away longer than this raises an alert, and counts against readiness if it has not come back since the start (ms). */
+  agentReconnectGraceMs: number;
+  /** Whether /api/ready answers 503 while known agents have not come back since the start (off where agents reach the server only through a readiness-gated balancer). */
+  readyRequiresAgents: boolean;
+  /** A second connection for a connected agent is refused while the holder was heard within this (ms); a holder silent longer is replaced. Keep it above Socket.IO's 25 s ping interval. */
+  agentHolderSilenceMs: number;
   /** Longest time a report waits in the write batch before it is flushed (ms). */
   reportFlushMs: number;
   /** Password of the first admin, created when no admin exists; generated and printed once when unset. */
@@ -124,6 +136,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     clusterKey: e.FAULTLINE_CLUSTER_KEY,
     staleAfterMs: e.FAULTLINE_STALE_AFTER_MS,
     reportFlushMs: e.FAULTLINE_REPORT_FLUSH_MS,
+    knownAgentWindowMs: e.FAULTLINE_KNOWN_AGENT_WINDOW_S * 1000,
+    agentReconnectGraceMs: e.FAULTLINE_AGENT_RECONNECT_GRACE_MS,
+    readyRequiresAgents: e.FAULTLINE_READY_REQUIRES_AGENTS,
+    agentHolderSilenceMs: e.FAULTLINE_AGENT_HOLDER_SILENCE_MS,
     alertWebhookUrl: e.FAULTLINE_ALERT_WEBHOOK_URL,
     externalUrl: e.FAULTLINE_EXTERNAL_URL,
     acknowledgementTimeoutMs: e.FAULTLINE_ACK_TIMEOUT_S * 1000,

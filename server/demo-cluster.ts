@@ -15,7 +15,7 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** Id of the demo cluster. */
 export const demoClusterId = 'demo';
 
-/** The demo cluster's declared members: node-1..node-N, the ids its agents are started with. */
+/** The demo cluster's declared members: node-1..node-N, the ids its agents are started with, and the only ones its shared token speaks for. */
 export function demoAgentIds(count: number): string[] {
   return Array.from({ length: count }, (_, index) => `node-${index + 1}`);
 }

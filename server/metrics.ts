@@ -22,6 +22,8 @@ export interface MetricsSources {
   /** Reports waiting in the write batch. */
   writeQueueDepth: () => number;
   agentsConnected: () => number;
+  /** Known agents away past the reconnect grace (0 when not wired). */
+  agentsMissing?: () => number;
   /** True when the database answers, false when not (bounded in time by the caller). */
   databaseUp: () => Promise<boolean>;
 }
@@ -97,6 +99,7 @@ export function createMetrics(sources: MetricsSources): ServerMetrics {
   const outboxDropped = new Gauge({ name: 'faultline_agent_outbox_dropped', help: 'Reports each agent\'s outbox dropped because it was full, as last reported.', labelNames: ['cluster', 'agent'], registers });
   new Gauge({ name: 'faultline_report_write_queue_depth', help: 'Reports waiting for their database batch.', registers, collect() { this.set(sources.writeQueueDepth()); } });
   new Gauge({ name: 'faultline_agents_connected', help: 'Agents holding a control connection.', registers, collect() { this.set(sources.agentsConnected()); } });
+  new Gauge({ name: 'faultline_agents_missing', help: 'Known agents away longer than the reconnect grace.', registers, collect() { this.set(sources.agentsMissing?.() ?? 0); } });
   new Gauge({
     name: 'faultline_database_up',
     help: '1 when the database answered the scrape\'s probe, else 0.',

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AdminCheck, AgentCredentials, bearerAdminCheck } from './auth/agent-credentials';
 import { authenticate, checkCsrf, checkOrigin } from './auth/request-auth';
+import { AgentPresence } from './agent-presence';
 import { AlertWebhook } from './alert-webhook';
 import { ClusterMembership } from './cluster-membership';
 import { ClusterService } from './cluster-service';
@@ -117,6 +118,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   const credentials = new AgentCredentials(database.prisma, {
     sharedToken: secrets.agentToken,
     sharedTokenClusters: [demoClusterId],
+    sharedTokenAgents: demoAgentIds(config.demoAgents),
     nowMs: () => Date.now(),
     logger: logger.child({ component: 'agent-credentials' }),
     onRefused: (reason) => metrics?.refused(reason),
@@ -142,11 +144,13 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     getService: () => service!,
     logger: logger.child({ component: 'realtime' }),
     onReportOutcome: (outcome) => metrics?.reportOutcome(outcome),
+    agentHolderSilenceMs: config.agentHolderSilenceMs,
   });
   metrics = createMetrics({
     service: () => service!,
     writeQueueDepth: () => writer.depth,
     agentsConnected: () => realtime.agentsConnected(),
+    agentsMissing: () => presence.summary().missing,
     databaseUp: async () => (await probeDatabase(database)).ok,
   });
   const serverMetrics = metrics;
@@ -170,6 +174,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   );
   const faults = new FaultController(realtime.sendCommand);
   realtime.onAgentReady = (clusterId, agentId) => {
+    presence.agentReady(clusterId, agentId);
     const cluster = service!.findCluster(clusterId);
     if (cluster && cluster.node(agentId).faults.length > 0) {
       faults.resend(cluster, agentId).catch((error: unknown) => logger.warn({ err: error, agentId }, 'fault rules not re-sent'));
@@ -195,6 +200,17 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     allowedOrigins: config.allowedOrigins,
     logger: logger.child({ component: 'console' }),
   });
+  const presence = new AgentPresence({
+    prisma: database.prisma,
+    alerts: consoleServices.alerts,
+    logger: logger.child({ component: 'agent-presence' }),
+    nowMs: () => Date.now(),
+    options: { knownWindowMs: config.knownAgentWindowMs, reconnectGraceMs: config.agentReconnectGraceMs },
+    // A demo switched off is not missing its agents.
+    ignoredClusters: config.demo ? [] : [demoClusterId],
+  });
+  realtime.onAgentGone = (clusterId, agentId) => presence.agentGone(clusterId, agentId);
+  realtime.onDuplicateRefused = (clusterId, agentId, detail) => presence.duplicateRefused(clusterId, agentId, detail);
   const driver = new ReconciliationDriver(
     (clusterId, agentId, command) => realtime.requestAgent(clusterId, agentId, command),
     logger.child({ component: 'reconciliation' }),
@@ -228,18 +244,20 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     const databaseHealth = await probeDatabase(database);
     const nowMs = Date.now();
     const nodes = service!.listClusters().flatMap((cluster) => [...cluster.nodes.values()]);
+    const agents = presence.summary();
+    const agentsReason = config.readyRequiresAgents ? presence.unreadyReason() : null;
     const reasons = [
       ...(databaseHealth.ok ? [] : [`database: ${databaseHealth.error ?? 'unreachable'}`]),
       ...(closing ? ['server: shutting down'] : []),
+      ...(agentsReason ? [agentsReason] : []),
     ];
     return {
       ready: reasons.length === 0,
       reasons,
       database: { ok: databaseHealth.ok, latencyMs: databaseHealth.latencyMs },
       agents: {
-        known: nodes.length,
-        connected: nodes.filter((node) => node.connected).length,
-        stale: nodes.filter((node) => node.lastReportAtMs === null || nowMs - node.lastReportAtMs > config.staleAfterMs).length,
+        ...agents,
+        stale: nodes.filter((node) => node.connected && (node.lastReportAtMs === null || nowMs - node.lastReportAtMs > config.staleAfterMs)).length,
       },
     };
   };
@@ -273,6 +291,10 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     }
   });
 
+  // Before the listener opens: clusters are listed, and the agents known from before
+  // are expected, before the first agent can say hello.
+  await service.loadClusters();
+  await presence.start();
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());
@@ -324,6 +346,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       await step('cluster service', () => service!.stop());
       await step('report writes', () => writer.flush());
       await step('agent credentials', () => credentials.close());
+      await step('agent presence', () => presence.stop());
       httpServer.closeAllConnections?.();
       await step('sockets', () => realtime.close());
       await step('web app', () => nextApp?.close?.());

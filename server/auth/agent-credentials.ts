@@ -52,7 +52,9 @@ export type RefusalReason =
   | 'bad-signature'
   | 'expired'
   | 'replay'
-  | 'replay-cache-full';
+  | 'replay-cache-full'
+  /** A second connection for an agent whose connection is alive (refused by the realtime layer). */
+  | 'duplicate-connection';
 
 /** Decides whether an HTTP request comes from an admin; returns the actor's name or null. */
 export type AdminCheck = (request: IncomingMessage) => Promise<{ actor: string } | null>;
@@ -97,6 +99,8 @@ export interface AgentCredentialsOptions {
   sharedToken: string | null;
   /** Clusters (the demo cluster) whose agents may still use the shared token. */
   sharedTokenClusters: string[];
+  /** The only agent ids the shared token may speak for (the demo's node-1..node-N): anyone holding it must not invent agents. */
+  sharedTokenAgents: string[];
   nowMs: () => number;
   logger: Logger;
   /** Called for every refusal (metrics). */
@@ -169,6 +173,9 @@ export class AgentCredentials {
     if (this.isSharedToken(claim.token)) {
       if (!this.options.sharedTokenClusters.includes(claim.clusterId)) {
         throw this.refuse('wrong-identity', claim, 'forbidden', `the shared token is accepted only for ${this.options.sharedTokenClusters.join(', ') || 'no cluster'}; issue this agent its own credential`);
+      }
+      if (!this.options.sharedTokenAgents.includes(claim.agentId)) {
+        throw this.refuse('wrong-identity', claim, 'forbidden', `the shared token speaks only for the demo's agents (${describeAgents(this.options.sharedTokenAgents)}), not ${claim.agentId}`);
       }
       return { clusterId: claim.clusterId, agentId: claim.agentId, credentialId: 'shared', signingKey: reportSigningKey(verifier) };
     }
@@ -243,7 +250,12 @@ export class AgentCredentials {
     }
   }
 
-  private refuse(reason: RefusalReason, claim: { clusterId: string; agentId: string }, code: 'unauthorized' | 'forbidden' | 'rate_limited', message: string): AppError {
+  /** Records a refusal decided elsewhere (a duplicate connection) as evidence, like the ones decided here; returns the error to answer. */
+  recordRefusal(reason: RefusalReason, claim: { clusterId: string; agentId: string }, code: 'unauthorized' | 'forbidden' | 'rate_limited' | 'conflict', message: string): AppError {
+    return this.refuse(reason, claim, code, message);
+  }
+
+  private refuse(reason: RefusalReason, claim: { clusterId: string; agentId: string }, code: 'unauthorized' | 'forbidden' | 'rate_limited' | 'conflict', message: string): AppError {
     this.options.onRefused?.(reason, claim.clusterId, claim.agentId);
     const key = `${reason}/${claim.clusterId}/${claim.agentId}`;
     const entry = this.refusals.get(key);
@@ -284,6 +296,12 @@ export class AgentCredentials {
     clearInterval(this.flushTimer);
     await this.flushRefusals();
   }
+}
+
+/** `node-1 … node-5` for a long list, the ids themselves for a short one. */
+function describeAgents(agentIds: string[]): string {
+  if (agentIds.length === 0) return 'none';
+  return agentIds.length <= 3 ? agentIds.join(', ') : `${agentIds[0]} … ${agentIds.at(-1)}`;
 }
 
 function toView(row: { id: string; clusterId: string; agentId: string; createdBy: string; createdAt: Date; revokedAt: Date | null }): CredentialView {

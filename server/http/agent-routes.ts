@@ -24,7 +24,12 @@ export interface Readiness {
   /** Why not, one entry per failed check. */
   reasons: string[];
   database: { ok: boolean; latencyMs: number | null };
-  agents: { known: number; connected: number; stale: number };
+  /**
+   * Agents the server expects (seen within the known window, before or since the
+   * start), connected, missing (away past the reconnect grace), of those missing
+   * since the start (the ones that make it unready), and connected but stale.
+   */
+  agents: { known: number; connected: number; missing: number; missingSinceStart: number; stale: number };
 }
 
 /** What the routes need. */

@@ -21,6 +21,7 @@ import type { Broadcaster, ClusterService } from '../cluster-service';
 import { type DataPlaneCommand, type DataPlaneReply, DataPlaneReplySchema } from '../../core/reconcile/data-plane-commands';
 import type { CommandSender } from '../fault-controller';
 import type { Logger } from '../logger';
+import { duplicateDecision } from '../../core/agent-presence';
 
 /** Largest Socket.IO message accepted, in bytes. */
 export const socketMessageBytesMax = 1024 * 1024;
@@ -34,6 +35,13 @@ export const agentConnectionsMax = 2000;
 export const agentReportsPerSecondMax = 500;
 /** Reports one connection may send in a burst above the average. */
 export const agentReportsBurstMax = 1000;
+/**
+ * Default of how recently an agent's connection must have been heard from (any
+ * packet, Socket.IO's pongs included) to count as alive when a second connection
+ * claims the same agent (ms). Above Socket.IO's 25 s ping interval, so an idle but
+ * live holder is never taken for dead.
+ */
+export const agentHolderSilenceDefaultMs = 30_000;
 
 /** What became of one report sent over Socket.IO; for metrics. */
 export interface ReportOutcome {
@@ -71,6 +79,38 @@ function reportRateLimiter(nowMs: () => number) {
   };
 }
 
+/**
+ * Who holds each agent's identity, and when each holder was last heard from (any
+ * packet on its connection). A second connection is refused while the holder is
+ * alive; a holder silent past `holderSilenceMaxMs` (a half-open connection) is
+ * replaced, so the real agent is never kept out by a dead copy of itself.
+ */
+function agentHolders(agentSockets: Map<string, AgentSocket>, holderSilenceMaxMs: number) {
+  const heardAtMs = new WeakMap<AgentSocket, number>();
+  const keyOf = (identity: AgentIdentity) => `${identity.clusterId}/${identity.agentId}`;
+  return {
+    /** Why a connection for `identity` must be refused now, or null (no holder, or one evidently dead). */
+    refusal(identity: AgentIdentity): string | null {
+      const holder = agentSockets.get(keyOf(identity));
+      if (!holder?.connected) return null;
+      const nowMs = Date.now();
+      const heard = heardAtMs.get(holder) ?? 0;
+      if (duplicateDecision(heard, nowMs, holderSilenceMaxMs) === 'refuse-newcomer') return `its connection was heard from ${nowMs - heard} ms ago`;
+      return null;
+    },
+    /** Makes `socket` the holder, ending a (dead) previous one; true when one was replaced. */
+    take(socket: AgentSocket): boolean {
+      const socketKey = keyOf(socket.data);
+      const previous = agentSockets.get(socketKey);
+      agentSockets.set(socketKey, socket);
+      previous?.disconnect(true);
+      heardAtMs.set(socket, Date.now());
+      socket.conn.on('packet', () => heardAtMs.set(socket, Date.now()));
+      return previous !== undefined;
+    },
+  };
+}
+
 /** The Socket.IO server plus the adapters the rest of the server talks to. */
 export interface Realtime {
   io: Server<ClientToServerEvents, ServerToClientEvents>;
@@ -82,6 +122,10 @@ export interface Realtime {
   agentsConnected(): number;
   /** Called when an agent (re)connects and said hello; set by the composition root. */
   onAgentReady: (clusterId: string, agentId: string) => void;
+  /** Called when the connection that holds an agent's identity closes; set by the composition root. */
+  onAgentGone: (clusterId: string, agentId: string) => void;
+  /** Called when a second connection claiming a connected agent was refused; set by the composition root. */
+  onDuplicateRefused: (clusterId: string, agentId: string, detail: string) => void;
   close(): Promise<void>;
 }
 
@@ -93,6 +137,8 @@ export function attachRealtime(options: {
   logger: Logger;
   /** Told what became of every report (metrics). */
   onReportOutcome?: (outcome: ReportOutcome) => void;
+  /** See `agentHolderSilenceDefaultMs`. */
+  agentHolderSilenceMs?: number;
 }): Realtime {
   const { logger } = options;
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(options.httpServer, {
@@ -101,6 +147,14 @@ export function attachRealtime(options: {
   });
   const agentSockets = new Map<string, AgentSocket>();
   const key = (clusterId: string, agentId: string) => `${clusterId}/${agentId}`;
+  const holders = agentHolders(agentSockets, options.agentHolderSilenceMs ?? agentHolderSilenceDefaultMs);
+  /** Flags a refused duplicate (log, audit and metric through the credentials' refusals, alert) and returns the handshake error. */
+  const refuseDuplicate = (identity: AgentIdentity, detail: string): Error => {
+    logger.warn({ clusterId: identity.clusterId, agentId: identity.agentId, credentialId: identity.credentialId, detail }, 'duplicate agent connection refused');
+    realtime.onDuplicateRefused(identity.clusterId, identity.agentId, detail);
+    const refusal = options.credentials.recordRefusal('duplicate-connection', identity, 'conflict', `agent ${identity.clusterId}/${identity.agentId} is already connected (${detail}); this connection is refused`);
+    return new Error(`${refusal.code}: ${refusal.message}`);
+  };
 
   io.on('connection', (socket) => {
     socket.on('cluster:subscribe', (clusterId, reply) => {
@@ -123,6 +177,8 @@ export function attachRealtime(options: {
     if (agentSockets.size >= agentConnectionsMax) return next(new Error(`rate_limited: more than ${agentConnectionsMax} agent connections`));
     options.credentials.authenticate(auth.data).then(
       (identity) => {
+        const refusal = holders.refusal(identity);
+        if (refusal) return next(refuseDuplicate(identity, refusal));
         socket.data = identity;
         next();
       },
@@ -141,9 +197,15 @@ export function attachRealtime(options: {
     const identity = socket.data;
     const rate = reportRateLimiter(() => Date.now());
     const socketKey = key(clusterId, agentId);
-    agentSockets.get(socketKey)?.disconnect(true);
-    agentSockets.set(socketKey, socket);
-    logger.info({ clusterId, agentId }, 'agent connected');
+    // Two handshakes for one agent may pass the middleware together: the later one is refused here.
+    const refusal = holders.refusal(identity);
+    if (refusal) {
+      refuseDuplicate(identity, refusal);
+      socket.disconnect(true);
+      return;
+    }
+    if (holders.take(socket)) logger.warn({ clusterId, agentId }, 'agent connected; its previous connection had gone silent and was replaced');
+    else logger.info({ clusterId, agentId }, 'agent connected');
 
     socket.on('hello', (input, reply) => {
       if (typeof reply !== 'function') return;
@@ -187,10 +249,13 @@ export function attachRealtime(options: {
         });
     });
 
-    socket.on('disconnect', () => {
-      if (agentSockets.get(socketKey) === socket) agentSockets.delete(socketKey);
+    socket.on('disconnect', (reason) => {
+      // A replaced holder's late close must not mark its successor disconnected.
+      if (agentSockets.get(socketKey) !== socket) return;
+      agentSockets.delete(socketKey);
       options.getService().setConnected(clusterId, agentId, false);
-      logger.info({ clusterId, agentId }, 'agent disconnected');
+      realtime.onAgentGone(clusterId, agentId);
+      logger.info({ clusterId, agentId, reason }, 'agent disconnected');
     });
   });
 
@@ -225,9 +290,13 @@ export function attachRealtime(options: {
     },
     agentsConnected: () => agentSockets.size,
     onAgentReady: () => undefined,
+    onAgentGone: () => undefined,
+    onDuplicateRefused: () => undefined,
     async close() {
       io.disconnectSockets(true);
-      agents.disconnectSockets(true);
+      // Agents lose the transport, not the session: socket.io-client reconnects by
+      // itself after a closed transport, while a namespace disconnect tells it to stay away.
+      for (const socket of agentSockets.values()) socket.conn.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
   };

@@ -19,8 +19,17 @@ export interface FaultCounts {
   duplicateAcks: number;
 }
 
+/** What counting needs of an agent: an in-process LoadAgent, or the last status of an agent process. */
+export interface CountedAgent {
+  agentId: string;
+  incarnation: number;
+  /** Reports durably appended to its outbox (sequence numbers 1..n). */
+  sentCount(): number;
+  link: { duplicateCount: number };
+}
+
 /** Counts, from the database at `databaseUrl`, what the agents of `clusterId` sent and what is stored. */
-export async function countReports(databaseUrl: string, clusterId: string, agents: LoadAgent[]): Promise<FaultCounts> {
+export async function countReports(databaseUrl: string, clusterId: string, agents: CountedAgent[]): Promise<FaultCounts> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {

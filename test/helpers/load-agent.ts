@@ -8,7 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FileOutbox } from '../../agent/outbox-file';
-import { ServerLink } from '../../agent/server-link';
+import { ServerLink, type ServerLinkOptions } from '../../agent/server-link';
 
 /** A running load agent. */
 export interface LoadAgent {
@@ -22,15 +22,20 @@ export interface LoadAgent {
   close(): Promise<void>;
 }
 
-/** Starts one load agent. */
-export async function startLoadAgent(options: {
+/** Settings of one load agent. */
+export interface LoadAgentOptions {
   serverUrl: string;
   token: string;
   clusterId: string;
   agentId: string;
   peers: string[];
   intervalMs: number;
-}): Promise<LoadAgent> {
+  /** Where the link logs (nowhere by default). */
+  log?: ServerLinkOptions['log'];
+}
+
+/** Starts one load agent. */
+export async function startLoadAgent(options: LoadAgentOptions): Promise<LoadAgent> {
   const outbox = await FileOutbox.open({ directory: await mkdtemp(path.join(tmpdir(), `faultline-load-${options.agentId}-`)) });
   const incarnation = Date.now();
   const link = new ServerLink({
@@ -39,7 +44,7 @@ export async function startLoadAgent(options: {
     hello: { clusterId: options.clusterId, agentId: options.agentId, address: '127.0.0.1:9', incarnation, peers: options.peers },
     outbox,
     onCommand: async () => ({ ok: true, data: null }),
-    log: () => undefined,
+    log: options.log ?? (() => undefined),
   });
   let sequence = 0;
   let appended = 0;

@@ -1,7 +1,9 @@
 /**
  * A TCP proxy a test controls, to cut a connection path without touching the
  * machine's services: `block()` resets every live connection and refuses new ones
- * (accepted, then destroyed at once); `unblock()` lets traffic through again.
+ * (accepted, then destroyed at once); `unblock()` lets traffic through again;
+ * `freeze()` stops forwarding on live connections without closing them, as a
+ * half-open connection looks to both ends.
  */
 import net from 'node:net';
 
@@ -12,12 +14,15 @@ export interface TcpProxy {
   refusedCount(): number;
   block(): void;
   unblock(): void;
+  /** Stops carrying bytes on every live connection, leaving them open. */
+  freeze(): void;
   close(): Promise<void>;
 }
 
 /** Starts a proxy on 127.0.0.1 (free port) forwarding to `target`. */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const live = new Set<net.Socket>();
+  const pairs = new Set<[net.Socket, net.Socket]>();
   let blocked = false;
   let refused = 0;
   const server = net.createServer((client) => {
@@ -29,7 +34,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     const upstream = net.connect(target.port, target.host);
     live.add(client);
     live.add(upstream);
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
     const drop = () => {
+      pairs.delete(pair);
       client.destroy();
       upstream.destroy();
       live.delete(client);
@@ -51,6 +59,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     unblock() {
       blocked = false;
+    },
+    freeze() {
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
     },
     async close() {
       for (const socket of live) socket.destroy();
