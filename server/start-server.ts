@@ -184,6 +184,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     adminPassword: config.adminPassword,
     allowedOrigins: config.allowedOrigins,
     logger: logger.child({ component: 'console' }),
+    refusals: credentials.refusals,
   });
   const driver = new ReconciliationDriver(
     (clusterId, agentId, command) => realtime.requestAgent(clusterId, agentId, command),
@@ -239,6 +240,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     metrics: serverMetrics,
     readiness,
     logger: logger.child({ component: 'agent-routes' }),
+    audit: consoleServices.audit,
   };
 
   httpServer.on('request', (request, response) => {
@@ -259,6 +261,8 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     }
   });
 
+  // Before any agent can connect: nonces used before a restart must stay used after it.
+  await credentials.loadRecentNonces();
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());

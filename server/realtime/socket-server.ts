@@ -119,8 +119,16 @@ export function attachRealtime(options: {
   const agents = io.of(agentNamespace) as unknown as Server<AgentToServerEvents, ServerToAgentEvents>['sockets'];
   agents.use((socket, next) => {
     const auth = AgentAuthSchema.safeParse(socket.handshake.auth);
-    if (!auth.success) return next(new Error(`invalid_input: ${describeZodError(auth.error)}`));
-    if (agentSockets.size >= agentConnectionsMax) return next(new Error(`rate_limited: more than ${agentConnectionsMax} agent connections`));
+    // Refusals the credentials service does not see itself are tallied here, aggregated, for the audit log.
+    const tally = (reason: string) => options.credentials.refusals.note({ actor: 'anonymous', action: 'agent.handshake-refused', target: null, origin: socket.handshake.address, reason });
+    if (!auth.success) {
+      tally('invalid_input');
+      return next(new Error(`invalid_input: ${describeZodError(auth.error)}`));
+    }
+    if (agentSockets.size >= agentConnectionsMax) {
+      tally('rate_limited: connection cap');
+      return next(new Error(`rate_limited: more than ${agentConnectionsMax} agent connections`));
+    }
     options.credentials.authenticate(auth.data).then(
       (identity) => {
         socket.data = identity;
@@ -171,6 +179,7 @@ export function attachRealtime(options: {
         options.onReportOutcome?.({ clusterId, agentId, result, report, repliedAtMs: Date.now() });
       if (!rate.take()) {
         outcome('rate_limited', null);
+        options.credentials.refusals.note({ actor: `agent:${socketKey}`, action: 'agent.refused', target: socketKey, origin: null, reason: 'rate_limited' });
         return reply({ ok: false, code: 'rate_limited', message: `more than ${agentReportsPerSecondMax} reports per second; retry later` });
       }
       options
