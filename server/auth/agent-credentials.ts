@@ -118,7 +118,7 @@ export class AgentCredentials {
   /** Issues a new credential and its audit entry in one transaction; the token is returned once and never stored. */
   async issue(input: { clusterId: string; agentId: string; createdBy: string; origin?: string }): Promise<{ credential: CredentialView; token: string }> {
     const token = `${agentTokenPrefix}${randomBytes(32).toString('base64url')}`;
-    const row = await inTransaction(this.prisma, async () => {
+    const row = await recorded(() => inTransaction(this.prisma, async () => {
       const db = clientOf(this.prisma);
       const created = await db.agentCredential.create({
         data: { clusterId: input.clusterId, agentId: input.agentId, secretHash: tokenVerifier(token), createdBy: input.createdBy },
@@ -127,18 +127,18 @@ export class AgentCredentials {
         data: { actor: input.createdBy, action: 'agent-credential.issue', target: created.id, origin: input.origin ?? null, data: { clusterId: input.clusterId, agentId: input.agentId } },
       });
       return created;
-    });
+    }));
     return { credential: toView(row), token };
   }
 
   /** Revokes a credential with its audit entry in one transaction, then disconnects its live connections; false when unknown or already revoked. */
   async revoke(id: string, actor: string, origin?: string): Promise<boolean> {
-    const count = await inTransaction(this.prisma, async () => {
+    const count = await recorded(() => inTransaction(this.prisma, async () => {
       const db = clientOf(this.prisma);
       const result = await db.agentCredential.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date(this.options.nowMs()) } });
       if (result.count > 0) await db.auditEntry.create({ data: { actor, action: 'agent-credential.revoke', target: id, origin: origin ?? null } });
       return result.count;
-    });
+    }));
     for (const [verifier, cached] of this.cache) if (cached.id === id) this.cache.delete(verifier);
     if (count === 0) return false;
     for (const listener of this.revokedListeners) listener(id);
@@ -281,6 +281,16 @@ export class AgentCredentials {
   /** Stops the flush timer and writes what is pending. */
   async close(): Promise<void> {
     await this.refusals.close();
+  }
+}
+
+/** Runs a change that is written with its audit entry; a database failure means neither was written, and says so. */
+async function recorded<T>(change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError('unavailable', 'the change and its audit entry could not be written, so neither was; retry later');
   }
 }
 
