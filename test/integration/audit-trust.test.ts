@@ -82,9 +82,10 @@ describe('audit entries commit with their action', () => {
   test('an accepted action leaves exactly one entry, even with hostile text in a field it ignores', async () => {
     const created = await callApi<{ id: string }>(test_.url, '/api/tokens', { method: 'POST', body: { name: 'to-revoke', role: 'viewer' } });
     assert.ok(created.payload.ok);
-    const revoked = await callApi(test_.url, `/api/tokens/${created.payload.data.id}/revoke`, { method: 'POST', body: { why: 'nul \u0000 and \uD800 lone' } });
+    const tokenId = created.payload.data.id;
+    const revoked = await callApi(test_.url, `/api/tokens/${tokenId}/revoke`, { method: 'POST', body: { why: 'nul \u0000 and \uD800 lone' } });
     assert.equal(revoked.status, 200);
-    const recorded = (await entries('token.revoke')).filter((entry) => entry.target === created.payload.data.id);
+    const recorded = (await entries('token.revoke')).filter((entry) => entry.target === tokenId);
     assert.equal(recorded.length, 1, 'one entry for the revocation');
     assert.deepEqual((recorded[0]!.data as { request: unknown }).request, { why: 'nul \uFFFD and \uFFFD lone' });
     const cut = await callApi(test_.url, '/api/faults/cut', { method: 'POST', body: { clusterId, from: 'f1', to: 'f2' } });
