@@ -11,7 +11,7 @@
 
 /** The throttle's limits. */
 export interface SignInThrottlePolicy {
-  /** Failures per (name, source) before any delay. */
+  /** Failures per (name, source) that cost no delay; each one after them does. */
   freeFailures: number;
   /** Delay after the first failure beyond the free ones (ms); doubles with each further one. */
   delayMsBase: number;
@@ -23,7 +23,7 @@ export interface SignInThrottlePolicy {
   sourceFailuresMax: number;
 }
 
-/** The defaults: 5 free tries, then 1 s, 2 s, 4 s … up to 15 min; 50 failures per source per 15 min. */
+/** The defaults: 5 free failures, then waits of 1 s, 2 s, 4 s … up to 15 min; 50 failures per source per 15 min. */
 export const defaultSignInThrottlePolicy: SignInThrottlePolicy = {
   freeFailures: 5,
   delayMsBase: 1000,
@@ -58,7 +58,7 @@ export function countFailure(kind: ThrottleKind, current: ThrottleCount | null, 
 /** Until when a counter's next sign-in must wait (ms since epoch; `nowMs` or earlier means no wait). */
 export function blockedUntilMs(kind: ThrottleKind, count: ThrottleCount, policy: SignInThrottlePolicy): number {
   if (kind === 'source') return count.failures >= policy.sourceFailuresMax ? count.windowStartedAtMs + policy.windowMs : count.lastFailedAtMs;
-  if (count.failures < policy.freeFailures) return count.lastFailedAtMs;
-  const doublings = Math.min(30, count.failures - policy.freeFailures);
+  if (count.failures <= policy.freeFailures) return count.lastFailedAtMs;
+  const doublings = Math.min(30, count.failures - policy.freeFailures - 1);
   return count.lastFailedAtMs + Math.min(policy.delayMsMax, policy.delayMsBase * 2 ** doublings);
 }
