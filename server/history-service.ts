@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { PartitionSummary } from '../core/realtime-contract';
-import { timestampMsMax } from '../core/protocol';
+import { storableTimestampMsMax } from '../core/protocol';
 import { safeText } from '../core/safe-text';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { AppError } from './app-error';
@@ -39,9 +39,9 @@ export const HistoryQuerySchema = z.object({
     .pipe(z.array(z.enum(['complete', 'partial', 'asymmetric', 'byzantine'])))
     .optional(),
   /** Started at or after (ms since epoch). */
-  from: z.coerce.number().int().nonnegative().max(timestampMsMax).optional(),
+  from: z.coerce.number().int().nonnegative().max(storableTimestampMsMax).optional(),
   /** Started before (ms since epoch). */
-  to: z.coerce.number().int().nonnegative().max(timestampMsMax).optional(),
+  to: z.coerce.number().int().nonnegative().max(storableTimestampMsMax).optional(),
   /** A node that must be involved. */
   node: safeText().min(1).max(200).optional(),
   durationMinS: z.coerce.number().nonnegative().optional(),

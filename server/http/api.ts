@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { ClusterIdSchema, NodeIdSchema, timestampMsMax } from '../../core/protocol';
+import { ClusterIdSchema, NodeIdSchema, storableTimestampMsMax } from '../../core/protocol';
 import { AppError, httpStatusByCode, toErrorReply } from '../app-error';
 import type { Principal } from '../auth/auth-service';
 import { authenticate, checkCsrf, checkOrigin, describeOrigin, requireRole } from '../auth/request-auth';
@@ -84,7 +84,7 @@ const HealBody = z.strictObject({
 const PartitionsQuery = z.object({
   clusterId: ClusterIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.coerce.number().int().nonnegative().max(timestampMsMax).optional(),
+  before: z.coerce.number().int().nonnegative().max(storableTimestampMsMax).optional(),
 });
 const PartitionId = z.uuid();
 

@@ -24,7 +24,7 @@ const AuditQuery = z.object({
   before: z
     .string()
     .regex(/^\d{1,19}$/, 'an audit entry id')
-    .refine((value) => BigInt(value) <= auditIdMax, `at most ${auditIdMax}`)
+    .refine((value) => !/^\d{1,19}$/.test(value) || BigInt(value) <= auditIdMax, `at most ${auditIdMax}`)
     .optional(),
   actor: safeText().max(200).optional(),
   action: safeText().max(100).optional(),

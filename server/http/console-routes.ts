@@ -1,6 +1,6 @@
 /** The console's routes: alerts, recovery runs, and partition history with export. */
 import { z } from 'zod';
-import { ClusterIdSchema, timestampMsMax } from '../../core/protocol';
+import { ClusterIdSchema, storableTimestampMsMax } from '../../core/protocol';
 import { safeText } from '../../core/safe-text';
 import { alertNoteLengthMax, alertPageMax, alertStatuses } from '../alerts-service';
 import { HistoryQuerySchema, toCsv } from '../history-service';
@@ -20,7 +20,7 @@ const AlertsQuery = z.object({
   search: safeText().max(200).optional(),
   partitionId: Id.optional(),
   limit: z.coerce.number().int().min(1).max(alertPageMax).default(100),
-  before: z.coerce.number().int().nonnegative().max(timestampMsMax).optional(),
+  before: z.coerce.number().int().nonnegative().max(storableTimestampMsMax).optional(),
 });
 const AcknowledgeBody = z.strictObject({ note: safeText().trim().min(1, 'write what you are doing about it').max(alertNoteLengthMax) });
 const recoveryStatuses = ['pending-approval', 'approved', 'rejected', 'running', 'paused', 'succeeded', 'failed', 'aborted'] as const;

@@ -99,13 +99,15 @@ describe('audit entries commit with their action', () => {
       ['/api/tokens', { method: 'POST', body: { name: 'bad\uD800name', role: 'viewer' } }, /name/],
       ['/api/users', { method: 'POST', body: { name: 'eve', role: 'viewer', password: 'long-enough\u0000pw' } }, /password/],
       ['/api/history?from=99999999999999999', {}, /from/],
-      ['/api/history?to=8640000000000001', {}, /to/],
+      ['/api/history?to=8640000000000000', {}, /to/],
+      ['/api/history?from=253402300800000', {}, /from/],
       ['/api/history?node=%00', {}, /node/],
       ['/api/history/export?clusterId=a%00', {}, /clusterId/],
       ['/api/alerts?before=99999999999999999', {}, /before/],
       ['/api/alerts?search=%00', {}, /search/],
       ['/api/partitions?before=99999999999999999', {}, /before/],
       ['/api/audit?before=9999999999999999999', {}, /before/],
+      ['/api/audit?before=1.5', {}, /before/],
       ['/api/audit?actor=%00', {}, /actor/],
     ];
     for (const [path, init, field] of cases) {
