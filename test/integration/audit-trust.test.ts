@@ -167,3 +167,29 @@ describe('audit entries commit with their action', () => {
     assert.deepEqual(new Set(events.map((entry) => entry.target)), new Set(['__proto__', 'constructor', 'toString', 'hasOwnProperty']));
   });
 });
+
+describe('audited actions on the embedded database (one pooled connection)', () => {
+  let test_: TestServer;
+  before(async () => {
+    test_ = await startTestServer({ database: 'embedded' });
+  });
+  after(async () => test_?.stop());
+
+  test('transactions, sign-in failures counted after rollback, and refusals do not wait on each other', async () => {
+    const started = Date.now();
+    const results = await Promise.all([
+      callApi(test_.url, '/api/tokens', { method: 'POST', body: { name: 'embedded', role: 'viewer' } }),
+      callApi(test_.url, '/api/auth/sign-in', { method: 'POST', auth: 'none', body: { name: 'admin', password: 'wrong-password' } }),
+      callApi(test_.url, '/api/auth/sign-in', { method: 'POST', auth: 'none', body: { name: 'nobody', password: 'wrong-password' } }),
+      callApi(test_.url, '/api/users', { method: 'POST', body: { name: 'emma', role: 'viewer', password: 'emma-password-123' } }),
+      callApi(test_.url, '/api/tokens', { method: 'POST', body: { name: 'bad\u0000', role: 'viewer' } }),
+    ]);
+    assert.deepEqual(results.map((result) => result.status), [200, 401, 401, 200, 400]);
+    await signIn(test_.url, 'admin', testAdminPassword);
+    assert.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
+    const prisma = test_.server.database.prisma;
+    assert.equal(await prisma.signInThrottle.count({ where: { key: { startsWith: 'name:' } } }), 1, 'the failure of nobody is counted; the admin signed in and cleared its own');
+    const actions = (await prisma.auditEntry.findMany({ where: { action: { in: ['token.create', 'auth.sign-in', 'user.create'] } } })).map((entry) => `${entry.action} ${(entry.data as { outcome: string }).outcome}`);
+    assert.deepEqual(actions.sort(), ['auth.sign-in ok', 'auth.sign-in refused: unauthorized', 'auth.sign-in refused: unauthorized', 'token.create ok', 'token.create refused: invalid_input', 'user.create ok']);
+  });
+});
