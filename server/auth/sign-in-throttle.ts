@@ -20,8 +20,10 @@ import { afterSettle, clientOf } from '../db/transaction-scope';
 /** Most stale counters deleted by one failed sign-in. */
 export const throttlePruneBatchMax = 100;
 /** Most sign-ins checked at once per (name, source) in this process; more are refused, so parallel guesses cannot outrun the count. */
-const inFlightPerKeyMax = 1;
-/** Most (name, source) keys with a sign-in in flight; beyond it new ones are refused until some finish. */
+const inFlightPerNameMax = 1;
+/** Most sign-ins checked at once per source across all names, for the same reason against a parallel spray. */
+const inFlightPerSourceMax = 4;
+/** Most keys with a sign-in in flight; beyond it new ones are refused until some finish. */
 const inFlightKeysMax = 10_000;
 
 const nameKey = (name: string, source: string) => `name:${source} ${name}`;
@@ -43,23 +45,33 @@ export class SignInThrottle {
    */
   async attempt<T>(name: string, source: string, attempt: () => Promise<T>): Promise<T> {
     const key = nameKey(name, source);
-    if ((this.inFlight.get(key) ?? 0) >= inFlightPerKeyMax || (!this.inFlight.has(key) && this.inFlight.size >= inFlightKeysMax)) {
-      throw new AppError('rate_limited', 'a sign-in for this name is already being checked; retry in a moment');
-    }
-    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    const fromSource = sourceKey(source);
+    this.enter([key, inFlightPerNameMax], [fromSource, inFlightPerSourceMax]);
     try {
-      await this.check(key, sourceKey(source));
+      await this.check(key, fromSource);
       const result = await attempt();
       await clientOf(this.prisma).signInThrottle.deleteMany({ where: { key } });
       return result;
     } catch (error) {
-      if (error instanceof AppError && error.code === 'unauthorized') await afterSettle(() => this.recordFailure(key, sourceKey(source)));
+      if (error instanceof AppError && error.code === 'unauthorized') await afterSettle(() => this.recordFailure(key, fromSource));
       throw error;
     } finally {
-      const left = (this.inFlight.get(key) ?? 1) - 1;
-      if (left <= 0) this.inFlight.delete(key);
-      else this.inFlight.set(key, left);
+      this.leave(key);
+      this.leave(fromSource);
     }
+  }
+
+  /** Counts a sign-in in flight under each key, or refuses it when one of them is at its limit. */
+  private enter(...limits: [string, number][]): void {
+    const full = limits.some(([key, max]) => (this.inFlight.get(key) ?? 0) >= max || (!this.inFlight.has(key) && this.inFlight.size >= inFlightKeysMax));
+    if (full) throw new AppError('rate_limited', 'other sign-ins for this name or from this address are being checked; retry in a moment');
+    for (const [key] of limits) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+  }
+
+  private leave(key: string): void {
+    const left = (this.inFlight.get(key) ?? 1) - 1;
+    if (left <= 0) this.inFlight.delete(key);
+    else this.inFlight.set(key, left);
   }
 
   private async check(key: string, source: string): Promise<void> {

@@ -5,7 +5,7 @@
  * few failures a (name, source) waits a delay, during which even the right password
  * is refused, and after which it works; the delay is kept in the database (a fresh
  * auth service on the same database still applies it); and spraying one password
- * over many names from one source runs out of budget.
+ * over many names from one source runs out of budget, in parallel or not.
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -75,6 +75,14 @@ describe('sign-in throttle', () => {
     const later = await signInFrom(test_.url, '127.0.0.4', 'dora', 'dora-password-123');
     assert.equal(later.status, 200, `after the delay the right password works: ${later.message}`);
     assert.equal(await test_.server.database.prisma.signInThrottle.count({ where: { key: 'name:127.0.0.4 dora' } }), 0, 'a success clears the count');
+  });
+
+  test('parallel guesses from one source cannot all be checked before their failures count', async () => {
+    const results = await Promise.all(Array.from({ length: 16 }, (_, index) => signInFrom(test_.url, '127.0.0.7', `parallel-${index}`, 'Winter2026!')));
+    const statuses = results.map((result) => result.status);
+    assert.ok(statuses.every((status) => status === 401 || status === 429), statuses.join(','));
+    const refused = statuses.filter((status) => status === 429).length;
+    assert.ok(refused >= 1, `some of 16 parallel guesses wait for the others (${refused} refused)`);
   });
 
   test('one source spraying over many names runs out of budget', async () => {
