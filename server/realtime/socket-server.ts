@@ -156,8 +156,13 @@ export function attachRealtime(options: {
     socket.on('hello', (input, reply) => {
       if (typeof reply !== 'function') return;
       const parsed = AgentHelloSchema.safeParse(input);
-      if (!parsed.success) return reply({ ok: false, code: 'invalid_input', message: describeZodError(parsed.error) });
+      const refused = (reason: string) => options.credentials.refusals.note({ actor: `agent:${socketKey}`, action: 'agent.hello-refused', target: socketKey, origin: null, reason });
+      if (!parsed.success) {
+        refused('invalid_input');
+        return reply({ ok: false, code: 'invalid_input', message: describeZodError(parsed.error) });
+      }
       if (parsed.data.agentId !== agentId || parsed.data.clusterId !== clusterId) {
+        refused('forbidden: names another agent');
         return reply({ ok: false, code: 'forbidden', message: 'hello must name the authenticated agent' });
       }
       options

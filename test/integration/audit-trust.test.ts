@@ -6,12 +6,13 @@
  * (fault injection). Hostile text in a field the action ignores no longer drops the
  * entry; NUL and lone surrogates in accepted fields, and history, alert and audit
  * bounds out of range, are 400s naming the field, not 500s. Refused agent-credential
- * requests and refused Socket.IO handshakes and events are audited; `__proto__`,
+ * requests and refused Socket.IO handshakes, events and agent hellos are audited; `__proto__`,
  * `constructor` and `toString` are unknown events; a sign-in records who signed in.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { io } from 'socket.io-client';
+import { agentNamespace } from '../../core/realtime-contract';
 import { type AgentClientSocket, connectAgentClient } from '../helpers/agent-client';
 import { type TestServer, callApi, signIn, startTestServer, testAdminPassword } from '../helpers/server-harness';
 
@@ -139,7 +140,7 @@ describe('audit entries commit with their action', () => {
     );
   });
 
-  test('Socket.IO refusals are audited; __proto__, constructor and toString are unknown events', async () => {
+  test('Socket.IO refusals (dashboards and agents) are audited; __proto__, constructor and toString are unknown events', async () => {
     const anonymous = await new Promise<string>((resolve) => {
       const socket = io(test_.url, { transports: ['websocket'], reconnection: false });
       socket.once('connect', () => resolve('connected'));
@@ -160,7 +161,20 @@ describe('audit entries commit with their action', () => {
     } finally {
       socket.close();
     }
+    const badAgent = await new Promise<string>((resolve) => {
+      const agent = io(`${test_.url}${agentNamespace}`, { transports: ['websocket'], reconnection: false, auth: { token: 'x' } });
+      agent.once('connect', () => resolve('connected'));
+      agent.once('connect_error', (error) => {
+        agent.close();
+        resolve(error.message);
+      });
+    });
+    assert.match(badAgent, /^invalid_input/);
+    const hello = await agents[0]!.timeout(3000).emitWithAck('hello', { clusterId, agentId: 'f2', address: '127.0.0.1:1', incarnation: 1, peers: [] });
+    assert.equal(!hello.ok && hello.code, 'forbidden');
     await test_.server.credentials.flushRefusals();
+    assert.deepEqual((await entries('agent.handshake-refused')).map((entry) => (entry.data as { reason: string }).reason), ['invalid_input']);
+    assert.deepEqual((await entries('agent.hello-refused')).map((entry) => [entry.actor, (entry.data as { reason: string }).reason]), [[`agent:${clusterId}/f1`, 'forbidden: names another agent']]);
     const handshakes = await entries('dashboard.handshake-refused');
     assert.ok(handshakes.some((entry) => (entry.data as { reason: string }).reason === 'unauthorized'), 'the refused handshake is in the log');
     const events = await entries('dashboard.event-refused');
