@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { NodeIdSchema } from './node-id';
+import { safeText } from './safe-text';
 import { DataPlaneCommandSchema, FenceCommandSchema } from './reconcile/data-plane-commands';
 
 /** Maximum number of peers one report may describe; bounds payload size. */
@@ -21,7 +22,10 @@ export { NodeIdSchema, type NodeId } from './node-id';
 /** A cluster identity, same alphabet as node ids. */
 export const ClusterIdSchema = NodeIdSchema;
 
-const timestampMs = z.number().int().nonnegative().max(8.64e15);
+/** Latest instant stored or queried (ms since epoch): the end of year 9999, past which Prisma refuses a date (a report's sentAtMs beyond it would fail its whole write batch). */
+export const storableTimestampMsMax = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+const timestampMs = z.number().int().nonnegative().max(storableTimestampMsMax);
 
 /** What one agent believes about one peer at the moment it writes a report. */
 export const PeerObservationSchema = z.strictObject({
@@ -196,7 +200,7 @@ export const AgentHelloSchema = z.strictObject({
   clusterId: ClusterIdSchema,
   agentId: NodeIdSchema,
   /** Heartbeat address as "host:port", shown to operators. */
-  address: z.string().min(3).max(300),
+  address: safeText().min(3).max(300),
   incarnation: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   /** Peer ids the agent was configured with. */
   peers: z.array(NodeIdSchema).max(reportPeersMax),

@@ -9,6 +9,7 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import type { AlertView } from '../core/realtime-contract';
 import { AppError } from './app-error';
+import { afterCommit, clientOf } from './db/transaction-scope';
 
 /** Largest page of alerts one request may read. */
 export const alertPageMax = 200;
@@ -63,16 +64,22 @@ export class AlertsService {
     private readonly nowMs: () => number = Date.now,
   ) {}
 
+  /** The ambient transaction of an audited action, else the pool. */
+  private get db() {
+    return clientOf(this.prisma);
+  }
+
+  /** Pushes a saved change once it is committed (at once outside an audited action). */
   private emit(row: AlertRow): AlertView {
     const view = toAlertView(row);
-    this.broadcaster.alertChanged(view);
+    afterCommit(() => this.broadcaster.alertChanged(view));
     return view;
   }
 
   /** Alerts newest first, filtered. */
   async list(query: AlertQuery): Promise<AlertView[]> {
     const search = query.search?.trim();
-    const rows = await this.prisma.alert.findMany({
+    const rows = await this.db.alert.findMany({
       where: {
         ...(query.clusterId ? { clusterId: query.clusterId } : {}),
         ...(query.status && query.status.length > 0 ? { status: { in: query.status } } : {}),
@@ -96,7 +103,7 @@ export class AlertsService {
 
   /** One alert, or throws `not_found`. */
   async getOrThrow(id: string): Promise<AlertView> {
-    const row = await this.prisma.alert.findUnique({ where: { id } });
+    const row = await this.db.alert.findUnique({ where: { id } });
     if (!row) throw new AppError('not_found', `no alert with id ${id}`);
     return toAlertView(row);
   }
@@ -108,13 +115,13 @@ export class AlertsService {
   async raise(input: { clusterId: string; partitionId: string | null; rule: string; severity: 'info' | 'warning' | 'critical'; title: string; atMs?: number }): Promise<AlertView> {
     const firedAt = new Date(input.atMs ?? this.nowMs());
     const existing = input.partitionId
-      ? await this.prisma.alert.findUnique({ where: { partitionId_rule: { partitionId: input.partitionId, rule: input.rule } } })
+      ? await this.db.alert.findUnique({ where: { partitionId_rule: { partitionId: input.partitionId, rule: input.rule } } })
       : null;
     if (existing && existing.status !== 'resolved') return toAlertView(existing);
     const fresh = { severity: input.severity, title: input.title, status: 'firing', firedAt, acknowledgedAt: null, acknowledgedBy: null, note: null, resolvedAt: null, resolvedBy: null };
     const row = existing
-      ? await this.prisma.alert.update({ where: { id: existing.id }, data: fresh })
-      : await this.prisma.alert.create({ data: { ...fresh, clusterId: input.clusterId, partitionId: input.partitionId, rule: input.rule } });
+      ? await this.db.alert.update({ where: { id: existing.id }, data: fresh })
+      : await this.db.alert.create({ data: { ...fresh, clusterId: input.clusterId, partitionId: input.partitionId, rule: input.rule } });
     return this.emit(row);
   }
 
@@ -153,7 +160,7 @@ export class AlertsService {
 
   /** Acknowledges a firing alert with a note; `conflict` when it is not firing. */
   async acknowledge(id: string, actor: string, note: string): Promise<AlertView> {
-    const result = await this.prisma.alert.updateMany({
+    const result = await this.db.alert.updateMany({
       where: { id, status: 'firing' },
       data: { status: 'acknowledged', acknowledgedAt: new Date(this.nowMs()), acknowledgedBy: actor, note: note.slice(0, alertNoteLengthMax) },
     });
@@ -161,12 +168,12 @@ export class AlertsService {
       const current = await this.getOrThrow(id);
       throw new AppError('conflict', `alert is ${current.status}${current.acknowledgedBy ? ` (acknowledged by ${current.acknowledgedBy})` : ''}; only a firing alert can be acknowledged`);
     }
-    return this.emit((await this.prisma.alert.findUnique({ where: { id } }))!);
+    return this.emit((await this.db.alert.findUnique({ where: { id } }))!);
   }
 
   /** Resolves an open alert; `conflict` when it is already resolved. */
   async resolve(id: string, actor: string): Promise<AlertView> {
-    const result = await this.prisma.alert.updateMany({
+    const result = await this.db.alert.updateMany({
       where: { id, status: { in: ['firing', 'acknowledged'] } },
       data: { status: 'resolved', resolvedAt: new Date(this.nowMs()), resolvedBy: actor },
     });
@@ -174,7 +181,7 @@ export class AlertsService {
       await this.getOrThrow(id);
       throw new AppError('conflict', 'alert is already resolved');
     }
-    return this.emit((await this.prisma.alert.findUnique({ where: { id } }))!);
+    return this.emit((await this.db.alert.findUnique({ where: { id } }))!);
   }
 
   /**
@@ -185,22 +192,22 @@ export class AlertsService {
    */
   async reescalateStale(timeoutMs: number): Promise<AlertView[]> {
     const before = new Date(this.nowMs() - timeoutMs);
-    const stale = await this.prisma.alert.findMany({ where: { status: 'acknowledged', acknowledgedAt: { lt: before } }, take: alertPageMax });
+    const stale = await this.db.alert.findMany({ where: { status: 'acknowledged', acknowledgedAt: { lt: before } }, take: alertPageMax });
     const fired: AlertView[] = [];
     for (const alert of stale) {
       const note = `acknowledged by ${alert.acknowledgedBy ?? 'someone'} (${alert.note ?? 'no note'}) but still open after ${Math.round(timeoutMs / 60_000)} min`;
-      const result = await this.prisma.alert.updateMany({
+      const result = await this.db.alert.updateMany({
         where: { id: alert.id, status: 'acknowledged', acknowledgedAt: alert.acknowledgedAt },
         data: { status: 'firing', severity: 'critical', acknowledgedAt: null, acknowledgedBy: null, note: note.slice(0, alertNoteLengthMax) },
       });
-      if (result.count === 1) fired.push(this.emit((await this.prisma.alert.findUnique({ where: { id: alert.id } }))!));
+      if (result.count === 1) fired.push(this.emit((await this.db.alert.findUnique({ where: { id: alert.id } }))!));
     }
     return fired;
   }
 
   /** Resolves every open alert of a partition (for the lifecycle runner, when the partition ends). */
   async resolveForPartition(partitionId: string, actor = 'system'): Promise<AlertView[]> {
-    const open = await this.prisma.alert.findMany({ where: { partitionId, status: { in: ['firing', 'acknowledged'] } }, take: alertPageMax });
+    const open = await this.db.alert.findMany({ where: { partitionId, status: { in: ['firing', 'acknowledged'] } }, take: alertPageMax });
     const resolved: AlertView[] = [];
     for (const alert of open) resolved.push(await this.resolve(alert.id, actor).catch(() => toAlertView(alert)));
     return resolved;
@@ -208,7 +215,7 @@ export class AlertsService {
 
   /** Count of alerts by status, for the header badge. */
   async countOpen(clusterId?: string): Promise<{ firing: number; acknowledged: number }> {
-    const groups = await this.prisma.alert.groupBy({
+    const groups = await this.db.alert.groupBy({
       by: ['status'],
       where: { ...(clusterId ? { clusterId } : {}), status: { in: ['firing', 'acknowledged'] } },
       _count: { _all: true },

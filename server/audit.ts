@@ -3,7 +3,9 @@
  * this module has no update or delete path, and the database refuses UPDATE,
  * DELETE and TRUNCATE on the table (migration 20261125030000). Admins read it.
  */
+import { toSafeText } from '../core/safe-text';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
+import { clientOf, inTransaction } from './db/transaction-scope';
 
 /** Largest page of audit entries one request may read. */
 export const auditPageMax = 500;
@@ -37,14 +39,19 @@ export interface AuditView {
   data: unknown;
 }
 
-/** Copies `value` with secret fields replaced and long strings cut; bounded depth. */
+/** `text` cut to `lengthMax` and made storable (NUL and lone surrogates replaced), so hostile text cannot make the entry fail. */
+function storable(text: string, lengthMax: number): string {
+  return toSafeText(text.length > lengthMax ? `${text.slice(0, lengthMax)}…` : text);
+}
+
+/** Copies `value` with secret fields replaced and long or unstorable strings made safe; bounded depth. */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 4) return '[nested]';
-  if (typeof value === 'string') return value.length > auditStringLengthMax ? `${value.slice(0, auditStringLengthMax)}…` : value;
+  if (typeof value === 'string') return storable(value, auditStringLengthMax);
   if (Array.isArray(value)) return value.slice(0, 50).map((item) => redact(item, depth + 1));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, secretFieldNames.has(key) ? '[redacted]' : redact(item, depth + 1)]),
+      Object.entries(value).map(([key, item]) => [storable(key, auditStringLengthMax), secretFieldNames.has(key) ? '[redacted]' : redact(item, depth + 1)]),
     );
   }
   return value;
@@ -53,14 +60,22 @@ export function redact(value: unknown, depth = 0): unknown {
 export class AuditLog {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** Appends one entry. */
+  /**
+   * Runs an audited action and its entry in one transaction: if the entry cannot
+   * be written, the action's writes roll back and its after-commit effects never run.
+   */
+  transaction<T>(action: () => Promise<T>): Promise<T> {
+    return inTransaction(this.prisma, action);
+  }
+
+  /** Appends one entry, inside the ambient transaction when there is one (so it commits with the action). */
   async record(entry: AuditRecord): Promise<void> {
-    await this.prisma.auditEntry.create({
+    await clientOf(this.prisma).auditEntry.create({
       data: {
-        actor: entry.actor.slice(0, 200),
-        action: entry.action.slice(0, 100),
-        target: entry.target?.slice(0, 200) ?? null,
-        origin: entry.origin?.slice(0, 300) ?? null,
+        actor: storable(entry.actor, 200),
+        action: storable(entry.action, 100),
+        target: entry.target ? storable(entry.target, 200) : null,
+        origin: entry.origin ? storable(entry.origin, 300) : null,
         data: redact(entry.data ?? {}) as Prisma.InputJsonValue,
       },
     });

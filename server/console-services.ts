@@ -15,6 +15,7 @@ import { HistoryService } from './history-service';
 import type { Logger } from './logger';
 import { consoleBroadcaster, guardDashboards } from './realtime/dashboard-guard';
 import { RecoveryService } from './recovery-service';
+import type { RefusalTally } from './refusal-tally';
 
 /** The console's services, as the API context and tests use them. */
 export interface ConsoleServices {
@@ -40,11 +41,13 @@ export async function startConsoleServices(options: {
   print?: (text: string) => void;
   /** Also told of every saved alert change (the webhook notifier). */
   onAlertChanged?: (alert: AlertView) => void;
+  /** Where refused dashboard handshakes and events are tallied for the audit log. */
+  refusals: Pick<RefusalTally, 'note'>;
 }): Promise<ConsoleServices> {
   const auth = new AuthService(options.prisma);
   const audit = new AuditLog(options.prisma);
   const broadcaster = consoleBroadcaster(options.io);
-  const guard = guardDashboards(options.io, { auth, allowedOrigins: options.allowedOrigins, logger: options.logger });
+  const guard = guardDashboards(options.io, { auth, allowedOrigins: options.allowedOrigins, logger: options.logger, refusals: options.refusals });
   const firstAdmin = await auth.ensureFirstAdmin(options.adminPassword);
   if (firstAdmin.created) {
     await audit.record({ actor: 'system', action: 'user.create-first-admin', target: firstAdminName, data: { generated: firstAdmin.generatedPassword !== null } });

@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import type { PartitionSummary } from '../core/realtime-contract';
+import { storableTimestampMsMax } from '../core/protocol';
+import { safeText } from '../core/safe-text';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { AppError } from './app-error';
 import { toPartitionSummary, toTimelineEvent } from './db/partition-repository';
@@ -26,7 +28,7 @@ export const historySortKeys = ['startedAt', 'duration', 'type', 'divergence', '
 
 /** Filters, sort and page of a history query (parsed from the query string). */
 export const HistoryQuerySchema = z.object({
-  clusterId: z.string().min(1).max(200).optional(),
+  clusterId: safeText().min(1).max(200).optional(),
   /** Comma-separated partition types. */
   type: z
     .string()
@@ -35,11 +37,11 @@ export const HistoryQuerySchema = z.object({
     .pipe(z.array(z.enum(['complete', 'partial', 'asymmetric', 'byzantine'])))
     .optional(),
   /** Started at or after (ms since epoch). */
-  from: z.coerce.number().int().nonnegative().optional(),
+  from: z.coerce.number().int().nonnegative().max(storableTimestampMsMax).optional(),
   /** Started before (ms since epoch). */
-  to: z.coerce.number().int().nonnegative().optional(),
+  to: z.coerce.number().int().nonnegative().max(storableTimestampMsMax).optional(),
   /** A node that must be involved. */
-  node: z.string().min(1).max(200).optional(),
+  node: safeText().min(1).max(200).optional(),
   durationMinS: z.coerce.number().nonnegative().optional(),
   durationMaxS: z.coerce.number().nonnegative().optional(),
   /** `active` for open partitions, or a recorded outcome. */

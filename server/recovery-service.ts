@@ -16,6 +16,7 @@ import { selectRecoveryStrategy } from '../core/policy/recovery-strategy';
 import type { RecoveryRunView, RecoveryStatus } from '../core/realtime-contract';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { AppError } from './app-error';
+import { afterCommit, clientOf } from './db/transaction-scope';
 
 /** Largest page of recovery runs one request may read. */
 export const recoveryPageMax = 200;
@@ -62,7 +63,7 @@ export class RecoveryService {
   ) {}
 
   private async toView(row: RunRow): Promise<RecoveryRunView> {
-    const partition = await this.prisma.partition.findUnique({ where: { id: row.partitionId }, select: { clusterId: true } });
+    const partition = await this.db.partition.findUnique({ where: { id: row.partitionId }, select: { clusterId: true } });
     return {
       id: row.id,
       partitionId: row.partitionId,
@@ -81,18 +82,24 @@ export class RecoveryService {
     };
   }
 
+  /** The ambient transaction of an audited action, else the pool. */
+  private get db() {
+    return clientOf(this.prisma);
+  }
+
+  /** Pushes a saved change once it is committed (at once outside an audited action). */
   private async emit(row: RunRow): Promise<RecoveryRunView> {
     const view = await this.toView(row);
-    this.broadcaster.recoveryChanged(view);
+    afterCommit(() => this.broadcaster.recoveryChanged(view));
     return view;
   }
 
   /** Runs newest first, filtered by status, partition or cluster. */
   async list(query: { status?: RecoveryStatus[]; partitionId?: string; clusterId?: string; limit: number }): Promise<RecoveryRunView[]> {
     const partitionIds = query.clusterId
-      ? (await this.prisma.partition.findMany({ where: { clusterId: query.clusterId }, select: { id: true }, orderBy: { startedAt: 'desc' }, take: 5000 })).map((row) => row.id)
+      ? (await this.db.partition.findMany({ where: { clusterId: query.clusterId }, select: { id: true }, orderBy: { startedAt: 'desc' }, take: 5000 })).map((row) => row.id)
       : null;
-    const rows = await this.prisma.recoveryRun.findMany({
+    const rows = await this.db.recoveryRun.findMany({
       where: {
         ...(query.status && query.status.length > 0 ? { status: { in: query.status } } : {}),
         ...(query.partitionId ? { partitionId: query.partitionId } : partitionIds ? { partitionId: { in: partitionIds } } : {}),
@@ -105,14 +112,14 @@ export class RecoveryService {
 
   /** One run, or throws `not_found`. */
   async getOrThrow(id: string): Promise<RecoveryRunView> {
-    const row = await this.prisma.recoveryRun.findUnique({ where: { id } });
+    const row = await this.db.recoveryRun.findUnique({ where: { id } });
     if (!row) throw new AppError('not_found', `no recovery run with id ${id}`);
     return this.toView(row);
   }
 
   /** The dry run for a partition and strategy, from its stored sides (no replica changes known here). */
   async dryRun(partitionId: string, strategy: RecoveryStrategy, actor: string): Promise<DryRun> {
-    const partition = await this.prisma.partition.findUnique({ where: { id: partitionId } });
+    const partition = await this.db.partition.findUnique({ where: { id: partitionId } });
     if (!partition) throw new AppError('not_found', `no partition with id ${partitionId}`);
     const detail = partition.detail as StoredDetail;
     const sides = detail.components ?? [partition.nodeIds];
@@ -134,7 +141,7 @@ export class RecoveryService {
    * runner's own dry run when it has replica changes; otherwise one is computed.
    */
   async request(input: { partitionId: string; strategy: RecoveryStrategy; requestedBy: string; plan?: DryRun }): Promise<RecoveryRunView> {
-    const open = await this.prisma.recoveryRun.findFirst({ where: { partitionId: input.partitionId, status: { in: openRecoveryStatuses } } });
+    const open = await this.db.recoveryRun.findFirst({ where: { partitionId: input.partitionId, status: { in: openRecoveryStatuses } } });
     if (open) throw new AppError('conflict', `partition already has an open ${open.strategy} recovery (${open.status})`);
     const plan = input.plan ?? (await this.dryRun(input.partitionId, input.strategy, input.requestedBy));
     const nowMs = this.nowMs();
@@ -145,7 +152,7 @@ export class RecoveryService {
       ({ plan: phased, effects } = stepPhasedPlan(buildPhasedPlan(input.partitionId, { sides, majorityIndex: plan.quorum.majorityIndex }, defaultClusterPolicy.phaseGroupSizeMax), { type: 'start' }, nowMs));
     }
     const status: RecoveryStatus = input.strategy === 'manual' ? 'pending-approval' : input.strategy === 'phased' ? 'running' : 'approved';
-    const row = await this.prisma.recoveryRun.create({
+    const row = await this.db.recoveryRun.create({
       data: {
         partitionId: input.partitionId,
         strategy: input.strategy,
@@ -157,30 +164,30 @@ export class RecoveryService {
       },
     });
     const view = await this.emit(row);
-    if (status === 'approved') this.executor?.approved(view);
+    if (status === 'approved') afterCommit(() => this.executor?.approved(view));
     this.dispatch(view, effects);
     return view;
   }
 
   private dispatch(view: RecoveryRunView, effects: PhasedPlanEffect[]): void {
-    for (const effect of effects) if (effect.kind === 'run-stage') this.executor?.runStage(view, effect);
+    for (const effect of effects) if (effect.kind === 'run-stage') afterCommit(() => this.executor?.runStage(view, effect));
   }
 
   /** Moves a run from one of `from` to `to`, or throws `conflict` naming its current status. */
   private async transition(id: string, from: RecoveryStatus[], data: Prisma.RecoveryRunUpdateManyMutationInput, verb: string): Promise<RunRow> {
-    const result = await this.prisma.recoveryRun.updateMany({ where: { id, status: { in: from } }, data });
+    const result = await this.db.recoveryRun.updateMany({ where: { id, status: { in: from } }, data });
     if (result.count === 0) {
       const current = await this.getOrThrow(id);
       throw new AppError('conflict', `cannot ${verb} a ${current.strategy} recovery that is ${current.status}${current.decidedBy ? ` (decided by ${current.decidedBy})` : ''}`);
     }
-    return (await this.prisma.recoveryRun.findUnique({ where: { id } }))!;
+    return (await this.db.recoveryRun.findUnique({ where: { id } }))!;
   }
 
   /** Approves a run waiting for approval, recording who and why. */
   async approve(id: string, actor: string, reason: string): Promise<RecoveryRunView> {
     const row = await this.transition(id, ['pending-approval'], { status: 'approved', decidedBy: actor, decidedAt: new Date(this.nowMs()), reason: reason.slice(0, recoveryReasonLengthMax) }, 'approve');
     const view = await this.emit(row);
-    this.executor?.approved(view);
+    afterCommit(() => this.executor?.approved(view));
     return view;
   }
 
@@ -189,13 +196,13 @@ export class RecoveryService {
     const nowMs = this.nowMs();
     const row = await this.transition(id, ['pending-approval'], { status: 'rejected', decidedBy: actor, decidedAt: new Date(nowMs), endedAt: new Date(nowMs), reason: reason.slice(0, recoveryReasonLengthMax) }, 'reject');
     const view = await this.emit(row);
-    this.executor?.rejected?.(view);
+    afterCommit(() => this.executor?.rejected?.(view));
     return view;
   }
 
   /** Applies a phased-plan event to a phased run, saves, pushes, then dispatches effects. */
   private async stepPhased(id: string, event: Parameters<typeof stepPhasedPlan>[1], reason: string | null): Promise<RecoveryRunView> {
-    const row = await this.prisma.recoveryRun.findUnique({ where: { id } });
+    const row = await this.db.recoveryRun.findUnique({ where: { id } });
     if (!row) throw new AppError('not_found', `no recovery run with id ${id}`);
     if (row.strategy !== 'phased') throw new AppError('conflict', `a ${row.strategy} recovery has no phases to ${event.type}`);
     const nowMs = this.nowMs();
@@ -234,7 +241,7 @@ export class RecoveryService {
       current.strategy === 'phased'
         ? await this.stepPhased(id, { type: 'abort', actor, reason }, text)
         : await this.emit(await this.transition(id, openRecoveryStatuses, { status: 'aborted', reason: text, endedAt: new Date(this.nowMs()) }, 'abort'));
-    this.executor?.aborted(view);
+    afterCommit(() => this.executor?.aborted(view));
     return view;
   }
 

@@ -88,6 +88,7 @@ export class ReportWriter {
           peerCount: report.observations.length,
           outboxDepth: report.outboxDepth ?? null,
           outboxDropped: report.outboxDropped ?? null,
+          nonce: report.auth?.nonce ?? null,
         })),
         skipDuplicates: true,
         select: { clusterId: true, agentId: true, incarnation: true, sequence: true },

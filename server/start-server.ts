@@ -199,6 +199,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     adminPassword: config.adminPassword,
     allowedOrigins: config.allowedOrigins,
     logger: logger.child({ component: 'console' }),
+    refusals: credentials.refusals,
   });
   const presence = new AgentPresence({
     prisma: database.prisma,
@@ -267,6 +268,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     metrics: serverMetrics,
     readiness,
     logger: logger.child({ component: 'agent-routes' }),
+    audit: consoleServices.audit,
   };
 
   refuseForeignSocketIoUpgrades(httpServer, realtime.io.path());
@@ -295,6 +297,8 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   // are expected, before the first agent can say hello.
   await service.loadClusters();
   await presence.start();
+  // Before any agent can connect: nonces used before a restart must stay used after it.
+  await credentials.loadRecentNonces();
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());

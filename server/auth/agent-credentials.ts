@@ -16,6 +16,8 @@ import { type AgentReport, reportSignatureWindowMs } from '../../core/protocol';
 import type { PrismaClient } from '../../generated/prisma/client';
 import { hasValidSignature, reportSigningKey, tokenVerifier } from '../../agent/report-signature';
 import { AppError } from '../app-error';
+import { clientOf, inTransaction } from '../db/transaction-scope';
+import { RefusalTally } from '../refusal-tally';
 import type { Logger } from '../logger';
 
 /** Prefix of issued tokens, so a leaked one is recognisable in logs and scanners. */
@@ -28,10 +30,6 @@ export const credentialOutageGraceMs = 15 * 60_000;
 export const credentialCacheMax = 10_000;
 /** Most nonces remembered for replay detection; beyond it reports are refused until old ones expire. */
 export const replayNoncesMax = 500_000;
-/** Most distinct (reason, cluster, agent) keys aggregated between two audit flushes. */
-export const refusalKeysMax = 200;
-/** How often aggregated refusals are written to the audit log (ms). */
-export const refusalFlushMs = 10_000;
 
 /** Who a connection speaks for. */
 export interface AgentIdentity {
@@ -110,36 +108,43 @@ export interface AgentCredentialsOptions {
 export class AgentCredentials {
   private readonly cache = new Map<string, CachedCredential>();
   private readonly nonces = new Map<string, number>();
-  private readonly refusals = new Map<string, { reason: RefusalReason; clusterId: string; agentId: string; count: number; lastAtMs: number }>();
   private readonly revokedListeners: ((credentialId: string) => void)[] = [];
-  private readonly flushTimer: NodeJS.Timeout;
+  /** Refusal evidence, aggregated before it reaches the audit log; shared with the Socket.IO guards. */
+  readonly refusals: RefusalTally;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly options: AgentCredentialsOptions,
   ) {
-    this.flushTimer = setInterval(() => void this.flushRefusals(), refusalFlushMs);
-    this.flushTimer.unref();
+    this.refusals = new RefusalTally(prisma, options.logger, options.nowMs);
   }
 
-  /** Issues a new credential; the token is returned once and never stored. */
-  async issue(input: { clusterId: string; agentId: string; createdBy: string }): Promise<{ credential: CredentialView; token: string }> {
+  /** Issues a new credential and its audit entry in one transaction; the token is returned once and never stored. */
+  async issue(input: { clusterId: string; agentId: string; createdBy: string; origin?: string }): Promise<{ credential: CredentialView; token: string }> {
     const token = `${agentTokenPrefix}${randomBytes(32).toString('base64url')}`;
-    const row = await this.prisma.agentCredential.create({
-      data: { clusterId: input.clusterId, agentId: input.agentId, secretHash: tokenVerifier(token), createdBy: input.createdBy },
-    });
-    await this.prisma.auditEntry.create({
-      data: { actor: input.createdBy, action: 'agent-credential.issue', target: row.id, data: { clusterId: input.clusterId, agentId: input.agentId } },
-    });
+    const row = await recorded(() => inTransaction(this.prisma, async () => {
+      const db = clientOf(this.prisma);
+      const created = await db.agentCredential.create({
+        data: { clusterId: input.clusterId, agentId: input.agentId, secretHash: tokenVerifier(token), createdBy: input.createdBy },
+      });
+      await db.auditEntry.create({
+        data: { actor: input.createdBy, action: 'agent-credential.issue', target: created.id, origin: input.origin ?? null, data: { clusterId: input.clusterId, agentId: input.agentId } },
+      });
+      return created;
+    }));
     return { credential: toView(row), token };
   }
 
-  /** Revokes a credential and disconnects its live connections; false when unknown or already revoked. */
-  async revoke(id: string, actor: string): Promise<boolean> {
-    const { count } = await this.prisma.agentCredential.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date(this.options.nowMs()) } });
+  /** Revokes a credential with its audit entry in one transaction, then disconnects its live connections; false when unknown or already revoked. */
+  async revoke(id: string, actor: string, origin?: string): Promise<boolean> {
+    const count = await recorded(() => inTransaction(this.prisma, async () => {
+      const db = clientOf(this.prisma);
+      const result = await db.agentCredential.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date(this.options.nowMs()) } });
+      if (result.count > 0) await db.auditEntry.create({ data: { actor, action: 'agent-credential.revoke', target: id, origin: origin ?? null } });
+      return result.count;
+    }));
     for (const [verifier, cached] of this.cache) if (cached.id === id) this.cache.delete(verifier);
     if (count === 0) return false;
-    await this.prisma.auditEntry.create({ data: { actor, action: 'agent-credential.revoke', target: id } });
     for (const listener of this.revokedListeners) listener(id);
     return true;
   }
@@ -242,6 +247,24 @@ export class AgentCredentials {
     this.nonces.set(nonceKey, auth.signedAtMs + reportSignatureWindowMs);
   }
 
+  /**
+   * Remembers the nonces of reports stored within the last two signature windows
+   * (a report signed up to one window ahead of the server's clock stays valid for
+   * one more), so that a report captured before a restart is still a replay after
+   * it. The ingest ledger holds each stored report's nonce; call before agents connect.
+   */
+  async loadRecentNonces(): Promise<number> {
+    const nowMs = this.options.nowMs();
+    const rows = await this.prisma.agentReport.findMany({
+      where: { receivedAt: { gt: new Date(nowMs - 2 * reportSignatureWindowMs) }, nonce: { not: null } },
+      select: { clusterId: true, agentId: true, nonce: true, receivedAt: true },
+      orderBy: { receivedAt: 'asc' },
+      take: replayNoncesMax,
+    });
+    for (const row of rows) this.nonces.set(`${row.clusterId}/${row.agentId}/${row.nonce}`, row.receivedAt.getTime() + 2 * reportSignatureWindowMs);
+    return rows.length;
+  }
+
   /** Nonces are inserted roughly in time order, so expired ones sit at the front. */
   private forgetExpiredNonces(nowMs: number): void {
     for (const [nonce, expiresAtMs] of this.nonces) {
@@ -257,44 +280,29 @@ export class AgentCredentials {
 
   private refuse(reason: RefusalReason, claim: { clusterId: string; agentId: string }, code: 'unauthorized' | 'forbidden' | 'rate_limited' | 'conflict', message: string): AppError {
     this.options.onRefused?.(reason, claim.clusterId, claim.agentId);
-    const key = `${reason}/${claim.clusterId}/${claim.agentId}`;
-    const entry = this.refusals.get(key);
-    if (entry) {
-      entry.count += 1;
-      entry.lastAtMs = this.options.nowMs();
-    } else if (this.refusals.size < refusalKeysMax) {
-      this.refusals.set(key, { reason, ...claim, count: 1, lastAtMs: this.options.nowMs() });
-    }
+    const who = `${claim.clusterId}/${claim.agentId}`;
+    this.refusals.note({ actor: `agent:${who}`, action: 'agent.refused', target: who, origin: null, reason });
     return new AppError(code, message);
   }
 
-  /** Writes aggregated refusals to the audit log; kept for the next flush if the database is down. */
-  async flushRefusals(): Promise<void> {
-    if (this.refusals.size === 0) return;
-    const batch = [...this.refusals.values()];
-    this.refusals.clear();
-    try {
-      await this.prisma.auditEntry.createMany({
-        data: batch.map((entry) => ({
-          actor: `agent:${entry.clusterId}/${entry.agentId}`,
-          action: 'agent.refused',
-          target: `${entry.clusterId}/${entry.agentId}`,
-          data: { reason: entry.reason, count: entry.count, lastAtMs: entry.lastAtMs },
-        })),
-      });
-    } catch (error) {
-      this.options.logger.warn({ err: error, kinds: batch.length }, 'refusal evidence not written; will retry');
-      for (const entry of batch) {
-        const key = `${entry.reason}/${entry.clusterId}/${entry.agentId}`;
-        if (!this.refusals.has(key) && this.refusals.size < refusalKeysMax) this.refusals.set(key, entry);
-      }
-    }
+  /** Writes aggregated refusals to the audit log now (the tally also does so every few seconds). */
+  flushRefusals(): Promise<void> {
+    return this.refusals.flush();
   }
 
   /** Stops the flush timer and writes what is pending. */
   async close(): Promise<void> {
-    clearInterval(this.flushTimer);
-    await this.flushRefusals();
+    await this.refusals.close();
+  }
+}
+
+/** Runs a change that is written with its audit entry; a database failure means neither was written, and says so. */
+async function recorded<T>(change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError('unavailable', 'the change and its audit entry could not be written, so neither was; retry later');
   }
 }
 

@@ -8,17 +8,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../../generated/prisma/client';
 import { AppError } from '../app-error';
+import { clientOf } from '../db/transaction-scope';
 import { dummyPasswordHash, generatePassword, hashPassword, verifyPassword } from './passwords';
 import { type Role, isRole } from './permissions';
+import { SignInThrottle } from './sign-in-throttle';
 
 /** How long a browser session lasts after sign-in (ms): one working day. */
 export const sessionLifetimeMs = 12 * 60 * 60 * 1000;
-/** Failed sign-ins allowed per name within `signInWindowMs` before further attempts are refused. */
-export const signInFailuresMax = 10;
-/** Window over which failed sign-ins are counted (ms). */
-export const signInWindowMs = 15 * 60 * 1000;
-/** Names tracked for failed sign-ins; the oldest are forgotten beyond this. */
-const signInTrackedNamesMax = 10_000;
 /** How often a token's lastUsedAt is written at most (ms); avoids a write per request. */
 const tokenTouchIntervalMs = 60_000;
 /** Prefix of bearer tokens, so a leaked one is recognisable in logs and scanners. */
@@ -95,24 +91,31 @@ function roleOf(value: string): Role {
 }
 
 export class AuthService {
-  private readonly failures = new Map<string, number[]>();
   private readonly tokenTouchedAtMs = new Map<string, number>();
   private readonly accessListeners: ((change: AccessChange) => void)[] = [];
+  private readonly throttle: SignInThrottle;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly nowMs: () => number = Date.now,
-  ) {}
+  ) {
+    this.throttle = new SignInThrottle(prisma, nowMs);
+  }
+
+  /** The ambient transaction of an audited action, else the pool: the action's writes commit with its audit entry. */
+  private get db() {
+    return clientOf(this.prisma);
+  }
 
   /**
    * Creates the first admin when no admin exists. Returns the password only when
    * it was generated here, so the caller prints it once; never stored in clear.
    */
   async ensureFirstAdmin(configuredPassword: string | undefined): Promise<{ created: boolean; generatedPassword: string | null }> {
-    const admins = await this.prisma.user.count({ where: { role: 'admin' } });
+    const admins = await this.db.user.count({ where: { role: 'admin' } });
     if (admins > 0) return { created: false, generatedPassword: null };
     const password = configuredPassword ?? generatePassword();
-    await this.prisma.user.upsert({
+    await this.db.user.upsert({
       where: { name: firstAdminName },
       create: { name: firstAdminName, role: 'admin', passwordHash: await hashPassword(password) },
       update: { role: 'admin', passwordHash: await hashPassword(password), disabledAt: null },
@@ -120,40 +123,29 @@ export class AuthService {
     return { created: true, generatedPassword: configuredPassword ? null : password };
   }
 
-  private recentFailures(name: string): number[] {
-    const since = this.nowMs() - signInWindowMs;
-    return (this.failures.get(name) ?? []).filter((atMs) => atMs > since);
-  }
-
-  private noteFailure(name: string): void {
-    if (this.failures.size >= signInTrackedNamesMax) this.failures.delete(this.failures.keys().next().value!);
-    this.failures.set(name, [...this.recentFailures(name), this.nowMs()].slice(-signInFailuresMax));
-  }
-
-  /** Checks a password and opens a session; throws `unauthorized` (same message for any reason) or `rate_limited`. */
-  async signIn(name: string, password: string, origin: string | null) {
-    if (this.recentFailures(name).length >= signInFailuresMax) {
-      throw new AppError('rate_limited', 'too many failed sign-ins for this name; wait 15 minutes');
-    }
-    const user = await this.prisma.user.findUnique({ where: { name } });
-    const matches = await verifyPassword(password, user?.passwordHash ?? dummyPasswordHash);
-    if (!user || !matches || user.disabledAt) {
-      this.noteFailure(name);
-      throw new AppError('unauthorized', 'wrong name or password');
-    }
-    this.failures.delete(name);
-    const sessionId = randomBytes(32).toString('base64url');
-    const csrfToken = randomBytes(32).toString('base64url');
-    const expiresAt = new Date(this.nowMs() + sessionLifetimeMs);
-    await this.prisma.session.create({ data: { idHash: sha256(sessionId), userId: user.id, csrfToken, expiresAt, origin } });
-    return { sessionId, csrfToken, expiresAtMs: expiresAt.getTime(), user: { name: user.name, role: roleOf(user.role) } };
+  /**
+   * Checks a password and opens a session; throws `unauthorized` (same message for
+   * any reason), or `rate_limited` while this name from this source (or this source
+   * for any name) must wait after failures.
+   */
+  async signIn(name: string, password: string, origin: string | null, source: string) {
+    return this.throttle.attempt(name, source, async () => {
+      const user = await this.db.user.findUnique({ where: { name } });
+      const matches = await verifyPassword(password, user?.passwordHash ?? dummyPasswordHash);
+      if (!user || !matches || user.disabledAt) throw new AppError('unauthorized', 'wrong name or password');
+      const sessionId = randomBytes(32).toString('base64url');
+      const csrfToken = randomBytes(32).toString('base64url');
+      const expiresAt = new Date(this.nowMs() + sessionLifetimeMs);
+      await this.db.session.create({ data: { idHash: sha256(sessionId), userId: user.id, csrfToken, expiresAt, origin } });
+      return { sessionId, csrfToken, expiresAtMs: expiresAt.getTime(), user: { name: user.name, role: roleOf(user.role) } };
+    });
   }
 
   /** The principal of a session cookie value, or null when unknown, expired or the user is disabled. */
   async findSessionPrincipal(sessionId: string): Promise<Principal | null> {
     if (sessionId.length === 0 || sessionId.length > 100) return null;
     const idHash = sha256(sessionId);
-    const session = await this.prisma.session.findUnique({ where: { idHash }, include: { user: true } });
+    const session = await this.db.session.findUnique({ where: { idHash }, include: { user: true } });
     if (!session || session.expiresAt.getTime() <= this.nowMs() || session.user.disabledAt) return null;
     return {
       kind: 'session',
@@ -168,7 +160,7 @@ export class AuthService {
 
   /** Ends a session (sign-out). */
   async signOut(sessionIdHash: string): Promise<void> {
-    await this.prisma.session.deleteMany({ where: { idHash: sessionIdHash } });
+    await this.db.session.deleteMany({ where: { idHash: sessionIdHash } });
     this.accessChanged({ type: 'session-ended', sessionIdHash });
   }
 
@@ -219,19 +211,19 @@ export class AuthService {
   /** The principal of a bearer token, or null when unknown or revoked. */
   async findTokenPrincipal(token: string): Promise<Principal | null> {
     if (!token.startsWith(apiTokenPrefix) || token.length > 200) return null;
-    const row = await this.prisma.apiToken.findUnique({ where: { secretHash: sha256(token) } });
+    const row = await this.db.apiToken.findUnique({ where: { secretHash: sha256(token) } });
     if (!row || row.revokedAt) return null;
     const nowMs = this.nowMs();
     if (nowMs - (this.tokenTouchedAtMs.get(row.id) ?? 0) > tokenTouchIntervalMs) {
       this.tokenTouchedAtMs.set(row.id, nowMs);
-      await this.prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date(nowMs) } });
+      await this.db.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date(nowMs) } });
     }
     return { kind: 'token', name: `token:${row.name}`, role: roleOf(row.role), id: row.id, expiresAtMs: null };
   }
 
   /** Every user, by name. */
   async listUsers(): Promise<UserView[]> {
-    const rows = await this.prisma.user.findMany({ orderBy: { name: 'asc' }, take: 1000 });
+    const rows = await this.db.user.findMany({ orderBy: { name: 'asc' }, take: 1000 });
     return rows.map((row) => ({
       id: row.id,
       name: row.name,
@@ -243,9 +235,9 @@ export class AuthService {
 
   /** Creates a user; throws `conflict` when the name is taken. */
   async createUser(input: { name: string; role: Role; password: string }): Promise<UserView> {
-    const existing = await this.prisma.user.findUnique({ where: { name: input.name } });
+    const existing = await this.db.user.findUnique({ where: { name: input.name } });
     if (existing) throw new AppError('conflict', `name: a user named ${input.name} exists`);
-    const row = await this.prisma.user.create({
+    const row = await this.db.user.create({
       data: { name: input.name, role: input.role, passwordHash: await hashPassword(input.password) },
     });
     return { id: row.id, name: row.name, role: input.role, createdAtMs: row.createdAt.getTime(), disabledAtMs: null };
@@ -253,21 +245,21 @@ export class AuthService {
 
   /** Changes a user's role or disables/enables them; disabling ends their sessions. Keeps at least one active admin. */
   async updateUser(id: string, change: { role?: Role; disabled?: boolean }): Promise<UserView> {
-    const user = await this.prisma.user.findUnique({ where: { id } });
+    const user = await this.db.user.findUnique({ where: { id } });
     if (!user) throw new AppError('not_found', `no user with id ${id}`);
     const losesAdmin = user.role === 'admin' && !user.disabledAt && ((change.role && change.role !== 'admin') || change.disabled);
     if (losesAdmin) {
-      const activeAdmins = await this.prisma.user.count({ where: { role: 'admin', disabledAt: null } });
+      const activeAdmins = await this.db.user.count({ where: { role: 'admin', disabledAt: null } });
       if (activeAdmins <= 1) throw new AppError('conflict', 'the last active admin cannot be demoted or disabled');
     }
-    const row = await this.prisma.user.update({
+    const row = await this.db.user.update({
       where: { id },
       data: {
         ...(change.role ? { role: change.role } : {}),
         ...(change.disabled === undefined ? {} : { disabledAt: change.disabled ? new Date(this.nowMs()) : null }),
       },
     });
-    if (change.disabled || change.role) await this.prisma.session.deleteMany({ where: { userId: id } });
+    if (change.disabled || change.role) await this.db.session.deleteMany({ where: { userId: id } });
     this.accessChanged({ type: 'user-changed', userId: id });
     return {
       id: row.id,
@@ -280,7 +272,7 @@ export class AuthService {
 
   /** Every API token, newest first (never the secret). */
   async listApiTokens(): Promise<ApiTokenView[]> {
-    const rows = await this.prisma.apiToken.findMany({ orderBy: { createdAt: 'desc' }, take: 1000 });
+    const rows = await this.db.apiToken.findMany({ orderBy: { createdAt: 'desc' }, take: 1000 });
     return rows.map((row) => ({
       id: row.id,
       name: row.name,
@@ -296,13 +288,13 @@ export class AuthService {
   async createApiToken(input: { name: string; role: Role; createdBy: string }): Promise<{ id: string; token: string }> {
     const token = `${apiTokenPrefix}${randomBytes(32).toString('base64url')}`;
     const id = randomUUID();
-    await this.prisma.apiToken.create({ data: { id, name: input.name, role: input.role, createdBy: input.createdBy, secretHash: sha256(token) } });
+    await this.db.apiToken.create({ data: { id, name: input.name, role: input.role, createdBy: input.createdBy, secretHash: sha256(token) } });
     return { id, token };
   }
 
   /** Revokes a token; it stops working at once. */
   async revokeApiToken(id: string): Promise<void> {
-    const result = await this.prisma.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date(this.nowMs()) } });
+    const result = await this.db.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date(this.nowMs()) } });
     if (result.count === 0) throw new AppError('not_found', `no active token with id ${id}`);
     this.accessChanged({ type: 'token-revoked', tokenId: id });
   }

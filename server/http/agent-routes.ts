@@ -9,7 +9,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ClusterIdSchema, NodeIdSchema, describeZodError } from '../../core/protocol';
 import { AppError, httpStatusByCode, toErrorReply } from '../app-error';
+import type { AuditLog } from '../audit';
 import type { AdminCheck, AgentCredentials } from '../auth/agent-credentials';
+import { describeOrigin } from '../auth/request-auth';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
 
@@ -39,6 +41,8 @@ export interface AgentRoutesContext {
   metrics: ServerMetrics;
   readiness: () => Promise<Readiness>;
   logger: Logger;
+  /** Where refused credential requests are recorded (issue and revoke record their own entry with the change). */
+  audit: Pick<AuditLog, 'record'>;
 }
 
 const IssueBody = z.strictObject({ clusterId: ClusterIdSchema, agentId: NodeIdSchema });
@@ -71,9 +75,15 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
   }
 }
 
-async function requireAdmin(request: IncomingMessage, context: AgentRoutesContext): Promise<string> {
+/** Who is asking, once known, so that a refusal after the admin check names them. */
+interface Caller {
+  actor: string | null;
+}
+
+async function requireAdmin(request: IncomingMessage, context: AgentRoutesContext, caller: Caller): Promise<string> {
   const admin = await context.adminCheck(request);
   if (!admin) throw new AppError('unauthorized', 'admin credentials required');
+  caller.actor = admin.actor;
   return admin.actor;
 }
 
@@ -84,7 +94,7 @@ function send(response: ServerResponse, status: number, payload: unknown): void 
 
 type Answer = { status: number; data: unknown } | null;
 
-async function route(request: IncomingMessage, url: URL, context: AgentRoutesContext): Promise<Answer> {
+async function route(request: IncomingMessage, url: URL, context: AgentRoutesContext, caller: Caller): Promise<Answer> {
   const { pathname } = url;
   const method = request.method ?? 'GET';
   if (pathname === '/api/ready') {
@@ -93,21 +103,21 @@ async function route(request: IncomingMessage, url: URL, context: AgentRoutesCon
     return { status: readiness.ready ? 200 : 503, data: readiness };
   }
   if (pathname === '/api/agent-credentials' && method === 'GET') {
-    await requireAdmin(request, context);
+    await requireAdmin(request, context, caller);
     const query = parse(ListQuery, Object.fromEntries(url.searchParams));
     return { status: 200, data: await context.credentials.list(query.clusterId, query.limit) };
   }
   if (pathname === '/api/agent-credentials' && method === 'POST') {
-    const actor = await requireAdmin(request, context);
+    const actor = await requireAdmin(request, context, caller);
     const body = parse(IssueBody, await readJson(request));
-    const issued = await context.credentials.issue({ ...body, createdBy: actor });
+    const issued = await context.credentials.issue({ ...body, createdBy: actor, origin: describeOrigin(request) });
     return { status: 201, data: { ...issued.credential, token: issued.token } };
   }
   const revoke = /^\/api\/agent-credentials\/([^/]+)\/revoke$/.exec(pathname);
   if (revoke && method === 'POST') {
-    const actor = await requireAdmin(request, context);
+    const actor = await requireAdmin(request, context, caller);
     const id = parse(CredentialId, revoke[1]);
-    if (!(await context.credentials.revoke(id, actor))) throw new AppError('not_found', `no live credential with id ${id}`);
+    if (!(await context.credentials.revoke(id, actor, describeOrigin(request)))) throw new AppError('not_found', `no live credential with id ${id}`);
     return { status: 200, data: { id, revoked: true } };
   }
   if (pathname.startsWith('/api/agent-credentials')) throw new AppError('not_found', `no route ${method} ${pathname}`);
@@ -122,6 +132,7 @@ export function isAgentRoute(pathname: string): boolean {
 /** Answers one request on these routes. */
 export async function handleAgentRoutes(request: IncomingMessage, response: ServerResponse, context: AgentRoutesContext): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
+  const caller: Caller = { actor: null };
   try {
     if (url.pathname === '/metrics') {
       const { contentType, body } = await context.metrics.render();
@@ -129,12 +140,28 @@ export async function handleAgentRoutes(request: IncomingMessage, response: Serv
       response.end(body);
       return;
     }
-    const answer = await route(request, url, context);
+    const answer = await route(request, url, context, caller);
     if (!answer) throw new AppError('not_found', `no route ${url.pathname}`);
     send(response, answer.status, answer.status < 300 ? { ok: true, data: answer.data } : { ok: false, code: 'unavailable', message: 'not ready', data: answer.data });
   } catch (error) {
     if (!(error instanceof AppError)) context.logger.error({ err: error, path: url.pathname }, 'route failed');
     const reply = toErrorReply(error);
+    if (url.pathname.startsWith('/api/agent-credentials')) await auditRefusal(request, url, context, caller, reply.code);
     send(response, httpStatusByCode[reply.code], reply);
+  }
+}
+
+/** Records a refused credential request (who, from where, why); a failed write is logged, never hidden. */
+async function auditRefusal(request: IncomingMessage, url: URL, context: AgentRoutesContext, caller: Caller, code: string): Promise<void> {
+  try {
+    await context.audit.record({
+      actor: caller.actor ?? 'anonymous',
+      action: `refused ${request.method ?? 'GET'} ${url.pathname}`,
+      target: /^\/api\/agent-credentials\/([^/]+)/.exec(url.pathname)?.[1] ?? null,
+      origin: describeOrigin(request),
+      data: { outcome: `refused: ${code}` },
+    });
+  } catch (error) {
+    context.logger.error({ err: error, path: url.pathname }, 'audit entry of a refused credential request not written');
   }
 }

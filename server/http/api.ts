@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { ClusterIdSchema, NodeIdSchema } from '../../core/protocol';
+import { ClusterIdSchema, NodeIdSchema, storableTimestampMsMax } from '../../core/protocol';
 import { AppError, httpStatusByCode, toErrorReply } from '../app-error';
 import type { Principal } from '../auth/auth-service';
 import { authenticate, checkCsrf, checkOrigin, describeOrigin, requireRole } from '../auth/request-auth';
@@ -84,7 +84,7 @@ const HealBody = z.strictObject({
 const PartitionsQuery = z.object({
   clusterId: ClusterIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.coerce.number().int().nonnegative().optional(),
+  before: z.coerce.number().int().nonnegative().max(storableTimestampMsMax).optional(),
 });
 const PartitionId = z.uuid();
 
@@ -138,6 +138,7 @@ export const routes: Route[] = [
     pattern: /^\/api\/faults\/cut$/,
     access: 'chaos:run',
     audit: 'faults.cut',
+    auditBeforeAction: true,
     handler: async ({ body }, context) => {
       const input = parse(CutBody, body);
       const cluster = resolveCluster(context, input.clusterId);
@@ -150,6 +151,7 @@ export const routes: Route[] = [
     pattern: /^\/api\/faults\/degrade$/,
     access: 'chaos:run',
     audit: 'faults.degrade',
+    auditBeforeAction: true,
     handler: async ({ body }, context) => {
       const input = parse(DegradeBody, body);
       const cluster = resolveCluster(context, input.clusterId);
@@ -162,6 +164,7 @@ export const routes: Route[] = [
     pattern: /^\/api\/faults\/isolate$/,
     access: 'chaos:run',
     audit: 'faults.isolate',
+    auditBeforeAction: true,
     handler: async ({ body }, context) => {
       const input = parse(IsolateBody, body);
       const cluster = resolveCluster(context, input.clusterId);
@@ -174,6 +177,7 @@ export const routes: Route[] = [
     pattern: /^\/api\/faults\/split$/,
     access: 'chaos:run',
     audit: 'faults.split',
+    auditBeforeAction: true,
     handler: async ({ body }, context) => {
       const input = parse(SplitBody, body);
       const cluster = resolveCluster(context, input.clusterId);
@@ -186,6 +190,7 @@ export const routes: Route[] = [
     pattern: /^\/api\/faults\/heal$/,
     access: 'chaos:run',
     audit: 'faults.heal',
+    auditBeforeAction: true,
     handler: async ({ body }, context) => {
       const input = parse(HealBody, body ?? {});
       if ((input.from === undefined) !== (input.to === undefined)) {
@@ -278,22 +283,60 @@ function authorize(request: IncomingMessage, route: Route, principal: Principal 
   if (stateChanging) checkCsrf(request.headers, principal!);
 }
 
-/** Writes the audit entry of a state-changing request, allowed or refused; a failed write is logged, never hidden. */
-async function auditRequest(
-  context: ApiContext,
-  entry: { route: Route | undefined; path: string; principal: Principal | null; origin: string; params: string[]; body: unknown; outcome: string },
-): Promise<void> {
+/** What one audit entry of a request says. */
+interface RequestEntry {
+  route: Route | undefined;
+  path: string;
+  principal: Principal | null;
+  /** Who acted when the principal does not say (sign-in names the user who signed in). */
+  actor: string | null;
+  origin: string;
+  params: string[];
+  body: unknown;
+  outcome: string;
+}
+
+function toAuditRecord(entry: RequestEntry) {
+  return {
+    actor: entry.actor ?? entry.principal?.name ?? 'anonymous',
+    action: entry.route?.audit ?? `refused ${entry.path}`,
+    target: entry.params[0] ?? null,
+    origin: entry.origin,
+    data: { outcome: entry.outcome, ...(entry.body !== undefined ? { request: entry.body } : {}), ...(entry.principal ? { role: entry.principal.role, via: entry.principal.kind } : {}) },
+  };
+}
+
+/** Writes the entry of an accepted action inside its transaction; when that fails the action is refused (and rolled back). */
+async function auditAction(context: ApiContext, entry: RequestEntry): Promise<void> {
   try {
-    await context.audit.record({
-      actor: entry.principal?.name ?? 'anonymous',
-      action: entry.route?.audit ?? `refused ${entry.path}`,
-      target: entry.params[0] ?? null,
-      origin: entry.origin,
-      data: { outcome: entry.outcome, ...(entry.body !== undefined ? { request: entry.body } : {}), ...(entry.principal ? { role: entry.principal.role, via: entry.principal.kind } : {}) },
-    });
+    await context.audit.record(toAuditRecord(entry));
+  } catch (error) {
+    context.logger.error({ err: error, action: entry.route?.audit }, 'audit entry not written; action refused');
+    throw new AppError('unavailable', 'the action could not be recorded in the audit log, so it was not carried out; retry later');
+  }
+}
+
+/** Writes the entry of a refused request; a failed write is logged, never hidden. */
+async function auditRefusal(context: ApiContext, entry: RequestEntry): Promise<void> {
+  try {
+    await context.audit.record(toAuditRecord(entry));
   } catch (error) {
     context.logger.error({ err: error, action: entry.route?.audit }, 'audit entry not written');
   }
+}
+
+/**
+ * Runs a state-changing handler and its audit entry in one transaction. Routes
+ * whose effects live outside the database (fault injection) write the entry
+ * first, so that an entry that cannot be written stops the action before it acts.
+ */
+async function runAudited(context: ApiContext, route: Route, run: () => Promise<unknown>, entryOf: () => RequestEntry): Promise<unknown> {
+  return context.audit.transaction(async () => {
+    if (route.auditBeforeAction) await auditAction(context, entryOf());
+    const data = await run();
+    if (!route.auditBeforeAction) await auditAction(context, entryOf());
+    return data;
+  });
 }
 
 /** Handles a request under /api; answers 404 for unknown paths and 405 for wrong methods. */
@@ -307,31 +350,47 @@ export async function handleApi(request: IncomingMessage, response: ServerRespon
   let route: Route | undefined;
   let params: string[] = [];
   let body: unknown;
+  let actor: string | null = null;
+  const entryOf = (outcome: string): RequestEntry => ({ route, path: url.pathname, principal, actor, origin, params, body, outcome });
   try {
     if (matching.length === 0) throw new AppError('not_found', `no API route ${url.pathname}`);
     route = matching.find((candidate) => candidate.method === request.method);
     if (!route) {
       response.setHeader('allow', matching.map((candidate) => candidate.method).join(', '));
+      // Refused before any handler ran: audited like every other refused state-changing request.
+      if (audited) await auditRefusal(context, entryOf('refused: method not allowed'));
       return send(response, 405, { ok: false, code: 'invalid_input', message: `method ${request.method} not allowed` });
     }
-    params = route.pattern.exec(url.pathname)!.slice(1);
+    const matched = route;
+    params = matched.pattern.exec(url.pathname)!.slice(1);
     principal = await authenticate(request.headers, context.auth);
-    authorize(request, route, principal, context, encrypted);
-    body = route.method === 'POST' ? await readJsonBody(request) : undefined;
-    const data = await route.handler(
-      { query: url.searchParams, body, params, principal, origin, secure: encrypted, setHeader: (name, value) => response.setHeader(name, value) },
-      context,
-    );
-    if (audited) await auditRequest(context, { route, path: url.pathname, principal, origin, params, body, outcome: 'ok' });
+    authorize(request, matched, principal, context, encrypted);
+    body = matched.method === 'POST' ? await readJsonBody(request) : undefined;
+    const run = () =>
+      matched.handler(
+        {
+          query: url.searchParams,
+          body,
+          params,
+          principal,
+          origin,
+          source: request.socket.remoteAddress ?? 'unknown',
+          secure: encrypted,
+          setHeader: (name, value) => response.setHeader(name, value),
+          setActor: (name) => {
+            actor = name;
+          },
+        },
+        context,
+      );
+    const data = audited ? await runAudited(context, matched, run, () => entryOf('ok')) : await run();
     if (isStreamResponse(data)) return await sendStream(response, data, context.logger);
     send(response, 200, { ok: true, data });
   } catch (error) {
     if (!(error instanceof AppError)) context.logger.error({ err: error, path: url.pathname }, 'API handler failed');
     const reply = toErrorReply(error);
     if (error instanceof AppError && error.hint.retryAfterS !== undefined) response.setHeader('retry-after', String(error.hint.retryAfterS));
-    if (audited || reply.code === 'forbidden') {
-      await auditRequest(context, { route, path: url.pathname, principal, origin, params, body, outcome: `refused: ${reply.code}` });
-    }
+    if (audited || reply.code === 'forbidden') await auditRefusal(context, entryOf(`refused: ${reply.code}`));
     send(response, httpStatusByCode[reply.code], reply);
   }
 }

@@ -3,23 +3,31 @@
  * tokens and the audit log.
  */
 import { z } from 'zod';
+import { safeText } from '../../core/safe-text';
 import { sessionLifetimeMs } from '../auth/auth-service';
 import { passwordLengthMax, passwordLengthMin } from '../auth/passwords';
 import { roles } from '../auth/permissions';
 import { clearedSessionCookie, sessionCookie } from '../auth/request-auth';
 import { auditPageMax } from '../audit';
+import { afterCommit } from '../db/transaction-scope';
 import { type Route, parse, principalOf } from './route';
 
-const NameSchema = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only');
-const SignInBody = z.strictObject({ name: NameSchema, password: z.string().min(1).max(passwordLengthMax) });
-const CreateUserBody = z.strictObject({ name: NameSchema, role: z.enum(roles), password: z.string().min(passwordLengthMin).max(passwordLengthMax) });
+const NameSchema = safeText().trim().min(1).max(64).regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only');
+const SignInBody = z.strictObject({ name: NameSchema, password: safeText().min(1).max(passwordLengthMax) });
+const CreateUserBody = z.strictObject({ name: NameSchema, role: z.enum(roles), password: safeText().min(passwordLengthMin).max(passwordLengthMax) });
 const UpdateUserBody = z.strictObject({ role: z.enum(roles).optional(), disabled: z.boolean().optional() });
-const CreateTokenBody = z.strictObject({ name: z.string().trim().min(1).max(64), role: z.enum(roles) });
+const CreateTokenBody = z.strictObject({ name: safeText().trim().min(1).max(64), role: z.enum(roles) });
+/** Largest audit entry id (the column is a PostgreSQL bigint). */
+const auditIdMax = 2n ** 63n - 1n;
 const AuditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(auditPageMax).default(100),
-  before: z.string().regex(/^\d{1,19}$/).optional(),
-  actor: z.string().max(200).optional(),
-  action: z.string().max(100).optional(),
+  before: z
+    .string()
+    .regex(/^\d{1,19}$/, 'an audit entry id')
+    .refine((value) => !/^\d{1,19}$/.test(value) || BigInt(value) <= auditIdMax, `at most ${auditIdMax}`)
+    .optional(),
+  actor: safeText().max(200).optional(),
+  action: safeText().max(100).optional(),
 });
 const Id = z.uuid();
 
@@ -40,7 +48,8 @@ export const authRoutes: Route[] = [
     audit: 'auth.sign-in',
     handler: async (request, context) => {
       const input = parse(SignInBody, request.body);
-      const session = await context.auth.signIn(input.name, input.password, request.origin);
+      const session = await context.auth.signIn(input.name, input.password, request.origin, request.source);
+      request.setActor(session.user.name);
       request.setHeader('set-cookie', sessionCookie(session.sessionId, Math.floor(sessionLifetimeMs / 1000), request.secure));
       return { user: session.user, csrfToken: session.csrfToken, expiresAtMs: session.expiresAtMs };
     },
@@ -54,7 +63,8 @@ export const authRoutes: Route[] = [
       const principal = principalOf(request);
       if (principal.sessionIdHash) {
         await context.auth.signOut(principal.sessionIdHash);
-        context.endSession?.(principal.sessionIdHash);
+        const { sessionIdHash } = principal;
+        afterCommit(() => context.endSession?.(sessionIdHash));
       }
       request.setHeader('set-cookie', clearedSessionCookie());
       return null;

@@ -1,6 +1,7 @@
 /** The console's routes: alerts, recovery runs, and partition history with export. */
 import { z } from 'zod';
-import { ClusterIdSchema } from '../../core/protocol';
+import { ClusterIdSchema, storableTimestampMsMax } from '../../core/protocol';
+import { safeText } from '../../core/safe-text';
 import { alertNoteLengthMax, alertPageMax, alertStatuses } from '../alerts-service';
 import { HistoryQuerySchema } from '../history-service';
 import { recoveryPageMax, recoveryReasonLengthMax } from '../recovery-service';
@@ -16,12 +17,12 @@ const commaList = <T extends readonly [string, ...string[]]>(values: T) =>
 const AlertsQuery = z.object({
   clusterId: ClusterIdSchema.optional(),
   status: commaList(alertStatuses).optional(),
-  search: z.string().max(200).optional(),
+  search: safeText().max(200).optional(),
   partitionId: Id.optional(),
   limit: z.coerce.number().int().min(1).max(alertPageMax).default(100),
-  before: z.coerce.number().int().nonnegative().optional(),
+  before: z.coerce.number().int().nonnegative().max(storableTimestampMsMax).optional(),
 });
-const AcknowledgeBody = z.strictObject({ note: z.string().trim().min(1, 'write what you are doing about it').max(alertNoteLengthMax) });
+const AcknowledgeBody = z.strictObject({ note: safeText().trim().min(1, 'write what you are doing about it').max(alertNoteLengthMax) });
 const recoveryStatuses = ['pending-approval', 'approved', 'rejected', 'running', 'paused', 'succeeded', 'failed', 'aborted'] as const;
 const RecoveryQuery = z.object({
   clusterId: ClusterIdSchema.optional(),
@@ -32,7 +33,7 @@ const RecoveryQuery = z.object({
 const strategies = ['automatic', 'manual', 'phased'] as const;
 const DryRunQuery = z.object({ partitionId: Id, strategy: z.enum(strategies).default('manual') });
 const StartRecoveryBody = z.strictObject({ partitionId: Id, strategy: z.enum(strategies) });
-const ReasonBody = z.strictObject({ reason: z.string().trim().min(1, 'give a reason').max(recoveryReasonLengthMax) });
+const ReasonBody = z.strictObject({ reason: safeText().trim().min(1, 'give a reason').max(recoveryReasonLengthMax) });
 const ExportQuery = z.object({ format: z.enum(['csv', 'json']).default('csv') });
 
 export const consoleRoutes: Route[] = [

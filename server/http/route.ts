@@ -20,10 +20,14 @@ export interface ApiRequest {
   principal: Principal | null;
   /** Remote address and user agent, for the audit log. */
   origin: string;
+  /** Remote address alone: what sign-in failures are counted against. */
+  source: string;
   /** True when the request arrived over TLS (cookies get `Secure`). */
   secure: boolean;
   /** Adds a response header (Set-Cookie on sign-in and sign-out). */
   setHeader(name: string, value: string): void;
+  /** Names who acted when the principal cannot (a sign-in: the user who signed in), for the audit entry. */
+  setActor(name: string): void;
 }
 
 /** A streamed answer (history export): headers first, then `run` writes the body piece by piece. */
@@ -45,6 +49,12 @@ export interface Route {
   access: Action | 'public';
   /** Name of the action in the audit log; every POST route has one. */
   audit?: string;
+  /**
+   * True when the action's effects live outside the database (fault injection
+   * commands agents): its audit entry is written before it acts, so that an entry
+   * that cannot be written refuses the action instead of leaving it unrecorded.
+   */
+  auditBeforeAction?: boolean;
   handler: Handler;
 }
 

@@ -24,7 +24,8 @@ export const principalRecheckIntervalMs = 5000;
 const timerDelayMaxMs = 2_147_483_647;
 
 type DashboardServer = Server<ClientToServerEvents, ServerToClientEvents>;
-type DashboardSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+/** A dashboard's socket, typed by the realtime contract. */
+export type DashboardSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 /** The principal a dashboard socket acts as now (set at the handshake, replaced by re-checks). */
 export function socketPrincipal(socket: DashboardSocket): Principal | null {

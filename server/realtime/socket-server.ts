@@ -173,8 +173,16 @@ export function attachRealtime(options: {
   const agents = io.of(agentNamespace) as unknown as Server<AgentToServerEvents, ServerToAgentEvents>['sockets'];
   agents.use((socket, next) => {
     const auth = AgentAuthSchema.safeParse(socket.handshake.auth);
-    if (!auth.success) return next(new Error(`invalid_input: ${describeZodError(auth.error)}`));
-    if (agentSockets.size >= agentConnectionsMax) return next(new Error(`rate_limited: more than ${agentConnectionsMax} agent connections`));
+    // Refusals the credentials service does not see itself are tallied here, aggregated, for the audit log.
+    const tally = (reason: string) => options.credentials.refusals.note({ actor: 'anonymous', action: 'agent.handshake-refused', target: null, origin: socket.handshake.address, reason });
+    if (!auth.success) {
+      tally('invalid_input');
+      return next(new Error(`invalid_input: ${describeZodError(auth.error)}`));
+    }
+    if (agentSockets.size >= agentConnectionsMax) {
+      tally('rate_limited: connection cap');
+      return next(new Error(`rate_limited: more than ${agentConnectionsMax} agent connections`));
+    }
     options.credentials.authenticate(auth.data).then(
       (identity) => {
         const refusal = holders.refusal(identity);
@@ -210,8 +218,13 @@ export function attachRealtime(options: {
     socket.on('hello', (input, reply) => {
       if (typeof reply !== 'function') return;
       const parsed = AgentHelloSchema.safeParse(input);
-      if (!parsed.success) return reply({ ok: false, code: 'invalid_input', message: describeZodError(parsed.error) });
+      const refused = (reason: string) => options.credentials.refusals.note({ actor: `agent:${socketKey}`, action: 'agent.hello-refused', target: socketKey, origin: null, reason });
+      if (!parsed.success) {
+        refused('invalid_input');
+        return reply({ ok: false, code: 'invalid_input', message: describeZodError(parsed.error) });
+      }
       if (parsed.data.agentId !== agentId || parsed.data.clusterId !== clusterId) {
+        refused('forbidden: names another agent');
         return reply({ ok: false, code: 'forbidden', message: 'hello must name the authenticated agent' });
       }
       options
@@ -233,6 +246,7 @@ export function attachRealtime(options: {
         options.onReportOutcome?.({ clusterId, agentId, result, report, repliedAtMs: Date.now() });
       if (!rate.take()) {
         outcome('rate_limited', null);
+        options.credentials.refusals.note({ actor: `agent:${socketKey}`, action: 'agent.refused', target: socketKey, origin: null, reason: 'rate_limited' });
         return reply({ ok: false, code: 'rate_limited', message: `more than ${agentReportsPerSecondMax} reports per second; retry later` });
       }
       options
