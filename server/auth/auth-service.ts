@@ -8,7 +8,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { PrismaClient } from '../../generated/prisma/client';
 import { AppError } from '../app-error';
-import { clientOf } from '../db/transaction-scope';
+import { afterCommit, clientOf } from '../db/transaction-scope';
 import { dummyPasswordHash, generatePassword, hashPassword, verifyPassword } from './passwords';
 import { type Role, isRole } from './permissions';
 import { SignInThrottle } from './sign-in-throttle';
@@ -169,8 +169,11 @@ export class AuthService {
     this.accessListeners.push(listener);
   }
 
+  /** Tells listeners once the change has committed: a re-check made before the commit would still see the old access. */
   private accessChanged(change: AccessChange): void {
-    for (const listener of this.accessListeners) listener(change);
+    afterCommit(() => {
+      for (const listener of this.accessListeners) listener(change);
+    });
   }
 
   /**

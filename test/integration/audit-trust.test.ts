@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
 import { io } from 'socket.io-client';
 import { agentNamespace } from '../../core/realtime-contract';
 import { type AgentClientSocket, connectAgentClient } from '../helpers/agent-client';
@@ -25,11 +26,22 @@ describe('audit entries commit with their action', () => {
   const prisma = () => test_.server.database.prisma;
   const entries = (action: string) => prisma().auditEntry.findMany({ where: { action }, orderBy: { id: 'asc' } });
 
+  /** Runs DDL as the database's owner: the server's own runtime role may not create triggers. */
+  async function asOwner(sql: string): Promise<void> {
+    const owner = new pg.Client({ connectionString: test_.database!.url });
+    await owner.connect();
+    try {
+      await owner.query(sql);
+    } finally {
+      await owner.end();
+    }
+  }
+
   /** Makes PostgreSQL refuse audit entries of the given actions, as a full disk or a broken constraint would. */
   async function refuseAuditOf(actions: string[]): Promise<void> {
-    await prisma().$executeRawUnsafe(`CREATE OR REPLACE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $f$
+    await asOwner(`CREATE OR REPLACE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $f$
       BEGIN IF NEW.action = ANY (ARRAY[${actions.map((action) => `'${action}'`).join(',')}]) THEN RAISE EXCEPTION 'audit refused by test'; END IF; RETURN NEW; END $f$`);
-    await prisma().$executeRawUnsafe('CREATE TRIGGER test_refuse_audit BEFORE INSERT ON "AuditEntry" FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()');
+    await asOwner('CREATE TRIGGER test_refuse_audit BEFORE INSERT ON "AuditEntry" FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()');
   }
 
   const agents: AgentClientSocket[] = [];
@@ -74,7 +86,7 @@ describe('audit entries commit with their action', () => {
       assert.equal(issued.status, 503);
       assert.equal(await prisma().agentCredential.count(), credentialsBefore, 'no credential without its audit entry');
     } finally {
-      await prisma().$executeRawUnsafe('DROP TRIGGER test_refuse_audit ON "AuditEntry"');
+      await asOwner('DROP TRIGGER test_refuse_audit ON "AuditEntry"');
     }
     const refusals = await prisma().auditEntry.findMany({ where: { action: { in: ['token.create', 'faults.cut'] } } });
     assert.deepEqual(refusals.map((entry) => (entry.data as { outcome: string }).outcome), [], 'the refused attempts left no entry either (the trigger refused those too)');
