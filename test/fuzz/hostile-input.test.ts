@@ -296,7 +296,9 @@ describe(`hostile input (seed ${seed})`, { timeout: 600_000 }, () => {
           if (response.status >= 400) {
             const reply = JSON.parse(body) as Reply;
             assertRefused(reply, `GET ${path}?${search}`);
-            assert.match(reply.message!, new RegExp(parts.map(({ key }) => key).join('|')), `GET ${path}?${search}: the message names the field`);
+            // Exports run at most one per caller at once, and this loop sends several: a valid export may be told to wait (429/503), which names no field.
+            const exportBusy = path === '/api/history/export' && (response.status === 429 || response.status === 503) && (reply.code === 'rate_limited' || reply.code === 'unavailable');
+            if (!exportBusy) assert.match(reply.message!, new RegExp(parts.map(({ key }) => key).join('|')), `GET ${path}?${search}: the message names the field`);
           }
           count(`bounds-${response.status}`);
         }),
