@@ -55,6 +55,8 @@ export interface ReplicationStats {
   entriesReceived: number;
   /** Received entries that were newer than the local version and so were stored. */
   entriesApplied: number;
+  /** Received entries refused because a reconciliation had already discarded them (at or before their key's floor). */
+  entriesBelowFloor: number;
   /** Entries dropped from a full peer queue. */
   queueDropped: number;
   /** Entries too large for one datagram; they reach peers only through reconciliation. */
@@ -84,6 +86,7 @@ export class Replicator implements ReplicationTransport {
     datagramsReceived: 0,
     entriesReceived: 0,
     entriesApplied: 0,
+    entriesBelowFloor: 0,
     queueDropped: 0,
     oversizeDropped: 0,
     datagramsRefused: 0,
@@ -169,7 +172,9 @@ export class Replicator implements ReplicationTransport {
     if (admission !== 'new') return this.refuse(admission, claimed.id, source, linkPeerId, nowMs);
     this.counters.datagramsReceived += 1;
     this.counters.entriesReceived += entries.length;
-    this.counters.entriesApplied += this.options.store.receive(entries).applied;
+    const merged = this.options.store.receive(entries);
+    this.counters.entriesApplied += merged.applied;
+    this.counters.entriesBelowFloor += merged.belowFloor;
   }
 
   /** Evidence gathered since the last call (and clears it). */
