@@ -23,7 +23,8 @@ export const replicationPacketType = 0x10;
 /** Most entries one datagram carries; bounds decoding work per packet. */
 export const replicationEntriesPerDatagramMax = 128;
 
-const signatureBytes = 32;
+/** Bytes of the HMAC-SHA256 signature after the type tag. */
+export const signatureBytes = 32;
 const headerBytes = 1 + signatureBytes;
 
 const EntryTupleSchema = z.tuple([
@@ -66,13 +67,16 @@ export type ReplicationDecodeResult = { ok: true; packet: DecodedReplication } |
 
 /** One packed datagram and how many queued entries it took. */
 export interface PackedDatagram {
-  /** The signed datagram, or null when the first entry alone is too large for one datagram. */
+  /** The signed datagram, or null when the first entry alone is too large for one datagram (it goes in fragments). */
   packet: Uint8Array | null;
-  /** Entries consumed from the front of the queue (1 for an oversized entry, which is dropped). */
+  /** Entries consumed from the front of the queue (1 for an oversized entry, which the caller fragments). */
   taken: number;
 }
 
-const sign = (key: string, body: Buffer) => createHmac('sha256', key).update(Buffer.of(replicationPacketType)).update(body).digest();
+/** HMAC-SHA256 with the cluster key over the type tag and the body: what every replication datagram carries after its tag. */
+export const signPacket = (key: string, tag: number, body: Uint8Array): Buffer => createHmac('sha256', key).update(Buffer.of(tag)).update(body).digest();
+
+const sign = (key: string, body: Buffer) => signPacket(key, replicationPacketType, body);
 
 const entryText = (entry: VersionedEntry) => JSON.stringify([entry.key, entry.value, entry.hlc.wallMs, entry.hlc.logical]);
 

@@ -5,12 +5,16 @@
  * both ways, so each side keeps writes the other never sees (while heartbeats and
  * replication share one socket); that replication resumes when the cut is lifted; that
  * reports carry the data-plane status; and, under a steady --write-rate load, how many
- * replication datagrams per second the load costs (printed). Bounded: a few seconds.
+ * replication datagrams per second the load costs (printed); that a value far past
+ * one datagram, up to `valueBytesMax`, written through the HTTP API reaches every peer
+ * in fragments over real UDP, and one past it is refused with 413 and its reason.
+ * Bounded: a few seconds.
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { after, test } from 'node:test';
+import { valueBytesMax } from '../core/reconcile/data-plane-commands';
 import { type RunningAgent, startAgent } from './agent';
 import { loadAgentConfig } from './config';
 import { MemoryOutbox } from './outbox';
@@ -109,4 +113,25 @@ test('real UDP: a steady write load replicates in batched datagrams', async () =
     `# write load ${rate}/s: ${writes} writes in ${elapsedS.toFixed(2)} s, ${sent.datagramsSent} replication datagrams ` +
       `(${(sent.datagramsSent / elapsedS).toFixed(0)}/s to one peer, ${(sent.entriesSent / sent.datagramsSent).toFixed(2)} entries each)\n`,
   );
+});
+
+test('real UDP: a value up to valueBytesMax written over HTTP reaches every peer in fragments; a larger one gets 413', async () => {
+  const storePort = await freePort('tcp');
+  const agents = await startAgents(3, (index) => (index === 0 ? ['--store-listen', `127.0.0.1:${storePort}`] : []));
+  const maximal = 'ü'.repeat(valueBytesMax / 2);
+  const values = new Map([['big-30k', 'x'.repeat(30_000)], ['big-max', maximal]]);
+  for (const [key, value] of values) {
+    const put = await fetch(`http://127.0.0.1:${storePort}/kv/${key}`, { method: 'PUT', body: JSON.stringify({ value }) });
+    assert.equal(put.status, 200, await put.text());
+  }
+  await waitFor(() => agents.every((agent) => [...values].every(([key, value]) => agent.dataPlane.store.get(key)?.value === value)), 5000, 'large values replicated over UDP');
+  const sent = agents[0]!.dataPlane.replicator.stats();
+  assert.equal(sent.entriesFragmented, 4);
+  const refused = await fetch(`http://127.0.0.1:${storePort}/kv/big-over`, { method: 'PUT', body: JSON.stringify({ value: `${maximal}!` }) });
+  assert.equal(refused.status, 413);
+  const body = (await refused.json()) as { ok: boolean; code: string; message: string };
+  assert.deepEqual({ ok: body.ok, code: body.code }, { ok: false, code: 'payload_too_large' });
+  assert.match(body.message, new RegExp(`at most ${valueBytesMax} \\(valueBytesMax\\)`));
+  assert.equal(agents[1]!.dataPlane.store.get('big-over'), undefined);
+  process.stdout.write(`# ${values.size} large values to 2 peers over UDP: ${sent.fragmentsSent} fragments, ${sent.datagramsSent} datagrams\n`);
 });

@@ -16,7 +16,7 @@ import { DigestAccumulator, type Digest, digestBucketCountDefault, digestOf } fr
 import { type Hlc, compareHlc, hlcReceive, hlcTick, hlcZero, maxHlc } from '../../core/hlc';
 import type { FenceMode } from '../../core/policy/cluster-policy';
 import type { NodeId } from '../../core/protocol';
-import { keyLengthMax, valueLengthMax } from '../../core/reconcile/data-plane-commands';
+import { keyLengthMax, valueBytesMax } from '../../core/reconcile/data-plane-commands';
 import { type ResolvedEntry, settlesFloor } from '../../core/reconcile/plan-reconciliation';
 import type { VersionedEntry } from '../../core/reconcile/resolver';
 import type { ApplyOutcome, DataPlaneAdapter } from './data-plane-adapter';
@@ -35,8 +35,8 @@ export interface ReplicationTransport {
 /** A transport that sends nothing, for a single node or a test that replicates by hand. */
 export const noReplication: ReplicationTransport = { broadcast: () => undefined };
 
-/** Why a client write was refused. */
-export type WriteRefusal = 'fenced-read-only' | 'emergency-critical-only' | 'invalid' | 'full' | 'clock';
+/** Why a client write was refused (`too-large`: the value is past `valueBytesMax`, so it could not be replicated). */
+export type WriteRefusal = 'fenced-read-only' | 'emergency-critical-only' | 'invalid' | 'too-large' | 'full' | 'clock';
 
 /** The outcome of a client write: acknowledged with its version, or refused (an expected condition, not an exception). */
 export type WriteResult = { ok: true; hlc: Hlc } | { ok: false; code: WriteRefusal; message: string };
@@ -142,7 +142,10 @@ export class KvStore {
 
   private refusal(key: string, value: string | null, critical: boolean): WriteResult | null {
     if (key.length === 0 || key.length > keyLengthMax) return { ok: false, code: 'invalid', message: `key length must be 1..${keyLengthMax}` };
-    if (value !== null && value.length > valueLengthMax) return { ok: false, code: 'invalid', message: `value longer than ${valueLengthMax}` };
+    const valueBytes = value === null ? 0 : Buffer.byteLength(value, 'utf8');
+    if (valueBytes > valueBytesMax) {
+      return { ok: false, code: 'too-large', message: `value is ${valueBytes} bytes of UTF-8; at most ${valueBytesMax} (valueBytesMax) are stored and replicated` };
+    }
     const fence = this.fenceMode();
     if (fence === 'read-only') return { ok: false, code: 'fenced-read-only', message: 'this node is on a minority side and read-only' };
     if (fence === 'critical-only' && !critical) {
