@@ -19,10 +19,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { hlcLogicalMax } from '../core/hlc';
-import { ClusterIdSchema, NodeIdSchema } from '../core/protocol';
 import { keyLengthMax, valueBytesMax } from '../core/reconcile/data-plane-commands';
 import type { VersionedEntry } from '../core/reconcile/resolver';
-import { type ReplicationDecodeFailure, type ReplicationEnvelope, signPacket, signatureBytes } from './replication-codec';
+import { type ReplicationDecodeFailure, type ReplicationEnvelope, envelopeWireFields, parseClaimingSender, signPacket, signatureBytes } from './replication-codec';
 import { datagramBytesMax } from './transport/udp-transport';
 
 /** First byte of a fragment datagram (whole-entry datagrams are 0x10). */
@@ -40,12 +39,7 @@ const prefixBytes = 1 + signatureBytes + 2;
 
 const HeaderSchema = z
   .strictObject({
-    v: z.literal(1),
-    c: ClusterIdSchema,
-    f: NodeIdSchema,
-    i: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-    s: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-    t: z.number().int().nonnegative().max(8.64e15),
+    ...envelopeWireFields,
     g: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     n: z.number().int().nonnegative().max(fragmentsPerEntryMax - 1),
     of: z.number().int().min(2).max(fragmentsPerEntryMax),
@@ -131,18 +125,6 @@ export function packFragments(key: string, head: ReplicationEnvelope, entry: Ver
   return packets;
 }
 
-function parseHeader(text: string): { header: z.infer<typeof HeaderSchema> | null; claimedFrom?: string } {
-  try {
-    const json: unknown = JSON.parse(text);
-    const result = HeaderSchema.safeParse(json);
-    if (result.success) return { header: result.data };
-    const claimed = json && typeof json === 'object' ? (json as { f?: unknown }).f : undefined;
-    return { header: null, claimedFrom: typeof claimed === 'string' ? claimed : undefined };
-  } catch {
-    return { header: null };
-  }
-}
-
 /** Verifies and decodes one fragment datagram. Never throws. */
 export function decodeReplicationFragment(key: string, packet: Uint8Array): FragmentDecodeResult {
   if (packet.length <= prefixBytes || packet[0] !== replicationFragmentPacketType) return { ok: false, reason: 'malformed' };
@@ -150,7 +132,7 @@ export function decodeReplicationFragment(key: string, packet: Uint8Array): Frag
   const signature = bytes.subarray(1, 1 + signatureBytes);
   const rest = bytes.subarray(1 + signatureBytes);
   const headerLength = rest.readUInt16BE(0);
-  const { header, claimedFrom } = 2 + headerLength <= rest.length ? parseHeader(rest.subarray(2, 2 + headerLength).toString('utf8')) : { header: null };
+  const { parsed: header, claimedFrom } = 2 + headerLength <= rest.length ? parseClaimingSender(HeaderSchema, rest.subarray(2, 2 + headerLength).toString('utf8')) : { parsed: null };
   if (!timingSafeEqual(signPacket(key, replicationFragmentPacketType, rest), signature)) return { ok: false, reason: 'bad-signature', claimedFrom: header?.f ?? claimedFrom };
   if (!header) return { ok: false, reason: 'malformed', claimedFrom };
   const chunk = rest.subarray(2 + headerLength);
