@@ -181,7 +181,7 @@ test('a datagram from before the heal, delivered after prefer-majority-side reco
   }
   assert.equal(cluster.stores.reduce((sum, store) => sum + store.stats().refusedBelowFloor, 0), 4);
   assert.equal(new Set(cluster.stores.map((store) => store.digest().root)).size, 1);
-  // A later write on a (whose clock never saw e's) orders after the floor and replicates everywhere.
+  // b held the kept version and never received e's write; the floor entry moved its clock, so its next write orders after the floor and replicates everywhere.
   const after = cluster.storeOf('b').put('k', 'after');
   cluster.network.deliverAll();
   assert.ok(after.ok && compareHlc(after.hlc, minority.hlc) > 0);
