@@ -10,6 +10,7 @@ import type { DataPlaneReply } from '../core/reconcile/data-plane-commands';
 import { type CollectPageLimits, executeDataPlaneCommand } from './data-plane-executor';
 import { Replicator } from './replication';
 import { replicationPacketType } from './replication-codec';
+import { replicationFragmentPacketType } from './replication-fragments';
 import type { DataPlaneAdapter } from './store/data-plane-adapter';
 import { KvStore, createStoreAdapter } from './store/kv-store';
 import { type StoreHttpHandle, startStoreHttp } from './store/store-http';
@@ -80,7 +81,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     adapter,
     replicator,
     http,
-    accepts: (bytes) => bytes.length > 0 && bytes[0] === replicationPacketType,
+    accepts: (bytes) => bytes.length > 0 && (bytes[0] === replicationPacketType || bytes[0] === replicationFragmentPacketType),
     receive: (bytes, from, nowMs) => replicator.receive(bytes, from, nowMs),
     execute: (command) => executeDataPlaneCommand(adapter, options.selfId, command, options.collectLimits),
     status() {

@@ -23,7 +23,8 @@ export const replicationPacketType = 0x10;
 /** Most entries one datagram carries; bounds decoding work per packet. */
 export const replicationEntriesPerDatagramMax = 128;
 
-const signatureBytes = 32;
+/** Bytes of the HMAC-SHA256 signature after the type tag. */
+export const signatureBytes = 32;
 const headerBytes = 1 + signatureBytes;
 
 const EntryTupleSchema = z.tuple([
@@ -33,13 +34,18 @@ const EntryTupleSchema = z.tuple([
   z.number().int().nonnegative().max(hlcLogicalMax),
 ]);
 
-const BodySchema = z.strictObject({
+/** The envelope's fields on the wire (version, cluster, sender, incarnation, sequence, send time), shared by whole and fragment datagrams. */
+export const envelopeWireFields = {
   v: z.literal(1),
   c: ClusterIdSchema,
   f: NodeIdSchema,
   i: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   s: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   t: z.number().int().nonnegative().max(8.64e15),
+};
+
+const BodySchema = z.strictObject({
+  ...envelopeWireFields,
   e: z.array(EntryTupleSchema).min(1).max(replicationEntriesPerDatagramMax),
 });
 
@@ -66,13 +72,16 @@ export type ReplicationDecodeResult = { ok: true; packet: DecodedReplication } |
 
 /** One packed datagram and how many queued entries it took. */
 export interface PackedDatagram {
-  /** The signed datagram, or null when the first entry alone is too large for one datagram. */
+  /** The signed datagram, or null when the first entry alone is too large for one datagram (it goes in fragments). */
   packet: Uint8Array | null;
-  /** Entries consumed from the front of the queue (1 for an oversized entry, which is dropped). */
+  /** Entries consumed from the front of the queue (1 for an oversized entry, which the caller fragments). */
   taken: number;
 }
 
-const sign = (key: string, body: Buffer) => createHmac('sha256', key).update(Buffer.of(replicationPacketType)).update(body).digest();
+/** HMAC-SHA256 with the cluster key over the type tag and the body: what every replication datagram carries after its tag. */
+export const signPacket = (key: string, tag: number, body: Uint8Array): Buffer => createHmac('sha256', key).update(Buffer.of(tag)).update(body).digest();
+
+const sign = (key: string, body: Buffer) => signPacket(key, replicationPacketType, body);
 
 const entryText = (entry: VersionedEntry) => JSON.stringify([entry.key, entry.value, entry.hlc.wallMs, entry.hlc.logical]);
 
@@ -97,10 +106,14 @@ export function packReplication(key: string, head: ReplicationEnvelope, entries:
   return { packet: Buffer.concat([Buffer.of(replicationPacketType), sign(key, body), body]), taken: texts.length };
 }
 
-function parseBody(body: Buffer): { parsed: z.infer<typeof BodySchema> | null; claimedFrom?: string } {
+/**
+ * Parses a datagram's JSON body with `schema`; when it does not fit, still reads the
+ * sender it claims (`f`), so that the failure can be counted against that name.
+ */
+export function parseClaimingSender<T>(schema: z.ZodType<T>, text: string): { parsed: T | null; claimedFrom?: string } {
   try {
-    const json: unknown = JSON.parse(body.toString('utf8'));
-    const result = BodySchema.safeParse(json);
+    const json: unknown = JSON.parse(text);
+    const result = schema.safeParse(json);
     if (result.success) return { parsed: result.data };
     const claimed = json && typeof json === 'object' ? (json as { f?: unknown }).f : undefined;
     return { parsed: null, claimedFrom: typeof claimed === 'string' ? claimed : undefined };
@@ -115,7 +128,7 @@ export function decodeReplication(key: string, packet: Uint8Array): ReplicationD
   const bytes = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
   const signature = bytes.subarray(1, headerBytes);
   const body = bytes.subarray(headerBytes);
-  const { parsed, claimedFrom } = parseBody(body);
+  const { parsed, claimedFrom } = parseClaimingSender(BodySchema, body.toString('utf8'));
   if (!timingSafeEqual(sign(key, body), signature)) return { ok: false, reason: 'bad-signature', claimedFrom: parsed?.f ?? claimedFrom };
   if (!parsed) return { ok: false, reason: 'malformed', claimedFrom };
   const from = parsed.f;

@@ -5,20 +5,34 @@
  * both ways, so each side keeps writes the other never sees (while heartbeats and
  * replication share one socket); that replication resumes when the cut is lifted; that
  * reports carry the data-plane status; and, under a steady --write-rate load, how many
- * replication datagrams per second the load costs (printed). Bounded: a few seconds.
+ * replication datagrams per second the load costs (printed); that a value far past
+ * one datagram, up to `valueBytesMax`, written through the HTTP API reaches every peer
+ * in fragments over real UDP, and one past it is refused with 413 and its reason; and
+ * that a replication datagram sent during a split and delivered over real UDP only
+ * after a prefer-majority-side reconciliation discarded its version is refused by
+ * every peer (reconciliation is final). Bounded: a few seconds.
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { after, test } from 'node:test';
+import { valueBytesMax } from '../core/reconcile/data-plane-commands';
 import { type RunningAgent, startAgent } from './agent';
 import { loadAgentConfig } from './config';
 import { MemoryOutbox } from './outbox';
-import { testClusterKey, waitFor } from './testing/data-plane-cluster';
+import { preferMajoritySide } from '../core/reconcile/resolver';
+import { type TestNode, healCluster, reconcileThroughCommands, startDataPlaneCluster, testClusterKey, waitFor } from './testing/data-plane-cluster';
+import { HoldingTransport } from './testing/holding-transport';
+import { UdpTransport } from './transport/udp-transport';
 
 const running: RunningAgent[] = [];
+const planes: { nodes: TestNode[]; sockets: UdpTransport[] }[] = [];
 after(async () => {
   await Promise.all(running.map((agent) => agent.close()));
+  for (const { nodes, sockets } of planes) {
+    for (const node of nodes) await node.dataPlane.close();
+    await Promise.all(sockets.map((socket) => socket.close()));
+  }
 });
 
 async function freePort(kind: 'udp' | 'tcp'): Promise<number> {
@@ -109,4 +123,59 @@ test('real UDP: a steady write load replicates in batched datagrams', async () =
     `# write load ${rate}/s: ${writes} writes in ${elapsedS.toFixed(2)} s, ${sent.datagramsSent} replication datagrams ` +
       `(${(sent.datagramsSent / elapsedS).toFixed(0)}/s to one peer, ${(sent.entriesSent / sent.datagramsSent).toFixed(2)} entries each)\n`,
   );
+});
+
+test('real UDP: a value up to valueBytesMax written over HTTP reaches every peer in fragments; a larger one gets 413', async () => {
+  const storePort = await freePort('tcp');
+  const agents = await startAgents(3, (index) => (index === 0 ? ['--store-listen', `127.0.0.1:${storePort}`] : []));
+  const maximal = 'ü'.repeat(valueBytesMax / 2);
+  const values = new Map([['big-30k', 'x'.repeat(30_000)], ['big-max', maximal]]);
+  for (const [key, value] of values) {
+    const put = await fetch(`http://127.0.0.1:${storePort}/kv/${key}`, { method: 'PUT', body: JSON.stringify({ value }) });
+    assert.equal(put.status, 200, await put.text());
+  }
+  await waitFor(() => agents.every((agent) => [...values].every(([key, value]) => agent.dataPlane.store.get(key)?.value === value)), 5000, 'large values replicated over UDP');
+  const sent = agents[0]!.dataPlane.replicator.stats();
+  assert.equal(sent.entriesFragmented, 4);
+  const refused = await fetch(`http://127.0.0.1:${storePort}/kv/big-over`, { method: 'PUT', body: JSON.stringify({ value: `${maximal}!` }) });
+  assert.equal(refused.status, 413);
+  const body = (await refused.json()) as { ok: boolean; code: string; message: string };
+  assert.deepEqual({ ok: body.ok, code: body.code }, { ok: false, code: 'payload_too_large' });
+  assert.match(body.message, new RegExp(`at most ${valueBytesMax} \\(valueBytesMax\\)`));
+  assert.equal(agents[1]!.dataPlane.store.get('big-over'), undefined);
+  process.stdout.write(`# ${values.size} large values to 2 peers over UDP: ${sent.fragmentsSent} fragments, ${sent.datagramsSent} datagrams\n`);
+});
+
+test('real UDP: a datagram held through the heal and delivered after prefer-majority-side reconciled is refused', async () => {
+  const sockets = await Promise.all([1, 2, 3].map(() => UdpTransport.bind({ host: '127.0.0.1', port: 0 })));
+  const delayed = new HoldingTransport(sockets[2]!);
+  const nodes = await startDataPlaneCluster([sockets[0]!, sockets[1]!, delayed]);
+  planes.push({ nodes, sockets });
+  const [one, two, three] = nodes as [TestNode, TestNode, TestNode];
+  one.dataPlane.store.put('k', 'before');
+  await waitFor(() => nodes.every((node) => node.dataPlane.store.get('k')?.value === 'before'), 3000, 'the first write everywhere');
+
+  const splitAtMs = Date.now();
+  // node-3 hears nobody, and what it sends to the majority is held in flight rather than dropped.
+  three.transport.setRules(['node-1', 'node-2'].map((peerId) => ({ peerId, dropOutbound: false, dropInbound: true })));
+  for (const node of [one, two]) node.transport.setRules([{ peerId: 'node-3', dropOutbound: true, dropInbound: true }]);
+  delayed.hold(sockets[0]!.local, sockets[1]!.local);
+  one.dataPlane.store.put('k', 'majority');
+  await waitFor(() => two.dataPlane.store.get('k')?.value === 'majority', 3000, 'the majority write on node-2');
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const minority = three.dataPlane.store.put('k', 'minority');
+  await waitFor(() => delayed.heldCount() === 2, 3000, "node-3's datagrams held");
+
+  healCluster(nodes);
+  const reconciled = await reconcileThroughCommands(nodes, splitAtMs - 500, 10_000, { resolver: preferMajoritySide, majorityNodes: ['node-1', 'node-2'] });
+  assert.equal(reconciled.conflicts, 1);
+  assert.equal(new Set(reconciled.roots.values()).size, 1);
+  assert.ok(minority.ok && nodes.every((node) => node.dataPlane.store.get('k')?.value === 'majority'));
+
+  const receivedBefore = [one, two].map((node) => node.dataPlane.replicator.stats().datagramsReceived);
+  assert.equal(delayed.release(), 2);
+  await waitFor(() => [one, two].every((node, index) => node.dataPlane.replicator.stats().datagramsReceived > receivedBefore[index]!), 3000, 'the late datagrams arriving');
+  for (const node of nodes) assert.equal(node.dataPlane.store.get('k')?.value, 'majority', `${node.id} keeps the reconciled version`);
+  assert.deepEqual([one, two].map((node) => node.dataPlane.replicator.stats().entriesBelowFloor), [1, 1]);
+  assert.equal(new Set(nodes.map((node) => node.dataPlane.status().digestRoot)).size, 1);
 });

@@ -7,11 +7,15 @@
  * digest with no write lost; that a fenced store refuses writes; and that malformed,
  * forged, replayed or contradictory replication datagrams are refused and counted as
  * evidence against the link they came from, a contradiction alone naming its signer,
- * and a forged one from an unrelated address leaves the named peer's window alone.
+ * and a forged one from an unrelated address leaves the named peer's window alone;
+ * and that values too large for one datagram, up to `valueBytesMax`, replicate in
+ * fragments (a cut loses them like any write), while a larger one is refused with a
+ * reason instead of being stored unreplicated.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { compareHlc } from '../core/hlc';
+import { valueBytesMax } from '../core/reconcile/data-plane-commands';
 import { divergenceRatio } from '../core/reconcile/divergence';
 import { packReplication, replicationPacketType } from './replication-codec';
 import { type TestNode, healCluster, reconcileThroughCommands, splitCluster, startDataPlaneCluster, testClusterKey, waitFor } from './testing/data-plane-cluster';
@@ -119,4 +123,31 @@ test('bad replication datagrams are refused and counted against their link; only
   ]);
   assert.equal(one.dataPlane.store.get('x')?.value, 'forged', 'the one valid datagram was applied (and its duplicate ignored)');
   assert.equal(one.dataPlane.replicator.stats().datagramsRefused, 5);
+});
+
+test('large values replicate in fragments up to valueBytesMax; a larger one is refused with its reason', async () => {
+  const nodes = await memoryCluster(3);
+  const [one, , three] = nodes as [TestNode, TestNode, TestNode];
+  const maximal = '€'.repeat(Math.floor(valueBytesMax / 3)) + 'x'.repeat(valueBytesMax % 3);
+  const values = new Map([['two-kb', 'a'.repeat(2048)], ['forty-kb', 'é'.repeat(20_000)], ['maximal', maximal]]);
+  for (const [key, value] of values) assert.ok(one.dataPlane.store.put(key, value).ok);
+  one.dataPlane.store.put('small', 's');
+  await waitFor(() => nodes.every((node) => [...values.keys()].every((key) => node.dataPlane.store.get(key)?.value === values.get(key))), 3000, 'large values on every peer');
+  assert.equal(divergenceRatio(snapshots(nodes)), 0);
+  const sent = one.dataPlane.replicator.stats();
+  assert.equal(sent.entriesFragmented, 2 * values.size, 'three large entries to each of two peers');
+  assert.equal(sent.oversizeDropped, 0);
+  assert.ok(sent.fragmentsSent > 2 * 60, `${sent.fragmentsSent} fragments`);
+  assert.deepEqual({ ...three.dataPlane.replicator.reassemblyStats(), completed: 0 }, { completed: 0, expired: 0, evicted: 0, inProgress: 0, reservedBytes: 0 });
+
+  const tooLarge = one.dataPlane.store.put('too-large', `${maximal}x`);
+  assert.deepEqual(tooLarge, { ok: false, code: 'too-large', message: `value is ${valueBytesMax + 1} bytes of UTF-8; at most ${valueBytesMax} (valueBytesMax) are stored and replicated` });
+  assert.equal(one.dataPlane.store.get('too-large'), undefined, 'a refused write is not stored either');
+
+  splitCluster(nodes, ['node-1', 'node-2']);
+  assert.ok(one.dataPlane.store.put('cut-off', 'c'.repeat(5000)).ok);
+  await waitFor(() => nodes[1]!.dataPlane.store.get('cut-off') !== undefined, 3000, 'fragments inside the side');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(three.dataPlane.store.get('cut-off'), undefined, 'fragments do not cross the cut');
+  healCluster(nodes);
 });

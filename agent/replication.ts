@@ -5,14 +5,20 @@
  * most `datagramBytesMax` bytes and sent through the fault-injecting transport, so an
  * injected partition cuts replication exactly as it cuts heartbeats. Arriving
  * datagrams are verified, checked against a per-sender replay window and merged into
- * the store; bad ones become evidence, counted as membership counts them. Fire and
- * forget: what a cut or a full queue loses is what reconciliation repairs.
+ * the store; bad ones become evidence, counted as membership counts them. An entry
+ * too large for one datagram (a value over about 1.2 KB) goes as several signed
+ * fragments, each its own datagram and sequence number, reassembled by the receiver
+ * within bounds of memory and time; the store refuses values past `valueBytesMax`, so
+ * every accepted write is replicated. Fire and forget: what a cut, a lost fragment or a
+ * full queue loses is what reconciliation repairs.
  */
 import { EvidenceLedger } from '../core/evidence-ledger';
 import type { Evidence, NodeId } from '../core/protocol';
 import type { VersionedEntry } from '../core/reconcile/resolver';
 import { type ReplayWindow, admitSequence, createReplayWindow } from '../core/replay-window';
-import { decodeReplication, packReplication } from './replication-codec';
+import { type ReplicationEnvelope, decodeReplication, packReplication, replicationPacketType } from './replication-codec';
+import { decodeEntryBlob, decodeReplicationFragment, packFragments } from './replication-fragments';
+import { FragmentReassembly, type ReassemblyStats } from './replication-reassembly';
 import type { KvStore, ReplicationTransport } from './store/kv-store';
 import { type Endpoint, type Transport, endpointKey } from './transport/transport';
 
@@ -20,7 +26,7 @@ import { type Endpoint, type Transport, endpointKey } from './transport/transpor
 export const replicationQueueEntriesMax = 10_000;
 /** How long a write waits so that writes close together share a datagram (ms). */
 export const replicationFlushDelayMs = 5;
-/** Datagrams sent to one peer per flush; the rest wait for the next flush, so one flush is bounded work. */
+/** Datagrams (fragments included) sent to one peer per flush; the rest wait for the next flush, so one flush is bounded work. */
 export const replicationDatagramsPerFlushMax = 64;
 
 /** One configured peer. */
@@ -55,9 +61,17 @@ export interface ReplicationStats {
   entriesReceived: number;
   /** Received entries that were newer than the local version and so were stored. */
   entriesApplied: number;
+  /** Received entries refused because a reconciliation had already discarded them (at or before their key's floor). */
+  entriesBelowFloor: number;
   /** Entries dropped from a full peer queue. */
   queueDropped: number;
-  /** Entries too large for one datagram; they reach peers only through reconciliation. */
+  /** Entries sent as fragments (each also counted once in `entriesSent`). */
+  entriesFragmented: number;
+  /** Fragment datagrams sent (also counted in `datagramsSent`). */
+  fragmentsSent: number;
+  /** Fragment datagrams admitted (also counted in `datagramsReceived`). */
+  fragmentsReceived: number;
+  /** Entries too large even for `fragmentsPerEntryMax` fragments (none while the store enforces `valueBytesMax`). */
   oversizeDropped: number;
   /** Datagrams refused (bad signature, malformed, forged sender, replay, contradiction). */
   datagramsRefused: number;
@@ -74,6 +88,7 @@ export class Replicator implements ReplicationTransport {
   private readonly peersByEndpoint = new Map<string, ReplicationPeer>();
   private readonly windows = new Map<string, ReplayWindow>();
   private readonly evidence = new EvidenceLedger();
+  private readonly reassembly = new FragmentReassembly();
   private readonly queueEntriesMax: number;
   private sequence = 0;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
@@ -84,7 +99,11 @@ export class Replicator implements ReplicationTransport {
     datagramsReceived: 0,
     entriesReceived: 0,
     entriesApplied: 0,
+    entriesBelowFloor: 0,
     queueDropped: 0,
+    entriesFragmented: 0,
+    fragmentsSent: 0,
+    fragmentsReceived: 0,
     oversizeDropped: 0,
     datagramsRefused: 0,
   };
@@ -126,25 +145,49 @@ export class Replicator implements ReplicationTransport {
   flush(): void {
     let remaining = false;
     for (const queue of this.queues) {
-      for (let sent = 0; sent < replicationDatagramsPerFlushMax && queue.entries.length > 0; sent++) this.sendOne(queue);
+      for (let sent = 0; sent < replicationDatagramsPerFlushMax && queue.entries.length > 0; ) {
+        const used = this.sendOne(queue, replicationDatagramsPerFlushMax - sent);
+        if (used === null) break;
+        sent += used;
+      }
       if (queue.entries.length > 0) remaining = true;
     }
     if (remaining) this.scheduleFlush(0);
   }
 
-  private sendOne(queue: PeerQueue): void {
-    const nowMs = this.options.nowMs();
-    const head = { clusterId: this.options.clusterId, from: this.options.selfId, incarnation: this.options.incarnation, sequence: this.sequence + 1, sentAtMs: nowMs };
-    const packed = packReplication(this.options.clusterKey, head, queue.entries);
+  private head(): ReplicationEnvelope {
+    return { clusterId: this.options.clusterId, from: this.options.selfId, incarnation: this.options.incarnation, sequence: this.sequence + 1, sentAtMs: this.options.nowMs() };
+  }
+
+  /** Sends the front of the queue: datagrams used, or null when the next entry needs more fragments than `budget` (it waits for the next flush). */
+  private sendOne(queue: PeerQueue, budget: number): number | null {
+    const packed = packReplication(this.options.clusterKey, this.head(), queue.entries);
+    if (packed.packet === null) return this.sendFragmented(queue, budget);
     queue.entries.splice(0, packed.taken);
-    if (packed.packet === null) {
-      this.counters.oversizeDropped += packed.taken;
-      return;
-    }
     this.sequence += 1;
     this.options.transport.send(queue.peer.endpoint, packed.packet);
     this.counters.datagramsSent += 1;
     this.counters.entriesSent += packed.taken;
+    return 1;
+  }
+
+  private sendFragmented(queue: PeerQueue, budget: number): number | null {
+    const entry = queue.entries[0] as VersionedEntry;
+    const fragments = packFragments(this.options.clusterKey, this.head(), entry);
+    if (fragments === null) {
+      queue.entries.shift();
+      this.counters.oversizeDropped += 1;
+      return 0;
+    }
+    if (fragments.length > budget) return null;
+    queue.entries.shift();
+    this.sequence += fragments.length;
+    for (const fragment of fragments) this.options.transport.send(queue.peer.endpoint, fragment);
+    this.counters.datagramsSent += fragments.length;
+    this.counters.fragmentsSent += fragments.length;
+    this.counters.entriesFragmented += 1;
+    this.counters.entriesSent += 1;
+    return fragments.length;
   }
 
   /** Refuses a datagram, counting it against where it came from (a contradiction alone accuses the node it names); see Membership.receive. */
@@ -154,22 +197,59 @@ export class Replicator implements ReplicationTransport {
     this.evidence.record({ kind, namedId, source, linkPeerId }, nowMs);
   }
 
-  /** Handles one replication datagram from `from`: verify, admit, merge into the store. Refused datagrams never touch the named peer's replay window. */
+  /**
+   * Checks the sender of a verified datagram (a configured peer of this cluster, on its
+   * own link) and its replay window; the peer when admitted, null when refused or an
+   * exact duplicate. Refused datagrams never touch the named peer's replay window.
+   */
+  private admit(envelope: ReplicationEnvelope, digest: string, source: string, linkPeerId: string | undefined, nowMs: number): ReplicationPeer | null {
+    const claimed = this.peersById.get(envelope.from);
+    let refusal: { kind: Evidence['kind']; named: string } | null = null;
+    if (!claimed || envelope.clusterId !== this.options.clusterId) refusal = { kind: 'forged-sender', named: envelope.from };
+    else if (linkPeerId !== undefined && linkPeerId !== claimed.id) refusal = { kind: 'forged-sender', named: claimed.id };
+    else {
+      const admission = admitSequence(this.windows.get(claimed.id)!, envelope.incarnation, envelope.sequence, digest);
+      if (admission === 'duplicate') return null;
+      if (admission !== 'new') refusal = { kind: admission, named: claimed.id };
+    }
+    if (refusal !== null || !claimed) {
+      if (refusal !== null) this.refuse(refusal.kind, refusal.named, source, linkPeerId, nowMs);
+      return null;
+    }
+    this.counters.datagramsReceived += 1;
+    return claimed;
+  }
+
+  private merge(entries: readonly VersionedEntry[]): void {
+    this.counters.entriesReceived += entries.length;
+    const merged = this.options.store.receive(entries);
+    this.counters.entriesApplied += merged.applied;
+    this.counters.entriesBelowFloor += merged.belowFloor;
+  }
+
+  /** Handles one replication datagram (whole or fragment, by its tag) from `from`: verify, admit, merge into the store. */
   receive(bytes: Uint8Array, from: Endpoint, nowMs: number): void {
     const source = endpointKey(from);
     const linkPeerId = this.peersByEndpoint.get(source)?.id;
+    if (bytes[0] !== replicationPacketType) return this.receiveFragment(bytes, source, linkPeerId, nowMs);
     const decoded = decodeReplication(this.options.clusterKey, bytes);
     if (!decoded.ok) return this.refuse(decoded.reason, decoded.claimedFrom, source, linkPeerId, nowMs);
-    const { envelope, entries, digest } = decoded.packet;
-    const claimed = this.peersById.get(envelope.from);
-    if (!claimed || envelope.clusterId !== this.options.clusterId) return this.refuse('forged-sender', envelope.from, source, linkPeerId, nowMs);
-    if (linkPeerId !== undefined && linkPeerId !== claimed.id) return this.refuse('forged-sender', claimed.id, source, linkPeerId, nowMs);
-    const admission = admitSequence(this.windows.get(claimed.id)!, envelope.incarnation, envelope.sequence, digest);
-    if (admission === 'duplicate') return;
-    if (admission !== 'new') return this.refuse(admission, claimed.id, source, linkPeerId, nowMs);
-    this.counters.datagramsReceived += 1;
-    this.counters.entriesReceived += entries.length;
-    this.counters.entriesApplied += this.options.store.receive(entries).applied;
+    if (this.admit(decoded.packet.envelope, decoded.packet.digest, source, linkPeerId, nowMs) === null) return;
+    this.merge(decoded.packet.entries);
+  }
+
+  private receiveFragment(bytes: Uint8Array, source: string, linkPeerId: string | undefined, nowMs: number): void {
+    const decoded = decodeReplicationFragment(this.options.clusterKey, bytes);
+    if (!decoded.ok) return this.refuse(decoded.reason, decoded.claimedFrom, source, linkPeerId, nowMs);
+    const { fragment } = decoded;
+    const peer = this.admit(fragment.envelope, fragment.digest, source, linkPeerId, nowMs);
+    if (peer === null) return;
+    this.counters.fragmentsReceived += 1;
+    const outcome = this.reassembly.add(peer.id, fragment, nowMs);
+    if (outcome.kind === 'pending') return;
+    const entry = outcome.kind === 'complete' ? decodeEntryBlob(outcome.blob, peer.id) : null;
+    if (entry === null) return this.refuse('malformed', peer.id, source, linkPeerId, nowMs);
+    this.merge([entry]);
   }
 
   /** Evidence gathered since the last call (and clears it). */
@@ -187,11 +267,17 @@ export class Replicator implements ReplicationTransport {
     return { ...this.counters };
   }
 
+  /** The reassembly buffer's counters and current use. */
+  reassemblyStats(): ReassemblyStats {
+    return this.reassembly.stats();
+  }
+
   /** Stops sending; queued entries are discarded. */
   close(): void {
     this.closed = true;
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     for (const queue of this.queues) queue.entries = [];
+    this.reassembly.clear();
   }
 }

@@ -24,7 +24,12 @@ export interface DataPlaneAdapter {
   changedSince(since: Hlc | null): Promise<VersionedEntry[]>;
   /** A bucketed digest of the whole key space (see core/digest.ts). */
   digest(bucketCount: number): Promise<Digest>;
-  /** Applies resolved values; each is skipped if the replica's version is newer than its `supersedes`. */
+  /**
+   * Applies resolved values; each is skipped if the replica's version is newer than its
+   * `supersedes`. Where an entry keeps a version older than its `supersedes`
+   * (`settlesFloor`), the adapter must from then on refuse replicated versions of that
+   * key at or before `supersedes`, and store that floor as durably as the entry.
+   */
   apply(entries: readonly ResolvedEntry[]): Promise<ApplyOutcome>;
   /** Restricts client writes for a partition: `read-only`, `critical-only`, or null to lift that partition's fence. */
   setFence(partitionId: string, mode: FenceMode | null): Promise<void>;

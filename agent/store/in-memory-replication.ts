@@ -1,7 +1,8 @@
 /**
  * The in-memory twin of the replication transport: stores on one simulated network,
- * messages queued and delivered in order when the test says so, and links that can
- * be cut to make partitions. Deterministic: no timers, no randomness.
+ * messages queued and delivered in order when the test says so, links that can be cut
+ * to make partitions, and links that can be slowed so that their messages arrive late
+ * (after a heal, after a reconciliation). Deterministic: no timers, no randomness.
  */
 import type { NodeId } from '../../core/protocol';
 import type { VersionedEntry } from '../../core/reconcile/resolver';
@@ -10,11 +11,20 @@ import type { KvStore, ReplicationTransport } from './kv-store';
 /** Messages one network holds before it refuses more (a test that never delivers is a bug). */
 export const networkQueueMax = 1_000_000;
 
+interface Message {
+  from: NodeId;
+  to: NodeId;
+  entries: readonly VersionedEntry[];
+}
+
 /** A simulated network connecting stores. */
 export class InMemoryReplicationNetwork {
   private readonly stores = new Map<NodeId, KvStore>();
   private readonly cutLinks = new Set<string>();
-  private queue: { from: NodeId; to: NodeId; entries: readonly VersionedEntry[] }[] = [];
+  private readonly slowLinks = new Set<string>();
+  private queue: Message[] = [];
+  /** Messages sent on a slow link, held back until `releaseDelayed`. */
+  private delayed: Message[] = [];
   private queueHead = 0;
   private dropped = 0;
 
@@ -34,8 +44,9 @@ export class InMemoryReplicationNetwork {
             this.dropped++;
             continue;
           }
-          if (this.queue.length - this.queueHead >= networkQueueMax) throw new Error('in-memory network queue full');
-          this.queue.push({ from, to, entries });
+          if (this.queue.length - this.queueHead + this.delayed.length >= networkQueueMax) throw new Error('in-memory network queue full');
+          if (this.slowLinks.has(`${from}>${to}`)) this.delayed.push({ from, to, entries });
+          else this.queue.push({ from, to, entries });
         }
       },
     };
@@ -59,6 +70,23 @@ export class InMemoryReplicationNetwork {
   /** Cuts one direction only (asymmetric partitions). */
   cutOneWay(from: NodeId, to: NodeId): void {
     this.cutLinks.add(`${from}>${to}`);
+  }
+
+  /**
+   * Slows one direction: messages sent on it from now on are held back (not lost) until
+   * `releaseDelayed`, like a datagram stuck in a queue that arrives after the heal.
+   */
+  delayLink(from: NodeId, to: NodeId): void {
+    this.slowLinks.add(`${from}>${to}`);
+  }
+
+  /** Ends every slow link and queues the held messages behind the others; returns how many. */
+  releaseDelayed(): number {
+    const released = this.delayed.length;
+    this.queue.push(...this.delayed);
+    this.delayed = [];
+    this.slowLinks.clear();
+    return released;
   }
 
   /** Restores every link. Messages dropped while cut stay lost. */

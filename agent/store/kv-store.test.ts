@@ -1,6 +1,8 @@
 // Proves the reference store: writes stamped by an advancing HLC, replication merged
 // last-writer-wins, fences enforced (read-only; critical-only in emergency), guarded
-// apply keeping newer writes, changedSince, and a digest that tracks every change.
+// apply keeping newer writes, a floor left by an apply that kept an older version
+// (refusing late copies at or before it, even when the clock could not follow it),
+// changedSince, and a digest that tracks every change.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { digestOf } from '../../core/digest';
@@ -52,6 +54,27 @@ test('apply keeps a write newer than the resolution and takes older ones', () =>
   assert.equal(store.get('fresh')?.value, 'y');
   const next = store.put('after', 'z');
   assert.ok(next.ok && compareHlc(next.hlc, resolvedHlc) > 0, 'the clock moved past applied versions');
+});
+
+test('an apply that keeps an older version leaves a floor: late copies at or before it are refused', () => {
+  const cluster = createSimulatedCluster(['a']);
+  const store = cluster.stores[0]!;
+  const now = cluster.clock.nowMs();
+  const kept = { wallMs: now - 100, logical: 0, nodeId: 'b' };
+  // The discarded version came from a node whose clock ran 2 minutes ahead: past the drift limit.
+  const discarded = { wallMs: now + 120_000, logical: 3, nodeId: 'c' };
+  assert.deepEqual(store.apply([{ key: 'k', value: 'kept', hlc: kept, supersedes: discarded }]), { applied: 1, skipped: 0 });
+  assert.deepEqual(store.floorOf('k'), discarded);
+  const late = store.receive([
+    { key: 'k', value: 'discarded', hlc: discarded },
+    { key: 'k', value: 'older', hlc: { ...discarded, logical: 1 } },
+  ]);
+  assert.deepEqual(late, { applied: 0, ignored: 2, belowFloor: 2 });
+  assert.equal(store.get('k')?.value, 'kept');
+  const write = store.put('k', 'new');
+  assert.ok(write.ok && compareHlc(write.hlc, discarded) > 0, 'a local write orders after the floor even though the clock refused it');
+  assert.equal(store.floorOf('k'), undefined);
+  assert.equal(store.stats().refusedBelowFloor, 2);
 });
 
 test('changedSince and digest track writes, deletes and replication', () => {

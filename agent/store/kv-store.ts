@@ -4,13 +4,20 @@
  * entries stamped by a hybrid logical clock, a bounded log of the writes this node
  * accepted, and an incrementally maintained digest. Replication to peers goes
  * through an injected transport; fences decide which client writes are accepted.
+ *
+ * Replicated writes merge last-writer-wins on HLC, with one exception that makes a
+ * reconciliation final: where it kept a version older than one it discarded, the key
+ * keeps a floor (the newest discarded version's HLC) and a replicated version at or
+ * before the floor is refused. Floors live beside the entries and share their fate:
+ * this store is in memory, so an agent restart loses both (and the node is refilled by
+ * the next reconciliation, whose entries carry the floors again).
  */
 import { DigestAccumulator, type Digest, digestBucketCountDefault, digestOf } from '../../core/digest';
-import { type Hlc, compareHlc, hlcReceive, hlcTick, hlcZero } from '../../core/hlc';
+import { type Hlc, compareHlc, hlcReceive, hlcTick, hlcZero, maxHlc } from '../../core/hlc';
 import type { FenceMode } from '../../core/policy/cluster-policy';
 import type { NodeId } from '../../core/protocol';
-import { keyLengthMax, valueLengthMax } from '../../core/reconcile/data-plane-commands';
-import type { ResolvedEntry } from '../../core/reconcile/plan-reconciliation';
+import { keyLengthMax, valueBytesMax } from '../../core/reconcile/data-plane-commands';
+import { type ResolvedEntry, settlesFloor } from '../../core/reconcile/plan-reconciliation';
 import type { VersionedEntry } from '../../core/reconcile/resolver';
 import type { ApplyOutcome, DataPlaneAdapter } from './data-plane-adapter';
 
@@ -28,8 +35,8 @@ export interface ReplicationTransport {
 /** A transport that sends nothing, for a single node or a test that replicates by hand. */
 export const noReplication: ReplicationTransport = { broadcast: () => undefined };
 
-/** Why a client write was refused. */
-export type WriteRefusal = 'fenced-read-only' | 'emergency-critical-only' | 'invalid' | 'full' | 'clock';
+/** Why a client write was refused (`too-large`: the value is past `valueBytesMax`, so it could not be replicated). */
+export type WriteRefusal = 'fenced-read-only' | 'emergency-critical-only' | 'invalid' | 'too-large' | 'full' | 'clock';
 
 /** The outcome of a client write: acknowledged with its version, or refused (an expected condition, not an exception). */
 export type WriteResult = { ok: true; hlc: Hlc } | { ok: false; code: WriteRefusal; message: string };
@@ -65,6 +72,12 @@ export class KvStore {
   private readonly nowMs: () => number;
   private transport: ReplicationTransport;
   private readonly entriesByKey = new Map<string, VersionedEntry>();
+  /**
+   * Per-key floors left by reconciliations that kept an older version (see
+   * `settlesFloor`). A floor is dropped once the key holds a newer version, since
+   * last-writer-wins then refuses everything older anyway; so at most one per key.
+   */
+  private readonly floors = new Map<string, Hlc>();
   private readonly accumulator: DigestAccumulator;
   private readonly fences = new Map<string, FenceMode>();
   private readonly writeLog: WriteLogEntry[] = [];
@@ -74,6 +87,7 @@ export class KvStore {
   private accepted = 0;
   private refused = 0;
   private refusedClock = 0;
+  private refusedBelowFloor = 0;
 
   constructor(options: KvStoreOptions) {
     this.nodeId = options.nodeId;
@@ -128,7 +142,10 @@ export class KvStore {
 
   private refusal(key: string, value: string | null, critical: boolean): WriteResult | null {
     if (key.length === 0 || key.length > keyLengthMax) return { ok: false, code: 'invalid', message: `key length must be 1..${keyLengthMax}` };
-    if (value !== null && value.length > valueLengthMax) return { ok: false, code: 'invalid', message: `value longer than ${valueLengthMax}` };
+    const valueBytes = value === null ? 0 : Buffer.byteLength(value, 'utf8');
+    if (valueBytes > valueBytesMax) {
+      return { ok: false, code: 'too-large', message: `value is ${valueBytes} bytes of UTF-8; at most ${valueBytesMax} (valueBytesMax) are stored and replicated` };
+    }
     const fence = this.fenceMode();
     if (fence === 'read-only') return { ok: false, code: 'fenced-read-only', message: 'this node is on a minority side and read-only' };
     if (fence === 'critical-only' && !critical) {
@@ -145,6 +162,9 @@ export class KvStore {
       return refused;
     }
     this.clock = hlcTick(this.clock, this.nowMs());
+    const floor = this.floors.get(key);
+    // apply() already moved the clock past every floor; this holds even if it could not (drift).
+    if (floor !== undefined && compareHlc(this.clock, floor) <= 0) this.clock = hlcTick({ ...floor, nodeId: this.nodeId }, floor.wallMs);
     const entry: VersionedEntry = { key, value, hlc: this.clock };
     this.store(entry);
     this.accepted++;
@@ -161,6 +181,8 @@ export class KvStore {
   private store(entry: VersionedEntry): void {
     const previous = this.entriesByKey.get(entry.key);
     if (previous !== undefined) this.accumulator.remove(previous.key, previous.value, previous.hlc);
+    const floor = this.floors.get(entry.key);
+    if (floor !== undefined && compareHlc(entry.hlc, floor) > 0) this.floors.delete(entry.key);
     this.entriesByKey.set(entry.key, entry);
     this.accumulator.add(entry.key, entry.value, entry.hlc);
   }
@@ -176,20 +198,35 @@ export class KvStore {
     return true;
   }
 
-  /** Merges writes replicated from a peer: last writer wins on HLC. Fences do not apply (they govern clients). */
-  receive(entries: readonly VersionedEntry[]): { applied: number; ignored: number } {
+  /**
+   * Merges writes replicated from a peer: last writer wins on HLC, except that a
+   * version at or before its key's floor is refused (counted in `belowFloor`): a
+   * reconciliation already discarded it. Fences do not apply (they govern clients).
+   */
+  receive(entries: readonly VersionedEntry[]): { applied: number; ignored: number; belowFloor: number } {
     let applied = 0;
+    let belowFloor = 0;
     for (const entry of entries) {
+      const floor = this.floors.get(entry.key);
+      if (floor !== undefined && compareHlc(entry.hlc, floor) <= 0) {
+        belowFloor++;
+        continue;
+      }
       if (!this.observe(entry.hlc)) continue;
       const local = this.entriesByKey.get(entry.key);
       if (local !== undefined && compareHlc(local.hlc, entry.hlc) >= 0) continue;
       this.store(entry);
       applied++;
     }
-    return { applied, ignored: entries.length - applied };
+    this.refusedBelowFloor += belowFloor;
+    return { applied, ignored: entries.length - applied, belowFloor };
   }
 
-  /** Applies resolved values from reconciliation, keeping any version newer than an entry's `supersedes`. */
+  /**
+   * Applies resolved values from reconciliation, keeping any version newer than an
+   * entry's `supersedes`. An entry that keeps an older version than one it discarded
+   * leaves the key a floor at `supersedes`, so that the decision is final.
+   */
   apply(entries: readonly ResolvedEntry[]): ApplyOutcome {
     let applied = 0;
     let skipped = 0;
@@ -203,9 +240,20 @@ export class KvStore {
       if (local === undefined || compareHlc(local.hlc, resolved.hlc) !== 0) {
         this.store({ key: resolved.key, value: resolved.value, hlc: resolved.hlc });
       }
+      if (settlesFloor(resolved)) this.setFloor(resolved.key, resolved.supersedes);
       applied++;
     }
     return { applied, skipped };
+  }
+
+  private setFloor(key: string, supersedes: Hlc): void {
+    const existing = this.floors.get(key);
+    this.floors.set(key, existing === undefined ? supersedes : maxHlc(existing, supersedes));
+  }
+
+  /** The floor of `key` (replicated versions at or before it are refused), or undefined when it has none. */
+  floorOf(key: string): Hlc | undefined {
+    return this.floors.get(key);
   }
 
   /** Every version written at or after `since` (null: all), in no particular order. */
@@ -227,12 +275,14 @@ export class KvStore {
   }
 
   /** Counters for reports and the divergence ledger. */
-  stats(): { keys: number; writesAccepted: number; writesRefused: number; remoteClockRefusals: number; fence: FenceMode | null } {
+  stats(): { keys: number; writesAccepted: number; writesRefused: number; remoteClockRefusals: number; floors: number; refusedBelowFloor: number; fence: FenceMode | null } {
     return {
       keys: this.entriesByKey.size,
       writesAccepted: this.accepted,
       writesRefused: this.refused,
       remoteClockRefusals: this.refusedClock,
+      floors: this.floors.size,
+      refusedBelowFloor: this.refusedBelowFloor,
       fence: this.fenceMode(),
     };
   }

@@ -8,11 +8,11 @@ import { z } from 'zod';
 import { digestBucketCountMax } from '../../core/digest';
 import { encodeHlc } from '../../core/hlc';
 import { type ErrorCode, describeZodError } from '../../core/protocol';
-import { keyLengthMax, valueLengthMax } from '../../core/reconcile/data-plane-commands';
+import { keyLengthMax, valueBytesMax } from '../../core/reconcile/data-plane-commands';
 import type { KvStore, WriteRefusal, WriteResult } from './kv-store';
 
-/** Largest request body accepted (bytes): a maximal value plus JSON overhead. */
-export const storeHttpBodyBytesMax = valueLengthMax * 4 + 1024;
+/** Largest request body accepted (bytes): a maximal value, JSON-escaped at worst (6 bytes per byte), plus overhead. */
+export const storeHttpBodyBytesMax = valueBytesMax * 6 + 1024;
 
 /** Where the API listens. */
 export interface StoreHttpOptions {
@@ -33,7 +33,8 @@ export interface StoreHttpHandle {
 }
 
 const PutBodySchema = z.strictObject({
-  value: z.string().max(valueLengthMax),
+  /** Bounded by the body size here; the store refuses a value past `valueBytesMax` with its reason (413). */
+  value: z.string(),
   /** Marks the write critical: accepted even in emergency mode. */
   critical: z.boolean().default(false),
 });
@@ -42,6 +43,7 @@ const refusalStatus: Record<WriteRefusal, { status: number; code: ErrorCode }> =
   'fenced-read-only': { status: 503, code: 'unavailable' },
   'emergency-critical-only': { status: 503, code: 'unavailable' },
   invalid: { status: 400, code: 'invalid_input' },
+  'too-large': { status: 413, code: 'payload_too_large' },
   full: { status: 507, code: 'unavailable' },
   clock: { status: 503, code: 'unavailable' },
 };

@@ -9,7 +9,7 @@ import type { NodeId } from '../../core/protocol';
 import type { DataPlaneReply } from '../../core/reconcile/data-plane-commands';
 import { fromWireEntry, toWireResolvedEntry } from '../../core/reconcile/data-plane-wire';
 import { type ReplicaChanges, planReconciliation } from '../../core/reconcile/plan-reconciliation';
-import { lastWriterWins } from '../../core/reconcile/resolver';
+import { type ConflictResolver, lastWriterWins } from '../../core/reconcile/resolver';
 import { type DataPlane, startDataPlane } from '../data-plane';
 import type { CollectPageLimits } from '../data-plane-executor';
 import { FaultInjectingTransport } from '../transport/fault-injecting-transport';
@@ -94,8 +94,19 @@ export interface CommandReconciliation {
   roots: Map<NodeId, string>;
 }
 
-/** Collects changes (paging until `last`), plans with last-writer-wins, applies in batches and asks every node for its digest. */
-export async function reconcileThroughCommands(nodes: readonly TestNode[], sinceMs: number, applyBatchMax = 10_000): Promise<CommandReconciliation> {
+/** How a reconciliation through commands decides conflicts (last-writer-wins with no majority side by default). */
+export interface CommandReconciliationRules {
+  resolver: ConflictResolver;
+  majorityNodes: readonly NodeId[] | null;
+}
+
+/** Collects changes (paging until `last`), plans with the given rules, applies in batches and asks every node for its digest. */
+export async function reconcileThroughCommands(
+  nodes: readonly TestNode[],
+  sinceMs: number,
+  applyBatchMax = 10_000,
+  rules: CommandReconciliationRules = { resolver: lastWriterWins, majorityNodes: null },
+): Promise<CommandReconciliation> {
   const runId = 'run-1';
   let collectCalls = 0;
   const replicas: ReplicaChanges[] = [];
@@ -112,7 +123,7 @@ export async function reconcileThroughCommands(nodes: readonly TestNode[], since
     }
     replicas.push({ nodeId: node.id, changes });
   }
-  const plan = planReconciliation({ replicas, resolver: lastWriterWins, majorityNodes: null });
+  const plan = planReconciliation({ replicas, resolver: rules.resolver, majorityNodes: rules.majorityNodes });
   for (const syncSet of plan.syncSets) {
     const node = nodes.find((candidate) => candidate.id === syncSet.nodeId)!;
     for (let start = 0; start < syncSet.entries.length || start === 0; start += applyBatchMax) {

@@ -13,6 +13,13 @@ export const syncBatchEntriesMax = 10_000;
 export const valueLengthMax = 64 * 1024;
 /** Largest key accepted on the wire (characters). */
 export const keyLengthMax = 512;
+/**
+ * Largest value a store accepts from a client, in UTF-8 bytes. Every value up to it is
+ * replicated (in fragments when it does not fit one datagram); a write past it is
+ * refused with a reason, never accepted and left unreplicated. At most `valueLengthMax`
+ * UTF-16 units, since a string's UTF-8 size is never below its length.
+ */
+export const valueBytesMax = 64 * 1024;
 
 /** An HLC on the wire, in `encodeHlc` form (sortable text). */
 export const EncodedHlcSchema = z.string().regex(/^\d{16}-[0-9a-f]{8}-[A-Za-z0-9._-]{1,64}$/, 'an encoded HLC');

@@ -1,12 +1,13 @@
 // Proves that a reconciliation plan resolves every changed key once, sends each
-// replica exactly the keys it lacks, lists every discarded version, and that the run
+// replica exactly the keys it lacks (and every replica, holders too, a key whose kept
+// version is older than one it discarded, to set its floor), lists every discarded version, and that the run
 // machine completes on agreeing digests, retries with a full comparison, then escalates.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { digestOf } from '../digest';
-import { planReconciliation, reportReconciliation } from './plan-reconciliation';
+import { planReconciliation, reportReconciliation, settlesFloor } from './plan-reconciliation';
 import { startReconciliation, stepReconciliation } from './reconciliation-run';
-import { lastWriterWins } from './resolver';
+import { lastWriterWins, preferMajoritySide } from './resolver';
 
 const at = (wallMs: number, nodeId: string) => ({ wallMs, logical: 0, nodeId });
 
@@ -34,6 +35,28 @@ test('plan: sync sets, conflicts and overwritten versions', () => {
   assert.equal(report.durationMs, 250);
   assert.equal(report.conflictCount, 1);
   assert.equal(report.overwrittenCount, 1);
+});
+
+test('plan: a kept version older than a discarded one goes to every replica, holders included', () => {
+  const majorityVersion = { key: 'k', value: 'majority', hlc: at(10, 'a') };
+  const plan = planReconciliation({
+    replicas: [
+      { nodeId: 'a', changes: [majorityVersion, { key: 'j', value: 'j', hlc: at(11, 'a') }] },
+      { nodeId: 'b', changes: [majorityVersion] },
+      { nodeId: 'c', changes: [{ key: 'k', value: 'minority', hlc: at(20, 'c') }] },
+    ],
+    resolver: preferMajoritySide,
+    majorityNodes: ['a', 'b'],
+  });
+  const resolved = plan.resolved.get('k')!;
+  assert.equal(resolved.value, 'majority');
+  assert.deepEqual(resolved.supersedes, at(20, 'c'));
+  assert.equal(settlesFloor(resolved), true);
+  assert.equal(settlesFloor(plan.resolved.get('j')!), false, 'a single version settles nothing');
+  const keysFor = (nodeId: string) => plan.syncSets.find((set) => set.nodeId === nodeId)?.entries.map((entry) => entry.key);
+  assert.deepEqual(keysFor('a'), ['k']);
+  assert.deepEqual(keysFor('b'), ['j', 'k']);
+  assert.deepEqual(keysFor('c'), ['j', 'k']);
 });
 
 test('run: collect → sync → verify → completed', () => {

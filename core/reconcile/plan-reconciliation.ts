@@ -26,8 +26,21 @@ export interface ResolvedEntry extends VersionedEntry {
    * The latest version that took part in the decision. A replica applies this entry
    * only if its own version is not newer than `supersedes`; a write accepted after the
    * changes were collected therefore survives, and the next verification sees it.
+   * It is also the key's floor: once applied, the decision is final, so a replicated
+   * version at or before `supersedes` that arrives late (a datagram sent before the
+   * heal) is refused instead of bringing a discarded version back (see `settlesFloor`).
    */
   supersedes: Hlc;
+}
+
+/**
+ * Whether applying `entry` must leave a floor behind: the kept version is older than
+ * a version it discarded (prefer-majority-side keeping the majority's earlier write),
+ * so last-writer-wins alone would let a late copy of the discarded one win again. When
+ * the kept version is the latest, last-writer-wins already refuses every older copy.
+ */
+export function settlesFloor(entry: ResolvedEntry): boolean {
+  return compareHlc(entry.hlc, entry.supersedes) < 0;
 }
 
 /** The versions one replica must receive. */
@@ -72,7 +85,12 @@ export interface ReconciliationPlan {
   conflicts: ConflictRecord[];
   /** Final version per changed key. */
   resolved: Map<string, ResolvedEntry>;
-  /** Per replica, what it must receive; replicas already up to date get an empty set. */
+  /**
+   * Per replica, what it must receive; replicas already up to date get an empty set,
+   * except that an entry that `settlesFloor` goes to every replica, holders included,
+   * so that each records the floor and moves its clock past it (a later write of any
+   * replica then orders after the floor and is not refused).
+   */
   syncSets: SyncSet[];
   /** Every version discarded by the resolver. */
   overwritten: OverwrittenVersion[];
@@ -170,8 +188,9 @@ export function planReconciliation(input: PlanReconciliationInput): Reconciliati
       }
     }
     const size = entryBytes(entry);
+    const toEveryReplica = settlesFloor(entry);
     for (const [nodeId, entries] of syncEntries) {
-      if (resolution.winner.holders.includes(nodeId)) continue;
+      if (!toEveryReplica && resolution.winner.holders.includes(nodeId)) continue;
       entries.push(entry);
       syncBytes.set(nodeId, (syncBytes.get(nodeId) ?? 0) + size);
     }
