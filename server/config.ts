@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { MonitoringThresholds } from '../core/policy/thresholds';
+import { type SessionPolicy, sessionPolicyDefault } from './auth/session-policy';
 import { type ConnectionLimits, connectionLimitsDefault } from './http/connection-limits';
 
 const onOff = z
@@ -39,6 +40,9 @@ const EnvSchema = z.object({
   FAULTLINE_AGENT_HOLDER_SILENCE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   FAULTLINE_REPORT_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(50),
   FAULTLINE_ADMIN_PASSWORD: z.string().min(10, 'at least 10 characters').max(256).optional(),
+  FAULTLINE_SESSION_LIFETIME_S: z.coerce.number().int().min(1).max(31_536_000).default(sessionPolicyDefault.lifetimeMs / 1000),
+  FAULTLINE_SESSION_IDLE_TIMEOUT_S: z.coerce.number().int().min(1).max(31_536_000).default(sessionPolicyDefault.idleTimeoutMs / 1000),
+  FAULTLINE_SESSION_TOUCH_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(sessionPolicyDefault.touchIntervalMs / 1000),
   FAULTLINE_ALLOWED_ORIGINS: z
     .string()
     .default('')
@@ -50,6 +54,10 @@ const EnvSchema = z.object({
   FAULTLINE_HTTP_CONNECTIONS_MAX: z.coerce.number().int().min(10).max(1_000_000).default(connectionLimitsDefault.connectionsMax),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
+}).refine((env) => env.FAULTLINE_SESSION_TOUCH_INTERVAL_S < env.FAULTLINE_SESSION_IDLE_TIMEOUT_S, {
+  // A touch interval as long as the idle timeout would let a session in use go idle.
+  message: 'must be shorter than FAULTLINE_SESSION_IDLE_TIMEOUT_S',
+  path: ['FAULTLINE_SESSION_TOUCH_INTERVAL_S'],
 });
 
 /** Everything the control server needs to start. */
@@ -104,6 +112,8 @@ export interface ServerConfig {
   adminPassword: string | undefined;
   /** Origins besides the server's own allowed to send browser requests (for a proxy on another host name). */
   allowedOrigins: string[];
+  /** Browser sessions' lifetime, idle timeout and how often their activity is written. */
+  sessionPolicy: SessionPolicy;
   /** Timeouts and the connection cap of the HTTP listener, so idle or unfinished connections cannot pile up. */
   connectionLimits: ConnectionLimits;
   /** pino log level. */
@@ -152,6 +162,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     divergenceSampleMs: e.FAULTLINE_DIVERGENCE_SAMPLE_MS,
     adminPassword: e.FAULTLINE_ADMIN_PASSWORD,
     allowedOrigins: e.FAULTLINE_ALLOWED_ORIGINS,
+    sessionPolicy: {
+      lifetimeMs: e.FAULTLINE_SESSION_LIFETIME_S * 1000,
+      idleTimeoutMs: e.FAULTLINE_SESSION_IDLE_TIMEOUT_S * 1000,
+      touchIntervalMs: e.FAULTLINE_SESSION_TOUCH_INTERVAL_S * 1000,
+    },
     connectionLimits: {
       headersTimeoutMs: e.FAULTLINE_HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.FAULTLINE_HTTP_REQUEST_TIMEOUT_MS,

@@ -198,6 +198,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     io: realtime.io,
     adminPassword: config.adminPassword,
     allowedOrigins: config.allowedOrigins,
+    sessionPolicy: config.sessionPolicy,
     logger: logger.child({ component: 'console' }),
   });
   const presence = new AgentPresence({

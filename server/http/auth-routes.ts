@@ -3,7 +3,6 @@
  * tokens and the audit log.
  */
 import { z } from 'zod';
-import { sessionLifetimeMs } from '../auth/auth-service';
 import { passwordLengthMax, passwordLengthMin } from '../auth/passwords';
 import { roles } from '../auth/permissions';
 import { clearedSessionCookie, sessionCookie } from '../auth/request-auth';
@@ -41,7 +40,7 @@ export const authRoutes: Route[] = [
     handler: async (request, context) => {
       const input = parse(SignInBody, request.body);
       const session = await context.auth.signIn(input.name, input.password, request.origin);
-      request.setHeader('set-cookie', sessionCookie(session.sessionId, Math.floor(sessionLifetimeMs / 1000), request.secure));
+      request.setHeader('set-cookie', sessionCookie(session.sessionId, Math.floor(context.auth.sessionPolicy.lifetimeMs / 1000), request.secure));
       return { user: session.user, csrfToken: session.csrfToken, expiresAtMs: session.expiresAtMs };
     },
   },
