@@ -18,6 +18,7 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.url().optional(),
   FAULTLINE_DATA_DIR: z.string().min(1).default('.faultline'),
+  FAULTLINE_SCENARIOS_DIR: z.string().min(1).default('scenarios'),
   FAULTLINE_EMBEDDED_DB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   FAULTLINE_DEMO: onOff.default(true),
   FAULTLINE_DEMO_AGENTS: z.coerce.number().int().min(2).max(50).default(5),
@@ -70,6 +71,8 @@ export interface ServerConfig {
   databaseUrl: string | undefined;
   /** Directory for the embedded database and generated secrets. */
   dataDir: string;
+  /** Directory of the scenario catalog (`*.json`), which the chaos panel offers. */
+  scenariosDir: string;
   /** Port of the embedded PostgreSQL listener on 127.0.0.1 (0 picks a free one). */
   embeddedDbPort: number;
   /** Whether to start the built-in demo cluster of agents. */
@@ -137,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: path.resolve(e.FAULTLINE_DATA_DIR),
+    scenariosDir: path.resolve(e.FAULTLINE_SCENARIOS_DIR),
     embeddedDbPort: e.FAULTLINE_EMBEDDED_DB_PORT,
     demo: e.FAULTLINE_DEMO,
     demoAgents: e.FAULTLINE_DEMO_AGENTS,

@@ -29,6 +29,7 @@ import { type Readiness, handleAgentRoutes, isAgentRoute } from './http/agent-ro
 import { type ServerMetrics, createMetrics } from './metrics';
 import { attachRealtime } from './realtime/socket-server';
 import { type ConsoleServices, startConsoleServices } from './console-services';
+import { ScenarioRunner, loadScenarioCatalog } from './scenario-runner';
 import { ReportWriter } from './report-writer';
 import { loadSecrets } from './secrets';
 
@@ -238,7 +239,8 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   });
   consoleServices.recovery.executor = lifecycle;
   service.attachLifecycle(lifecycle);
-  const apiContext = { service, faults, health, logger: logger.child({ component: 'api' }), ...consoleServices };
+  const scenarios = new ScenarioRunner(await loadScenarioCatalog(config.scenariosDir), faults, logger.child({ component: 'scenarios' }));
+  const apiContext = { service, faults, scenarios, health, logger: logger.child({ component: 'api' }), ...consoleServices };
 
   let closing: Promise<void> | null = null;
   const readiness = async (): Promise<Readiness> => {
@@ -340,6 +342,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     };
     closing ??= (async () => {
       logger.info('shutting down');
+      scenarios.close();
       httpServer.close();
       httpServer.closeIdleConnections?.();
       await step('demo agents', () => demo?.stop());
