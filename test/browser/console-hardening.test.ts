@@ -9,14 +9,18 @@
  *     starts one on the live agents;
  * (3) after the server restarts on the same port, the open page says it is
  *     reconnecting, then shows the current state (an agent that joined after the
- *     restart) without a reload.
+ *     restart) without a reload, even though the restarted server refused its
+ *     first handshakes (its session query failing for a few seconds, as while a
+ *     database comes back), which socket.io-client never retries by itself.
  * Needs `npx next build` first.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
+import { PrismaPg } from '@prisma/adapter-pg';
 import { type Browser, type Page, chromium } from 'playwright-core';
+import { PrismaClient } from '../../generated/prisma/client';
 import { type LoadAgent, startLoadAgent } from '../helpers/load-agent';
 import { type TestServer, callApi, startTestServer, testAdminPassword, waitFor } from '../helpers/server-harness';
 
@@ -146,9 +150,19 @@ describe('console hardening in Chromium', () => {
     const port = server.server.port;
     await server.server.close();
     await page.locator('[data-testid="connection"][data-status="reconnecting"]').waitFor({ timeout: 10_000 });
-    restarted = await startTestServer({ web: true, reuseDatabase: server.database!, dataDir: server.dataDir, env: { PORT: String(port) } });
-    // A node that exists only since the restart: the page can show it only from the new server.
-    await startAgent(restarted, 'edge-65', agentIds);
+    // The database owner hides the sessions' table: the restarted server's handshake check fails (refused, not unreachable).
+    const owner = new PrismaClient({ adapter: new PrismaPg({ connectionString: server.database!.url }) });
+    await owner.$executeRawUnsafe('ALTER TABLE "Session" RENAME TO "SessionHidden"');
+    try {
+      restarted = await startTestServer({ web: true, reuseDatabase: server.database!, dataDir: server.dataDir, env: { PORT: String(port) } });
+      // A node that exists only since the restart: the page can show it only from the new server.
+      await startAgent(restarted, 'edge-65', agentIds);
+      await page.waitForTimeout(4000);
+      assert.equal(await page.getByTestId('connection').getAttribute('data-status'), 'reconnecting', 'refused while the sessions cannot be read');
+    } finally {
+      await owner.$executeRawUnsafe('ALTER TABLE "SessionHidden" RENAME TO "Session"');
+      await owner.$disconnect();
+    }
     await page.locator('[data-testid="connection"][data-status="live"]').waitFor({ timeout: 30_000 });
     await page.locator('[data-testid="topology"][aria-label*="65 nodes"]').waitFor({ timeout: 30_000 });
     assert.equal(await page.evaluate('window.__faultlineNoReload === true'), true, 'the page was not reloaded');
