@@ -111,7 +111,7 @@ export function keyboardNodeOrder(snapshot: ClusterSnapshot): string[] {
     .sort((a, b) => (sideOf.get(a) ?? unsided) - (sideOf.get(b) ?? unsided) || a.localeCompare(b, 'en', { numeric: true }));
 }
 
-/** The node a key moves to from `current` (null: none active yet), or undefined when the key is not a move. */
+/** The node a key moves to from `current` (null: none active yet, when every move but End starts at the first node), or undefined when the key is not a move. */
 export function keyboardMove(order: readonly string[], current: string | null, key: string): string | undefined {
   if (order.length === 0) return undefined;
   const index = current === null ? -1 : order.indexOf(current);
@@ -124,9 +124,9 @@ export function keyboardMove(order: readonly string[], current: string | null, k
     case 'ArrowUp':
       return index < 0 ? order[0] : at(index - 1);
     case 'PageDown':
-      return at(index + keyboardPageNodes);
+      return index < 0 ? order[0] : at(index + keyboardPageNodes);
     case 'PageUp':
-      return at(Math.max(index, 0) - keyboardPageNodes);
+      return index < 0 ? order[0] : at(index - keyboardPageNodes);
     case 'Home':
       return order[0];
     case 'End':
