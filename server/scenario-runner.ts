@@ -42,9 +42,21 @@ export interface ScenarioRunView {
   notes: string[];
 }
 
-/** Reads and parses every scenario file of `directory` (not the JSON Schema); a bad file stops the start, naming it. */
-export async function loadScenarioCatalog(directory: string): Promise<Scenario[]> {
-  const files = (await readdir(directory)).filter((name) => name.endsWith('.json') && !name.endsWith('.schema.json')).sort();
+/**
+ * Reads and parses every scenario file of `directory` (not the JSON Schema); a bad
+ * file stops the start, naming it. A missing directory is an empty catalog (a
+ * deployment without the catalog still serves the console); `logger` says so.
+ */
+export async function loadScenarioCatalog(directory: string, logger: Logger): Promise<Scenario[]> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    logger.warn({ directory }, 'no scenario catalog directory: the chaos panel offers no scenario');
+    return [];
+  }
+  const files = names.filter((name) => name.endsWith('.json') && !name.endsWith('.schema.json')).sort();
   if (files.length > scenarioCatalogMax) throw new Error(`${directory}: more than ${scenarioCatalogMax} scenario files`);
   const scenarios: Scenario[] = [];
   for (const file of files) {

@@ -239,7 +239,8 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   });
   consoleServices.recovery.executor = lifecycle;
   service.attachLifecycle(lifecycle);
-  const scenarios = new ScenarioRunner(await loadScenarioCatalog(config.scenariosDir), faults, logger.child({ component: 'scenarios' }));
+  const scenarioLogger = logger.child({ component: 'scenarios' });
+  const scenarios = new ScenarioRunner(await loadScenarioCatalog(config.scenariosDir, scenarioLogger), faults, scenarioLogger);
   const apiContext = { service, faults, scenarios, health, logger: logger.child({ component: 'api' }), ...consoleServices };
 
   let closing: Promise<void> | null = null;
