@@ -1,12 +1,14 @@
 'use client';
 /**
  * Chaos panel for the demo or a test cluster: cut a link (both ways or one way),
- * isolate a node, split the cluster, heal, or run a quick catalog scenario, and
+ * isolate a node, split the cluster, heal, or start any scenario of the catalog
+ * (served by the server from `scenarios/`, which plays it on the live agents), and
  * watch the topology change beside it. Operators and admins only; the server checks.
  */
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { canRunChaos } from '../server/auth/permissions';
+import type { ScenarioRunView, ScenarioView } from '../server/scenario-runner';
 import { api } from './api-client';
 import { ConnectionBadge } from './connection-badge';
 import { useSession } from './session';
@@ -16,16 +18,11 @@ import { useNow } from './use-now';
 
 type FaultCall = { path: string; body: Record<string, unknown> };
 
-/** Quick scenarios from the catalog that the live fault API can express (drop rules). */
-function scenarios(nodes: string[]): { name: string; description: string; calls: FaultCall[] }[] {
-  const half = Math.ceil(nodes.length / 2);
-  const ring = nodes.map((node, index) => ({ path: '/api/faults/cut', body: { from: node, to: nodes[(index + 2) % nodes.length]!, oneWay: false } }));
-  return [
-    { name: 'isolate-one', description: `cut ${nodes.at(-1)} from everyone`, calls: [{ path: '/api/faults/isolate', body: { node: nodes.at(-1) } }] },
-    { name: 'split-halves', description: `${nodes.slice(0, half).join(',')} | ${nodes.slice(half).join(',')}`, calls: [{ path: '/api/faults/split', body: { groups: [nodes.slice(0, half), nodes.slice(half)] } }] },
-    { name: 'one-way', description: `${nodes[0]} → ${nodes[1]} lost, the other way works`, calls: [{ path: '/api/faults/cut', body: { from: nodes[0], to: nodes[1], oneWay: true } }] },
-    { name: 'majorities-ring', description: 'each node loses the links two steps away', calls: nodes.length >= 5 ? ring : [] },
-  ];
+/** One line of the panel's log for a scenario the server started. */
+function describeRun(run: ScenarioRunView): string {
+  const mapping = Object.entries(run.mapping).map(([from, to]) => (from === to ? from : `${from}=${to}`));
+  const notes = run.notes.length > 0 ? `; ${run.notes.join('; ')}` : '';
+  return `scenario ${run.scenario} for ${Math.round((run.endsAtMs - run.startedAtMs) / 1000)} s on ${mapping.join(', ')}${notes}`;
 }
 
 export function ChaosPanel() {
@@ -42,6 +39,11 @@ export function ChaosPanel() {
   const snapshot = live.snapshot;
   const nodes = snapshot?.nodes.map((node) => node.id) ?? [];
   const mayAct = canRunChaos(session.user.role);
+  const catalog = useQuery({ queryKey: ['scenarios'], queryFn: () => api<ScenarioView[]>('/api/scenarios') });
+  const startScenario = useMutation({
+    mutationFn: (name: string) => api<ScenarioRunView>(`/api/scenarios/${encodeURIComponent(name)}/start`, { method: 'POST', body: { clusterId: cluster?.id } }),
+    onSuccess: (started) => setLog((previous) => [`${new Date().toLocaleTimeString()} ${describeRun(started)}`, ...previous].slice(0, 50)),
+  });
   const run = useMutation({
     mutationFn: async (calls: FaultCall[]) => {
       for (const call of calls) await api(call.path, { method: 'POST', body: { clusterId: cluster?.id, ...call.body } });
@@ -67,7 +69,7 @@ export function ChaosPanel() {
           Chaos {cluster?.demo ? <span className="badge demo">demo cluster</span> : <span className="badge">{cluster?.name}</span>}
         </h2>
         {!mayAct ? <p className="notice">Your role ({session.user.role}) can watch but not inject faults.</p> : null}
-        <fieldset disabled={!mayAct || run.isPending} style={{ border: 'none', padding: 0, margin: 0 }} className="stack">
+        <fieldset disabled={!mayAct || run.isPending || startScenario.isPending} style={{ border: 'none', padding: 0, margin: 0 }} className="stack">
           <div className="filters">
             {nodeSelect(from, setFrom, 'From', 'chaos-from')}
             {nodeSelect(to, setTo, 'To', 'chaos-to')}
@@ -128,20 +130,23 @@ export function ChaosPanel() {
             </button>
           </div>
           <h3 style={{ fontSize: '0.95rem', margin: '0.5rem 0 0' }}>Catalog scenarios</h3>
-          <ul className="steps">
-            {scenarios(nodes).map((scenario) => (
+          {catalog.isError ? <p className="error">Catalog not loaded: {catalog.error.message}</p> : null}
+          <ul className="steps" aria-label="Catalog scenarios">
+            {(catalog.data ?? []).map((scenario) => (
               <li key={scenario.name} className="row">
-                <button type="button" disabled={scenario.calls.length === 0 || nodes.length < 2} onClick={() => run.mutate(scenario.calls)} data-testid={`scenario-${scenario.name}`}>
+                <button type="button" disabled={nodes.length < 2} onClick={() => startScenario.mutate(scenario.name)} data-testid={`scenario-${scenario.name}`}>
                   Run {scenario.name}
                 </button>
-                <span className="muted">{scenario.description}</span>
+                <span className="muted">
+                  {Math.round(scenario.durationMs / 1000)} s, {scenario.faultKinds.join(', ') || 'no faults'}: {scenario.description}
+                </span>
               </li>
             ))}
           </ul>
         </fieldset>
-        {run.isError ? (
+        {run.isError || startScenario.isError ? (
           <p className="error" role="alert">
-            {run.error.message}
+            {(run.error ?? startScenario.error)?.message}
           </p>
         ) : null}
         <h3 style={{ fontSize: '0.95rem' }}>What you did</h3>

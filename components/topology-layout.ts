@@ -94,3 +94,44 @@ export function viewFrom(viewpoint: string, other: string, broken: Map<string, L
   // One-way: workingDirection.from → to still arrives.
   return link.workingDirection?.to === viewpoint ? 'hears-only' : 'heard-only';
 }
+
+/** Nodes skipped by PageUp / PageDown in the canvas topology's keyboard list. */
+export const keyboardPageNodes = 10;
+
+/**
+ * The order the keyboard walks the canvas topology's nodes: side by side as drawn,
+ * by id inside a side (numeric parts compared as numbers, so node-2 comes before node-10).
+ */
+export function keyboardNodeOrder(snapshot: ClusterSnapshot): string[] {
+  const sideOf = new Map<string, number>();
+  snapshot.verdict.components.forEach((component, index) => component.forEach((id) => sideOf.set(id, index)));
+  const unsided = snapshot.verdict.components.length;
+  return snapshot.nodes
+    .map((node) => node.id)
+    .sort((a, b) => (sideOf.get(a) ?? unsided) - (sideOf.get(b) ?? unsided) || a.localeCompare(b, 'en', { numeric: true }));
+}
+
+/** The node a key moves to from `current` (null: none active yet, when every move but End starts at the first node), or undefined when the key is not a move. */
+export function keyboardMove(order: readonly string[], current: string | null, key: string): string | undefined {
+  if (order.length === 0) return undefined;
+  const index = current === null ? -1 : order.indexOf(current);
+  const at = (position: number) => order[Math.min(order.length - 1, Math.max(0, position))]!;
+  switch (key) {
+    case 'ArrowRight':
+    case 'ArrowDown':
+      return index < 0 ? order[0] : at(index + 1);
+    case 'ArrowLeft':
+    case 'ArrowUp':
+      return index < 0 ? order[0] : at(index - 1);
+    case 'PageDown':
+      return index < 0 ? order[0] : at(index + keyboardPageNodes);
+    case 'PageUp':
+      return index < 0 ? order[0] : at(index - keyboardPageNodes);
+    case 'Home':
+      return order[0];
+    case 'End':
+      return order.at(-1);
+    default:
+      return undefined;
+  }
+}

@@ -6,13 +6,17 @@
  * unknown = sparse dots. Nodes: hollow = no recent report, "?" = silent to
  * everyone (crashed or isolated), dashed ring = isolated, "!" with a double ring
  * = byzantine. Up to `svgNodesMax` nodes it is SVG (every element focusable and
- * clickable); above, a canvas draws the same picture so 200+ nodes stay fast.
+ * clickable); above, a canvas draws the same picture so 200+ nodes stay fast. The
+ * canvas is a listbox for the keyboard and screen readers: Tab reaches it, arrows
+ * (PageUp/PageDown by ten, Home/End) walk the nodes side by side, Enter or Space
+ * picks one, Escape clears; the active node is ringed on the canvas and named to
+ * assistive technology through hidden options.
  * "View from node" colours every other node by what the chosen node can reach.
  */
-import { type KeyboardEvent, useEffect, useMemo, useRef } from 'react';
+import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from 'react';
 import type { ClusterSnapshot } from '../core/realtime-contract';
 import type { Link } from '../core/reachability';
-import { layoutTopology, pairKey, viewFrom } from './topology-layout';
+import { keyboardMove, keyboardNodeOrder, layoutTopology, pairKey, viewFrom } from './topology-layout';
 
 /** Above this many nodes, healthy links are not drawn (they would hide the cut ones). */
 const drawHealthyLinksNodesMax = 40;
@@ -67,7 +71,7 @@ function useDrawing(snapshot: ClusterSnapshot) {
     } else {
       links.push(...snapshot.links);
     }
-    return { positions, marks, links, broken };
+    return { positions, marks, links, broken, nodesById: new Map(nodes.map((node) => [node.id, node])) };
   }, [snapshot]);
 }
 
@@ -202,7 +206,7 @@ function cssVar(element: HTMLElement, name: string): string {
   return getComputedStyle(element).getPropertyValue(name).trim() || '#888';
 }
 
-function drawCanvas(canvas: HTMLCanvasElement, props: Props, drawing: ReturnType<typeof useDrawing>): void {
+function drawCanvas(canvas: HTMLCanvasElement, props: Props, drawing: ReturnType<typeof useDrawing>, focusedId: string | null): void {
   const context = canvas.getContext('2d');
   if (!context) return;
   const ratio = window.devicePixelRatio || 1;
@@ -260,14 +264,51 @@ function drawCanvas(canvas: HTMLCanvasElement, props: Props, drawing: ReturnType
       context.stroke();
     }
   }
+  const focused = focusedId ? drawing.positions.get(focusedId) : undefined;
+  if (focused) {
+    // The keyboard's focus ring: wider than any mark, in the text colour, so it shows on every side colour.
+    context.setLineDash([]);
+    context.lineWidth = 2;
+    context.strokeStyle = colour('--text');
+    context.beginPath();
+    context.arc(focused.x, focused.y, 11, 0, 2 * Math.PI);
+    context.stroke();
+  }
+}
+
+/** A node's description for assistive technology (the canvas draws the same marks). */
+function describeNode(node: ClusterSnapshot['nodes'][number], mark: NodeMarks | undefined): string {
+  const status = [mark?.silent ? 'silent: crashed or isolated' : '', mark?.isolated ? 'isolated' : '', mark?.byzantine ? 'byzantine' : '', node.stale ? 'no recent report' : '']
+    .filter(Boolean)
+    .join(', ');
+  return `${node.id}, side ${(mark?.side ?? 0) + 1}${status ? ` (${status})` : ''}`;
 }
 
 function CanvasTopology(props: Props) {
   const drawing = useDrawing(props.snapshot);
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const order = useMemo(() => keyboardNodeOrder(props.snapshot), [props.snapshot]);
+  const selectedId = props.selection?.kind === 'node' ? props.selection.id : null;
+  const [activeId, setActiveId] = useState<string | null>(null);
+  const [focused, setFocused] = useState(false);
+  // A node that left the cluster is no longer active; the selection is the fallback.
+  const active = activeId !== null && drawing.positions.has(activeId) ? activeId : selectedId;
   useEffect(() => {
-    if (canvasRef.current) drawCanvas(canvasRef.current, props, drawing);
-  }, [props, drawing]);
+    if (canvasRef.current) drawCanvas(canvasRef.current, props, drawing, focused ? active : null);
+  }, [props, drawing, focused, active]);
+  const onKeyDown = (event: KeyboardEvent) => {
+    const next = keyboardMove(order, active, event.key);
+    if (next !== undefined) {
+      event.preventDefault();
+      setActiveId(next);
+    } else if ((event.key === 'Enter' || event.key === ' ') && active) {
+      event.preventDefault();
+      props.onSelect({ kind: 'node', id: active });
+    } else if (event.key === 'Escape') {
+      props.onSelect(null);
+    }
+  };
+  const optionId = (id: string) => `topology-node-${id}`;
   const pick = (event: React.MouseEvent<HTMLCanvasElement>) => {
     const rect = event.currentTarget.getBoundingClientRect();
     const x = ((event.clientX - rect.left) / rect.width) * size;
@@ -277,18 +318,34 @@ function CanvasTopology(props: Props) {
       const distance = Math.hypot(p.x - x, p.y - y);
       if (distance < 10 && (!best || distance < best.distance)) best = { id, distance };
     }
+    if (best) setActiveId(best.id);
     props.onSelect(best ? { kind: 'node', id: best.id } : null);
   };
   return (
-    <canvas
-      ref={canvasRef}
-      onClick={pick}
-      role="img"
-      aria-label={`Topology of ${props.snapshot.name}: ${props.snapshot.nodes.length} nodes, ${props.snapshot.links.length} links not fully up. Use the node list or matrix to select with the keyboard.`}
+    <div
+      role="listbox"
+      tabIndex={0}
+      aria-label={`Topology of ${props.snapshot.name}: ${props.snapshot.nodes.length} nodes, ${props.snapshot.links.length} links not fully up. Arrow keys move between nodes, Enter picks one.`}
+      aria-activedescendant={active ? optionId(active) : undefined}
+      onKeyDown={onKeyDown}
+      onFocus={() => setFocused(true)}
+      onBlur={() => setFocused(false)}
       data-testid="topology"
       data-renderer="canvas"
-      style={{ width: '100%', maxWidth: 560, aspectRatio: '1', display: 'block', margin: '0 auto', cursor: 'crosshair' }}
-    />
+      data-active-node={active ?? ''}
+      className="topology-canvas"
+      style={{ maxWidth: 560, margin: '0 auto', position: 'relative' }}
+    >
+      <canvas ref={canvasRef} onClick={pick} aria-hidden="true" style={{ width: '100%', aspectRatio: '1', display: 'block', cursor: 'crosshair' }} />
+      {order.map((id) => {
+        const node = drawing.nodesById.get(id)!;
+        return (
+          <div key={id} id={optionId(id)} role="option" aria-selected={selectedId === id} className="sr-only" data-testid={`node-option-${id}`}>
+            {describeNode(node, drawing.marks.get(id))}
+          </div>
+        );
+      })}
+    </div>
   );
 }
 

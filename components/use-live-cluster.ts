@@ -5,13 +5,22 @@
  * after a reconnect or a gap in sequence numbers. Partition, alert and recovery
  * changes invalidate the React Query caches that list them. A refused handshake
  * (no session) sends the operator to sign in, also after the server ended the
- * socket because the session or its role changed.
+ * socket because the session or its role changed. A handshake refused for another
+ * reason (the server just restarted and cannot reach its database yet) is retried
+ * with a growing delay: socket.io-client never retries a refusal by itself.
  */
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { type Socket, io } from 'socket.io-client';
 import { goToSignIn } from './api-client';
 import type { ClientToServerEvents, ClusterSnapshot, ServerToClientEvents } from '../core/realtime-contract';
+
+/** First wait before connecting again after a refused handshake (ms); doubles per refusal. */
+const refusedRetryInitialMs = 1000;
+/** Longest wait between connection attempts after refusals (ms). */
+const refusedRetryMaxMs = 10_000;
+/** Refusals in a row after which the page stops trying and asks for a reload (about 20 minutes). */
+const refusedRetriesMax = 120;
 
 /** Connection state shown to the operator. */
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting' | 'error';
@@ -32,7 +41,10 @@ export function useLiveCluster(clusterId: string | null): LiveCluster {
   useEffect(() => {
     if (!clusterId) return undefined;
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ transports: ['websocket'] });
+    let refusals = 0;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
     const subscribe = () => {
+      refusals = 0;
       socket.emit('cluster:subscribe', clusterId, (reply) => {
         if (!reply.ok) {
           setState((previous) => ({ ...previous, status: 'error', error: reply.message }));
@@ -52,6 +64,15 @@ export function useLiveCluster(clusterId: string | null): LiveCluster {
     socket.on('connect_error', (error) => {
       if (error.message.startsWith('unauthorized')) goToSignIn();
       setState((previous) => ({ ...previous, status: 'reconnecting', error: error.message.startsWith('forbidden') ? error.message : previous.error }));
+      // An unreachable server is retried by socket.io-client itself (the socket stays active); a refusal is not.
+      if (socket.active || error.message.startsWith('unauthorized')) return;
+      if (refusals >= refusedRetriesMax) {
+        setState((previous) => ({ ...previous, status: 'error', error: `the server keeps refusing the live connection (${error.message}); reload the page` }));
+        return;
+      }
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => socket.connect(), Math.min(refusedRetryMaxMs, refusedRetryInitialMs * 2 ** refusals));
+      refusals += 1;
     });
     socket.on('cluster:update', (snapshot) => {
       if (snapshot.clusterId !== clusterId) return;
@@ -70,6 +91,7 @@ export function useLiveCluster(clusterId: string | null): LiveCluster {
       void queryClient.invalidateQueries({ queryKey: ['recovery'] });
     });
     return () => {
+      clearTimeout(retryTimer);
       socket.close();
     };
   }, [clusterId, queryClient]);

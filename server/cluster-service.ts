@@ -191,6 +191,11 @@ export class ClusterService {
       throw error;
     }
     const cluster = await this.ensureCluster(report.clusterId);
+    if (cluster.nodes.get(report.agentId)?.controlPlaneCut) {
+      // A chaos scenario's control-plane cut: the report does not arrive; the agent keeps it and sends it again.
+      this.refusedCount += 1;
+      throw new AppError('unavailable', 'control-plane link cut by a chaos scenario; retry later');
+    }
     const receivedAtMs = this.options.nowMs();
     this.membership.admit(report.clusterId, report.agentId);
     cluster.applyReport(report, receivedAtMs, this.options.staleAfterMs);

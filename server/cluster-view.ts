@@ -24,6 +24,8 @@ interface NodeState {
   incarnation: number;
   lastReportAtMs: number | null;
   faults: FaultRule[];
+  /** A running scenario cut this node's link to the control server: its reports are refused as undeliverable until healed. */
+  controlPlaneCut?: boolean;
   /** Agent clock time of the latest report seen (ms); older ones are history, not news. */
   lastSentAtMs: number;
   /** Smallest (receive time − agent send time) seen this incarnation: clock skew plus the fastest delivery (ms). */

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { MonitoringThresholds } from '../core/policy/thresholds';
+import { type SessionPolicy, sessionPolicyDefault } from './auth/session-policy';
 import { type ConnectionLimits, connectionLimitsDefault } from './http/connection-limits';
 
 const onOff = z
@@ -17,6 +18,7 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.url().optional(),
   FAULTLINE_DATA_DIR: z.string().min(1).default('.faultline'),
+  FAULTLINE_SCENARIOS_DIR: z.string().min(1).default('scenarios'),
   FAULTLINE_EMBEDDED_DB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   FAULTLINE_DEMO: onOff.default(true),
   FAULTLINE_DEMO_AGENTS: z.coerce.number().int().min(2).max(50).default(5),
@@ -39,6 +41,9 @@ const EnvSchema = z.object({
   FAULTLINE_AGENT_HOLDER_SILENCE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   FAULTLINE_REPORT_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(50),
   FAULTLINE_ADMIN_PASSWORD: z.string().min(10, 'at least 10 characters').max(256).optional(),
+  FAULTLINE_SESSION_LIFETIME_S: z.coerce.number().int().min(1).max(31_536_000).default(sessionPolicyDefault.lifetimeMs / 1000),
+  FAULTLINE_SESSION_IDLE_TIMEOUT_S: z.coerce.number().int().min(1).max(31_536_000).default(sessionPolicyDefault.idleTimeoutMs / 1000),
+  FAULTLINE_SESSION_TOUCH_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(sessionPolicyDefault.touchIntervalMs / 1000),
   FAULTLINE_ALLOWED_ORIGINS: z
     .string()
     .default('')
@@ -50,6 +55,10 @@ const EnvSchema = z.object({
   FAULTLINE_HTTP_CONNECTIONS_MAX: z.coerce.number().int().min(10).max(1_000_000).default(connectionLimitsDefault.connectionsMax),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
+}).refine((env) => env.FAULTLINE_SESSION_TOUCH_INTERVAL_S < env.FAULTLINE_SESSION_IDLE_TIMEOUT_S, {
+  // A touch interval as long as the idle timeout would let a session in use go idle.
+  message: 'must be shorter than FAULTLINE_SESSION_IDLE_TIMEOUT_S',
+  path: ['FAULTLINE_SESSION_TOUCH_INTERVAL_S'],
 });
 
 /** Everything the control server needs to start. */
@@ -62,6 +71,8 @@ export interface ServerConfig {
   databaseUrl: string | undefined;
   /** Directory for the embedded database and generated secrets. */
   dataDir: string;
+  /** Directory of the scenario catalog (`*.json`), which the chaos panel offers. */
+  scenariosDir: string;
   /** Port of the embedded PostgreSQL listener on 127.0.0.1 (0 picks a free one). */
   embeddedDbPort: number;
   /** Whether to start the built-in demo cluster of agents. */
@@ -104,6 +115,8 @@ export interface ServerConfig {
   adminPassword: string | undefined;
   /** Origins besides the server's own allowed to send browser requests (for a proxy on another host name). */
   allowedOrigins: string[];
+  /** Browser sessions' lifetime, idle timeout and how often their activity is written. */
+  sessionPolicy: SessionPolicy;
   /** Timeouts and the connection cap of the HTTP listener, so idle or unfinished connections cannot pile up. */
   connectionLimits: ConnectionLimits;
   /** pino log level. */
@@ -127,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: path.resolve(e.FAULTLINE_DATA_DIR),
+    scenariosDir: path.resolve(e.FAULTLINE_SCENARIOS_DIR),
     embeddedDbPort: e.FAULTLINE_EMBEDDED_DB_PORT,
     demo: e.FAULTLINE_DEMO,
     demoAgents: e.FAULTLINE_DEMO_AGENTS,
@@ -152,6 +166,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     divergenceSampleMs: e.FAULTLINE_DIVERGENCE_SAMPLE_MS,
     adminPassword: e.FAULTLINE_ADMIN_PASSWORD,
     allowedOrigins: e.FAULTLINE_ALLOWED_ORIGINS,
+    sessionPolicy: {
+      lifetimeMs: e.FAULTLINE_SESSION_LIFETIME_S * 1000,
+      idleTimeoutMs: e.FAULTLINE_SESSION_IDLE_TIMEOUT_S * 1000,
+      touchIntervalMs: e.FAULTLINE_SESSION_TOUCH_INTERVAL_S * 1000,
+    },
     connectionLimits: {
       headersTimeoutMs: e.FAULTLINE_HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: e.FAULTLINE_HTTP_REQUEST_TIMEOUT_MS,

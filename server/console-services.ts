@@ -10,6 +10,7 @@ import { AlertsService } from './alerts-service';
 import type { AlertView } from '../core/realtime-contract';
 import { AuditLog } from './audit';
 import { AuthService, firstAdminName } from './auth/auth-service';
+import type { SessionPolicy } from './auth/session-policy';
 import { HistoryExporter } from './history-export';
 import { HistoryService } from './history-service';
 import type { Logger } from './logger';
@@ -36,6 +37,8 @@ export async function startConsoleServices(options: {
   io: Server<ClientToServerEvents, ServerToClientEvents>;
   adminPassword: string | undefined;
   allowedOrigins: readonly string[];
+  /** Session lifetime and idle timeout (defaults when absent). */
+  sessionPolicy?: SessionPolicy;
   logger: Logger;
   /** Where a generated first-admin password is printed (stdout by default). */
   print?: (text: string) => void;
@@ -44,7 +47,7 @@ export async function startConsoleServices(options: {
   /** Where refused dashboard handshakes and events are tallied for the audit log. */
   refusals: Pick<RefusalTally, 'note'>;
 }): Promise<ConsoleServices> {
-  const auth = new AuthService(options.prisma);
+  const auth = new AuthService(options.prisma, Date.now, options.sessionPolicy);
   const audit = new AuditLog(options.prisma);
   const broadcaster = consoleBroadcaster(options.io);
   const guard = guardDashboards(options.io, { auth, allowedOrigins: options.allowedOrigins, logger: options.logger, refusals: options.refusals });

@@ -93,9 +93,26 @@ export class FaultController {
     await this.push(cluster, groups.flat());
   }
 
+  /**
+   * Replaces every agent's rules with `rules` (agents not listed get none) and the
+   * set of nodes cut from the control server; pushes to the agents whose rules changed.
+   * A scenario step: the whole network at once, not a change to it.
+   */
+  async replaceAll(cluster: ClusterState, rules: ReadonlyMap<NodeId, FaultRule[]>, controlPlaneCut: readonly NodeId[]): Promise<void> {
+    const changed: NodeId[] = [];
+    for (const [id, state] of cluster.nodes) {
+      const next = (rules.get(id) ?? []).filter(faultRuleActive).sort((a, b) => a.peerId.localeCompare(b.peerId));
+      if (JSON.stringify(next) !== JSON.stringify(state.faults)) changed.push(id);
+      state.faults = next;
+      state.controlPlaneCut = controlPlaneCut.includes(id);
+    }
+    await this.push(cluster, changed);
+  }
+
   /** Heals the link between two nodes, or every fault when no pair is given. */
   async heal(cluster: ClusterState, pair?: { from: NodeId; to: NodeId }): Promise<void> {
     if (!pair) {
+      for (const state of cluster.nodes.values()) state.controlPlaneCut = false;
       const owners = [...cluster.nodes.entries()].filter(([, state]) => state.faults.length > 0).map(([id]) => id);
       for (const owner of owners) cluster.node(owner).faults = [];
       await this.push(cluster, owners);

@@ -29,6 +29,7 @@ import { type Readiness, handleAgentRoutes, isAgentRoute } from './http/agent-ro
 import { type ServerMetrics, createMetrics } from './metrics';
 import { attachRealtime } from './realtime/socket-server';
 import { type ConsoleServices, startConsoleServices } from './console-services';
+import { ScenarioRunner, loadScenarioCatalog } from './scenario-runner';
 import { ReportWriter } from './report-writer';
 import { loadSecrets } from './secrets';
 
@@ -198,6 +199,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     io: realtime.io,
     adminPassword: config.adminPassword,
     allowedOrigins: config.allowedOrigins,
+    sessionPolicy: config.sessionPolicy,
     logger: logger.child({ component: 'console' }),
     refusals: credentials.refusals,
   });
@@ -238,7 +240,9 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   });
   consoleServices.recovery.executor = lifecycle;
   service.attachLifecycle(lifecycle);
-  const apiContext = { service, faults, health, logger: logger.child({ component: 'api' }), ...consoleServices };
+  const scenarioLogger = logger.child({ component: 'scenarios' });
+  const scenarios = new ScenarioRunner(await loadScenarioCatalog(config.scenariosDir, scenarioLogger), faults, scenarioLogger);
+  const apiContext = { service, faults, scenarios, health, logger: logger.child({ component: 'api' }), ...consoleServices };
 
   let closing: Promise<void> | null = null;
   const readiness = async (): Promise<Readiness> => {
@@ -343,6 +347,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     };
     closing ??= (async () => {
       logger.info('shutting down');
+      scenarios.close();
       httpServer.close();
       httpServer.closeIdleConnections?.();
       await step('demo agents', () => demo?.stop());

@@ -11,10 +11,8 @@ import { AppError } from '../app-error';
 import { afterCommit, clientOf } from '../db/transaction-scope';
 import { dummyPasswordHash, generatePassword, hashPassword, verifyPassword } from './passwords';
 import { type Role, isRole } from './permissions';
+import { type SessionPolicy, judgeSession, sessionPolicyDefault } from './session-policy';
 import { SignInThrottle } from './sign-in-throttle';
-
-/** How long a browser session lasts after sign-in (ms): one working day. */
-export const sessionLifetimeMs = 12 * 60 * 60 * 1000;
 /** How often a token's lastUsedAt is written at most (ms); avoids a write per request. */
 const tokenTouchIntervalMs = 60_000;
 /** Prefix of bearer tokens, so a leaked one is recognisable in logs and scanners. */
@@ -98,6 +96,8 @@ export class AuthService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly nowMs: () => number = Date.now,
+    /** Session lifetime, idle timeout and how often activity is written. */
+    readonly sessionPolicy: SessionPolicy = sessionPolicyDefault,
   ) {
     this.throttle = new SignInThrottle(prisma, nowMs);
   }
@@ -135,18 +135,26 @@ export class AuthService {
       if (!user || !matches || user.disabledAt) throw new AppError('unauthorized', 'wrong name or password');
       const sessionId = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(32).toString('base64url');
-      const expiresAt = new Date(this.nowMs() + sessionLifetimeMs);
+      const expiresAt = new Date(this.nowMs() + this.sessionPolicy.lifetimeMs);
       await this.db.session.create({ data: { idHash: sha256(sessionId), userId: user.id, csrfToken, expiresAt, origin } });
       return { sessionId, csrfToken, expiresAtMs: expiresAt.getTime(), user: { name: user.name, role: roleOf(user.role) } };
     });
   }
 
-  /** The principal of a session cookie value, or null when unknown, expired or the user is disabled. */
+  /**
+   * The principal of a session cookie value, or null when unknown, expired, idle past
+   * the idle timeout or the user is disabled. A use counts as activity: written when
+   * the last write is older than the touch interval.
+   */
   async findSessionPrincipal(sessionId: string): Promise<Principal | null> {
     if (sessionId.length === 0 || sessionId.length > 100) return null;
     const idHash = sha256(sessionId);
     const session = await this.db.session.findUnique({ where: { idHash }, include: { user: true } });
-    if (!session || session.expiresAt.getTime() <= this.nowMs() || session.user.disabledAt) return null;
+    if (!session || session.user.disabledAt) return null;
+    const nowMs = this.nowMs();
+    const judgement = judgeSession({ expiresAtMs: session.expiresAt.getTime(), lastSeenAtMs: session.lastSeenAt.getTime() }, this.sessionPolicy, nowMs);
+    if (judgement === 'expired' || judgement === 'idle') return null;
+    if (judgement === 'touch') await this.db.session.updateMany({ where: { idHash }, data: { lastSeenAt: new Date(nowMs) } });
     return {
       kind: 'session',
       name: session.user.name,
@@ -193,7 +201,8 @@ export class AuthService {
     ]);
     const fresh = new Map<string, Principal | null>(principals.map((principal) => [principalKey(principal), null]));
     for (const session of sessions) {
-      if (session.expiresAt.getTime() <= nowMs || session.user.disabledAt) continue;
+      const judgement = judgeSession({ expiresAtMs: session.expiresAt.getTime(), lastSeenAtMs: session.lastSeenAt.getTime() }, this.sessionPolicy, nowMs);
+      if (judgement === 'expired' || judgement === 'idle' || session.user.disabledAt) continue;
       const principal: Principal = {
         kind: 'session',
         name: session.user.name,

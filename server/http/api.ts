@@ -18,6 +18,7 @@ import type { ClusterService } from '../cluster-service';
 import type { ConsoleServices } from '../console-services';
 import type { FaultController } from '../fault-controller';
 import type { Logger } from '../logger';
+import type { ScenarioRunner } from '../scenario-runner';
 import { authRoutes } from './auth-routes';
 import { consoleRoutes } from './console-routes';
 import { type Route, type StreamResponse, isStreamResponse, parse } from './route';
@@ -29,6 +30,8 @@ export const requestBodyBytesMax = 64 * 1024;
 export interface ApiContext extends Omit<ConsoleServices, 'endSession'> {
   service: ClusterService;
   faults: FaultController;
+  /** The scenario catalog and the runs going on. */
+  scenarios: ScenarioRunner;
   health: () => Promise<HealthReport>;
   logger: Logger;
   /** Disconnects the live connections of a session that just ended. */
@@ -87,6 +90,7 @@ const PartitionsQuery = z.object({
   before: z.coerce.number().int().nonnegative().max(storableTimestampMsMax).optional(),
 });
 const PartitionId = z.uuid();
+const ClusterBody = z.strictObject({ clusterId: ClusterIdSchema.optional() });
 
 const faultsView = (cluster: ReturnType<typeof resolveCluster>) => ({
   clusterId: cluster.clusterId,
@@ -197,8 +201,27 @@ export const routes: Route[] = [
         throw new AppError('invalid_input', 'from, to: give both to heal one link, or neither to heal everything');
       }
       const cluster = resolveCluster(context, input.clusterId);
+      // Healing everything ends a running scenario too, or its next step would cut again.
+      if (!input.from) context.scenarios.cancel(cluster.clusterId);
       await context.faults.heal(cluster, input.from && input.to ? { from: input.from, to: input.to } : undefined);
       return faultsView(cluster);
+    },
+  },
+  { method: 'GET', pattern: /^\/api\/scenarios$/, access: 'read', handler: async (_request, context) => context.scenarios.list() },
+  {
+    method: 'GET',
+    pattern: /^\/api\/scenarios\/run$/,
+    access: 'read',
+    handler: async ({ query }, context) => context.scenarios.current(resolveCluster(context, parse(ClusterQuery, Object.fromEntries(query)).clusterId).clusterId),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/scenarios\/([^/]+)\/start$/,
+    access: 'chaos:run',
+    audit: 'scenario.start',
+    handler: async ({ body, params }, context) => {
+      const input = parse(ClusterBody, body ?? {});
+      return context.scenarios.start(resolveCluster(context, input.clusterId), parse(NodeIdSchema, params[0]));
     },
   },
   ...authRoutes,

@@ -4,7 +4,6 @@
  */
 import { z } from 'zod';
 import { safeText } from '../../core/safe-text';
-import { sessionLifetimeMs } from '../auth/auth-service';
 import { passwordLengthMax, passwordLengthMin } from '../auth/passwords';
 import { roles } from '../auth/permissions';
 import { clearedSessionCookie, sessionCookie } from '../auth/request-auth';
@@ -50,7 +49,7 @@ export const authRoutes: Route[] = [
       const input = parse(SignInBody, request.body);
       const session = await context.auth.signIn(input.name, input.password, request.origin, request.source);
       request.setActor(session.user.name);
-      request.setHeader('set-cookie', sessionCookie(session.sessionId, Math.floor(sessionLifetimeMs / 1000), request.secure));
+      request.setHeader('set-cookie', sessionCookie(session.sessionId, Math.floor(context.auth.sessionPolicy.lifetimeMs / 1000), request.secure));
       return { user: session.user, csrfToken: session.csrfToken, expiresAtMs: session.expiresAtMs };
     },
   },

@@ -307,9 +307,10 @@ export function attachRealtime(options: {
     onAgentGone: () => undefined,
     onDuplicateRefused: () => undefined,
     async close() {
-      io.disconnectSockets(true);
-      // Agents lose the transport, not the session: socket.io-client reconnects by
-      // itself after a closed transport, while a namespace disconnect tells it to stay away.
+      // Agents and dashboards lose the transport, not the session: socket.io-client
+      // reconnects by itself after a closed transport (with backoff, until the server
+      // is back), while a namespace disconnect tells it to stay away.
+      for (const socket of io.of('/').sockets.values()) socket.conn.close();
       for (const socket of agentSockets.values()) socket.conn.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },

@@ -1,0 +1,153 @@
+/**
+ * The scenario catalog on a live cluster: reads `scenarios/*.json` once at start
+ * (the files the simulator and the benchmark read, so there is one catalog), and
+ * plays one of them on a cluster with timers, step by step, through the fault
+ * controller. One run per cluster: starting another, or healing everything,
+ * ends the one before.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { type Scenario, parseScenario } from '../sim/scenario';
+import { AppError } from './app-error';
+import type { ClusterState } from './cluster-view';
+import type { FaultController } from './fault-controller';
+import { type LiveScenarioPlan, planLiveScenario } from './live-scenario-plan';
+import type { Logger } from './logger';
+
+/** Most scenario files read from the catalog directory. */
+export const scenarioCatalogMax = 100;
+/** Largest scenario file read (bytes). */
+export const scenarioFileBytesMax = 256 * 1024;
+
+/** A catalog entry as the console lists it. */
+export interface ScenarioView {
+  name: string;
+  description: string;
+  /** Nodes the scenario was written for. */
+  nodes: number;
+  durationMs: number;
+  /** Kinds of its faults, in file order, each once. */
+  faultKinds: string[];
+}
+
+/** A run as the API answers it. */
+export interface ScenarioRunView {
+  clusterId: string;
+  scenario: string;
+  startedAtMs: number;
+  endsAtMs: number;
+  mapping: Record<string, string>;
+  /** Times (ms after the start) at which the network changes; the last heals. */
+  stepsAtMs: number[];
+  notes: string[];
+}
+
+/**
+ * Reads and parses every scenario file of `directory` (not the JSON Schema); a bad
+ * file stops the start, naming it. A missing directory is an empty catalog (a
+ * deployment without the catalog still serves the console); `logger` says so.
+ */
+export async function loadScenarioCatalog(directory: string, logger: Logger): Promise<Scenario[]> {
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    logger.warn({ directory }, 'no scenario catalog directory: the chaos panel offers no scenario');
+    return [];
+  }
+  const files = names.filter((name) => name.endsWith('.json') && !name.endsWith('.schema.json')).sort();
+  if (files.length > scenarioCatalogMax) throw new Error(`${directory}: more than ${scenarioCatalogMax} scenario files`);
+  const scenarios: Scenario[] = [];
+  for (const file of files) {
+    const text = await readFile(path.join(directory, file), 'utf8');
+    if (text.length > scenarioFileBytesMax) throw new Error(`${file}: larger than ${scenarioFileBytesMax} bytes`);
+    scenarios.push(parseScenario(JSON.parse(text), file));
+  }
+  return scenarios;
+}
+
+export class ScenarioRunner {
+  private readonly byName: Map<string, Scenario>;
+  private readonly runs = new Map<string, { view: ScenarioRunView; timers: NodeJS.Timeout[] }>();
+
+  constructor(
+    catalog: readonly Scenario[],
+    private readonly faults: FaultController,
+    private readonly logger: Logger,
+    private readonly nowMs: () => number = Date.now,
+  ) {
+    this.byName = new Map(catalog.map((scenario) => [scenario.name, scenario]));
+  }
+
+  /** The catalog, by name. */
+  list(): ScenarioView[] {
+    return [...this.byName.values()]
+      .map((scenario) => ({
+        name: scenario.name,
+        description: scenario.description,
+        nodes: typeof scenario.nodes === 'number' ? scenario.nodes : scenario.nodes.length,
+        durationMs: scenario.durationMs,
+        faultKinds: [...new Set(scenario.faults.map((fault) => fault.kind))],
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The run on a cluster, if one is going on. */
+  current(clusterId: string): ScenarioRunView | null {
+    return this.runs.get(clusterId)?.view ?? null;
+  }
+
+  /** Starts `name` on the cluster (ending its current run); the first step applies at once. */
+  async start(cluster: ClusterState, name: string): Promise<ScenarioRunView> {
+    const scenario = this.byName.get(name);
+    if (!scenario) throw new AppError('not_found', `no scenario named ${name} in the catalog`);
+    const plan = planLiveScenario(scenario, [...cluster.nodes.keys()]);
+    this.cancel(cluster.clusterId);
+    const startedAtMs = this.nowMs();
+    const view: ScenarioRunView = {
+      clusterId: cluster.clusterId,
+      scenario: name,
+      startedAtMs,
+      endsAtMs: startedAtMs + plan.durationMs,
+      mapping: plan.mapping,
+      stepsAtMs: plan.steps.map((step) => step.atMs),
+      notes: plan.notes,
+    };
+    const [first, ...rest] = plan.steps;
+    const timers = rest.map((step, index) =>
+      setTimeout(() => {
+        void this.apply(cluster, plan, step);
+        if (index === rest.length - 1) this.runs.delete(cluster.clusterId);
+      }, step.atMs),
+    );
+    this.runs.set(cluster.clusterId, { view, timers });
+    this.logger.info({ cluster: cluster.clusterId, scenario: name, mapping: plan.mapping, notes: plan.notes }, 'scenario started');
+    await this.apply(cluster, plan, first!);
+    return view;
+  }
+
+  /** Ends the cluster's run (its faults stay until healed); says whether one was going on. */
+  cancel(clusterId: string): boolean {
+    const run = this.runs.get(clusterId);
+    if (!run) return false;
+    run.timers.forEach(clearTimeout);
+    this.runs.delete(clusterId);
+    this.logger.info({ cluster: clusterId, scenario: run.view.scenario }, 'scenario ended before its time');
+    return true;
+  }
+
+  /** Ends every run (shutdown). */
+  close(): void {
+    for (const clusterId of [...this.runs.keys()]) this.cancel(clusterId);
+  }
+
+  private async apply(cluster: ClusterState, plan: LiveScenarioPlan, step: LiveScenarioPlan['steps'][number]): Promise<void> {
+    try {
+      await this.faults.replaceAll(cluster, step.rules, step.controlPlaneCut);
+    } catch (error) {
+      // Rules not delivered now are re-sent when the agent reconnects; the run goes on.
+      this.logger.warn({ err: error, cluster: cluster.clusterId, scenario: plan.scenario, atMs: step.atMs }, 'scenario step not delivered to every agent');
+    }
+  }
+}
