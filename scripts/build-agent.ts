@@ -1,0 +1,63 @@
+/**
+ * `npm run build:agent`: bundles agent/main.ts and every package it uses (zod,
+ * socket.io-client, ws, cockatiel) into one ES module, `dist/faultline-agent.mjs`,
+ * that runs with plain `node` on a host with no checkout and no node_modules:
+ *
+ *   node --max-semi-space-size=1 --max-old-space-size=48 dist/faultline-agent.mjs --id db-1 …
+ *
+ * (`agentNodeFlags` below are the flags bench/agent-resources.ts measures it with; the
+ * systemd unit and the DaemonSet in deploy/ pass the same.) `npm run agent` is untouched:
+ * it still runs the TypeScript sources through tsx.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where the one-file agent is written (ignored by git with the other build output). */
+export const agentBuildPath = path.join(projectRoot, 'dist', 'faultline-agent.mjs');
+
+/**
+ * Node flags a deployed agent runs with, chosen by bench/agent-resources.ts side by side
+ * (see the README): a 1 MB young generation (the agent's garbage per second is a few
+ * hundred kilobytes, so a larger one only holds more dead pages resident) and a bounded
+ * old generation, so a leak ends in a restart by the supervisor instead of a host
+ * running out of memory.
+ */
+export const agentNodeFlags = ['--max-semi-space-size=1', '--max-old-space-size=48'];
+
+/**
+ * Packages' CommonJS code calls `require` for Node's built-ins (ws, debug); an ES module
+ * has none, so the bundle makes one. Without it the first such call throws
+ * "Dynamic require of "events" is not supported".
+ */
+const requireShim = "import { createRequire as __faultlineCreateRequire } from 'node:module';\nconst require = __faultlineCreateRequire(import.meta.url);";
+
+/** Builds the one-file agent; returns its path and size in bytes. */
+export async function buildAgent(outfile: string = agentBuildPath): Promise<{ path: string; bytes: number }> {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [path.join(projectRoot, 'agent', 'main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    banner: { js: `#!/usr/bin/env node\n${requireShim}` },
+    // ws loads these native speed-ups when present and falls back to JavaScript when not.
+    external: ['bufferutil', 'utf-8-validate'],
+    legalComments: 'eof',
+    logLevel: 'warning',
+  });
+  return { path: outfile, bytes: (await stat(outfile)).size };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  buildAgent()
+    .then(({ path: built, bytes }) => console.log(`built ${path.relative(process.cwd(), built)} (${(bytes / 1024).toFixed(0)} KiB)`))
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
+}
