@@ -94,7 +94,10 @@ export function startDetectionLoop(options: DetectionLoopOptions): DetectionLoop
   return {
     replan() {
       if (stopped) return;
-      const idle = Math.max(0, Math.floor(options.idleChecksAhead(nextSlotAtMs, checkIntervalMs)));
+      // Planned-idle slots already past stay skipped; only the ones still ahead are looked at again.
+      const passed = Math.max(0, Math.ceil((nowMs() - nextSlotAtMs) / checkIntervalMs));
+      if (passed >= idleSlots) return;
+      const idle = passed + Math.max(0, Math.floor(options.idleChecksAhead(nextSlotAtMs + passed * checkIntervalMs, checkIntervalMs)));
       if (idle >= idleSlots) return;
       idleSlots = idle;
       if (plannedCheckAtMs() < armedAtMs) arm(plannedCheckAtMs());

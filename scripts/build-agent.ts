@@ -34,6 +34,41 @@ export const agentNodeFlags = ['--max-semi-space-size=1', '--max-old-space-size=
  */
 const requireShim = "import { createRequire as __faultlineCreateRequire } from 'node:module';\nconst require = __faultlineCreateRequire(import.meta.url);";
 
+/** Packages whose Node entry is their debug build (every call logs through `debug`); the agent takes their plain ES build, which has none. */
+const withoutDebugBuild = ['socket.io-client', 'engine.io-client', 'socket.io-parser'];
+
+/**
+ * What the agent never runs, left out of the file (each measured by bench/agent-resources.ts:
+ * together with minifying, a third less resident memory):
+ * - zod's 48 translations of its error messages (a third of the bundle's source); the
+ *   agent's configuration errors are in English, zod's default;
+ * - the `debug` builds of the Socket.IO client packages (see `withoutDebugBuild`);
+ * - `xmlhttprequest-ssl`, the HTTP long-polling transport's XMLHttpRequest: the agent's
+ *   link uses WebSocket only (`transports: ['websocket']` in agent/server-link.ts), and
+ *   the stub fails loudly should that ever change.
+ */
+export const agentBuildTrims = {
+  name: 'agent-build-trims',
+  setup(build: import('esbuild').PluginBuild) {
+    // Resolved as usual (the package's Node entry, its debug build), then its plain twin beside it.
+    build.onResolve({ filter: new RegExp(`^(${withoutDebugBuild.join('|').replaceAll('.', '\\.')})$`) }, async (args) => {
+      if (args.pluginData === 'resolving') return undefined;
+      const usual = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'resolving' });
+      if (usual.errors.length > 0) return { errors: usual.errors };
+      return { path: usual.path.replace(`${path.sep}build${path.sep}esm-debug${path.sep}`, `${path.sep}build${path.sep}esm${path.sep}`) };
+    });
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => (args.importer.includes(`${path.sep}zod${path.sep}`) ? { path: 'zod-locales', namespace: 'agent-stub' } : undefined));
+    build.onResolve({ filter: /^xmlhttprequest-ssl$/ }, () => ({ path: 'xmlhttprequest-ssl', namespace: 'agent-stub' }));
+    build.onLoad({ filter: /.*/, namespace: 'agent-stub' }, (args) => ({
+      loader: 'js',
+      contents:
+        args.path === 'zod-locales'
+          ? 'export {};'
+          : 'export default class XMLHttpRequest { constructor() { throw new Error("the agent build carries the WebSocket transport only"); } }',
+    }));
+  },
+};
+
 /** Builds the one-file agent; returns its path and size in bytes. */
 export async function buildAgent(outfile: string = agentBuildPath): Promise<{ path: string; bytes: number }> {
   const { build } = await import('esbuild');
@@ -47,6 +82,10 @@ export async function buildAgent(outfile: string = agentBuildPath): Promise<{ pa
     banner: { js: `#!/usr/bin/env node\n${requireShim}` },
     // ws loads these native speed-ups when present and falls back to JavaScript when not.
     external: ['bufferutil', 'utf-8-validate'],
+    plugins: [agentBuildTrims],
+    // Half the source V8 keeps in memory; stack traces still name functions (no source map: one file).
+    minify: true,
+    keepNames: false,
     legalComments: 'eof',
     logLevel: 'warning',
   });
