@@ -10,6 +10,7 @@
  * it still runs the TypeScript sources through tsx.
  */
 import { stat } from 'node:fs/promises';
+import type { Plugin, PluginBuild } from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,9 +48,9 @@ const withoutDebugBuild = ['socket.io-client', 'engine.io-client', 'socket.io-pa
  *   link uses WebSocket only (`transports: ['websocket']` in agent/server-link.ts), and
  *   the stub fails loudly should that ever change.
  */
-export const agentBuildTrims = {
+export const agentBuildTrims: Plugin = {
   name: 'agent-build-trims',
-  setup(build: import('esbuild').PluginBuild) {
+  setup(build: PluginBuild) {
     // Resolved as usual (the package's Node entry, its debug build), then its plain twin beside it.
     build.onResolve({ filter: new RegExp(`^(${withoutDebugBuild.join('|').replaceAll('.', '\\.')})$`) }, async (args) => {
       if (args.pluginData === 'resolving') return undefined;

@@ -96,7 +96,7 @@ test('the built agent runs alone with plain node and its reports reach the serve
         '--log-level', 'warn',
       ],
       // A bare environment: no NODE_OPTIONS, NODE_PATH or tsx loader carried over from the test runner.
-      { cwd: hostDir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', FAULTLINE_AGENT_TOKEN: token, FAULTLINE_CLUSTER_KEY: server.server.clusterKey }, stdio: ['ignore', 'ignore', 'pipe'] },
+      { cwd: hostDir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production', FAULTLINE_AGENT_TOKEN: token, FAULTLINE_CLUSTER_KEY: server.server.clusterKey }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(`[${id}] ${chunk.toString()}`));
     agents.push(child);
