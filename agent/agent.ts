@@ -141,11 +141,13 @@ export async function startAgent(
     });
   };
 
-  // The detection loop, the agent's one timer: heartbeats every `checksPerInterval` checks,
-  // suspicion looked at on every check that could find it, the periodic report.
-  membership.check(nowMs());
+  // The detection loop, the agent's one timer: heartbeats every `checksPerInterval` checks
+  // (the first check is one), suspicion looked at on every check that could find it, the
+  // periodic report. Its grid starts on a multiple of the interval since the epoch, so a
+  // cluster's heartbeats leave together and arrive in one burst (see detection-loop.ts).
   const detectionLoop = startDetectionLoop({
     checkIntervalMs: config.heartbeatIntervalMs / checksPerInterval,
+    firstCheckAtMs: Math.ceil(nowMs() / config.heartbeatIntervalMs) * config.heartbeatIntervalMs,
     reportIntervalMs: config.reportIntervalMs,
     nowMs,
     check: (at, scheduledAtMs, idleChecksSkipped) => membership.check(at, scheduledAtMs, idleChecksSkipped),

@@ -1,7 +1,8 @@
 // Proves the agent's one timer on a fake clock (node:test's timers): checks run on a
 // fixed-rate grid, idle ones are slept through and counted to the next, the report runs
 // at its own rate from the same timer, an arrival that makes a check busy brings it
-// forward (`replan`), and a stall is reported once as lateness, not replayed.
+// forward (`replan`), a stall is reported once as lateness, not replayed, and the grid
+// can start where the agent puts it (a multiple of the interval since the epoch).
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, mock, test } from 'node:test';
 import { startDetectionLoop } from './detection-loop';
@@ -16,12 +17,13 @@ function advance(ms: number) {
   for (let step = 0; step < ms; step += 1) mock.timers.tick(1);
 }
 
-function loopRecording(idle: { checks: number }, reportIntervalMs = 1000) {
+function loopRecording(idle: { checks: number }, reportIntervalMs = 1000, firstCheckAtMs?: number) {
   const checks: Array<{ atMs: number; scheduledAtMs: number; skipped: number }> = [];
   const reports: number[] = [];
   const loop = startDetectionLoop({
     checkIntervalMs,
     reportIntervalMs,
+    ...(firstCheckAtMs !== undefined && { firstCheckAtMs: 1_000_000 + firstCheckAtMs }),
     nowMs: () => Date.now(),
     check: (atMs, scheduledAtMs, skipped) => checks.push({ atMs: atMs - 1_000_000, scheduledAtMs: scheduledAtMs - 1_000_000, skipped }),
     idleChecksAhead: () => idle.checks,
@@ -50,7 +52,8 @@ test('idle checks are slept through and counted; the report keeps its own rate f
     { atMs: 400, scheduledAtMs: 400, skipped: 3 },
     { atMs: 800, scheduledAtMs: 800, skipped: 3 },
   ]);
-  assert.deepEqual(reports, [250, 500, 750, 1_000]);
+  // The first report is one report interval after the first check (100).
+  assert.deepEqual(reports, [350, 600, 850]);
 });
 
 test('an arrival that makes a check busy brings it forward', () => {
@@ -76,4 +79,15 @@ test('a stall is one late run carrying its due time, then the plan resumes on th
     { atMs: 450, scheduledAtMs: 200, skipped: 0 },
     { atMs: 500, scheduledAtMs: 500, skipped: 0 },
   ]);
+});
+
+test('the grid starts at the given first check and the report follows it', () => {
+  const { loop, checks, reports } = loopRecording({ checks: 0 }, 200, 30);
+  advance(250);
+  loop.stop();
+  assert.deepEqual(
+    checks.map((check) => check.scheduledAtMs),
+    [30, 130, 230],
+  );
+  assert.deepEqual(reports, [230]);
 });

@@ -16,13 +16,21 @@
  * many coming checks are idle and sets its one timer for the first busy check or the
  * next report, whichever comes first; an arrival that makes an earlier check busy calls
  * `replan`. A check that does run is told how many idle ones were skipped.
+ *
+ * Aligned to the clock: the agent starts the grid on a multiple of the heartbeat interval
+ * since the epoch (`firstCheckAtMs`), so agents whose clocks agree (NTP keeps them within
+ * milliseconds) send their heartbeats at the same moment, and each receives its peers'
+ * heartbeats in one burst while it is awake for its own check, instead of one wakeup per
+ * datagram. Clocks that disagree lose only that saving.
  */
 
 /** What the loop drives. */
 export interface DetectionLoopOptions {
   /** Time between two planned checks (ms): the heartbeat interval over `checksPerInterval`. */
   checkIntervalMs: number;
-  /** Time between two periodic reports (ms), planned at a fixed rate like the checks. */
+  /** When the first check is due (ms since epoch); default one check interval from now. */
+  firstCheckAtMs?: number;
+  /** Time between two periodic reports (ms), planned at a fixed rate like the checks from the first check. */
   reportIntervalMs: number;
   /** The clock (ms since epoch). */
   nowMs: () => number;
@@ -49,16 +57,15 @@ function nextSlotAfter(scheduledAtMs: number, ranAtMs: number, intervalMs: numbe
 }
 
 /**
- * Starts the loop: the first check is due one check interval after `nowMs()`, the first
- * report one report interval after it.
+ * Starts the loop: the first check is due at `firstCheckAtMs` (default one check interval
+ * after `nowMs()`), the first report one report interval after that.
  */
 export function startDetectionLoop(options: DetectionLoopOptions): DetectionLoop {
   const { checkIntervalMs, reportIntervalMs, nowMs } = options;
   if (!(checkIntervalMs >= 1) || !(reportIntervalMs >= 1)) throw new RangeError('checkIntervalMs and reportIntervalMs must be at least 1');
-  const startedAtMs = nowMs();
   /** The next slot on the grid that has not run or been skipped yet. */
-  let nextSlotAtMs = startedAtMs + checkIntervalMs;
-  let nextReportAtMs = startedAtMs + reportIntervalMs;
+  let nextSlotAtMs = options.firstCheckAtMs ?? nowMs() + checkIntervalMs;
+  let nextReportAtMs = nextSlotAtMs + reportIntervalMs;
   /** Idle slots between `nextSlotAtMs` and the slot the timer is set for. */
   let idleSlots = 0;
   let armedAtMs = Number.POSITIVE_INFINITY;

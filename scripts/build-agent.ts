@@ -3,7 +3,7 @@
  * socket.io-client, ws, cockatiel) into one ES module, `dist/faultline-agent.mjs`,
  * that runs with plain `node` on a host with no checkout and no node_modules:
  *
- *   node --max-semi-space-size=1 --max-old-space-size=48 dist/faultline-agent.mjs --id db-1 …
+ *   node --max-semi-space-size=1 --max-old-space-size=48 --lite-mode --no-expose-wasm dist/faultline-agent.mjs --id db-1 …
  *
  * (`agentNodeFlags` below are the flags bench/agent-resources.ts measures it with; the
  * systemd unit and the DaemonSet in deploy/ pass the same.) `npm run agent` is untouched:
@@ -21,12 +21,16 @@ export const agentBuildPath = path.join(projectRoot, 'dist', 'faultline-agent.mj
 
 /**
  * Node flags a deployed agent runs with, chosen by bench/agent-resources.ts side by side
- * (see the README): a 1 MB young generation (the agent's garbage per second is a few
- * hundred kilobytes, so a larger one only holds more dead pages resident) and a bounded
- * old generation, so a leak ends in a restart by the supervisor instead of a host
- * running out of memory.
+ * (figures in the README): a 1 MB young generation (the agent makes a few hundred
+ * kilobytes of garbage a second, so a larger one only holds more dead pages resident); a
+ * bounded old generation, so a leak ends in a restart by the supervisor instead of a host
+ * out of memory; and V8's lite mode, which interprets instead of compiling to machine
+ * code: at a few dozen datagrams a second the optimising compilers never pay back, and
+ * leaving them out keeps about 6 MB of V8's own code and compiled code out of memory for
+ * a few hundredths of a percent of a core. Lite mode cannot run WebAssembly, which the
+ * agent does not use; saying so (`--no-expose-wasm`) silences V8's warning about it.
  */
-export const agentNodeFlags = ['--max-semi-space-size=1', '--max-old-space-size=48'];
+export const agentNodeFlags = ['--max-semi-space-size=1', '--max-old-space-size=48', '--lite-mode', '--no-expose-wasm'];
 
 /**
  * Packages' CommonJS code calls `require` for Node's built-ins (ws, debug); an ES module
