@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { agentBuildPath, agentNodeFlags, buildAgent } from '../scripts/build-agent';
 import { freeUdpPorts } from '../server/demo-cluster';
 import { startTestServer } from '../test/helpers/server-harness';
+import { stopProcesses } from '../test/helpers/stop-processes';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -139,23 +140,6 @@ function median(values: readonly number[]): number {
 
 const roundValue = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function stopAll(children: readonly ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          child.once('exit', () => {
-            clearTimeout(killer);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
-}
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -302,7 +286,7 @@ async function measureCluster(server: Server, peers: number, variant: AgentVaria
     );
     return { row, samples };
   } finally {
-    await stopAll([...processes.values()]);
+    await stopProcesses([...processes.values()]);
   }
 }
 

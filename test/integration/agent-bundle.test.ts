@@ -16,6 +16,7 @@ import { after, before, test } from 'node:test';
 import { agentNodeFlags, buildAgent } from '../../scripts/build-agent';
 import { freeUdpPorts } from '../../server/demo-cluster';
 import { type TestServer, startTestServer, waitFor } from '../helpers/server-harness';
+import { stopProcesses } from '../helpers/stop-processes';
 
 const clusterId = 'bundle-test';
 const heartbeatIntervalMs = 250;
@@ -33,20 +34,7 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(
-    agents.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          child.once('exit', () => {
-            clearTimeout(killer);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await stopProcesses(agents);
   await server?.stop();
   await rm(buildDir, { recursive: true, force: true });
   await rm(hostDir, { recursive: true, force: true });
