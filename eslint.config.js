@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.next/', 'generated/', '.faultline/', 'artifacts/', 'next-env.d.ts'] },
+  { ignores: ['node_modules/', '.next/', 'generated/', '.faultline/', 'artifacts/', 'dist/', 'next-env.d.ts'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -9,7 +9,7 @@ import type { DataPlaneReply } from '../core/reconcile/data-plane-commands';
 import type { AgentConfig } from './config';
 import { type DataPlane, startDataPlane } from './data-plane';
 import { agentDetectorProfile } from './detector-settings';
-import { startFixedRateTimer } from './fixed-rate-timer';
+import { startDetectionLoop } from './detection-loop';
 import { Membership } from './membership';
 import { MemoryOutbox, type Outbox } from './outbox';
 import { FileOutbox } from './outbox-file';
@@ -68,9 +68,13 @@ export async function startAgent(
     writeKeyCount: config.writeKeys,
   });
   // One socket, two channels: replication datagrams by their type tag, everything else (garbage included) to membership.
-  transport.onMessage((bytes, from) =>
-    dataPlane.accepts(bytes) ? dataPlane.receive(bytes, from, nowMs()) : membership.receive(bytes, from, nowMs()),
-  );
+  // What membership hears may make a check the detection loop meant to sleep through busy again.
+  let loop: { replan(): void } = { replan: () => undefined };
+  transport.onMessage((bytes, from) => {
+    if (dataPlane.accepts(bytes)) return dataPlane.receive(bytes, from, nowMs());
+    membership.receive(bytes, from, nowMs());
+    loop.replan();
+  });
   const outbox =
     injected.outbox ??
     (config.outboxDir
@@ -137,12 +141,20 @@ export async function startAgent(
     });
   };
 
-  // The detection loop: heartbeats every `checksPerInterval` checks, suspicion looked at on each.
-  const checkTimer = startFixedRateTimer(config.heartbeatIntervalMs / checksPerInterval, nowMs, (at, scheduledAtMs) =>
-    membership.check(at, scheduledAtMs),
-  );
-  const reportTimer = setInterval(() => void report(), config.reportIntervalMs);
-  membership.check(nowMs());
+  // The detection loop, the agent's one timer: heartbeats every `checksPerInterval` checks
+  // (the first check is one), suspicion looked at on every check that could find it, the
+  // periodic report. Its grid starts on a multiple of the interval since the epoch, so a
+  // cluster's heartbeats leave together and arrive in one burst (see detection-loop.ts).
+  const detectionLoop = startDetectionLoop({
+    checkIntervalMs: config.heartbeatIntervalMs / checksPerInterval,
+    firstCheckAtMs: Math.ceil(nowMs() / config.heartbeatIntervalMs) * config.heartbeatIntervalMs,
+    reportIntervalMs: config.reportIntervalMs,
+    nowMs,
+    check: (at, scheduledAtMs, idleChecksSkipped) => membership.check(at, scheduledAtMs, idleChecksSkipped),
+    idleChecksAhead: (firstAtMs, checkIntervalMs) => membership.idleChecksAhead(firstAtMs, checkIntervalMs),
+    report: () => void report(),
+  });
+  loop = detectionLoop;
   void report();
   log('info', 'agent started', {
     listen: endpointKey(transport.local),
@@ -162,11 +174,9 @@ export async function startAgent(
     reportsWritten: () => sequence,
     stopReporting() {
       reporting = false;
-      clearInterval(reportTimer);
     },
     async close() {
-      checkTimer.stop();
-      clearInterval(reportTimer);
+      detectionLoop.stop();
       await dataPlane.close();
       await link.close();
       await outbox.close();

@@ -101,11 +101,12 @@ export class Membership {
 
   /**
    * Runs one periodic check (due `checksPerInterval` times per heartbeat interval) that was
-   * scheduled for `scheduledAtMs` and runs at `nowMs`: sends the heartbeats and probes the
-   * monitor asks for, answers expired relays, and fires `onChange` if a verdict flipped.
+   * scheduled for `scheduledAtMs` and runs at `nowMs`, after `idleChecksSkipped` idle ones
+   * slept through (see `idleChecksAhead`): sends the heartbeats and probes the monitor asks
+   * for, answers expired relays, and fires `onChange` if a verdict flipped.
    */
-  check(nowMs: number, scheduledAtMs: number = nowMs): CheckResult {
-    const result = this.monitor.check(nowMs, scheduledAtMs, this.random);
+  check(nowMs: number, scheduledAtMs: number = nowMs, idleChecksSkipped = 0): CheckResult {
+    const result = this.monitor.check(nowMs, scheduledAtMs, this.random, idleChecksSkipped);
     if (result.heartbeatTargets.length > 0) {
       const packet = this.encode({ type: 'heartbeat' }, nowMs);
       for (const target of result.heartbeatTargets) this.sendTo(target, packet);
@@ -143,6 +144,18 @@ export class Membership {
     this.monitor.heard(claimed.id, nowMs);
     // A peer heard again flips back to reachable inside the monitor; the next check (within I/4) reports it.
     this.handleMessage(decoded.packet, nowMs);
+  }
+
+  /**
+   * How many of the coming checks (the first due at `firstAtMs`, then one every
+   * `checkIntervalMs`) have nothing to do: the monitor's idle checks (core's
+   * `idleChecksAhead`), ending before the first relay whose "nack" is due. Asked again
+   * after every arrival, which may make an earlier check busy.
+   */
+  idleChecksAhead(firstAtMs: number, checkIntervalMs: number): number {
+    let idle = this.monitor.idleChecksAhead(firstAtMs, checkIntervalMs);
+    for (const relay of this.relays.values()) idle = Math.min(idle, Math.max(0, Math.ceil((relay.answerAtMs - firstAtMs) / checkIntervalMs)));
+    return idle;
   }
 
   /** The current view of every peer, with the last probe conclusion where there is one. */

@@ -1,34 +1,40 @@
 /**
  * The real-agent half of `npm run bench:detection` (also runnable alone:
- * `tsx bench/agent-resources.ts [--peers 5,50] [--seconds 20]`).
+ * `tsx bench/agent-resources.ts [--peers 5,50] [--seconds 20] [--rounds 3]`).
  *
  * An agent lives beside production nodes, so it must stay light. For each way of
- * running it (`bundle`: agent/main.ts bundled by esbuild into one module, run with
- * `agentNodeFlags`, as deployed; `tsx`: the sources through tsx, as the demo runs) and
- * each peer count P, this starts a cluster of P + 1 real agent processes (phi accrual
- * with indirect probes, 250 ms heartbeats, real UDP on loopback) reporting to a real control server (embedded PostgreSQL), waits until the
- * server sees every agent and every link up, lets it settle, then measures each agent
- * over a bounded window from /proc: resident memory (VmRSS, sampled every second; the
- * process's own and with its child processes, such as tsx's esbuild service) and CPU
- * share (utime + stime over the window, as a percentage of one core). It prints a
- * table and returns medians and maxima. Targets at 5 peers: under 64 MB resident and
- * under 2 % of a core.
+ * running it (`bundle`: the file `npm run build:agent` writes, dist/faultline-agent.mjs,
+ * run with plain `node` and the deploy flags `agentNodeFlags`, as deployed; `tsx`: the
+ * sources through tsx, as `npm run agent` and the demo run; and any `--variant` given,
+ * such as the build of an older revision or other Node flags) and each peer count P, this
+ * starts a cluster of P + 1 real agent processes (phi accrual with indirect probes,
+ * 250 ms heartbeats, real UDP on loopback) reporting to a real control server (real
+ * PostgreSQL, or embedded with `--embedded`), waits until the server sees every agent and
+ * every link up, lets it settle, then measures each agent over a bounded window from
+ * /proc: resident memory (VmRSS, sampled every second; the process's own and with its
+ * child processes, such as tsx's esbuild service) and CPU share (utime + stime over the
+ * window, as a percentage of one core). With `--rounds N` every variant is measured N
+ * times, interleaved, so that load from elsewhere on the machine falls on all of them
+ * alike; the summary gives the median of the rounds. Targets at 5 peers: under 50 MB
+ * resident and under 1 % of a core.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { agentBuildPath, agentNodeFlags, buildAgent } from '../scripts/build-agent';
 import { freeUdpPorts } from '../server/demo-cluster';
 import { startTestServer } from '../test/helpers/server-harness';
+import { stopProcesses } from '../test/helpers/stop-processes';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Heartbeat interval the targets are stated for (ms). */
 export const benchHeartbeatIntervalMs = 250;
 /** Resident memory target per agent at 5 peers (MB). */
-export const residentMbTarget = 64;
+export const residentMbTarget = 50;
 /** CPU target per agent at 5 peers (% of one core). */
-export const cpuPercentTarget = 2;
+export const cpuPercentTarget = 1;
 /** Longest wait for a cluster to come up whole (ms); the bench stops rather than hang. */
 const clusterUpTimeoutMs = 120_000;
 /** Settling time after the cluster is whole, before measuring (ms). */
@@ -51,8 +57,10 @@ export interface AgentSample {
 
 /** One peer count's result. */
 export interface AgentResourceRow {
-  /** How the agents were started. */
-  runner: AgentRunner;
+  /** How the agents were started (a variant's name). */
+  runner: string;
+  /** Which round of `--rounds` (1 when not repeated). */
+  round: number;
   peers: number;
   agents: number;
   windowMs: number;
@@ -130,58 +138,40 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+const roundValue = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function stopAll(children: readonly ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          child.once('exit', () => {
-            clearTimeout(killer);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
-}
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
-/** How an agent process is started: the TypeScript sources through tsx with default Node flags (development, the demo), or one bundled ES module with `agentNodeFlags` (deployment). */
-export type AgentRunner = 'bundle' | 'tsx';
-
-/** Where the bench writes the agent bundle (ignored by git with the other build output). */
-export const agentBundlePath = path.join(projectRoot, '.faultline', 'build', 'agent.mjs');
-
 /**
- * Node flags a deployed agent runs with: a small young generation and a bounded old one
- * (the agent's live data is a few hundred kilobytes), and no V8 worker pool (its GC and
- * compile threads cost resident stacks and are not needed at this load).
+ * How an agent process is started: `bundle`, the one-file build with `agentNodeFlags`
+ * (deployment); `tsx`, the TypeScript sources through tsx with default flags
+ * (development, the demo); or a named variant: another agent file and Node flags.
  */
-export const agentNodeFlags = ['--max-semi-space-size=1', '--max-old-space-size=48', '--v8-pool-size=0'];
-
-/** Bundles agent/main.ts into one ES module (npm packages stay external, resolved from node_modules). */
-export async function buildAgentBundle(): Promise<string> {
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [path.join(projectRoot, 'agent', 'main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    outfile: agentBundlePath,
-    logLevel: 'warning',
-  });
-  return agentBundlePath;
+export interface AgentVariant {
+  /** Name in the table. */
+  name: string;
+  /** Arguments before the agent's own: Node flags and the entry point. */
+  entry: string[];
 }
 
-async function startCluster(server: Server, clusterId: string, peers: number, runner: AgentRunner): Promise<Map<string, ChildProcess>> {
+/** The deployed form: the build output with the deploy flags. */
+export const bundleVariant = (): AgentVariant => ({ name: 'bundle', entry: [...agentNodeFlags, agentBuildPath] });
+/** The development form: the sources through tsx. */
+export const tsxVariant = (): AgentVariant => ({ name: 'tsx', entry: ['--import', 'tsx', path.join(projectRoot, 'agent', 'main.ts')] });
+
+/**
+ * Parses `NAME|FILE|FLAGS`: FILE empty for the fresh build, FLAGS space-separated Node
+ * flags (empty: the deploy flags; `none`: no flags).
+ */
+export function parseVariant(text: string): AgentVariant {
+  const [name = '', file = '', flags = ''] = text.split('|');
+  if (!/^[\w.+-]{1,16}$/.test(name)) throw new RangeError(`variant "${text}": NAME must be 1..16 word characters`);
+  const nodeFlags = flags.trim() === '' ? agentNodeFlags : flags.trim() === 'none' ? [] : flags.trim().split(/\s+/);
+  return { name, entry: [...nodeFlags, file.trim() === '' ? agentBuildPath : path.resolve(file.trim())] };
+}
+
+async function startCluster(server: Server, clusterId: string, peers: number, variant: AgentVariant): Promise<Map<string, ChildProcess>> {
   const count = peers + 1;
   const ports = await freeUdpPorts(count);
   const ids = ports.map((_, index) => `a${index + 1}`);
@@ -189,9 +179,8 @@ async function startCluster(server: Server, clusterId: string, peers: number, ru
   const processes = new Map<string, ChildProcess>();
   for (const [index, id] of ids.entries()) {
     const { token } = await server.server.credentials.issue({ clusterId, agentId: id, createdBy: 'bench-agent-resources' });
-    const entry = runner === 'tsx' ? ['--import', 'tsx', path.join(projectRoot, 'agent', 'main.ts')] : [...agentNodeFlags, agentBundlePath];
     const args = [
-      ...entry,
+      ...variant.entry,
       '--id', id,
       '--cluster', clusterId,
       '--listen', `127.0.0.1:${ports[index]}`,
@@ -249,40 +238,42 @@ async function measureWindow(processes: Map<string, ChildProcess>, windowMs: num
     const ticks = treeTotals(agent.pid, agent.children).ticks - agent.startTicks;
     return {
       agentId: agent.agentId,
-      residentMb: round(median(agent.resident), 1),
-      residentTreeMb: round(median(agent.tree), 1),
-      peakResidentMb: round((readProcess(agent.pid)?.peakKb ?? 0) / 1024, 1),
-      cpuPercent: round((100 * ticks) / clockTicksPerSecond / elapsedSeconds, 2),
+      residentMb: roundValue(median(agent.resident), 1),
+      residentTreeMb: roundValue(median(agent.tree), 1),
+      peakResidentMb: roundValue((readProcess(agent.pid)?.peakKb ?? 0) / 1024, 1),
+      cpuPercent: roundValue((100 * ticks) / clockTicksPerSecond / elapsedSeconds, 2),
     };
   });
 }
 
-/** Measures one cluster of `peers + 1` agents started by `runner`; prints one table line. */
-async function measureCluster(server: Server, peers: number, runner: AgentRunner, windowMs: number, log: (line: string) => void) {
-  const clusterId = `bench-${runner}-${peers}`;
-  const processes = await startCluster(server, clusterId, peers, runner);
+/** Measures one cluster of `peers + 1` agents started as `variant`; prints one table line. */
+async function measureCluster(server: Server, peers: number, variant: AgentVariant, round: number, windowMs: number, log: (line: string) => void) {
+  const clusterId = `bench-${variant.name}-${peers}-r${round}`;
+  const processes = await startCluster(server, clusterId, peers, variant);
   try {
     const upMs = await waitForWholeCluster(server, clusterId, peers + 1);
     await sleep(settleMs);
     const samples = await measureWindow(processes, windowMs);
     const row: AgentResourceRow = {
-      runner,
+      runner: variant.name,
+      round,
       peers,
       agents: peers + 1,
       windowMs,
-      residentMbMedian: round(median(samples.map((sample) => sample.residentMb)), 1),
+      residentMbMedian: round1(median(samples.map((sample) => sample.residentMb))),
       residentMbMax: Math.max(...samples.map((sample) => sample.residentMb)),
-      residentTreeMbMedian: round(median(samples.map((sample) => sample.residentTreeMb)), 1),
-      peakResidentMbMedian: round(median(samples.map((sample) => sample.peakResidentMb)), 1),
-      cpuPercentMedian: round(median(samples.map((sample) => sample.cpuPercent)), 2),
+      residentTreeMbMedian: round1(median(samples.map((sample) => sample.residentTreeMb))),
+      peakResidentMbMedian: round1(median(samples.map((sample) => sample.peakResidentMb))),
+      cpuPercentMedian: roundValue(median(samples.map((sample) => sample.cpuPercent)), 2),
       cpuPercentMax: Math.max(...samples.map((sample) => sample.cpuPercent)),
       withinTargets: false,
       whole: upMs !== null,
     };
-    row.withinTargets = row.residentMbMedian < residentMbTarget && row.cpuPercentMedian < cpuPercentTarget;
+    row.withinTargets = meetsTargets(row.residentMbMedian, row.cpuPercentMedian);
     log(
       [
-        runner.padEnd(7),
+        variant.name.padEnd(10),
+        String(round).padStart(5),
         String(peers).padStart(5),
         String(peers + 1).padStart(7),
         String(windowMs / 1000).padStart(9),
@@ -295,39 +286,119 @@ async function measureCluster(server: Server, peers: number, runner: AgentRunner
     );
     return { row, samples };
   } finally {
-    await stopAll([...processes.values()]);
+    await stopProcesses([...processes.values()]);
   }
 }
 
-/** Runs the measurement for each runner and peer count; prints a table; returns one row per pair. */
-export async function measureAgentResources(
-  options: { peerCounts?: number[]; windowMs?: number; runners?: AgentRunner[]; embedded?: boolean; log?: (line: string) => void } = {},
-) {
+const round1 = (value: number) => roundValue(value, 1);
+const meetsTargets = (residentMb: number, cpuPercent: number) => residentMb < residentMbTarget && cpuPercent < cpuPercentTarget;
+
+/** Per variant and peer count, the median over rounds of each round's medians. */
+export interface AgentResourceSummary {
+  runner: string;
+  peers: number;
+  rounds: number;
+  residentMbMedian: number;
+  peakResidentMbMedian: number;
+  cpuPercentMedian: number;
+  /** The rounds' CPU medians, for the spread. */
+  cpuPercentRounds: number[];
+  withinTargets: boolean;
+}
+
+function summarise(rows: readonly AgentResourceRow[], log: (line: string) => void): AgentResourceSummary[] {
+  const groups = new Map<string, AgentResourceRow[]>();
+  for (const row of rows) groups.set(`${row.runner}\u0000${row.peers}`, [...(groups.get(`${row.runner}\u0000${row.peers}`) ?? []), row]);
+  const summary = [...groups.values()].map((group): AgentResourceSummary => {
+    const residentMbMedian = round1(median(group.map((row) => row.residentMbMedian)));
+    const cpuPercentMedian = roundValue(median(group.map((row) => row.cpuPercentMedian)), 2);
+    return {
+      runner: group[0]!.runner,
+      peers: group[0]!.peers,
+      rounds: group.length,
+      residentMbMedian,
+      peakResidentMbMedian: round1(median(group.map((row) => row.peakResidentMbMedian))),
+      cpuPercentMedian,
+      cpuPercentRounds: group.map((row) => row.cpuPercentMedian),
+      withinTargets: meetsTargets(residentMbMedian, cpuPercentMedian),
+    };
+  });
+  log('');
+  log(`summary: median of ${summary[0]?.rounds ?? 0} round(s)`);
+  log(`runner      peers  RSS MB  peak RSS MB  CPU % core  (each round)        targets (<${residentMbTarget} MB, <${cpuPercentTarget} %)`);
+  for (const item of summary) {
+    log(
+      [
+        item.runner.padEnd(10),
+        String(item.peers).padStart(6),
+        String(item.residentMbMedian).padStart(7),
+        String(item.peakResidentMbMedian).padStart(12),
+        String(item.cpuPercentMedian).padStart(11),
+        `  (${item.cpuPercentRounds.join(', ')})`.padEnd(20),
+        item.withinTargets ? 'met' : `missed by ${missedBy(item)}`,
+      ].join(' '),
+    );
+  }
+  return summary;
+}
+
+function missedBy(item: AgentResourceSummary): string {
+  const misses: string[] = [];
+  if (item.residentMbMedian >= residentMbTarget) misses.push(`${round1(item.residentMbMedian - residentMbTarget)} MB`);
+  if (item.cpuPercentMedian >= cpuPercentTarget) misses.push(`${roundValue(item.cpuPercentMedian - cpuPercentTarget, 2)} % of a core`);
+  return misses.join(' and ');
+}
+
+/** Options of `measureAgentResources`. */
+export interface AgentResourceOptions {
+  peerCounts?: number[];
+  windowMs?: number;
+  /** Ways of running the agent, measured side by side; default the build and tsx. */
+  variants?: AgentVariant[];
+  /** Times every variant is measured, interleaved (default 1). */
+  rounds?: number;
+  embedded?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Most rounds one run repeats every variant. */
+export const roundsMax = 9;
+
+/** Runs the measurement for each variant, peer count and round; prints a table and a summary; returns one row per cluster measured. */
+export async function measureAgentResources(options: AgentResourceOptions = {}) {
   const peerCounts = options.peerCounts ?? [5, 50];
   const windowMs = options.windowMs ?? 20_000;
-  const runners = options.runners ?? ['bundle', 'tsx'];
+  const variants = options.variants ?? [bundleVariant(), tsxVariant()];
+  const rounds = Math.min(roundsMax, Math.max(1, options.rounds ?? 1));
   const log = options.log ?? ((line: string) => console.log(line));
   const rows: AgentResourceRow[] = [];
   const agents: Record<string, AgentSample[]> = {};
   if (process.platform !== 'linux') {
     log(`agent resources: skipped (reads /proc; this is ${process.platform})`);
-    return { skipped: `needs /proc (Linux), this is ${process.platform}`, heartbeatIntervalMs: benchHeartbeatIntervalMs, rows, agents };
+    return { skipped: `needs /proc (Linux), this is ${process.platform}`, heartbeatIntervalMs: benchHeartbeatIntervalMs, rows, summary: [], agents };
   }
-  if (runners.includes('bundle')) await buildAgentBundle();
+  // Always the real build output, made fresh: the bench measures what `npm run build:agent` ships.
+  if (variants.some((variant) => variant.entry.includes(agentBuildPath))) {
+    const built = await buildAgent();
+    log(`built ${path.relative(projectRoot, built.path)} (${Math.round(built.bytes / 1024)} KiB); deploy flags: ${agentNodeFlags.join(' ')}`);
+  }
   const server = await startTestServer({ database: options.embedded ? 'embedded' : 'postgres' });
   try {
-    log(`runner  peers  agents  window s  RSS MB med/max  RSS+children MB  peak RSS MB  CPU % core med/max  targets (<${residentMbTarget} MB, <${cpuPercentTarget} %)`);
-    for (const runner of runners) {
+    log(`runner     round peers  agents  window s  RSS MB med/max  RSS+children MB  peak RSS MB  CPU % core med/max  targets (<${residentMbTarget} MB, <${cpuPercentTarget} %)`);
+    for (let round = 1; round <= rounds; round += 1) {
       for (const peers of peerCounts) {
-        const { row, samples } = await measureCluster(server, peers, runner, windowMs, log);
-        rows.push(row);
-        agents[`${runner}-${peers}`] = samples;
+        for (const variant of variants) {
+          const { row, samples } = await measureCluster(server, peers, variant, round, windowMs, log);
+          rows.push(row);
+          agents[`${variant.name}-${peers}-r${round}`] = samples;
+        }
       }
     }
   } finally {
     await server.stop();
   }
-  return { skipped: null, heartbeatIntervalMs: benchHeartbeatIntervalMs, rows, agents };
+  const summary = summarise(rows, log);
+  return { skipped: null, heartbeatIntervalMs: benchHeartbeatIntervalMs, rows, summary, agents };
 }
 
 function flagValue(argv: readonly string[], name: string): string | undefined {
@@ -335,18 +406,35 @@ function flagValue(argv: readonly string[], name: string): string | undefined {
   return index >= 0 ? argv[index + 1] : undefined;
 }
 
-/** Options from `--peers 5,50`, `--seconds 20`, `--runners bundle,tsx` and `--embedded`, shared with bench/detection.ts. */
-export function agentResourceOptions(argv: readonly string[]): { peerCounts: number[]; windowMs: number; runners: AgentRunner[]; embedded: boolean } {
+function flagValues(argv: readonly string[], name: string): string[] {
+  return argv.flatMap((value, index) => (value === name && argv[index + 1] !== undefined ? [argv[index + 1]!] : []));
+}
+
+/**
+ * Options from `--peers 5,50`, `--seconds 20`, `--rounds N`, `--runners bundle,tsx`,
+ * `--variant 'NAME|FILE|FLAGS'` (repeatable; see `parseVariant`) and `--embedded`,
+ * shared with bench/detection.ts.
+ */
+export function agentResourceOptions(argv: readonly string[]): Required<Omit<AgentResourceOptions, 'log'>> {
   const peers = flagValue(argv, '--peers');
   const seconds = Number(flagValue(argv, '--seconds') ?? 20);
   const peerCounts = (peers ?? '5,50')
     .split(',')
     .map(Number)
     .filter((count) => Number.isInteger(count) && count >= 1 && count <= 200);
-  const runners = (flagValue(argv, '--runners') ?? 'bundle,tsx')
+  const named: Record<string, () => AgentVariant> = { bundle: bundleVariant, tsx: tsxVariant };
+  const variants = (flagValue(argv, '--runners') ?? 'bundle,tsx')
     .split(',')
-    .filter((runner): runner is AgentRunner => runner === 'bundle' || runner === 'tsx');
-  return { peerCounts, windowMs: Math.min(120, Math.max(2, seconds)) * 1000, runners, embedded: argv.includes('--embedded') };
+    .flatMap((runner) => (named[runner] ? [named[runner]()] : []))
+    .concat(flagValues(argv, '--variant').map(parseVariant));
+  const rounds = Number(flagValue(argv, '--rounds') ?? 1);
+  return {
+    peerCounts,
+    windowMs: Math.min(120, Math.max(2, seconds)) * 1000,
+    variants,
+    rounds: Number.isInteger(rounds) ? rounds : 1,
+    embedded: argv.includes('--embedded'),
+  };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

@@ -7,10 +7,11 @@
  * the classification was right (every expectation held, over all seeds), false
  * positives per node-hour in the healthy soak, and messages per node per second.
  *
- * Then it runs real agent processes at 5 and 50 peers with 250 ms heartbeats and
- * reports each agent's resident memory and CPU share (bench/agent-resources.ts; flags
- * `--peers`, `--seconds`, `--runners`; `--no-agents` skips it); the JSON line carries them
- * under `agentResources`.
+ * Then it runs real agent processes at 5 and 50 peers with 250 ms heartbeats, in the
+ * form `npm run build:agent` ships (the one file, plain `node`, the deploy flags) and
+ * through tsx, and reports each agent's resident memory and CPU share
+ * (bench/agent-resources.ts; flags `--peers`, `--seconds`, `--rounds`, `--runners`,
+ * `--variant`; `--no-agents` skips it); the JSON line carries them under `agentResources`.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

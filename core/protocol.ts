@@ -17,7 +17,7 @@ export const reportEvidenceMax = 256;
 export const reportBytesMax = 256 * 1024;
 
 // Node ids live in their own module so that schemas included below can use them without an import cycle.
-export { NodeIdSchema, type NodeId } from './node-id';
+export { NodeIdSchema, type NodeId, isNodeId } from './node-id';
 
 /** A cluster identity, same alphabet as node ids. */
 export const ClusterIdSchema = NodeIdSchema;

@@ -2,6 +2,8 @@
 // silence makes them unreachable (at once with phi, after probes with phi+indirect),
 // a prober's ack concludes "link cut", a direct answer cancels the suspicion, and a
 // stalled observer discounts itself; a peer never heard is left alone during the join grace.
+// Sleeping through the checks `idleChecksAhead` calls idle changes nothing (seeded runs
+// against a monitor that runs every check), and a heartbeat check cannot be skipped.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createPrng } from '../../sim/prng';
@@ -96,4 +98,105 @@ test('join grace: a peer never heard is not judged until the grace ends, then it
   }
   const view = new Map(monitor.observations(2_250).map((observation) => [observation.peerId, observation.reachable]));
   assert.deepEqual([...view], [['b', false], ['c', true], ['d', true]]);
+});
+
+/** One seeded run: the same arrivals to a monitor that runs every check and one that skips the idle ones. */
+function compareSkipping(seed: number, mode: 'phi' | 'phi+indirect') {
+  const scenario = createPrng(seed, 1);
+  const everyPeer = ['b', 'c', 'd', 'e', 'f', 'g'];
+  const silentAfterMs = new Map(everyPeer.map((peer) => [peer, scenario() < 0.4 ? 1_000 + scenario() * 4_000 : Number.POSITIVE_INFINITY]));
+  const backAtMs = new Map(everyPeer.map((peer) => [peer, silentAfterMs.get(peer)! + 1_000 + scenario() * 2_000]));
+  const phaseMs = new Map(everyPeer.map((peer) => [peer, scenario() * intervalMs]));
+  const options = { selfId: 'a', peers: ['a', ...everyPeer], profile: buildProfile('local', mode), startedAtMs: 0, joinGraceMs: 500 };
+  const every = createPeerMonitor(options);
+  const skipping = createPeerMonitor(options);
+  const everyRandom = createPrng(seed, 2);
+  const skippingRandom = createPrng(seed, 2);
+  let skipped = 0;
+  let nextBusySlot = 0;
+  let checksRun = 0;
+  let changes = 0;
+  const untilMs = 8_000;
+  const slots = untilMs / checkMs;
+  for (let slot = 0; slot < slots; slot += 1) {
+    const atMs = slot * checkMs;
+    // Arrivals since the previous slot, the same to both; each may make an earlier check busy.
+    for (const peer of everyPeer) {
+      const heardAtMs = Math.floor((atMs - phaseMs.get(peer)!) / intervalMs) * intervalMs + phaseMs.get(peer)!;
+      const silent = heardAtMs >= silentAfterMs.get(peer)! && heardAtMs < backAtMs.get(peer)!;
+      if (heardAtMs <= atMs - checkMs || heardAtMs > atMs || silent || scenario() < 0.05) continue;
+      every.heard(peer, heardAtMs);
+      skipping.heard(peer, heardAtMs);
+      nextBusySlot = Math.min(nextBusySlot, slot + skipping.idleChecksAhead(atMs, checkMs));
+    }
+    const expected = every.check(atMs, atMs, everyRandom);
+    if (expected.changed) changes += 1;
+    if (slot < nextBusySlot) {
+      assert.deepEqual(expected, { heartbeatTargets: [], probesStarted: [], conclusions: [], changed: false }, `seed ${seed}: check ${slot} was called idle but did something`);
+      skipped += 1;
+      continue;
+    }
+    const actual = skipping.check(atMs, atMs, skippingRandom, skipped);
+    assert.deepEqual(actual, expected, `seed ${seed}: check ${slot} after ${skipped} skipped`);
+    checksRun += 1;
+    skipped = 0;
+    // The probers' answers, the same to both.
+    for (const probe of expected.probesStarted) {
+      for (const prober of probe.probers) {
+        const outcome = scenario() < 0.5 ? 'ack' : 'nack';
+        every.proberAnswered(probe.target, prober, outcome);
+        skipping.proberAnswered(probe.target, prober, outcome);
+      }
+    }
+    nextBusySlot = slot + 1 + skipping.idleChecksAhead(atMs + checkMs, checkMs);
+  }
+  assert.deepEqual(skipping.observations(untilMs), every.observations(untilMs), `seed ${seed}: final views`);
+  assert.deepEqual(skipping.health(untilMs), every.health(untilMs), `seed ${seed}: health`);
+  return { checksRun, slots, changes };
+}
+
+
+test('skipping the checks idleChecksAhead calls idle gives the same heartbeats, probes and verdicts (seeded)', () => {
+  let checksRun = 0;
+  let slots = 0;
+  let changes = 0;
+  for (const mode of ['phi', 'phi+indirect'] as const) {
+    for (let seed = 1; seed <= 40; seed += 1) {
+      const run = compareSkipping(seed, mode);
+      checksRun += run.checksRun;
+      slots += run.slots;
+      changes += run.changes;
+    }
+  }
+  // The runs did skip checks, and peers were lost and found again.
+  assert.ok(checksRun < slots * 0.6, `${checksRun} of ${slots} checks run`);
+  assert.ok(changes > 40, `${changes} verdict changes`);
+});
+
+test('a healthy cluster needs about one check per heartbeat interval', () => {
+  const monitor = createPeerMonitor({ selfId: 'a', peers, profile: buildProfile('local', 'phi'), startedAtMs: 0 });
+  const random = createPrng(5);
+  let run = 0;
+  let skipped = 0;
+  let nextBusyMs = 0;
+  for (let t = 0; t < 10_000; t += checkMs) {
+    if (t % intervalMs === 0) for (const peer of ['b', 'c', 'd']) monitor.heard(peer, t);
+    if (t < nextBusyMs) {
+      skipped += 1;
+      continue;
+    }
+    monitor.check(t, t, random, skipped);
+    run += 1;
+    skipped = 0;
+    nextBusyMs = t + checkMs * (1 + monitor.idleChecksAhead(t + checkMs, checkMs));
+  }
+  assert.ok(run <= 10_000 / intervalMs + 2, `${run} checks run in 10 s at ${intervalMs} ms heartbeats`);
+});
+
+test('a heartbeat check cannot be skipped', () => {
+  const monitor = createPeerMonitor({ selfId: 'a', peers, profile: buildProfile('local', 'phi'), startedAtMs: 0 });
+  for (const peer of ['b', 'c', 'd']) monitor.heard(peer, 0);
+  monitor.check(0, 0, createPrng(1));
+  assert.equal(monitor.idleChecksAhead(checkMs, checkMs), checksPerInterval - 1);
+  assert.throws(() => monitor.check(checkMs * checksPerInterval + checkMs, checkMs * checksPerInterval + checkMs, createPrng(1), checksPerInterval), RangeError);
 });

@@ -85,8 +85,23 @@ export interface PeerMonitor {
   proberAnswered(target: NodeId, proberId: NodeId, outcome: ProberOutcome): void;
   /** A bad datagram at `nowMs`, counted against where it came from (see core/evidence-ledger.ts); never a sign of life. */
   recordEvidence(sighting: EvidenceSighting, nowMs: number): void;
-  /** Runs one periodic check that was due at `scheduledAtMs` and runs at `nowMs`. */
-  check(nowMs: number, scheduledAtMs: number, random: RandomSource): CheckResult;
+  /**
+   * Runs one periodic check that was due at `scheduledAtMs` and runs at `nowMs`, after
+   * `idleChecksSkipped` checks (default 0) that `idleChecksAhead` had said were idle and the
+   * caller slept through instead of running.
+   */
+  check(nowMs: number, scheduledAtMs: number, random: RandomSource, idleChecksSkipped?: number): CheckResult;
+  /**
+   * How many of the coming checks, the first due at `firstAtMs` and then one every
+   * `checkIntervalMs`, would find nothing to do (no heartbeat to send, no probe in flight,
+   * no peer whose suspicion could have reached a threshold, no change to report), given
+   * what is known now. Skipping them changes nothing but the count of checks, which the
+   * next `check` is told; an arrival can make a check busy again (a peer heard after being
+   * lost is a change to report), so a caller asks again after each one. An agent that
+   * sleeps through idle checks wakes once per interval instead of `checksPerInterval`
+   * times, and its wakeups are most of its CPU.
+   */
+  idleChecksAhead(firstAtMs: number, checkIntervalMs: number): number;
   /** The observations a report carries now. */
   observations(nowMs: number): PeerObservation[];
   /** Evidence gathered since the last call, then forgotten (bounded by the ledger's limits, within `reportEvidenceMax`). */
@@ -146,7 +161,8 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
     peer,
     position,
     detector: factory(options.startedAtMs),
-    quietUntilMs: options.startedAtMs,
+    // A peer never heard is not judged during the join grace (`joining`), so it needs no look before the grace ends.
+    quietUntilMs: Math.max(options.startedAtMs, options.startedAtMs + (options.joinGraceMs ?? 0)),
     reachable: true,
     sinceMs: options.startedAtMs,
     probe: null,
@@ -240,7 +256,13 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
     recordEvidence(sighting, nowMs) {
       evidence.record(sighting, nowMs);
     },
-    check(nowMs, scheduledAtMs, random) {
+    check(nowMs, scheduledAtMs, random, idleChecksSkipped = 0) {
+      // An idle check does nothing but count; the checks skipped (numbers `checks` .. `checks + skipped - 1`) must not include a heartbeat check.
+      const untilHeartbeat = (checksPerInterval - (checks % checksPerInterval)) % checksPerInterval;
+      if (!Number.isInteger(idleChecksSkipped) || idleChecksSkipped < 0 || idleChecksSkipped > untilHeartbeat) {
+        throw new RangeError(`${idleChecksSkipped} checks skipped, but only ${untilHeartbeat} come before the next heartbeat check`);
+      }
+      checks += idleChecksSkipped;
       health = recordTick(health, scheduledAtMs, nowMs, profile.health);
       const result: CheckResult = { heartbeatTargets: [], probesStarted: [], conclusions: [], changed: false };
       // After a stall the peers' heartbeats may be waiting unread: judge nobody on a late check.
@@ -279,6 +301,15 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
       result.changed = changed;
       changed = false;
       return result;
+    },
+    idleChecksAhead(firstAtMs, checkIntervalMs) {
+      if (changed) return 0;
+      const untilHeartbeat = (checksPerInterval - (checks % checksPerInterval)) % checksPerInterval;
+      let earliestMs = Number.POSITIVE_INFINITY;
+      for (let position = 0; position < attentionAtMs.length; position += 1) earliestMs = Math.min(earliestMs, attentionAtMs[position]!);
+      // Checks due strictly before the earliest attention time would skip every peer.
+      const beforeAttention = earliestMs === Number.POSITIVE_INFINITY ? untilHeartbeat : Math.max(0, Math.ceil((earliestMs - firstAtMs) / checkIntervalMs));
+      return Math.min(untilHeartbeat, beforeAttention);
     },
     observations(nowMs) {
       return peerStates.map((state) => {
