@@ -126,6 +126,23 @@ async function startEmbedded(options: { dataDir: string; port: number; password:
   };
 }
 
+/**
+ * The pg adapter, refusing to connect again once the database is closed. Prisma opens
+ * a new pool on the first query after `$disconnect` (measured: a query after it was
+ * answered, and its idle connection kept the process alive 10 s more, pg's idle
+ * timeout). Work still in flight at shutdown (a divergence sample, a late report
+ * batch, a probe) would so reopen the database after the server closed it and keep a
+ * finished test process, or a stopped server, from exiting. Closed, it fails instead.
+ */
+class ClosablePrismaPg extends PrismaPg {
+  closed = false;
+
+  override async connect(): ReturnType<PrismaPg['connect']> {
+    if (this.closed) throw new Error('database closed: the server is shutting down');
+    return super.connect();
+  }
+}
+
 /** Runs `prisma migrate deploy` against the URL. */
 export async function applyMigrations(url: string, logger: Logger): Promise<void> {
   const cli = path.join(projectRoot, 'node_modules', 'prisma', 'build', 'index.js');
@@ -161,16 +178,18 @@ export async function openDatabase(options: {
     await embedded?.stop();
     throw error;
   }
-  const client = (max: number) =>
-    new PrismaClient({
-      adapter: new PrismaPg({
-        connectionString: runtime.url,
-        max,
-        connectionTimeoutMillis: 5000,
-        // A connection that stops answering without closing must not stall ingest for ever.
-        query_timeout: queryTimeoutMs,
-      }),
+  const adapters: ClosablePrismaPg[] = [];
+  const client = (max: number) => {
+    const adapter = new ClosablePrismaPg({
+      connectionString: runtime.url,
+      max,
+      connectionTimeoutMillis: 5000,
+      // A connection that stops answering without closing must not stall ingest for ever.
+      query_timeout: queryTimeoutMs,
     });
+    adapters.push(adapter);
+    return new PrismaClient({ adapter });
+  };
   const prisma = client(embedded ? embeddedPoolMax : externalPoolMax);
   const ingestPrisma = embedded ? prisma : client(ingestPoolMax);
   return {
@@ -180,6 +199,7 @@ export async function openDatabase(options: {
     embedded: embedded !== null,
     role: { name: runtime.role, restricted: runtime.restricted },
     async close() {
+      for (const adapter of adapters) adapter.closed = true;
       await prisma.$disconnect();
       if (ingestPrisma !== prisma) await ingestPrisma.$disconnect();
       await embedded?.stop();
