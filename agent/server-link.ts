@@ -6,13 +6,14 @@
  * reconnects after every disconnect, for ever, with randomized backoff capped at
  * `handshakeRetryMaxMs`, and logs each time it goes down and comes back.
  */
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { ConsecutiveBreaker, ExponentialBackoff, TimeoutStrategy, circuitBreaker, handleAll, timeout, wrap } from 'cockatiel';
 import { type Socket, io } from 'socket.io-client';
 import type { AgentCommand, AgentHello, AgentReport, Reply } from '../core/protocol';
 import type { DataPlaneReply } from '../core/reconcile/data-plane-commands';
 import { type AgentToServerEvents, type ServerToAgentEvents, agentNamespace } from '../core/realtime-contract';
+import { reportSignature } from '../core/report-signature';
 import type { Outbox } from './outbox';
-import { reportSigningKey, signReport, tokenVerifier } from './report-signature';
 
 /**
  * A signal of the call's own. Without one, cockatiel hangs every call's timeout
@@ -20,6 +21,9 @@ import { reportSigningKey, signReport, tokenVerifier } from './report-signature'
  * Node's listener-leak warning.
  */
 const ownSignal = () => new AbortController().signal;
+
+/** The report signature over node:crypto. */
+const signature = reportSignature({ createHash, createHmac });
 
 /** How long one report or hello may wait for the server's acknowledgement (ms). */
 export const serverCallTimeoutMs = 5000;
@@ -62,7 +66,7 @@ export class ServerLink {
     timeout(serverCallTimeoutMs, TimeoutStrategy.Aggressive),
   );
   private readonly backoff = new ExponentialBackoff({ initialDelay: 100, maxDelay: 5000 });
-  private readonly signingKey: Buffer;
+  private readonly signingKey: Uint8Array;
   private readonly nowMs: () => number;
   /** Server clock minus ours, learnt at hello (ms); keeps signatures inside the server's window. */
   private clockOffsetMs = 0;
@@ -77,7 +81,7 @@ export class ServerLink {
   duplicateCount = 0;
 
   constructor(private readonly options: ServerLinkOptions) {
-    this.signingKey = reportSigningKey(tokenVerifier(options.token));
+    this.signingKey = signature.signingKey(signature.tokenVerifier(options.token));
     this.nowMs = options.nowMs ?? (() => Date.now());
     const { clusterId, agentId } = options.hello;
     this.socket = io(`${options.serverUrl}${agentNamespace}`, {
@@ -189,7 +193,7 @@ export class ServerLink {
 
   private async sendOne(report: AgentReport): Promise<'acked' | 'duplicate' | 'rejected' | 'retry'> {
     try {
-      const signed = signReport(report, this.signingKey, this.nowMs() + this.clockOffsetMs);
+      const signed = signature.sign(report, this.signingKey, this.nowMs() + this.clockOffsetMs, randomBytes(16).toString('base64url'));
       const reply = await this.policy.execute(() => this.socket.timeout(serverCallTimeoutMs).emitWithAck('report', signed), ownSignal());
       if (reply.ok) return reply.data.duplicate ? 'duplicate' : 'acked';
       if (reply.code === 'invalid_input' || reply.code === 'forbidden' || reply.code === 'payload_too_large') {

@@ -4,7 +4,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { type FormEvent, useState } from 'react';
 import type { AuditView } from '../server/audit';
 import type { ApiTokenView, UserView } from '../server/auth/auth-service';
-import { roles } from '../server/auth/permissions';
+import { roles } from '../core/permissions';
 import { api } from './api-client';
 import { TimeLabel } from './time-label';
 

@@ -8,7 +8,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSearchParams } from 'next/navigation';
 import { useState } from 'react';
 import type { AlertView } from '../core/realtime-contract';
-import { canAcknowledgeAlerts } from '../server/auth/permissions';
+import { canAcknowledgeAlerts } from '../core/permissions';
 import { api } from './api-client';
 import { useSession } from './session';
 import { TimeLabel } from './time-label';

@@ -7,7 +7,7 @@
  */
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { canRunChaos } from '../server/auth/permissions';
+import { canRunChaos } from '../core/permissions';
 import type { ScenarioRunView, ScenarioView } from '../server/scenario-runner';
 import { api } from './api-client';
 import { ConnectionBadge } from './connection-badge';

@@ -7,7 +7,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import type { ReactNode } from 'react';
-import { canManageUsers } from '../server/auth/permissions';
+import { canManageUsers } from '../core/permissions';
 import { api } from './api-client';
 import { RequireSession, useSession } from './session';
 import { ThemeToggle } from './theme-toggle';

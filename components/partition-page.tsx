@@ -9,7 +9,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useParams } from 'next/navigation';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { AlertView, PartitionSummary } from '../core/realtime-contract';
-import { canDecideRecovery } from '../server/auth/permissions';
+import { canDecideRecovery } from '../core/permissions';
 import { api } from './api-client';
 import { useSession } from './session';
 import { StateDiagram } from './state-diagram';

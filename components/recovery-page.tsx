@@ -10,7 +10,7 @@ import { useState } from 'react';
 import type { DryRun } from '../core/policy/dry-run';
 import type { PhasedPlan } from '../core/policy/phased-plan';
 import type { RecoveryRunView } from '../core/realtime-contract';
-import { canDecideRecovery } from '../server/auth/permissions';
+import { canDecideRecovery } from '../core/permissions';
 import { api } from './api-client';
 import { useSession } from './session';
 import { TimeLabel } from './time-label';

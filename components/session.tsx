@@ -6,7 +6,7 @@
  */
 import { useQuery } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect } from 'react';
-import type { Role } from '../server/auth/permissions';
+import type { Role } from '../core/permissions';
 import { api, goToSignIn, setCsrfToken } from './api-client';
 
 /** The session as the console knows it. */

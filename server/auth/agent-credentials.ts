@@ -9,12 +9,11 @@
  * Why SHA-256 and not scrypt: tokens are 32 random bytes, so a fast hash cannot be
  * brute-forced, and it lets the handshake look the credential up by its hash.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import { type AgentReport, reportSignatureWindowMs } from '../../core/protocol';
 import type { PrismaClient } from '../../generated/prisma/client';
-import { hasValidSignature, reportSigningKey, tokenVerifier } from '../../agent/report-signature';
+import { reportSignature } from '../../core/report-signature';
 import { AppError } from '../app-error';
 import { clientOf, inTransaction } from '../db/transaction-scope';
 import { RefusalTally } from '../refusal-tally';
@@ -31,6 +30,9 @@ export const credentialCacheMax = 10_000;
 /** Most nonces remembered for replay detection; beyond it reports are refused until old ones expire. */
 export const replayNoncesMax = 500_000;
 
+/** The report signature over node:crypto. */
+const signature = reportSignature({ createHash, createHmac });
+
 /** Who a connection speaks for. */
 export interface AgentIdentity {
   clusterId: string;
@@ -38,7 +40,7 @@ export interface AgentIdentity {
   /** Credential id, or `shared` for the demo cluster's shared token. */
   credentialId: string;
   /** Key that signs this agent's reports. */
-  signingKey: Buffer;
+  signingKey: Uint8Array;
 }
 
 /** Why something from an agent was refused; also a metric label. */
@@ -125,7 +127,7 @@ export class AgentCredentials {
     const row = await recorded(() => inTransaction(this.prisma, async () => {
       const db = clientOf(this.prisma);
       const created = await db.agentCredential.create({
-        data: { clusterId: input.clusterId, agentId: input.agentId, secretHash: tokenVerifier(token), createdBy: input.createdBy },
+        data: { clusterId: input.clusterId, agentId: input.agentId, secretHash: signature.tokenVerifier(token), createdBy: input.createdBy },
       });
       await db.auditEntry.create({
         data: { actor: input.createdBy, action: 'agent-credential.issue', target: created.id, origin: input.origin ?? null, data: { clusterId: input.clusterId, agentId: input.agentId } },
@@ -174,7 +176,7 @@ export class AgentCredentials {
    * database cannot be asked and the credential was not verified recently.
    */
   async authenticate(claim: { token: string; clusterId: string; agentId: string }): Promise<AgentIdentity> {
-    const verifier = tokenVerifier(claim.token);
+    const verifier = signature.tokenVerifier(claim.token);
     if (this.isSharedToken(claim.token)) {
       if (!this.options.sharedTokenClusters.includes(claim.clusterId)) {
         throw this.refuse('wrong-identity', claim, 'forbidden', `the shared token is accepted only for ${this.options.sharedTokenClusters.join(', ') || 'no cluster'}; issue this agent its own credential`);
@@ -182,14 +184,14 @@ export class AgentCredentials {
       if (!this.options.sharedTokenAgents.includes(claim.agentId)) {
         throw this.refuse('wrong-identity', claim, 'forbidden', `the shared token speaks only for the demo's agents (${describeAgents(this.options.sharedTokenAgents)}), not ${claim.agentId}`);
       }
-      return { clusterId: claim.clusterId, agentId: claim.agentId, credentialId: 'shared', signingKey: reportSigningKey(verifier) };
+      return { clusterId: claim.clusterId, agentId: claim.agentId, credentialId: 'shared', signingKey: signature.signingKey(verifier) };
     }
     const credential = await this.findCredential(verifier);
     if (!credential) throw this.refuse('bad-token', claim, 'unauthorized', 'unknown or revoked agent token');
     if (credential.clusterId !== claim.clusterId || credential.agentId !== claim.agentId) {
       throw this.refuse('wrong-identity', claim, 'forbidden', `this token belongs to another agent, not ${claim.clusterId}/${claim.agentId}`);
     }
-    return { clusterId: credential.clusterId, agentId: credential.agentId, credentialId: credential.id, signingKey: reportSigningKey(verifier) };
+    return { clusterId: credential.clusterId, agentId: credential.agentId, credentialId: credential.id, signingKey: signature.signingKey(verifier) };
   }
 
   private isSharedToken(token: string): boolean {
@@ -233,7 +235,7 @@ export class AgentCredentials {
     }
     const auth = report.auth;
     if (!auth) throw this.refuse('unsigned', claim, 'unauthorized', 'auth: required (signedAtMs, nonce, signature)');
-    if (!hasValidSignature(report, auth, identity.signingKey)) {
+    if (!signature.isValid(report, auth, identity.signingKey)) {
       throw this.refuse('bad-signature', claim, 'unauthorized', 'auth.signature: does not match the report and this agent\'s key');
     }
     const nowMs = this.options.nowMs();

@@ -10,7 +10,7 @@ import type { PrismaClient } from '../../generated/prisma/client';
 import { AppError } from '../app-error';
 import { afterCommit, clientOf } from '../db/transaction-scope';
 import { dummyPasswordHash, generatePassword, hashPassword, verifyPassword } from './passwords';
-import { type Role, isRole } from './permissions';
+import { type Role, isRole } from '../../core/permissions';
 import { type SessionPolicy, judgeSession, sessionPolicyDefault } from './session-policy';
 import { SignInThrottle } from './sign-in-throttle';
 /** How often a token's lastUsedAt is written at most (ms); avoids a write per request. */

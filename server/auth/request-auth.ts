@@ -8,7 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { AppError } from '../app-error';
 import type { AuthService, Principal } from './auth-service';
-import { type Action, can, requiredRoleByAction } from './permissions';
+import { type Action, can, requiredRoleByAction } from '../../core/permissions';
 
 /** Name of the session cookie. */
 export const sessionCookieName = 'faultline_session';

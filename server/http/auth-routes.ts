@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { safeText } from '../../core/safe-text';
 import { passwordLengthMax, passwordLengthMin } from '../auth/passwords';
-import { roles } from '../auth/permissions';
+import { roles } from '../../core/permissions';
 import { clearedSessionCookie, sessionCookie } from '../auth/request-auth';
 import { auditPageMax } from '../audit';
 import { afterCommit } from '../db/transaction-scope';

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { describeZodError } from '../../core/protocol';
 import { AppError } from '../app-error';
 import type { Principal } from '../auth/auth-service';
-import type { Action } from '../auth/permissions';
+import type { Action } from '../../core/permissions';
 import type { ApiContext } from './api';
 
 /** What a handler receives. */

@@ -15,7 +15,7 @@
 import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../core/realtime-contract';
 import { type AccessChange, type AuthService, type Principal, principalKey, principalRefreshBatchMax } from '../auth/auth-service';
-import { can } from '../auth/permissions';
+import { can } from '../../core/permissions';
 import type { Logger } from '../logger';
 
 /** How often every dashboard socket's principal is asked of the database again (ms); bounds the lag of changes made elsewhere. */

@@ -12,7 +12,7 @@ import { type AlertView, type ClientToServerEvents, type RecoveryRunView, type S
 import type { AlertBroadcaster } from '../alerts-service';
 import { AppError, toErrorReply } from '../app-error';
 import type { AuthService, Principal } from '../auth/auth-service';
-import { type Action, can, requiredRoleByAction } from '../auth/permissions';
+import { type Action, can, requiredRoleByAction } from '../../core/permissions';
 import { authenticate, checkOrigin } from '../auth/request-auth';
 import type { Logger } from '../logger';
 import type { RecoveryBroadcaster } from '../recovery-service';

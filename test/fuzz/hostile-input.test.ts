@@ -19,7 +19,7 @@ import fc from 'fast-check';
 import { io } from 'socket.io-client';
 import { type AgentReport, AgentReportSchema, storableTimestampMsMax } from '../../core/protocol';
 import { agentNamespace } from '../../core/realtime-contract';
-import { roles } from '../../server/auth/permissions';
+import { roles } from '../../core/permissions';
 import { historyPageSizeMax, historySortKeys } from '../../server/history-service';
 import { routes } from '../../server/http/api';
 import { socketMessageBytesMax } from '../../server/realtime/socket-server';

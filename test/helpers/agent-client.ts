@@ -3,10 +3,13 @@
  * agent sends: connect with a token, say hello, send signed (or deliberately
  * mis-signed) reports.
  */
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
-import { signReport, reportSigningKey, tokenVerifier } from '../../agent/report-signature';
 import type { AgentReport } from '../../core/protocol';
 import { type AgentToServerEvents, type ServerToAgentEvents, agentNamespace } from '../../core/realtime-contract';
+import { reportSignature } from '../../core/report-signature';
+
+const signature = reportSignature({ createHash, createHmac });
 
 export type AgentClientSocket = Socket<ServerToAgentEvents, AgentToServerEvents>;
 
@@ -40,5 +43,5 @@ export function makeReport(clusterId: string, agentId: string, sequence: number,
 
 /** Signs `report` as the holder of `token` would, now (or at `signedAtMs`). */
 export function signAs(token: string, report: AgentReport, signedAtMs = Date.now()): AgentReport {
-  return signReport(report, reportSigningKey(tokenVerifier(token)), signedAtMs);
+  return signature.sign(report, signature.signingKey(signature.tokenVerifier(token)), signedAtMs, randomBytes(16).toString('base64url'));
 }

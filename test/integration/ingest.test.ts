@@ -15,7 +15,7 @@ import { type TestServer, callApi, startTestServer } from '../helpers/server-har
 
 /** Token of the agent n1, issued per test server (each agent has its own credential). */
 const tokens = new Map<TestServer, string>();
-/** Signs a report as n1 would at each transmission (see agent/report-signature.ts). */
+/** Signs a report as n1 would at each transmission (see core/report-signature.ts). */
 const signed = (test: TestServer, input: AgentReportInput) => signAs(tokens.get(test)!, input as Parameters<typeof signAs>[1]);
 
 function report(sequence: number, overrides: Partial<AgentReportInput> = {}): AgentReportInput {
