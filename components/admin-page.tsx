@@ -2,27 +2,27 @@
 /** Admin: users and roles, API tokens (shown once at creation), and the read-only audit log. */
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import type { AuditView } from '../server/audit';
-import type { ApiTokenView, UserView } from '../server/auth/auth-service';
-import { roles } from '../core/permissions';
+import type { HttpBody } from '../core/http-contract';
+import { isRole, roles } from '../core/permissions';
 import { api } from './api-client';
 import { TimeLabel } from './time-label';
 
 function Users() {
   const queryClient = useQueryClient();
-  const users = useQuery({ queryKey: ['users'], queryFn: () => api<UserView[]>('/api/users') });
+  const users = useQuery({ queryKey: ['users'], queryFn: () => api('users.list') });
   const create = useMutation({
-    mutationFn: (body: { name: string; role: string; password: string }) => api<UserView>('/api/users', { method: 'POST', body }),
+    mutationFn: (body: HttpBody<'users.create'>) => api('users.create', { body }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['users'] }),
   });
   const update = useMutation({
-    mutationFn: ({ id, ...body }: { id: string; role?: string; disabled?: boolean }) => api<UserView>(`/api/users/${id}`, { method: 'POST', body }),
+    mutationFn: ({ id, ...body }: HttpBody<'users.update'> & { id: string }) => api('users.update', { params: { id }, body }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['users'] }),
   });
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    create.mutate({ name: String(form.get('name')), role: String(form.get('role')), password: String(form.get('password')) });
+    const role = String(form.get('role'));
+    if (isRole(role)) create.mutate({ name: String(form.get('name')), role, password: String(form.get('password')) });
     event.currentTarget.reset();
   };
   return (
@@ -45,7 +45,7 @@ function Users() {
               <tr key={user.id}>
                 <td>{user.name}</td>
                 <td>
-                  <select value={user.role} onChange={(event) => update.mutate({ id: user.id, role: event.target.value })} aria-label={`Role of ${user.name}`}>
+                  <select value={user.role} onChange={(event) => isRole(event.target.value) && update.mutate({ id: user.id, role: event.target.value })} aria-label={`Role of ${user.name}`}>
                     {roles.map((role) => (
                       <option key={role}>{role}</option>
                     ))}
@@ -94,16 +94,16 @@ function Users() {
 function Tokens() {
   const queryClient = useQueryClient();
   const [shown, setShown] = useState<string | null>(null);
-  const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => api<ApiTokenView[]>('/api/tokens') });
+  const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => api('tokens.list') });
   const create = useMutation({
-    mutationFn: (body: { name: string; role: string }) => api<{ id: string; token: string }>('/api/tokens', { method: 'POST', body }),
+    mutationFn: (body: HttpBody<'tokens.create'>) => api('tokens.create', { body }),
     onSuccess: (result) => {
       setShown(result.token);
       void queryClient.invalidateQueries({ queryKey: ['tokens'] });
     },
   });
   const revoke = useMutation({
-    mutationFn: (id: string) => api(`/api/tokens/${id}/revoke`, { method: 'POST', body: {} }),
+    mutationFn: (id: string) => api('tokens.revoke', { params: { id }, body: {} }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['tokens'] }),
   });
   return (
@@ -158,7 +158,8 @@ function Tokens() {
         onSubmit={(event) => {
           event.preventDefault();
           const form = new FormData(event.currentTarget);
-          create.mutate({ name: String(form.get('name')), role: String(form.get('role')) });
+          const role = String(form.get('role'));
+          if (isRole(role)) create.mutate({ name: String(form.get('name')), role });
           event.currentTarget.reset();
         }}
       >
@@ -190,7 +191,7 @@ function AuditLogView() {
     queryKey: ['audit', actor, action],
     initialPageParam: '',
     queryFn: ({ pageParam }) =>
-      api<AuditView[]>(`/api/audit?limit=50${pageParam ? `&before=${pageParam}` : ''}${actor ? `&actor=${encodeURIComponent(actor)}` : ''}${action ? `&action=${encodeURIComponent(action)}` : ''}`),
+      api('audit.list', { query: { limit: 50, before: pageParam || undefined, actor: actor || undefined, action: action || undefined } }),
     getNextPageParam: (last) => (last.length === 50 ? last.at(-1)!.id : undefined),
   });
   const rows = audit.data?.pages.flat() ?? [];

@@ -26,7 +26,7 @@ function AcknowledgeForm({ alert, onDone }: { alert: AlertView; onDone: () => vo
   const queryClient = useQueryClient();
   const [note, setNote] = useState('');
   const mutation = useMutation({
-    mutationFn: () => api<AlertView>(`/api/alerts/${alert.id}/acknowledge`, { method: 'POST', body: { note } }),
+    mutationFn: () => api('alerts.acknowledge', { params: { id: alert.id }, body: { note } }),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: ['alerts'] });
       onDone();
@@ -66,7 +66,7 @@ function AlertRow({ alert, mayAct }: { alert: AlertView; mayAct: boolean }) {
   const queryClient = useQueryClient();
   const [acknowledging, setAcknowledging] = useState(false);
   const resolve = useMutation({
-    mutationFn: () => api<AlertView>(`/api/alerts/${alert.id}/resolve`, { method: 'POST', body: {} }),
+    mutationFn: () => api('alerts.resolve', { params: { id: alert.id }, body: {} }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['alerts'] }),
   });
   return (
@@ -131,8 +131,8 @@ export function AlertsPage() {
   const params = useSearchParams();
   const [status, setStatus] = useState('firing,acknowledged');
   const [search, setSearch] = useState('');
-  const query = new URLSearchParams({ limit: '100', ...(status ? { status } : {}), ...(search.trim() ? { search: search.trim() } : {}), ...(cluster ? { clusterId: cluster.id } : {}) });
-  const alerts = useQuery({ queryKey: ['alerts', 'list', query.toString()], queryFn: () => api<AlertView[]>(`/api/alerts?${query}`), enabled: cluster !== null });
+  const query = { limit: 100, status: status || undefined, search: search.trim() || undefined, clusterId: cluster?.id };
+  const alerts = useQuery({ queryKey: ['alerts', 'list', query], queryFn: () => api('alerts.list', { query }), enabled: cluster !== null });
   const focus = params.get('focus');
   return (
     <section className="panel" aria-labelledby="alerts-heading">

@@ -8,7 +8,8 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { canRunChaos } from '../core/permissions';
-import type { ScenarioRunView, ScenarioView } from '../server/scenario-runner';
+import type { HttpBody } from '../core/http-contract';
+import type { ScenarioRunView } from '../core/http-views';
 import { api } from './api-client';
 import { ConnectionBadge } from './connection-badge';
 import { useSession } from './session';
@@ -16,7 +17,8 @@ import { Topology, type TopologySelection } from './topology';
 import { useCluster } from './use-cluster';
 import { useNow } from './use-now';
 
-type FaultCall = { path: string; body: Record<string, unknown> };
+type FaultRoute = 'faults.cut' | 'faults.degrade' | 'faults.isolate' | 'faults.split' | 'faults.heal';
+type FaultCall = { route: FaultRoute; body: HttpBody<FaultRoute> };
 
 /** One line of the panel's log for a scenario the server started. */
 function describeRun(run: ScenarioRunView): string {
@@ -39,17 +41,17 @@ export function ChaosPanel() {
   const snapshot = live.snapshot;
   const nodes = snapshot?.nodes.map((node) => node.id) ?? [];
   const mayAct = canRunChaos(session.user.role);
-  const catalog = useQuery({ queryKey: ['scenarios'], queryFn: () => api<ScenarioView[]>('/api/scenarios') });
+  const catalog = useQuery({ queryKey: ['scenarios'], queryFn: () => api('scenarios.list') });
   const startScenario = useMutation({
-    mutationFn: (name: string) => api<ScenarioRunView>(`/api/scenarios/${encodeURIComponent(name)}/start`, { method: 'POST', body: { clusterId: cluster?.id } }),
+    mutationFn: (name: string) => api('scenarios.start', { params: { name }, body: { clusterId: cluster?.id } }),
     onSuccess: (started) => setLog((previous) => [`${new Date().toLocaleTimeString()} ${describeRun(started)}`, ...previous].slice(0, 50)),
   });
   const run = useMutation({
     mutationFn: async (calls: FaultCall[]) => {
-      for (const call of calls) await api(call.path, { method: 'POST', body: { clusterId: cluster?.id, ...call.body } });
+      for (const call of calls) await api(call.route, { body: { clusterId: cluster?.id, ...call.body } });
       return calls;
     },
-    onSuccess: (calls) => setLog((previous) => [...calls.map((call) => `${new Date().toLocaleTimeString()} ${call.path.replace('/api/faults/', '')} ${JSON.stringify(call.body)}`), ...previous].slice(0, 50)),
+    onSuccess: (calls) => setLog((previous) => [...calls.map((call) => `${new Date().toLocaleTimeString()} ${call.route.replace('faults.', '')} ${JSON.stringify(call.body)}`), ...previous].slice(0, 50)),
   });
   const nodeSelect = (value: string, onChange: (value: string) => void, label: string, testId: string) => (
     <label className="field">
@@ -76,13 +78,13 @@ export function ChaosPanel() {
             <label className="row">
               <input type="checkbox" checked={oneWay} onChange={(event) => setOneWay(event.target.checked)} /> one way only
             </label>
-            <button type="button" className="danger" disabled={!from || !to || from === to} onClick={() => run.mutate([{ path: '/api/faults/cut', body: { from, to, oneWay } }])} data-testid="chaos-cut">
+            <button type="button" className="danger" disabled={!from || !to || from === to} onClick={() => run.mutate([{ route: 'faults.cut', body: { from, to, oneWay } }])} data-testid="chaos-cut">
               Cut link
             </button>
-            <button type="button" disabled={!from || !to} onClick={() => run.mutate([{ path: '/api/faults/heal', body: { from, to } }])}>
+            <button type="button" disabled={!from || !to} onClick={() => run.mutate([{ route: 'faults.heal', body: { from, to } }])}>
               Heal link
             </button>
-            <button type="button" className="danger" disabled={!from} onClick={() => run.mutate([{ path: '/api/faults/isolate', body: { node: from } }])} data-testid="chaos-isolate">
+            <button type="button" className="danger" disabled={!from} onClick={() => run.mutate([{ route: 'faults.isolate', body: { node: from } }])} data-testid="chaos-isolate">
               Isolate “from”
             </button>
           </div>
@@ -95,11 +97,11 @@ export function ChaosPanel() {
               type="button"
               className="danger"
               disabled={!groups.includes('|')}
-              onClick={() => run.mutate([{ path: '/api/faults/split', body: { groups: groups.split('|').map((group) => group.split(',').map((node) => node.trim()).filter(Boolean)) } }])}
+              onClick={() => run.mutate([{ route: 'faults.split', body: { groups: groups.split('|').map((group) => group.split(',').map((node) => node.trim()).filter(Boolean)) } }])}
             >
               Split
             </button>
-            <button type="button" className="primary" onClick={() => run.mutate([{ path: '/api/faults/heal', body: {} }])} data-testid="chaos-heal-all">
+            <button type="button" className="primary" onClick={() => run.mutate([{ route: 'faults.heal', body: {} }])} data-testid="chaos-heal-all">
               Heal everything
             </button>
           </div>
@@ -113,7 +115,7 @@ export function ChaosPanel() {
               className="danger"
               disabled={!from || !to || from === to || !(ratio >= 0 && ratio <= 1)}
               title="Loses this fraction of the datagrams between from and to, both ways: a flaky link"
-              onClick={() => run.mutate([{ path: '/api/faults/degrade', body: { from, to, lossRatio: ratio } }])}
+              onClick={() => run.mutate([{ route: 'faults.degrade', body: { from, to, lossRatio: ratio } }])}
               data-testid="chaos-loss"
             >
               Packet loss
@@ -123,7 +125,7 @@ export function ChaosPanel() {
               className="danger"
               disabled={!from || !to || from === to || !(ratio >= 0 && ratio <= 1)}
               title="Flips a byte in this fraction of the datagrams from sends to to: to sees the link from from failing integrity (untrusted traffic, which accuses no node)"
-              onClick={() => run.mutate([{ path: '/api/faults/degrade', body: { from, to, corruptRatio: ratio } }])}
+              onClick={() => run.mutate([{ route: 'faults.degrade', body: { from, to, corruptRatio: ratio } }])}
               data-testid="chaos-corrupt"
             >
               Corrupt

@@ -25,10 +25,10 @@ function Header() {
   const session = useSession();
   const pathname = usePathname();
   const queryClient = useQueryClient();
-  const counts = useQuery({ queryKey: ['alerts', 'counts'], queryFn: () => api<{ firing: number; acknowledged: number }>('/api/alerts/counts'), refetchInterval: 10_000 });
+  const counts = useQuery({ queryKey: ['alerts', 'counts'], queryFn: () => api('alerts.counts'), refetchInterval: 10_000 });
   const all = canManageUsers(session.user.role) ? [...links, { href: '/admin', label: 'Admin' }] : links;
   const signOut = async () => {
-    await api('/api/auth/sign-out', { method: 'POST', body: {} }).catch(() => undefined);
+    await api('auth.signOut', { body: {} }).catch(() => undefined);
     queryClient.clear();
     window.location.assign('/sign-in');
   };

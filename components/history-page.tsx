@@ -7,13 +7,12 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
-import type { PartitionSummary } from '../core/realtime-contract';
-import { api } from './api-client';
+import { type HistoryQueryInput, historyFilterKeys as filterKeys } from '../core/http-contract';
+import { api, apiUrl } from './api-client';
 import { formatDuration } from './time';
 import { TimeLabel } from './time-label';
 import { useCluster } from './use-cluster';
 
-type HistoryRow = PartitionSummary & { durationMs: number };
 const sortable = [
   { key: 'startedAt', label: 'Started' },
   { key: 'type', label: 'Type' },
@@ -21,7 +20,6 @@ const sortable = [
   { key: 'divergence', label: 'Divergence' },
   { key: 'recovery', label: 'Recovery' },
 ] as const;
-const filterKeys = ['type', 'from', 'to', 'node', 'durationMinS', 'durationMaxS', 'outcome', 'sort', 'order', 'page', 'pageSize'] as const;
 
 /** `datetime-local` value (local time) ↔ ms since epoch. */
 function toLocalInput(ms: string | null): string {
@@ -45,35 +43,33 @@ export function HistoryPage() {
     if (!('page' in changes)) next.delete('page');
     router.replace(`${pathname}?${next.toString()}`);
   };
-  const query = new URLSearchParams();
+  const query: HistoryQueryInput = {};
   for (const key of filterKeys) {
     const value = get(key);
-    if (value) query.set(key, value);
+    if (value) query[key] = value;
   }
-  if (cluster) query.set('clusterId', cluster.id);
+  if (cluster) query.clusterId = cluster.id;
   const page = Number(get('page') ?? '1');
   const history = useQuery({
-    queryKey: ['history', 'list', query.toString()],
-    queryFn: () => api<{ items: HistoryRow[]; total: number; page: number; pageSize: number }>(`/api/history?${query}`),
+    queryKey: ['history', 'list', query],
+    queryFn: () => api('history.list', { query }),
     enabled: cluster !== null,
     placeholderData: (previous) => previous,
   });
   const sort = get('sort') ?? 'startedAt';
   const order = get('order') ?? 'desc';
   const pages = history.data ? Math.max(1, Math.ceil(history.data.total / history.data.pageSize)) : 1;
-  const exportQuery = new URLSearchParams(query);
-  exportQuery.delete('page');
-  exportQuery.delete('pageSize');
+  const exportQuery = { ...query, page: undefined, pageSize: undefined };
 
   return (
     <section className="panel" aria-labelledby="history-heading">
       <h2 id="history-heading">
         Partition history {history.data ? <span className="badge" data-testid="history-total">{history.data.total} partitions</span> : null}
         <span className="spacer" />
-        <a href={`/api/history/export?format=csv&${exportQuery}`} download data-testid="export-csv">
+        <a href={apiUrl('history.export', { query: { format: 'csv', ...exportQuery } })} download data-testid="export-csv">
           Export CSV
         </a>
-        <a href={`/api/history/export?format=json&${exportQuery}`} download data-testid="export-json">
+        <a href={apiUrl('history.export', { query: { format: 'json', ...exportQuery } })} download data-testid="export-json">
           Export JSON
         </a>
       </h2>

@@ -7,7 +7,6 @@
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
-import type { AlertView } from '../core/realtime-contract';
 import { api } from './api-client';
 import { ConnectionBadge } from './connection-badge';
 import { EvidencePanel } from './evidence-panel';
@@ -22,7 +21,7 @@ import { useNow } from './use-now';
 function ActiveIncidents({ clusterId }: { clusterId: string }) {
   const alerts = useQuery({
     queryKey: ['alerts', 'open', clusterId],
-    queryFn: () => api<AlertView[]>(`/api/alerts?clusterId=${encodeURIComponent(clusterId)}&status=firing,acknowledged&limit=10`),
+    queryFn: () => api('alerts.list', { query: { clusterId, status: 'firing,acknowledged', limit: 10 } }),
   });
   if (alerts.isPending) return <p className="muted">Loading incidents…</p>;
   if (alerts.isError) return <p className="error">Could not load incidents: {alerts.error.message}</p>;
@@ -44,7 +43,7 @@ function ActiveIncidents({ clusterId }: { clusterId: string }) {
 function ActiveDiagram({ partitionId, state }: { partitionId: string | null; state: string | null }) {
   const detail = useQuery({
     queryKey: ['history', 'detail', partitionId],
-    queryFn: () => api<{ path: string[] }>(`/api/history/${partitionId}`),
+    queryFn: () => api('history.detail', { params: { id: partitionId! } }),
     enabled: partitionId !== null,
   });
   return <StateDiagram current={state ?? 'Normal'} path={partitionId ? (detail.data?.path ?? ['Normal', state ?? 'Normal']) : []} />;

@@ -2,7 +2,6 @@
 /** Partitions from the database, newest first; refreshed when the server pushes a change. */
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
-import type { PartitionSummary } from '../core/realtime-contract';
 import { api } from './api-client';
 import { formatDuration } from './time';
 import { TimeLabel } from './time-label';
@@ -10,7 +9,7 @@ import { TimeLabel } from './time-label';
 export function PartitionList({ clusterId, nowMs }: { clusterId: string; nowMs: number }) {
   const query = useQuery({
     queryKey: ['partitions', clusterId],
-    queryFn: () => api<PartitionSummary[]>(`/api/partitions?clusterId=${encodeURIComponent(clusterId)}&limit=10`),
+    queryFn: () => api('partitions.list', { query: { clusterId, limit: 10 } }),
   });
   if (query.isPending) return <p className="muted">Loading partitions…</p>;
   if (query.isError) return <p className="error">Could not load partitions: {query.error.message}</p>;

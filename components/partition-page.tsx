@@ -8,25 +8,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useParams } from 'next/navigation';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { AlertView, PartitionSummary } from '../core/realtime-contract';
 import { canDecideRecovery } from '../core/permissions';
 import { api } from './api-client';
 import { useSession } from './session';
 import { StateDiagram } from './state-diagram';
 import { formatDuration } from './time';
 import { TimeLabel } from './time-label';
-
-interface PartitionDetail {
-  partition: PartitionSummary;
-  durationMs: number;
-  events: { id: string; atMs: number; kind: string; state: string | null; cause: string; actor: string; data: unknown }[];
-  path: string[];
-  samples: { name: string; atMs: number; value: number }[];
-  reachability: { atMs: number; reachableRatio: number; agents: number }[];
-  reports: { id: string; status: string; keysCompared: number; conflicts: number; bytesMoved: number; durationMs: number; attempts: number; createdAtMs: number; detail: unknown }[];
-  recoveries: { id: string; strategy: string; status: string; createdAtMs: number; decidedBy: string | null; reason: string | null }[];
-  alerts: AlertView[];
-}
 
 const clock = (ms: number) => new Date(ms).toLocaleTimeString();
 
@@ -59,7 +46,7 @@ function TimeChart({ title, data, lines, unit, testId }: { title: string; data: 
 function StartButtons({ partitionId }: { partitionId: string }) {
   const queryClient = useQueryClient();
   const start = useMutation({
-    mutationFn: (strategy: 'manual' | 'phased') => api('/api/recovery', { method: 'POST', body: { partitionId, strategy } }),
+    mutationFn: (strategy: 'manual' | 'phased') => api('recovery.start', { body: { partitionId, strategy } }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['history'] }),
   });
   return (
@@ -80,7 +67,7 @@ export function PartitionPage() {
   const session = useSession();
   const params = useParams<{ id: string }>();
   const id = params.id;
-  const detail = useQuery({ queryKey: ['history', 'detail', id], queryFn: () => api<PartitionDetail>(`/api/history/${id}`), refetchInterval: 5000 });
+  const detail = useQuery({ queryKey: ['history', 'detail', id], queryFn: () => api('history.detail', { params: { id } }), refetchInterval: 5000 });
   if (detail.isPending) return <p className="muted">Loading partition…</p>;
   if (detail.isError) return <p className="notice error">Could not load this partition: {detail.error.message}</p>;
   const { partition, events, path } = detail.data;

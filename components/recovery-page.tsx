@@ -80,17 +80,20 @@ function PhasedProgress({ plan }: { plan: PhasedPlan }) {
   );
 }
 
+/** What an operator may do to a run, each one a route of the contract. */
+type RecoveryVerb = 'approve' | 'reject' | 'pause' | 'resume' | 'abort';
+
 function RunCard({ run, mayAct }: { run: RecoveryRunView; mayAct: boolean }) {
   const queryClient = useQueryClient();
   const [reason, setReason] = useState('');
   const act = useMutation({
-    mutationFn: (verb: string) => api<RecoveryRunView>(`/api/recovery/${run.id}/${verb}`, { method: 'POST', body: { reason } }),
+    mutationFn: (verb: RecoveryVerb) => api(`recovery.${verb}`, { params: { id: run.id }, body: { reason } }),
     onSuccess: () => {
       setReason('');
       void queryClient.invalidateQueries({ queryKey: ['recovery'] });
     },
   });
-  const verbs =
+  const verbs: readonly RecoveryVerb[] =
     run.status === 'pending-approval'
       ? ['approve', 'reject']
       : run.status === 'running' && run.strategy === 'phased'
@@ -130,7 +133,8 @@ function RunCard({ run, mayAct }: { run: RecoveryRunView; mayAct: boolean }) {
           onSubmit={(event) => {
             event.preventDefault();
             const submitter = (event.nativeEvent as SubmitEvent).submitter as HTMLButtonElement | null;
-            act.mutate(submitter?.value ?? verbs[0]!);
+            const verb = verbs.find((candidate) => candidate === submitter?.value) ?? verbs[0];
+            if (verb) act.mutate(verb);
           }}
         >
           <label className="field" style={{ flex: 1 }}>
@@ -156,7 +160,7 @@ function RunCard({ run, mayAct }: { run: RecoveryRunView; mayAct: boolean }) {
 function StartRecovery({ partitionId }: { partitionId: string }) {
   const queryClient = useQueryClient();
   const start = useMutation({
-    mutationFn: (strategy: 'manual' | 'phased') => api<RecoveryRunView>('/api/recovery', { method: 'POST', body: { partitionId, strategy } }),
+    mutationFn: (strategy: 'manual' | 'phased') => api('recovery.start', { body: { partitionId, strategy } }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['recovery'] }),
   });
   return (
@@ -180,7 +184,7 @@ export function RecoveryPage() {
   const mayAct = canDecideRecovery(session.user.role);
   const runs = useQuery({
     queryKey: ['recovery', cluster?.id],
-    queryFn: () => api<RecoveryRunView[]>(`/api/recovery?clusterId=${encodeURIComponent(cluster!.id)}&limit=50`),
+    queryFn: () => api('recovery.list', { query: { clusterId: cluster!.id, limit: 50 } }),
     enabled: cluster !== null,
   });
   const active = live.snapshot?.activePartition ?? null;

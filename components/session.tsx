@@ -6,20 +6,13 @@
  */
 import { useQuery } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect } from 'react';
-import type { Role } from '../core/permissions';
+import type { SessionView } from '../core/http-views';
 import { api, goToSignIn, setCsrfToken } from './api-client';
 
-/** The session as the console knows it. */
-export interface SessionInfo {
-  user: { name: string; role: Role; kind: 'session' | 'token' };
-  csrfToken: string | null;
-  expiresAtMs: number | null;
-}
-
-const SessionContext = createContext<SessionInfo | null>(null);
+const SessionContext = createContext<SessionView | null>(null);
 
 /** The current session (inside `RequireSession`, never null). */
-export function useSession(): SessionInfo {
+export function useSession(): SessionView {
   const session = useContext(SessionContext);
   if (!session) throw new Error('useSession outside RequireSession');
   return session;
@@ -29,7 +22,7 @@ export function useSession(): SessionInfo {
 export function RequireSession({ children }: { children: ReactNode }) {
   const query = useQuery({
     queryKey: ['session'],
-    queryFn: () => api<SessionInfo | null>('/api/auth/session', { redirectOnUnauthorized: false }),
+    queryFn: () => api('auth.session', { redirectOnUnauthorized: false }),
     staleTime: 60_000,
     retry: 1,
   });

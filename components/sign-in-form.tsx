@@ -21,8 +21,7 @@ export function SignInForm() {
     setBusy(true);
     setError(null);
     try {
-      const result = await api<{ csrfToken: string }>('/api/auth/sign-in', {
-        method: 'POST',
+      const result = await api('auth.signIn', {
         body: { name: String(form.get('name') ?? ''), password: String(form.get('password') ?? '') },
         redirectOnUnauthorized: false,
       });

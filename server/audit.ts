@@ -3,6 +3,7 @@
  * this module has no update or delete path, and the database refuses UPDATE,
  * DELETE and TRUNCATE on the table (migration 20261125030000). Admins read it.
  */
+import type { AuditView } from '../core/http-views';
 import { toSafeText } from '../core/safe-text';
 import type { Prisma, PrismaClient } from '../generated/prisma/client';
 import { clientOf, inTransaction } from './db/transaction-scope';
@@ -26,17 +27,6 @@ export interface AuditRecord {
   origin?: string | null;
   /** Outcome and the request's parameters, with secrets removed. */
   data?: Record<string, unknown>;
-}
-
-/** One stored entry as admins read it. */
-export interface AuditView {
-  id: string;
-  atMs: number;
-  actor: string;
-  action: string;
-  target: string | null;
-  origin: string | null;
-  data: unknown;
 }
 
 /** `text` cut to `lengthMax` and made storable (NUL and lone surrogates replaced), so hostile text cannot make the entry fail. */

@@ -14,7 +14,8 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
 import { AppError } from './app-error';
 import { toPartitionSummary } from './db/partition-repository';
-import { type HistoryQuery, type HistoryRow, sortColumn, whereOf } from './history-service';
+import type { HistoryRow } from '../core/http-views';
+import { type HistoryQuery, sortColumn, whereOf } from './history-service';
 
 /** Rows read per page of an export. */
 export const exportPageRows = 500;

@@ -6,7 +6,7 @@
  * and recovery runs.
  */
 import { z } from 'zod';
-import type { PartitionSummary } from '../core/realtime-contract';
+import type { HistoryPage } from '../core/http-views';
 import { storableTimestampMsMax } from '../core/protocol';
 import { safeText } from '../core/safe-text';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
@@ -53,9 +53,6 @@ export const HistoryQuerySchema = z.object({
 });
 export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
 
-/** One row of the history: the summary and its duration. */
-export type HistoryRow = PartitionSummary & { durationMs: number };
-
 /** The SQL of each sort key (duration is computed per query). */
 export const sortColumn: Record<(typeof historySortKeys)[number], Prisma.Sql> = {
   startedAt: Prisma.sql`"startedAt"`,
@@ -90,7 +87,7 @@ export class HistoryService {
   ) {}
 
   /** One page of history and the total count matching the filters. */
-  async list(query: HistoryQuery, limitOverride?: number): Promise<{ items: HistoryRow[]; total: number; page: number; pageSize: number }> {
+  async list(query: HistoryQuery, limitOverride?: number): Promise<HistoryPage> {
     const now = new Date(this.nowMs());
     const pageSize = limitOverride ?? query.pageSize;
     const offset = limitOverride ? 0 : (query.page - 1) * pageSize;

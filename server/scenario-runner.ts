@@ -7,6 +7,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { ScenarioRunView, ScenarioView } from '../core/http-views';
 import { type Scenario, parseScenario } from '../sim/scenario';
 import { AppError } from './app-error';
 import type { ClusterState } from './cluster-view';
@@ -18,29 +19,6 @@ import type { Logger } from './logger';
 export const scenarioCatalogMax = 100;
 /** Largest scenario file read (bytes). */
 export const scenarioFileBytesMax = 256 * 1024;
-
-/** A catalog entry as the console lists it. */
-export interface ScenarioView {
-  name: string;
-  description: string;
-  /** Nodes the scenario was written for. */
-  nodes: number;
-  durationMs: number;
-  /** Kinds of its faults, in file order, each once. */
-  faultKinds: string[];
-}
-
-/** A run as the API answers it. */
-export interface ScenarioRunView {
-  clusterId: string;
-  scenario: string;
-  startedAtMs: number;
-  endsAtMs: number;
-  mapping: Record<string, string>;
-  /** Times (ms after the start) at which the network changes; the last heals. */
-  stepsAtMs: number[];
-  notes: string[];
-}
 
 /**
  * Reads and parses every scenario file of `directory` (not the JSON Schema); a bad

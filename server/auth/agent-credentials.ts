@@ -13,6 +13,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { IncomingMessage } from 'node:http';
 import { type AgentReport, reportSignatureWindowMs } from '../../core/protocol';
 import type { PrismaClient } from '../../generated/prisma/client';
+import type { CredentialView } from '../../core/http-views';
 import { reportSignature } from '../../core/report-signature';
 import { AppError } from '../app-error';
 import { clientOf, inTransaction } from '../db/transaction-scope';
@@ -74,16 +75,6 @@ export function bearerAdminCheck(adminToken: string | undefined): AdminCheck {
     const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
     return given.length === expected.length && timingSafeEqual(given, expected) ? { actor: 'admin-token' } : null;
   };
-}
-
-/** A credential as listed to admins (never the token or its hash). */
-export interface CredentialView {
-  id: string;
-  clusterId: string;
-  agentId: string;
-  createdBy: string;
-  createdAtMs: number;
-  revokedAtMs: number | null;
 }
 
 interface CachedCredential {

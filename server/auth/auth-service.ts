@@ -6,6 +6,7 @@
  * scrypt. Every outcome that matters is written to the audit log by the caller.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { ApiTokenView, CreatedApiToken, UserView } from '../../core/http-views';
 import type { PrismaClient } from '../../generated/prisma/client';
 import { AppError } from '../app-error';
 import { afterCommit, clientOf } from '../db/transaction-scope';
@@ -56,26 +57,6 @@ export const principalRefreshBatchMax = 500;
 /** Key of a principal in `refreshPrincipals`' answer: its session (by hash) or its token. */
 export function principalKey(principal: Principal): string {
   return principal.kind === 'session' ? `session:${principal.sessionIdHash ?? ''}` : `token:${principal.id}`;
-}
-
-/** A user as shown to admins. */
-export interface UserView {
-  id: string;
-  name: string;
-  role: Role;
-  createdAtMs: number;
-  disabledAtMs: number | null;
-}
-
-/** An API token as shown to admins (never its secret). */
-export interface ApiTokenView {
-  id: string;
-  name: string;
-  role: Role;
-  createdBy: string;
-  createdAtMs: number;
-  lastUsedAtMs: number | null;
-  revokedAtMs: number | null;
 }
 
 /** SHA-256 in hex, for session ids and token secrets. */
@@ -297,7 +278,7 @@ export class AuthService {
   }
 
   /** Creates a bearer token; the returned `token` is shown once and never again. */
-  async createApiToken(input: { name: string; role: Role; createdBy: string }): Promise<{ id: string; token: string }> {
+  async createApiToken(input: { name: string; role: Role; createdBy: string }): Promise<CreatedApiToken> {
     const token = `${apiTokenPrefix}${randomBytes(32).toString('base64url')}`;
     const id = randomUUID();
     await this.db.apiToken.create({ data: { id, name: input.name, role: input.role, createdBy: input.createdBy, secretHash: sha256(token) } });

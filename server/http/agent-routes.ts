@@ -7,32 +7,22 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { ClusterIdSchema, NodeIdSchema, describeZodError } from '../../core/protocol';
+import type { HttpResponse } from '../../core/http-contract';
+import type { Readiness } from '../../core/http-views';
+import { ClusterIdSchema, NodeIdSchema } from '../../core/protocol';
 import { AppError, httpStatusByCode, toErrorReply } from '../app-error';
 import type { AuditLog } from '../audit';
 import type { AdminCheck, AgentCredentials } from '../auth/agent-credentials';
 import { describeOrigin } from '../auth/request-auth';
 import type { Logger } from '../logger';
 import type { ServerMetrics } from '../metrics';
+import { readJsonBody, sendJson } from './json-io';
+import { parse, requestSchema } from './route';
 
 /** Largest body accepted by these routes, in bytes. */
 export const agentRouteBodyBytesMax = 4 * 1024;
 /** Most credentials one list request returns. */
 export const credentialListMax = 500;
-
-/** The answer of GET /api/ready. */
-export interface Readiness {
-  ready: boolean;
-  /** Why not, one entry per failed check. */
-  reasons: string[];
-  database: { ok: boolean; latencyMs: number | null };
-  /**
-   * Agents the server expects (seen within the known window, before or since the
-   * start), connected, missing (away past the reconnect grace), of those missing
-   * since the start (the ones that make it unready), and connected but stale.
-   */
-  agents: { known: number; connected: number; missing: number; missingSinceStart: number; stale: number };
-}
 
 /** What the routes need. */
 export interface AgentRoutesContext {
@@ -45,35 +35,12 @@ export interface AgentRoutesContext {
   audit: Pick<AuditLog, 'record'>;
 }
 
-const IssueBody = z.strictObject({ clusterId: ClusterIdSchema, agentId: NodeIdSchema });
-const ListQuery = z.strictObject({
+const IssueBody = requestSchema('agentCredentials.issue', 'body')(z.strictObject({ clusterId: ClusterIdSchema, agentId: NodeIdSchema }));
+const ListQuery = requestSchema('agentCredentials.list', 'query')(z.strictObject({
   clusterId: ClusterIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(credentialListMax).default(100),
-});
+}));
 const CredentialId = z.uuid();
-
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new AppError('invalid_input', describeZodError(result.error));
-  return result.data;
-}
-
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  if (Number(request.headers['content-length'] ?? 0) > agentRouteBodyBytesMax) throw new AppError('payload_too_large', `body exceeds ${agentRouteBodyBytesMax} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > agentRouteBodyBytesMax) throw new AppError('payload_too_large', `body exceeds ${agentRouteBodyBytesMax} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  if (!(request.headers['content-type'] ?? '').startsWith('application/json')) throw new AppError('invalid_input', 'content-type: must be application/json');
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new AppError('invalid_input', 'body: not valid JSON');
-  }
-}
 
 /** Who is asking, once known, so that a refusal after the admin check names them. */
 interface Caller {
@@ -87,11 +54,6 @@ async function requireAdmin(request: IncomingMessage, context: AgentRoutesContex
   return admin.actor;
 }
 
-function send(response: ServerResponse, status: number, payload: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  response.end(JSON.stringify(payload));
-}
-
 type Answer = { status: number; data: unknown } | null;
 
 async function route(request: IncomingMessage, url: URL, context: AgentRoutesContext, caller: Caller): Promise<Answer> {
@@ -99,26 +61,29 @@ async function route(request: IncomingMessage, url: URL, context: AgentRoutesCon
   const method = request.method ?? 'GET';
   if (pathname === '/api/ready') {
     if (method !== 'GET') throw new AppError('invalid_input', `method ${method} not allowed`);
-    const readiness = await context.readiness();
+    const readiness: HttpResponse<'ready'> = await context.readiness();
     return { status: readiness.ready ? 200 : 503, data: readiness };
   }
   if (pathname === '/api/agent-credentials' && method === 'GET') {
     await requireAdmin(request, context, caller);
     const query = parse(ListQuery, Object.fromEntries(url.searchParams));
-    return { status: 200, data: await context.credentials.list(query.clusterId, query.limit) };
+    const listed: HttpResponse<'agentCredentials.list'> = await context.credentials.list(query.clusterId, query.limit);
+    return { status: 200, data: listed };
   }
   if (pathname === '/api/agent-credentials' && method === 'POST') {
     const actor = await requireAdmin(request, context, caller);
-    const body = parse(IssueBody, await readJson(request));
+    const body = parse(IssueBody, await readJsonBody(request, agentRouteBodyBytesMax, false));
     const issued = await context.credentials.issue({ ...body, createdBy: actor, origin: describeOrigin(request) });
-    return { status: 201, data: { ...issued.credential, token: issued.token } };
+    const answer: HttpResponse<'agentCredentials.issue'> = { ...issued.credential, token: issued.token };
+    return { status: 201, data: answer };
   }
   const revoke = /^\/api\/agent-credentials\/([^/]+)\/revoke$/.exec(pathname);
   if (revoke && method === 'POST') {
     const actor = await requireAdmin(request, context, caller);
     const id = parse(CredentialId, revoke[1]);
     if (!(await context.credentials.revoke(id, actor, describeOrigin(request)))) throw new AppError('not_found', `no live credential with id ${id}`);
-    return { status: 200, data: { id, revoked: true } };
+    const answer: HttpResponse<'agentCredentials.revoke'> = { id, revoked: true };
+    return { status: 200, data: answer };
   }
   if (pathname.startsWith('/api/agent-credentials')) throw new AppError('not_found', `no route ${method} ${pathname}`);
   return null;
@@ -142,12 +107,12 @@ export async function handleAgentRoutes(request: IncomingMessage, response: Serv
     }
     const answer = await route(request, url, context, caller);
     if (!answer) throw new AppError('not_found', `no route ${url.pathname}`);
-    send(response, answer.status, answer.status < 300 ? { ok: true, data: answer.data } : { ok: false, code: 'unavailable', message: 'not ready', data: answer.data });
+    sendJson(response, answer.status, answer.status < 300 ? { ok: true, data: answer.data } : { ok: false, code: 'unavailable', message: 'not ready', data: answer.data });
   } catch (error) {
     if (!(error instanceof AppError)) context.logger.error({ err: error, path: url.pathname }, 'route failed');
     const reply = toErrorReply(error);
     if (url.pathname.startsWith('/api/agent-credentials')) await auditRefusal(request, url, context, caller, reply.code);
-    send(response, httpStatusByCode[reply.code], reply);
+    sendJson(response, httpStatusByCode[reply.code], reply);
   }
 }
 

@@ -9,16 +9,18 @@ import { roles } from '../../core/permissions';
 import { clearedSessionCookie, sessionCookie } from '../auth/request-auth';
 import { auditPageMax } from '../audit';
 import { afterCommit } from '../db/transaction-scope';
-import { type Route, parse, principalOf } from './route';
+import { type Route, parse, principalOf, requestSchema, route } from './route';
 
 const NameSchema = safeText().trim().min(1).max(64).regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only');
-const SignInBody = z.strictObject({ name: NameSchema, password: safeText().min(1).max(passwordLengthMax) });
-const CreateUserBody = z.strictObject({ name: NameSchema, role: z.enum(roles), password: safeText().min(passwordLengthMin).max(passwordLengthMax) });
-const UpdateUserBody = z.strictObject({ role: z.enum(roles).optional(), disabled: z.boolean().optional() });
-const CreateTokenBody = z.strictObject({ name: safeText().trim().min(1).max(64), role: z.enum(roles) });
+const SignInBody = requestSchema('auth.signIn', 'body')(z.strictObject({ name: NameSchema, password: safeText().min(1).max(passwordLengthMax) }));
+const CreateUserBody = requestSchema('users.create', 'body')(
+  z.strictObject({ name: NameSchema, role: z.enum(roles), password: safeText().min(passwordLengthMin).max(passwordLengthMax) }),
+);
+const UpdateUserBody = requestSchema('users.update', 'body')(z.strictObject({ role: z.enum(roles).optional(), disabled: z.boolean().optional() }));
+const CreateTokenBody = requestSchema('tokens.create', 'body')(z.strictObject({ name: safeText().trim().min(1).max(64), role: z.enum(roles) }));
 /** Largest audit entry id (the column is a PostgreSQL bigint). */
 const auditIdMax = 2n ** 63n - 1n;
-const AuditQuery = z.object({
+const AuditQuery = requestSchema('audit.list', 'query')(z.object({
   limit: z.coerce.number().int().min(1).max(auditPageMax).default(100),
   before: z
     .string()
@@ -27,22 +29,18 @@ const AuditQuery = z.object({
     .optional(),
   actor: safeText().max(200).optional(),
   action: safeText().max(100).optional(),
-});
+}));
 const Id = z.uuid();
 
 export const authRoutes: Route[] = [
-  {
-    method: 'GET',
-    pattern: /^\/api\/auth\/session$/,
+  route('auth.session', {
     access: 'public',
     handler: async ({ principal }) =>
       principal
         ? { user: { name: principal.name, role: principal.role, kind: principal.kind }, csrfToken: principal.csrfToken ?? null, expiresAtMs: principal.expiresAtMs }
         : null,
-  },
-  {
-    method: 'POST',
-    pattern: /^\/api\/auth\/sign-in$/,
+  }),
+  route('auth.signIn', {
     access: 'public',
     audit: 'auth.sign-in',
     handler: async (request, context) => {
@@ -52,10 +50,8 @@ export const authRoutes: Route[] = [
       request.setHeader('set-cookie', sessionCookie(session.sessionId, Math.floor(context.auth.sessionPolicy.lifetimeMs / 1000), request.secure));
       return { user: session.user, csrfToken: session.csrfToken, expiresAtMs: session.expiresAtMs };
     },
-  },
-  {
-    method: 'POST',
-    pattern: /^\/api\/auth\/sign-out$/,
+  }),
+  route('auth.signOut', {
     access: 'read',
     audit: 'auth.sign-out',
     handler: async (request, context) => {
@@ -68,47 +64,37 @@ export const authRoutes: Route[] = [
       request.setHeader('set-cookie', clearedSessionCookie());
       return null;
     },
-  },
-  { method: 'GET', pattern: /^\/api\/users$/, access: 'users:manage', handler: async (_request, context) => context.auth.listUsers() },
-  {
-    method: 'POST',
-    pattern: /^\/api\/users$/,
+  }),
+  route('users.list', { access: 'users:manage', handler: async (_request, context) => context.auth.listUsers() }),
+  route('users.create', {
     access: 'users:manage',
     audit: 'user.create',
     handler: async ({ body }, context) => context.auth.createUser(parse(CreateUserBody, body)),
-  },
-  {
-    method: 'POST',
-    pattern: /^\/api\/users\/([^/]+)$/,
+  }),
+  route('users.update', {
     access: 'users:manage',
     audit: 'user.update',
     handler: async ({ body, params }, context) => context.auth.updateUser(parse(Id, params[0]), parse(UpdateUserBody, body)),
-  },
-  { method: 'GET', pattern: /^\/api\/tokens$/, access: 'tokens:manage', handler: async (_request, context) => context.auth.listApiTokens() },
-  {
-    method: 'POST',
-    pattern: /^\/api\/tokens$/,
+  }),
+  route('tokens.list', { access: 'tokens:manage', handler: async (_request, context) => context.auth.listApiTokens() }),
+  route('tokens.create', {
     access: 'tokens:manage',
     audit: 'token.create',
     handler: async (request, context) => context.auth.createApiToken({ ...parse(CreateTokenBody, request.body), createdBy: principalOf(request).name }),
-  },
-  {
-    method: 'POST',
-    pattern: /^\/api\/tokens\/([^/]+)\/revoke$/,
+  }),
+  route('tokens.revoke', {
     access: 'tokens:manage',
     audit: 'token.revoke',
     handler: async ({ params }, context) => {
       await context.auth.revokeApiToken(parse(Id, params[0]));
       return null;
     },
-  },
-  {
-    method: 'GET',
-    pattern: /^\/api\/audit$/,
+  }),
+  route('audit.list', {
     access: 'audit:read',
     handler: async ({ query }, context) => {
       const input = parse(AuditQuery, Object.fromEntries(query));
       return context.audit.list({ limit: input.limit, beforeId: input.before, actor: input.actor, action: input.action });
     },
-  },
+  }),
 ];

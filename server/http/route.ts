@@ -1,13 +1,15 @@
 /**
- * The shape of one JSON API route: its method and path, who may call it (an
- * action checked against the caller's role, or `public`), the name it is audited
- * under, and a handler that parses, calls one service and returns data.
+ * The shape of one JSON API route: its name in the HTTP contract (which gives its
+ * method, path and answer), who may call it (an action checked against the
+ * caller's role, or `public`), the name it is audited under, and a handler that
+ * parses, calls one service and returns the contract's answer.
  */
 import type { z } from 'zod';
+import { type HttpBody, type HttpExchanges, type HttpQuery, type HttpResponse, type HttpRouteName, httpPathPattern, httpRoutes } from '../../core/http-contract';
+import type { Action } from '../../core/permissions';
 import { describeZodError } from '../../core/protocol';
 import { AppError } from '../app-error';
 import type { Principal } from '../auth/auth-service';
-import type { Action } from '../../core/permissions';
 import type { ApiContext } from './api';
 
 /** What a handler receives. */
@@ -43,6 +45,8 @@ export type Handler = (request: ApiRequest, context: ApiContext) => Promise<unkn
 
 /** One route. */
 export interface Route {
+  /** Its name in the HTTP contract. */
+  name: HttpRouteName;
   method: 'GET' | 'POST';
   pattern: RegExp;
   /** `public` needs no sign-in; any other value is the action the caller's role must allow. */
@@ -56,6 +60,27 @@ export interface Route {
    */
   auditBeforeAction?: boolean;
   handler: Handler;
+}
+
+/** What the handler of route `N` returns: the contract's answer, or a stream for a streamed route. */
+export type RouteAnswer<N extends HttpRouteName> = HttpExchanges[N] extends { stream: true } ? StreamResponse : HttpResponse<N>;
+
+/** Declares route `name` of the contract; the handler must answer what the contract says. */
+export function route<N extends HttpRouteName>(
+  name: N,
+  spec: Pick<Route, 'access' | 'audit' | 'auditBeforeAction'> & { handler: (request: ApiRequest, context: ApiContext) => Promise<RouteAnswer<N>> },
+): Route {
+  const { method, path } = httpRoutes[name];
+  return { name, method, pattern: httpPathPattern(path), ...spec };
+}
+
+/**
+ * A request schema that accepts what the contract lets a client send to route
+ * `N` (its body, or its query): checked at compile time, so the server cannot
+ * refuse what the console's types allow. Curried so the route is named first.
+ */
+export function requestSchema<N extends HttpRouteName, Part extends 'body' | 'query'>(_name: N, _part: Part) {
+  return <S extends z.ZodType>(schema: S & (Exclude<Part extends 'body' ? HttpBody<N> : HttpQuery<N>, undefined> extends z.input<S> ? unknown : never)): S => schema;
 }
 
 /** Parses input with a schema or throws `invalid_input` naming the fields. */
