@@ -10,7 +10,6 @@
  * brute-forced, and it lets the handshake look the credential up by its hash.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { type AgentReport, reportSignatureWindowMs } from '../../core/protocol';
 import type { PrismaClient } from '../../generated/prisma/client';
 import type { CredentialView } from '../../core/http-views';
@@ -19,6 +18,7 @@ import { AppError } from '../app-error';
 import { clientOf, inTransaction } from '../db/transaction-scope';
 import { RefusalTally } from '../refusal-tally';
 import type { Logger } from '../logger';
+import { ReportNonces } from './report-nonces';
 
 /** Prefix of issued tokens, so a leaked one is recognisable in logs and scanners. */
 export const agentTokenPrefix = 'fla_';
@@ -28,8 +28,6 @@ export const credentialCacheTtlMs = 30_000;
 export const credentialOutageGraceMs = 15 * 60_000;
 /** Most credentials remembered in the cache. */
 export const credentialCacheMax = 10_000;
-/** Most nonces remembered for replay detection; beyond it reports are refused until old ones expire. */
-export const replayNoncesMax = 500_000;
 
 /** The report signature over node:crypto. */
 const signature = reportSignature({ createHash, createHmac });
@@ -57,26 +55,6 @@ export type RefusalReason =
   /** A second connection for an agent whose connection is alive (refused by the realtime layer). */
   | 'duplicate-connection';
 
-/** Decides whether an HTTP request comes from an admin; returns the actor's name or null. */
-export type AdminCheck = (request: IncomingMessage) => Promise<{ actor: string } | null>;
-
-/** The default admin check: refuses everyone (fail closed) until a real one is installed. */
-export const denyAllAdminCheck: AdminCheck = async () => null;
-
-/**
- * A stop-gap admin check: `Authorization: Bearer <token>` equal to the configured
- * admin token. The operator console replaces it with its sessions and roles.
- */
-export function bearerAdminCheck(adminToken: string | undefined): AdminCheck {
-  if (!adminToken) return denyAllAdminCheck;
-  const expected = Buffer.from(adminToken);
-  return async (request) => {
-    const header = request.headers.authorization ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-    return given.length === expected.length && timingSafeEqual(given, expected) ? { actor: 'admin-token' } : null;
-  };
-}
-
 interface CachedCredential {
   id: string;
   clusterId: string;
@@ -100,7 +78,7 @@ export interface AgentCredentialsOptions {
 
 export class AgentCredentials {
   private readonly cache = new Map<string, CachedCredential>();
-  private readonly nonces = new Map<string, number>();
+  private readonly nonces = new ReportNonces();
   private readonly revokedListeners: ((credentialId: string) => void)[] = [];
   /** Refusal evidence, aggregated before it reaches the audit log; shared with the Socket.IO guards. */
   readonly refusals: RefusalTally;
@@ -233,37 +211,14 @@ export class AgentCredentials {
     if (Math.abs(nowMs - auth.signedAtMs) > reportSignatureWindowMs) {
       throw this.refuse('expired', claim, 'unauthorized', `auth.signedAtMs: outside the ±${reportSignatureWindowMs / 1000} s window (check the agent's clock)`);
     }
-    this.forgetExpiredNonces(nowMs);
-    const nonceKey = `${identity.clusterId}/${identity.agentId}/${auth.nonce}`;
-    if (this.nonces.has(nonceKey)) throw this.refuse('replay', claim, 'unauthorized', 'auth.nonce: already used; this transmission is a replay');
-    if (this.nonces.size >= replayNoncesMax) throw this.refuse('replay-cache-full', claim, 'rate_limited', 'too many reports in the replay window; retry later');
-    this.nonces.set(nonceKey, auth.signedAtMs + reportSignatureWindowMs);
+    const admission = this.nonces.admit(`${identity.clusterId}/${identity.agentId}`, auth.nonce, auth.signedAtMs, nowMs);
+    if (admission === 'replay') throw this.refuse('replay', claim, 'unauthorized', 'auth.nonce: already used; this transmission is a replay');
+    if (admission === 'full') throw this.refuse('replay-cache-full', claim, 'rate_limited', 'too many reports in the replay window; retry later');
   }
 
-  /**
-   * Remembers the nonces of reports stored within the last two signature windows
-   * (a report signed up to one window ahead of the server's clock stays valid for
-   * one more), so that a report captured before a restart is still a replay after
-   * it. The ingest ledger holds each stored report's nonce; call before agents connect.
-   */
-  async loadRecentNonces(): Promise<number> {
-    const nowMs = this.options.nowMs();
-    const rows = await this.prisma.agentReport.findMany({
-      where: { receivedAt: { gt: new Date(nowMs - 2 * reportSignatureWindowMs) }, nonce: { not: null } },
-      select: { clusterId: true, agentId: true, nonce: true, receivedAt: true },
-      orderBy: { receivedAt: 'asc' },
-      take: replayNoncesMax,
-    });
-    for (const row of rows) this.nonces.set(`${row.clusterId}/${row.agentId}/${row.nonce}`, row.receivedAt.getTime() + 2 * reportSignatureWindowMs);
-    return rows.length;
-  }
-
-  /** Nonces are inserted roughly in time order, so expired ones sit at the front. */
-  private forgetExpiredNonces(nowMs: number): void {
-    for (const [nonce, expiresAtMs] of this.nonces) {
-      if (expiresAtMs >= nowMs) break;
-      this.nonces.delete(nonce);
-    }
+  /** Remembers the nonces of recently stored reports (see `ReportNonces.loadRecent`); call before agents connect. */
+  loadRecentNonces(): Promise<number> {
+    return this.nonces.loadRecent(this.prisma, this.options.nowMs());
   }
 
   /** Records a refusal decided elsewhere (a duplicate connection) as evidence, like the ones decided here; returns the error to answer. */

@@ -4,7 +4,7 @@
  * serves agents (authenticated hello and reports, commands back).
  */
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server } from 'socket.io';
 import { z } from 'zod';
 import {
   type AgentToServerEvents,
@@ -21,7 +21,8 @@ import type { Broadcaster, ClusterService } from '../cluster-service';
 import { type DataPlaneCommand, type DataPlaneReply, DataPlaneReplySchema } from '../../core/reconcile/data-plane-commands';
 import type { CommandSender } from '../fault-controller';
 import type { Logger } from '../logger';
-import { duplicateDecision } from '../../core/agent-presence';
+import { type AgentSocket, agentHolderSilenceDefaultMs, agentHolders } from './agent-holders';
+import { agentReportsPerSecondMax, reportRateLimiter } from './report-rate-limiter';
 
 /** Largest Socket.IO message accepted, in bytes. */
 export const socketMessageBytesMax = 1024 * 1024;
@@ -31,17 +32,6 @@ export const dataPlaneTimeoutMs = 15_000;
 export const commandTimeoutMs = 3000;
 /** Most agent connections held at once; more are refused at the handshake. */
 export const agentConnectionsMax = 2000;
-/** Reports one connection may send per second on average (a backlog replay included). */
-export const agentReportsPerSecondMax = 500;
-/** Reports one connection may send in a burst above the average. */
-export const agentReportsBurstMax = 1000;
-/**
- * Default of how recently an agent's connection must have been heard from (any
- * packet, Socket.IO's pongs included) to count as alive when a second connection
- * claims the same agent (ms). Above Socket.IO's 25 s ping interval, so an idle but
- * live holder is never taken for dead.
- */
-export const agentHolderSilenceDefaultMs = 30_000;
 
 /** What became of one report sent over Socket.IO; for metrics. */
 export interface ReportOutcome {
@@ -61,55 +51,6 @@ const AgentAuthSchema = z.object({
   agentId: NodeIdSchema,
 });
 
-type AgentSocket = Socket<AgentToServerEvents, ServerToAgentEvents, Record<string, never>, AgentIdentity>;
-
-/** A token bucket per connection: `take` is false when the connection sends faster than allowed. */
-function reportRateLimiter(nowMs: () => number) {
-  let tokens = agentReportsBurstMax;
-  let refilledAtMs = nowMs();
-  return {
-    take(): boolean {
-      const at = nowMs();
-      tokens = Math.min(agentReportsBurstMax, tokens + ((at - refilledAtMs) / 1000) * agentReportsPerSecondMax);
-      refilledAtMs = at;
-      if (tokens < 1) return false;
-      tokens -= 1;
-      return true;
-    },
-  };
-}
-
-/**
- * Who holds each agent's identity, and when each holder was last heard from (any
- * packet on its connection). A second connection is refused while the holder is
- * alive; a holder silent past `holderSilenceMaxMs` (a half-open connection) is
- * replaced, so the real agent is never kept out by a dead copy of itself.
- */
-function agentHolders(agentSockets: Map<string, AgentSocket>, holderSilenceMaxMs: number) {
-  const heardAtMs = new WeakMap<AgentSocket, number>();
-  const keyOf = (identity: AgentIdentity) => `${identity.clusterId}/${identity.agentId}`;
-  return {
-    /** Why a connection for `identity` must be refused now, or null (no holder, or one evidently dead). */
-    refusal(identity: AgentIdentity): string | null {
-      const holder = agentSockets.get(keyOf(identity));
-      if (!holder?.connected) return null;
-      const nowMs = Date.now();
-      const heard = heardAtMs.get(holder) ?? 0;
-      if (duplicateDecision(heard, nowMs, holderSilenceMaxMs) === 'refuse-newcomer') return `its connection was heard from ${nowMs - heard} ms ago`;
-      return null;
-    },
-    /** Makes `socket` the holder, ending a (dead) previous one; true when one was replaced. */
-    take(socket: AgentSocket): boolean {
-      const socketKey = keyOf(socket.data);
-      const previous = agentSockets.get(socketKey);
-      agentSockets.set(socketKey, socket);
-      previous?.disconnect(true);
-      heardAtMs.set(socket, Date.now());
-      socket.conn.on('packet', () => heardAtMs.set(socket, Date.now()));
-      return previous !== undefined;
-    },
-  };
-}
 
 /** The Socket.IO server plus the adapters the rest of the server talks to. */
 export interface Realtime {
