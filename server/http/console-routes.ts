@@ -40,7 +40,8 @@ const ReasonBody = requestSchema('recovery.approve', 'body')(z.strictObject({ re
 const HistoryQuery = HistoryQuerySchema;
 const _historyFiltersParsed: Record<keyof HistoryQueryInput, unknown> = HistoryQuery.shape;
 void _historyFiltersParsed;
-const ExportQuery = requestSchema('history.export', 'query')(z.object({ format: z.enum(['csv', 'json']).default('csv') }));
+/** The export's own parameter; its filters are the history's (`HistoryQuery`). */
+const ExportQuery = z.object({ format: z.enum(['csv', 'json']).default('csv') });
 
 /** Decisions on a recovery need `recovery:decide`; pausing, resuming and aborting one need `recovery:control`. */
 const recoveryVerbs = [

@@ -74,13 +74,19 @@ export function route<N extends HttpRouteName>(
   return { name, method, pattern: httpPathPattern(path), ...spec };
 }
 
+/** True when schema `S` parses every key of `T` and each value `T` allows is a valid input type for it. */
+type ParsesEveryField<S extends z.ZodType, T> = [T] extends [z.input<S>] ? ([Exclude<keyof T, keyof z.input<S>>] extends [never] ? true : false) : false;
+
 /**
- * A request schema that accepts what the contract lets a client send to route
- * `N` (its body, or its query): checked at compile time, so the server cannot
- * refuse what the console's types allow. Curried so the route is named first.
+ * A request schema for what the contract lets a client send to route `N` (its
+ * body, or its query): checked at compile time that it has a parser of a
+ * compatible type for every field the contract names, so the console's types and
+ * the server's parsing cannot drift apart. Limits (lengths, ranges) stay the
+ * server's. Curried so the route is named first.
  */
 export function requestSchema<N extends HttpRouteName, Part extends 'body' | 'query'>(_name: N, _part: Part) {
-  return <S extends z.ZodType>(schema: S & (Exclude<Part extends 'body' ? HttpBody<N> : HttpQuery<N>, undefined> extends z.input<S> ? unknown : never)): S => schema;
+  type Sent = Exclude<Part extends 'body' ? HttpBody<N> : HttpQuery<N>, undefined>;
+  return <S extends z.ZodType>(schema: S & (ParsesEveryField<S, Sent> extends true ? unknown : never)): S => schema;
 }
 
 /** Parses input with a schema or throws `invalid_input` naming the fields. */
