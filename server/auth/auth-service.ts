@@ -69,6 +69,11 @@ function roleOf(value: string): Role {
   return value;
 }
 
+/** A stored user as admins see it (never the password hash). */
+function toUserView(row: { id: string; name: string; role: string; createdAt: Date; disabledAt: Date | null }): UserView {
+  return { id: row.id, name: row.name, role: roleOf(row.role), createdAtMs: row.createdAt.getTime(), disabledAtMs: row.disabledAt?.getTime() ?? null };
+}
+
 export class AuthService {
   private readonly tokenTouchedAtMs = new Map<string, number>();
   private readonly accessListeners: ((change: AccessChange) => void)[] = [];
@@ -217,13 +222,7 @@ export class AuthService {
   /** Every user, by name. */
   async listUsers(): Promise<UserView[]> {
     const rows = await this.db.user.findMany({ orderBy: { name: 'asc' }, take: 1000 });
-    return rows.map((row) => ({
-      id: row.id,
-      name: row.name,
-      role: roleOf(row.role),
-      createdAtMs: row.createdAt.getTime(),
-      disabledAtMs: row.disabledAt?.getTime() ?? null,
-    }));
+    return rows.map(toUserView);
   }
 
   /** Creates a user; throws `conflict` when the name is taken. */
@@ -233,7 +232,7 @@ export class AuthService {
     const row = await this.db.user.create({
       data: { name: input.name, role: input.role, passwordHash: await hashPassword(input.password) },
     });
-    return { id: row.id, name: row.name, role: input.role, createdAtMs: row.createdAt.getTime(), disabledAtMs: null };
+    return toUserView(row);
   }
 
   /** Changes a user's role or disables/enables them; disabling ends their sessions. Keeps at least one active admin. */
@@ -254,13 +253,7 @@ export class AuthService {
     });
     if (change.disabled || change.role) await this.db.session.deleteMany({ where: { userId: id } });
     this.accessChanged({ type: 'user-changed', userId: id });
-    return {
-      id: row.id,
-      name: row.name,
-      role: roleOf(row.role),
-      createdAtMs: row.createdAt.getTime(),
-      disabledAtMs: row.disabledAt?.getTime() ?? null,
-    };
+    return toUserView(row);
   }
 
   /** Every API token, newest first (never the secret). */
