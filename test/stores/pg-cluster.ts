@@ -111,7 +111,7 @@ export class PgCluster {
     }
     await withClient(node.url, async (db) => {
       await db.query('create table acks (id bigint primary key, writer text not null, at timestamptz not null default now())');
-      await db.query('grant select, insert, update, delete on acks to app');
+      await db.query('grant select, insert, update, delete, truncate on acks to app');
     });
     this.nodes.push(node);
     return node;
