@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startAgent, type RunningAgent } from '../../agent/agent';
 import { loadAgentConfig } from '../../agent/config';
+import type { DryRun } from '../../core/policy/dry-run';
 import { PgCluster, type PgNode, freePort, inRecovery, withClient } from '../../test/stores/pg-cluster';
 import { type TestServer, callApi, startTestServer, waitFor } from '../../test/helpers/server-harness';
 
@@ -187,13 +188,12 @@ export async function runScenario(mode: 'faultline' | 'baseline', options: Scena
       await callApi(test.url, '/api/faults/heal', { method: 'POST', body: { clusterId: 'pg' } });
       const pending = await waitFor('a recovery waiting for approval', async () =>
         (await server.console.recovery.list({ partitionId: partition.id, status: ['pending-approval'], limit: 1 }))[0], 30_000, 100);
-      const plan = pending.plan as { keysDiffering?: number; conflicts?: { total: number; samples: { key: string }[] } } | null;
-      const samples = plan?.conflicts?.samples.map((sample) => sample.key) ?? [];
+      const plan = pending.plan as Partial<DryRun> | null;
       dryRun = {
         keysDiffering: plan?.keysDiffering ?? 0,
         conflicts: plan?.conflicts?.total ?? 0,
-        samples,
-        tables: [...new Set(samples.map((key) => key.slice(0, key.indexOf('/'))))],
+        samples: [...(plan?.conflicts?.samples.map((sample) => sample.key) ?? []), ...(plan?.changes?.toReceive.flatMap((node) => node.keys.slice(0, 3)) ?? [])],
+        tables: plan?.changes?.byTable.map((group) => group.table) ?? [],
       };
       log(`# dry run: ${dryRun.keysDiffering} rows differ, ${dryRun.conflicts} conflicts`);
       await server.console.recovery.approve(pending.id, 'split-brain-bench', 'rows checked in the dry run');

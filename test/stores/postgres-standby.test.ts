@@ -180,6 +180,8 @@ describe('PostgreSQL split brain: Faultline against PostgreSQL + pg_rewind alone
     assert.ok(withFaultline.oldPrimaryRejoined, 'the old primary is a standby again');
     assert.ok((withFaultline.dryRun?.keysDiffering ?? 0) > 0, 'the dry run listed the rows that differ');
     assert.ok((withFaultline.dryRun?.conflicts ?? 0) > 0, 'and the conflicts');
+    assert.deepEqual(withFaultline.dryRun?.tables, ['public.acks'], 'by table');
+    assert.ok(withFaultline.dryRun?.samples.some((key) => /^public\.acks\/\{"id": \d+\}$/.test(key)), 'naming real rows');
     assert.ok(withFaultline.fenceLatencyMs !== null && withFaultline.fenceLatencyMs < 2 * withFaultline.heartbeatIntervalMs, `fence within 2 heartbeats of detection (${withFaultline.fenceLatencyMs} ms)`);
     assert.ok(baseline.lost > 0, 'PostgreSQL + pg_rewind alone loses acknowledged writes');
     assert.ok(baseline.oldPrimaryRejoined);

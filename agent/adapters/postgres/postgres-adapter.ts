@@ -24,6 +24,8 @@ import { pgBinDirDefault, runPgTool, toolIdentity } from './pg-tools';
 export const pgMonitorIntervalMs = 1000;
 /** How long a standby is given to receive resolved values from its primary before apply fails (ms). */
 export const standbyApplyWaitMs = 5000;
+/** Longest a standby's digest waits to replay what its primary has written (ms). */
+export const catchUpWaitMs = 3000;
 /** Fence id the adapter holds by itself while another member is the newer primary. */
 export const supersededFenceId = 'superseded';
 
@@ -367,10 +369,38 @@ export class PostgresAdapter implements DataPlaneAdapter {
 
   async digest(bucketCount: number): Promise<Digest> {
     await this.settled();
+    // A verification digest: a superseded old primary whose versions are all on the new primary rejoins first,
+    // and a standby waits to replay what its primary has, so that the digest describes the data at rest.
+    if (this.supersededBy !== null && this.options.dataDir !== null) await this.refresh();
+    if (this.role === 'replica') await this.catchUp();
     const present = await this.pool.query("select to_regclass('faultline.versions') is not null as present");
     if (!present.rows[0]?.present) return digestOf([], bucketCount);
     const { rows } = await this.pool.query<{ tbl: string; pk: string; hlc: string; row: string | null }>('select tbl, pk::text as pk, hlc, row::text as row from faultline.versions');
     return digestOf(rows.flatMap((row) => toEntry(row) ?? []), bucketCount);
+  }
+
+  /** Waits (bounded) until this standby has replayed the WAL its primary (a peer not in recovery) has written now. */
+  private async catchUp(): Promise<void> {
+    for (const peer of this.options.peers) {
+      const client = new pg.Client({ connectionString: peer, connectionTimeoutMillis: 1000 });
+      try {
+        await client.connect();
+        const { rows } = await client.query<{ lsn: string | null }>('select case when pg_is_in_recovery() then null else pg_current_wal_lsn()::text end as lsn');
+        const target = rows[0]?.lsn ?? null;
+        if (target === null) continue;
+        const deadline = Date.now() + catchUpWaitMs;
+        while (Date.now() < deadline) {
+          const replayed = await this.pool.query<{ done: boolean }>('select coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) as done', [target]);
+          if (replayed.rows[0]?.done) return;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        return;
+      } catch {
+        // An unreachable peer: the digest is taken as it is.
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
   }
 
   private async requireSchema(): Promise<void> {
