@@ -277,7 +277,7 @@ export class PostgresAdapter implements DataPlaneAdapter {
              (select sum(n_tup_ins + n_tup_upd + n_tup_del) from pg_stat_user_tables where schemaname <> 'faultline')::text as writes`);
     this.keyCount = Number(counted.rows[0]?.keys ?? 0);
     this.writesAccepted = Number(counted.rows[0]?.writes ?? 0);
-    this.digestRoot = (await this.digest(256)).root;
+    this.digestRoot = (await this.digestNow(256)).root;
   }
 
   /** After an agent restart, keeps the fences the server put up before it (they are lifted only by the server's unfence). */
@@ -373,6 +373,11 @@ export class PostgresAdapter implements DataPlaneAdapter {
     // and a standby waits to replay what its primary has, so that the digest describes the data at rest.
     if (this.supersededBy !== null && this.options.dataDir !== null) await this.refresh();
     if (this.role === 'replica') await this.catchUp();
+    return this.digestNow(bucketCount);
+  }
+
+  /** The digest of the versions as they are now (the monitor's, which must not wait on itself). */
+  private async digestNow(bucketCount: number): Promise<Digest> {
     const present = await this.pool.query("select to_regclass('faultline.versions') is not null as present");
     if (!present.rows[0]?.present) return digestOf([], bucketCount);
     const { rows } = await this.pool.query<{ tbl: string; pk: string; hlc: string; row: string | null }>('select tbl, pk::text as pk, hlc, row::text as row from faultline.versions');
