@@ -20,6 +20,7 @@ import { loadAgentConfig } from '../../agent/config';
 import type { DryRun } from '../../core/policy/dry-run';
 import { PgCluster, type PgNode, freePort, inRecovery, withClient } from '../../test/stores/pg-cluster';
 import { type TestServer, callApi, startTestServer, waitFor } from '../../test/helpers/server-harness';
+import { type TcpProxy, startTcpProxy } from '../../test/helpers/tcp-proxy';
 
 /** Acknowledged, present after recovery, lost. */
 export interface Count {
@@ -120,12 +121,13 @@ function count(acknowledged: Set<number>, present: Set<number>): Count {
   return { acknowledged: acknowledged.size, present: kept, lost: acknowledged.size - kept };
 }
 
-async function startPgAgent(test: TestServer, id: string, node: PgNode, peer: { id: string; node: PgNode; port: number }, port: number, heartbeatIntervalMs: number): Promise<RunningAgent> {
+/** The agent reaches its peer's server through `peerUrl` (a proxy the scenario cuts with the rest). */
+async function startPgAgent(test: TestServer, id: string, node: PgNode, peer: { id: string; peerUrl: string; port: number }, port: number, heartbeatIntervalMs: number): Promise<RunningAgent> {
   const { token } = await test.server.credentials.issue({ clusterId: 'pg', agentId: id, createdBy: 'split-brain' });
   const config = loadAgentConfig([
     '--id', id, '--cluster', 'pg', '--listen', `127.0.0.1:${port}`, '--peers', `${peer.id}=127.0.0.1:${peer.port}`,
     '--server', test.url, '--heartbeat-interval-ms', String(heartbeatIntervalMs), '--outbox-dir', 'memory', '--log-level', process.env.TEST_AGENT_LOG ?? 'error',
-    '--data-plane', node.url, '--pg-data-dir', node.dataDir, '--pg-peers', peer.node.url,
+    '--data-plane', node.url, '--pg-data-dir', node.dataDir, '--pg-peers', peer.peerUrl,
   ], { ...process.env, FAULTLINE_AGENT_TOKEN: token, FAULTLINE_CLUSTER_KEY: test.server.clusterKey });
   return startAgent(config);
 }
@@ -140,6 +142,7 @@ export async function runScenario(mode: 'faultline' | 'baseline', options: Scena
   let test: TestServer | null = null;
   const agents: RunningAgent[] = [];
   const writers: Writer[] = [];
+  const proxies: TcpProxy[] = [];
   try {
     const a = await cluster.startPrimary('pg-a');
     const b = await cluster.startStandby(a, 'pg-b');
@@ -147,8 +150,13 @@ export async function runScenario(mode: 'faultline' | 'baseline', options: Scena
     if (mode === 'faultline') {
       test = await startTestServer({ env: { FAULTLINE_STABILITY_WINDOW_MS: '1000', FAULTLINE_DIVERGENCE_SAMPLE_MS: '500' } });
       const [portA, portB] = [await freePort(), await freePort()];
-      agents.push(await startPgAgent(test, 'pg-a', a, { id: 'pg-b', node: b, port: portB }, portA, heartbeatIntervalMs));
-      agents.push(await startPgAgent(test, 'pg-b', b, { id: 'pg-a', node: a, port: portA }, portB, heartbeatIntervalMs));
+      // Each agent sees the other member's server only through a proxy, cut with the network: while split, the
+      // old primary's agent cannot see the promotion, as in a real partition.
+      const toB = await startTcpProxy({ host: '127.0.0.1', port: b.port });
+      const toA = await startTcpProxy({ host: '127.0.0.1', port: a.port });
+      proxies.push(toA, toB);
+      agents.push(await startPgAgent(test, 'pg-a', a, { id: 'pg-b', peerUrl: `postgresql://postgres@127.0.0.1:${toB.port}/app`, port: portB }, portA, heartbeatIntervalMs));
+      agents.push(await startPgAgent(test, 'pg-b', b, { id: 'pg-a', peerUrl: `postgresql://postgres@127.0.0.1:${toA.port}/app`, port: portA }, portB, heartbeatIntervalMs));
       const server = test.server;
       await waitFor('both agents reporting, cluster whole', () => {
         const snapshot = server.service.snapshot('pg');
@@ -165,6 +173,7 @@ export async function runScenario(mode: 'faultline' | 'baseline', options: Scena
     if (test) {
       const cut = await callApi(test.url, '/api/faults/split', { method: 'POST', body: { clusterId: 'pg', groups: [['pg-a'], ['pg-b']] } });
       if (!cut.payload.ok) throw new Error(`split refused: ${cut.payload.message}`);
+      for (const proxy of proxies) proxy.block();
     }
     await cluster.cutReplication(b);
     await sleep(300);
@@ -183,8 +192,10 @@ export async function runScenario(mode: 'faultline' | 'baseline', options: Scena
       const prisma = server.database.prisma;
       const partition = await prisma.partition.findFirst({ where: { clusterId: 'pg' }, orderBy: { startedAt: 'asc' } });
       if (!partition) throw new Error('Faultline opened no partition');
-      if (writerA.firstRefusedAtMs !== null) fenceLatencyMs = Math.max(0, writerA.firstRefusedAtMs - partition.startedAt.getTime());
+      if (writerA.firstRefusedAtMs !== null) fenceLatencyMs = writerA.firstRefusedAtMs - partition.startedAt.getTime();
+      log(`# detected ${partition.startedAt.getTime() - cutAtMs} ms after the cut; first write refused on the old primary ${writerA.firstRefusedAtMs === null ? 'never' : `${writerA.firstRefusedAtMs - cutAtMs} ms after the cut`}`);
       await writerA.stop();
+      for (const proxy of proxies) proxy.unblock();
       await callApi(test.url, '/api/faults/heal', { method: 'POST', body: { clusterId: 'pg' } });
       const pending = await waitFor('a recovery waiting for approval', async () =>
         (await server.console.recovery.list({ partitionId: partition.id, status: ['pending-approval'], limit: 1 }))[0], 30_000, 100);
@@ -217,6 +228,7 @@ export async function runScenario(mode: 'faultline' | 'baseline', options: Scena
   } finally {
     for (const writer of writers) await writer.stop().catch(() => undefined);
     for (const agent of agents) await agent.close().catch(() => undefined);
+    for (const proxy of proxies) await proxy.close().catch(() => undefined);
     await test?.stop().catch(() => undefined);
     await cluster.destroy();
   }
