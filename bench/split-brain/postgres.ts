@@ -49,6 +49,7 @@ export interface ScenarioOutcome extends Count {
   /** The old primary is a standby again. */
   oldPrimaryRejoined: boolean;
   heartbeatIntervalMs: number;
+  escalation: EscalationSeen | null;
 }
 
 /** Scenario timings (ms). */
@@ -58,7 +59,23 @@ export interface ScenarioOptions {
   /** How long the split lasts after the promotion. */
   splitMs?: number;
   heartbeatIntervalMs?: number;
+  /** Kill the new primary after the dry run, approve (the run escalates), restart it and approve again. */
+  newPrimaryDiesBeforeApply?: boolean;
   log?: (line: string) => void;
+}
+
+/** What happened when the new primary died before the apply (faultline, `newPrimaryDiesBeforeApply`). */
+export interface EscalationSeen {
+  /** The partition's state after the run escalated (still open). */
+  state: string;
+  partitionOpen: boolean;
+  /** A new recovery was requested for the operator. */
+  approvalRequestedAgain: boolean;
+  /** What the console showed for the dead store. */
+  storeError: string | null;
+  /** The old primary was not rewound meanwhile, and still holds every write it acknowledged. */
+  oldPrimaryStillPrimary: boolean;
+  oldPrimaryKeptItsWrites: boolean;
 }
 
 /** A client writing rows as fast as it can, counting what was acknowledged. */
@@ -187,6 +204,7 @@ export async function runScenario(mode: 'faultline' | 'baseline', options: Scena
     let fenceLatencyMs: number | null = null;
     let recoveryMs: number | null = null;
     let dryRun: ScenarioOutcome['dryRun'] = null;
+    let escalation: EscalationSeen | null = null;
     if (test) {
       const server = test.server;
       const prisma = server.database.prisma;
@@ -207,7 +225,30 @@ export async function runScenario(mode: 'faultline' | 'baseline', options: Scena
         tables: plan?.changes?.byTable.map((group) => group.table) ?? [],
       };
       log(`# dry run: ${dryRun.keysDiffering} rows differ, ${dryRun.conflicts} conflicts`);
-      await server.console.recovery.approve(pending.id, 'split-brain-bench', 'rows checked in the dry run');
+      if (options.newPrimaryDiesBeforeApply) {
+        await cluster.stop(b, 'immediate');
+        await server.console.recovery.approve(pending.id, 'split-brain-bench', 'rows checked in the dry run');
+        await waitFor('the reconciliation escalated', () => prisma.reconciliationReport.findFirst({ where: { partitionId: partition.id, status: 'escalated' } }), 60_000, 100);
+        const again = await waitFor('a new recovery waiting for approval', async () =>
+          (await server.console.recovery.list({ partitionId: partition.id, status: ['pending-approval'], limit: 1 })).find((run) => run.id !== pending.id), 30_000, 100);
+        const storeError = await waitFor('the dead store named in the console', () =>
+          server.service.snapshot('pg').nodes.find((node) => node.id === 'pg-b')?.dataPlane?.store?.error, 15_000, 100);
+        const row = await prisma.partition.findUniqueOrThrow({ where: { id: partition.id } });
+        const onOld = await presentIds(a);
+        escalation = {
+          state: row.state,
+          partitionOpen: row.endedAt === null,
+          approvalRequestedAgain: again !== undefined,
+          storeError,
+          oldPrimaryStillPrimary: !(await inRecovery(a.url)),
+          oldPrimaryKeptItsWrites: [...writerA.acknowledged].every((id) => onOld.has(id)),
+        };
+        log(`# new primary died: ${JSON.stringify(escalation)}`);
+        await cluster.start(b);
+        await server.console.recovery.approve(again.id, 'split-brain-bench', 'new primary back');
+      } else {
+        await server.console.recovery.approve(pending.id, 'split-brain-bench', 'rows checked in the dry run');
+      }
       const closed = await waitFor('the partition closed as recovered', async () => {
         const row = await prisma.partition.findUniqueOrThrow({ where: { id: partition.id } });
         return row.endedAt ? row : null;
@@ -224,7 +265,7 @@ export async function runScenario(mode: 'faultline' | 'baseline', options: Scena
     const acknowledged = new Set([...writerA.acknowledged, ...writerB.acknowledged]);
     const outcome = count(acknowledged, present);
     const oldPrimaryRejoined = await inRecovery(a.url).catch(() => false);
-    return { ...outcome, fenceLatencyMs, recoveryMs, dryRun, oldPrimaryRejoined, heartbeatIntervalMs };
+    return { ...outcome, fenceLatencyMs, recoveryMs, dryRun, oldPrimaryRejoined, heartbeatIntervalMs, escalation };
   } finally {
     for (const writer of writers) await writer.stop().catch(() => undefined);
     for (const agent of agents) await agent.close().catch(() => undefined);

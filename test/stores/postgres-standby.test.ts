@@ -186,4 +186,17 @@ describe('PostgreSQL split brain: Faultline against PostgreSQL + pg_rewind alone
     assert.ok(baseline.lost > 0, 'PostgreSQL + pg_rewind alone loses acknowledged writes');
     assert.ok(baseline.oldPrimaryRejoined);
   });
+
+  it('a new primary that dies before the apply: the run escalates, the partition stays in ReconciliationMode, the console names the store, the old primary keeps its writes; after a restart and a second approval nothing is lost', async () => {
+    const outcome = await runScenario('faultline', { newPrimaryDiesBeforeApply: true, splitMs: 1500 });
+    const seen = outcome.escalation;
+    assert.ok(seen);
+    assert.equal(seen.state, 'ReconciliationMode');
+    assert.ok(seen.partitionOpen && seen.approvalRequestedAgain, 'escalated to the operator, partition still open');
+    assert.match(seen.storeError ?? '', /cannot use postgresql:\/\/127\.0\.0\.1:\d+\/app: .*(ECONNREFUSED|connect)/);
+    assert.ok(seen.oldPrimaryStillPrimary, 'the old primary was not rewound while its writes had nowhere to go');
+    assert.ok(seen.oldPrimaryKeptItsWrites, 'and kept every write it acknowledged');
+    assert.equal(outcome.lost, 0, 'nothing lost once the new primary is back and the operator approved again');
+    assert.ok(outcome.oldPrimaryRejoined);
+  });
 });
