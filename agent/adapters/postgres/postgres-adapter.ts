@@ -13,6 +13,7 @@ import pg from 'pg';
 import { type Digest, digestOf } from '../../../core/digest';
 import { type Hlc, decodeHlc, encodeHlc } from '../../../core/hlc';
 import type { FenceMode } from '../../../core/policy/cluster-policy';
+import { toSafeText } from '../../../core/safe-text';
 import { syncBatchEntriesMax, valueLengthMax } from '../../../core/reconcile/data-plane-commands';
 import type { ResolvedEntry } from '../../../core/reconcile/plan-reconciliation';
 import type { VersionedEntry } from '../../../core/reconcile/resolver';
@@ -64,7 +65,7 @@ interface TrackedTable {
 export function describeEndpoint(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname}`.slice(0, 200);
+    return toSafeText(`${parsed.protocol}//${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname}`.slice(0, 200));
   } catch {
     return 'unparseable URL';
   }
@@ -156,7 +157,7 @@ export class PostgresAdapter implements DataPlaneAdapter {
   }
 
   private fail(what: string, error: unknown): void {
-    const text = `${what}: ${errorText(error)}`.slice(0, 300);
+    const text = toSafeText(`${what}: ${errorText(error)}`.slice(0, 300));
     if (text !== this.error) this.options.log('error', 'postgres data plane', { endpoint: this.endpoint, error: text });
     this.error = text;
   }
