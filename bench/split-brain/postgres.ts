@@ -285,8 +285,11 @@ export async function run(runs = Number(process.env.SPLIT_BRAIN_RUNS ?? 3)): Pro
   const faultline: ScenarioOutcome[] = [];
   const baseline: ScenarioOutcome[] = [];
   for (let index = 0; index < runs; index += 1) {
-    faultline.push(await runScenario('faultline'));
-    baseline.push(await runScenario('baseline'));
+    const withFaultline = await runScenario('faultline');
+    const without = await runScenario('baseline');
+    faultline.push(withFaultline);
+    baseline.push(without);
+    process.stdout.write(`# postgres run ${index + 1}/${runs}: faultline ${withFaultline.acknowledged} acknowledged, ${withFaultline.lost} lost, fence ${withFaultline.fenceLatencyMs} ms, recovery ${withFaultline.recoveryMs} ms; baseline ${without.acknowledged} acknowledged, ${without.lost} lost\n`);
   }
   const medianCount = (outcomes: ScenarioOutcome[]): Count => ({
     acknowledged: median(outcomes.map((outcome) => outcome.acknowledged)),
