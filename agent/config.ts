@@ -184,6 +184,9 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
   }
   const c = parsed.data;
   if (c.peers.some((peer) => peer.id === c.id)) throw new Error('invalid agent configuration:\n  peers: must not include the agent itself');
+  if (c.dataPlane === undefined && (c.pgDataDir !== undefined || c.pgPeers.length > 0)) {
+    throw new Error('invalid agent configuration:\n  pgDataDir, pgPeers: need --data-plane postgresql://… (the server they belong to)');
+  }
   const choice = resolveDetectorChoice({ profile: c.profile, heartbeatIntervalMs: c.heartbeatIntervalMs });
   return {
     id: c.id,

@@ -11,7 +11,7 @@ import { type CollectPageLimits, executeDataPlaneCommand } from './data-plane-ex
 import { Replicator } from './replication';
 import { replicationPacketType } from './replication-codec';
 import { replicationFragmentPacketType } from './replication-fragments';
-import { PostgresAdapter } from './adapters/postgres/postgres-adapter';
+import type { PostgresAdapter } from './adapters/postgres/postgres-adapter';
 import type { DataPlaneTarget } from './config';
 import type { DataPlaneAdapter } from './store/data-plane-adapter';
 import { KvStore, createStoreAdapter } from './store/kv-store';
@@ -65,6 +65,18 @@ export interface DataPlane {
 
 const capped = (value: number) => Math.min(reportCounterMax, value);
 
+/**
+ * Loads the PostgreSQL adapter (and `pg`) only when the agent uses it. On Node 20, which
+ * has no `navigator`, `pg` asks `new Response()` at load whether it runs on Cloudflare
+ * Workers; that loads undici, whose WebAssembly the deployed agent's lite mode lacks, and
+ * the process dies. Node 21+ answers with its own `navigator`; Node 20 gets the same one.
+ */
+async function loadPostgresAdapter(): Promise<typeof PostgresAdapter> {
+  const global = globalThis as { navigator?: unknown };
+  if (global.navigator === undefined) Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node}` }, configurable: true });
+  return (await import('./adapters/postgres/postgres-adapter')).PostgresAdapter;
+}
+
 /** Starts the store, replication, the optional HTTP API and the optional write load. */
 export async function startDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
   const store = new KvStore({ nodeId: options.selfId, nowMs: options.nowMs });
@@ -82,7 +94,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
   const target = options.target ?? { kind: 'reference' };
   // A real store replaces the reference store behind the seam; the reference store then only idles.
   const postgres = target.kind === 'postgres'
-    ? await PostgresAdapter.start({ url: target.url, dataDir: target.dataDir, peers: target.peers, log: options.log ?? (() => undefined) })
+    ? await (await loadPostgresAdapter()).start({ url: target.url, dataDir: target.dataDir, peers: target.peers, log: options.log ?? (() => undefined) })
     : null;
   const adapter: DataPlaneAdapter = postgres ?? createStoreAdapter(store);
   const http = options.storeListen === null ? null : await startStoreHttp(store, { host: options.storeListen.host, port: options.storeListen.port });
