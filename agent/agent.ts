@@ -66,6 +66,8 @@ export async function startAgent(
     storeListen: config.storeListen,
     writeRatePerSecond: config.writeRate,
     writeKeyCount: config.writeKeys,
+    target: config.dataPlane,
+    log: (level, message, fields) => log(level, message, fields),
   });
   // One socket, two channels: replication datagrams by their type tag, everything else (garbage included) to membership.
   // What membership hears may make a check the detection loop meant to sleep through busy again.
@@ -85,7 +87,7 @@ export async function startAgent(
   const executeCommand = async (command: AgentCommand): Promise<Reply<DataPlaneReply | null>> => {
     if (command.type !== 'set-faults' && command.type !== 'heal-all') {
       const result = await dataPlane.execute(command);
-      log(result.ok ? 'info' : 'warn', 'data-plane command', { command: command.type, ok: result.ok });
+      log(result.ok ? 'info' : 'warn', 'data-plane command', { command: command.type, ok: result.ok, ...(result.ok ? {} : { error: result.message }) });
       return result;
     }
     transport.setRules(command.type === 'set-faults' ? command.rules : []);

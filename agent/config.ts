@@ -36,6 +36,19 @@ const PeersSchema = z.union([
   z.array(z.object({ id: z.string(), address: z.string() })),
 ]);
 
+/** The store behind the data plane, by URL scheme: none (the reference store) or `postgresql://`. */
+export type DataPlaneTarget =
+  | { kind: 'reference' }
+  | { kind: 'postgres'; url: string; dataDir: string | null; peers: string[] };
+
+const DataPlaneUrlSchema = z.string().max(2000).refine((text) => {
+  try {
+    return ['postgresql:', 'postgres:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}, 'a store URL: postgresql://USER@HOST:PORT/DB');
+
 const AgentConfigSchema = z.object({
   id: NodeIdSchema,
   cluster: ClusterIdSchema.default('default'),
@@ -57,6 +70,9 @@ const AgentConfigSchema = z.object({
   storeListen: EndpointSchema.optional(),
   writeRate: z.coerce.number().min(0).max(writeRateMax).default(0),
   writeKeys: z.coerce.number().int().min(1).max(writeKeysMax).default(500),
+  dataPlane: DataPlaneUrlSchema.optional(),
+  pgDataDir: z.string().min(1).max(4096).optional(),
+  pgPeers: z.union([z.string().transform((text) => text.split(',').map((item) => item.trim()).filter(Boolean)), z.array(z.string())]).pipe(z.array(DataPlaneUrlSchema).max(16)).default([]),
 });
 
 /** The agent's validated settings. */
@@ -100,6 +116,8 @@ export interface AgentConfig {
   writeRate: number;
   /** Keys the demo writes spread over (`--write-keys`, default 500). */
   writeKeys: number;
+  /** The store the data plane fences and reconciles (`--data-plane URL`; the reference store when absent). */
+  dataPlane: DataPlaneTarget;
 }
 
 /** Parses flags, config file and environment; throws an Error listing every problem. */
@@ -126,6 +144,9 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
       'store-listen': { type: 'string' },
       'write-rate': { type: 'string' },
       'write-keys': { type: 'string' },
+      'data-plane': { type: 'string' },
+      'pg-data-dir': { type: 'string' },
+      'pg-peers': { type: 'string' },
     },
     strict: true,
   });
@@ -150,6 +171,9 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     ...(values['store-listen'] !== undefined && { storeListen: values['store-listen'] }),
     ...(values['write-rate'] !== undefined && { writeRate: values['write-rate'] }),
     ...(values['write-keys'] !== undefined && { writeKeys: values['write-keys'] }),
+    ...(values['data-plane'] !== undefined && { dataPlane: values['data-plane'] }),
+    ...(values['pg-data-dir'] !== undefined && { pgDataDir: values['pg-data-dir'] }),
+    ...(values['pg-peers'] !== undefined && { pgPeers: values['pg-peers'] }),
     token: env.FAULTLINE_AGENT_TOKEN ?? fromFile.token,
     clusterKey: env.FAULTLINE_CLUSTER_KEY ?? fromFile.clusterKey,
   };
@@ -160,6 +184,9 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
   }
   const c = parsed.data;
   if (c.peers.some((peer) => peer.id === c.id)) throw new Error('invalid agent configuration:\n  peers: must not include the agent itself');
+  if (c.dataPlane === undefined && (c.pgDataDir !== undefined || c.pgPeers.length > 0)) {
+    throw new Error('invalid agent configuration:\n  pgDataDir, pgPeers: need --data-plane postgresql://… (the server they belong to)');
+  }
   const choice = resolveDetectorChoice({ profile: c.profile, heartbeatIntervalMs: c.heartbeatIntervalMs });
   return {
     id: c.id,
@@ -183,5 +210,8 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     storeListen: c.storeListen ?? null,
     writeRate: c.writeRate,
     writeKeys: c.writeKeys,
+    dataPlane: c.dataPlane === undefined
+      ? { kind: 'reference' }
+      : { kind: 'postgres', url: c.dataPlane, dataDir: c.pgDataDir === undefined ? null : path.resolve(c.pgDataDir), peers: c.pgPeers },
   };
 }

@@ -11,6 +11,8 @@ import { type CollectPageLimits, executeDataPlaneCommand } from './data-plane-ex
 import { Replicator } from './replication';
 import { replicationPacketType } from './replication-codec';
 import { replicationFragmentPacketType } from './replication-fragments';
+import type { PostgresAdapter } from './adapters/postgres/postgres-adapter';
+import type { DataPlaneTarget } from './config';
 import type { DataPlaneAdapter } from './store/data-plane-adapter';
 import { KvStore, createStoreAdapter } from './store/kv-store';
 import { type StoreHttpHandle, startStoreHttp } from './store/store-http';
@@ -35,6 +37,10 @@ export interface DataPlaneOptions {
   writeKeyCount: number;
   /** Collect-changes page limits (tests make them small). */
   collectLimits?: CollectPageLimits;
+  /** The store to fence and reconcile (default: the reference store). */
+  target?: DataPlaneTarget;
+  /** The agent's log, for the store's errors. */
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
 /** A running data plane. */
@@ -59,6 +65,18 @@ export interface DataPlane {
 
 const capped = (value: number) => Math.min(reportCounterMax, value);
 
+/**
+ * Loads the PostgreSQL adapter (and `pg`) only when the agent uses it. On Node 20, which
+ * has no `navigator`, `pg` asks `new Response()` at load whether it runs on Cloudflare
+ * Workers; that loads undici, whose WebAssembly the deployed agent's lite mode lacks, and
+ * the process dies. Node 21+ answers with its own `navigator`; Node 20 gets the same one.
+ */
+async function loadPostgresAdapter(): Promise<typeof PostgresAdapter> {
+  const global = globalThis as { navigator?: unknown };
+  if (global.navigator === undefined) Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node}` }, configurable: true });
+  return (await import('./adapters/postgres/postgres-adapter')).PostgresAdapter;
+}
+
 /** Starts the store, replication, the optional HTTP API and the optional write load. */
 export async function startDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
   const store = new KvStore({ nodeId: options.selfId, nowMs: options.nowMs });
@@ -73,7 +91,12 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     nowMs: options.nowMs,
   });
   store.setTransport(replicator);
-  const adapter = createStoreAdapter(store);
+  const target = options.target ?? { kind: 'reference' };
+  // A real store replaces the reference store behind the seam; the reference store then only idles.
+  const postgres = target.kind === 'postgres'
+    ? await (await loadPostgresAdapter()).start({ url: target.url, dataDir: target.dataDir, peers: target.peers, log: options.log ?? (() => undefined) })
+    : null;
+  const adapter: DataPlaneAdapter = postgres ?? createStoreAdapter(store);
   const http = options.storeListen === null ? null : await startStoreHttp(store, { host: options.storeListen.host, port: options.storeListen.port });
   const load: WriteLoad = startWriteLoad({ store, ratePerSecond: options.writeRatePerSecond, keyCount: options.writeKeyCount, nowMs: options.nowMs });
   return {
@@ -85,6 +108,10 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
     receive: (bytes, from, nowMs) => replicator.receive(bytes, from, nowMs),
     execute: (command) => executeDataPlaneCommand(adapter, options.selfId, command, options.collectLimits),
     status() {
+      if (postgres) {
+        const counters = postgres.counters();
+        return { keyCount: capped(counters.keyCount), writesAccepted: capped(counters.writesAccepted), writesRefused: 0, fence: postgres.activeFence(), digestRoot: counters.digestRoot, store: postgres.status() };
+      }
       const stats = store.stats();
       return {
         keyCount: capped(stats.keys),
@@ -99,6 +126,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
       load.stop();
       replicator.close();
       await http?.close();
+      await postgres?.close();
     },
   };
 }

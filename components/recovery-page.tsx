@@ -41,9 +41,29 @@ function PlanView({ plan }: { plan: Partial<DryRun> }) {
         <dd>{plan.affectedNodes && plan.affectedNodes.length > 0 ? plan.affectedNodes.map((node) => `${node.nodeId} (${node.keysToReceive} keys, ${node.bytesToReceive} B)`).join(', ') : 'none need data'}</dd>
         <dt>Keys differing</dt>
         <dd>{plan.keysDiffering ?? 0}</dd>
+        {plan.changes ? (
+          <>
+            <dt>Tables</dt>
+            <dd data-testid="dry-run-tables">{plan.changes.byTable.map((group) => `${group.table} (${group.keys})`).join(', ') || 'none'}</dd>
+            <dt>Rows to change</dt>
+            <dd data-testid="dry-run-rows">
+              {plan.changes.toReceive.filter((node) => node.keys.length > 0).map((node) => (
+                <div key={node.nodeId}>
+                  {node.nodeId}: <code>{node.keys.join(' · ')}</code>
+                  {node.more > 0 ? <span className="muted"> and {node.more} more</span> : null}
+                </div>
+              ))}
+            </dd>
+          </>
+        ) : null}
         <dt>Conflicts</dt>
         <dd>
           {plan.conflicts?.total ?? 0} decided by {plan.conflicts?.resolver} <span className="muted">({plan.conflicts?.description})</span>
+          {plan.conflicts?.samples.map((sample) => (
+            <div key={sample.key}>
+              <code>{sample.key}</code> kept from [{sample.keptFrom.join(', ')}], discarded from {sample.discardedFrom.map((holders) => `[${holders.join(', ')}]`).join(' ')}
+            </div>
+          ))}
         </dd>
         <dt>Bytes to move</dt>
         <dd>{plan.bytesToMove ?? 0}</dd>

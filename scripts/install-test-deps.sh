@@ -10,6 +10,7 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromi
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "test dependencies: all present"

@@ -84,3 +84,23 @@ test('dry run: quorum arithmetic, affected nodes, conflicts and how they are dec
   assert.equal(dryRun.affectedNodes.find((node) => node.nodeId === 'b')?.keysToReceive, 2);
   assert.equal(dryRun.steps.length, 4);
 });
+
+test('dry run lists the rows that will change, by table (a real store\'s <schema>.<table>/<row> keys) and per node', () => {
+  const facts = { type: 'complete' as const, sides: [['a'], ['b']], majorityIndex: null, byzantineEvidence: false, divergenceRatio: null, flapCount: 0 };
+  const hlc = (wallMs: number, nodeId: string) => ({ wallMs, logical: 0, nodeId });
+  const dryRun = buildDryRun({
+    partitionId: 'p',
+    facts,
+    policy: defaultClusterPolicy,
+    strategy: { strategy: 'manual', source: 'policy', reason: 'critical partition (no-majority)' },
+    replicas: [
+      { nodeId: 'a', changes: [{ key: 'public.acks/{"id": 1}', value: '{}', hlc: hlc(2, 'a') }, { key: 'demo-1', value: 'x', hlc: hlc(2, 'a') }] },
+      { nodeId: 'b', changes: [{ key: 'public.users/{"id": 7}', value: null, hlc: hlc(3, 'b') }] },
+    ],
+  });
+  assert.deepEqual(dryRun.changes?.byTable, [{ table: 'keys', keys: 1 }, { table: 'public.acks', keys: 1 }, { table: 'public.users', keys: 1 }]);
+  assert.deepEqual(dryRun.changes?.toReceive, [
+    { nodeId: 'a', keys: ['public.users/{"id": 7}'], more: 0 },
+    { nodeId: 'b', keys: ['demo-1', 'public.acks/{"id": 1}'], more: 0 },
+  ]);
+});
