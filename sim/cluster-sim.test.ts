@@ -1,6 +1,8 @@
-// Proves the simulator is deterministic (same seed, same timeline; the seed is printed
-// on failure so a run replays) and that the real detector and classifier pass the
-// quick catalog scenarios with the default detector, across a few seeds.
+// Proves the simulator is deterministic (same seed, same timeline; another seed, another
+// run; the seed is printed on failure so a run replays), that it runs the server's
+// report fold (a control-plane cut's backlog is kept out of the present view), and that
+// the agent's real membership with the real classifier passes the quick catalog
+// scenarios with the default detector, across a few seeds.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -23,6 +25,15 @@ test('same seed, same run; another seed, another run', () => {
   // And the seed decides the draws: another seed gives another run (events and messages differ).
   const other = runSimulation(scenario, { seed: 43 });
   assert.notDeepEqual([other.metrics.events, other.metrics.messagesPerNodePerSecond], [first.metrics.events, first.metrics.messagesPerNodePerSecond]);
+});
+
+test("a control-plane cut: the outbox's backlog reaches the server's fold late and is kept out of the present view", () => {
+  const result = runSimulation(load('control-plane-cut'));
+  assert.ok(result.passed, JSON.stringify(result.outcomes.filter((outcome) => !outcome.held)));
+  // n1 reports several times per second during the 7 s cut: all of them arrive after it, as history.
+  assert.ok(result.metrics.reportsTakenAsHistory >= 20, `${result.metrics.reportsTakenAsHistory} reports taken as history`);
+  const whole = runSimulation(load('isolate-one'));
+  assert.equal(whole.metrics.reportsTakenAsHistory, 0, 'without a cut every report is news');
 });
 
 test('quick catalog holds across seeds', () => {

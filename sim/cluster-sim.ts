@@ -68,6 +68,8 @@ export interface SimulationMetrics {
   reportsPerNodePerSecond: number;
   /** Peer-level "unreachable" declarations reaching the server, per node-hour (raw, before classification). */
   peerLossesPerNodeHour: number;
+  /** Reports the server's fold kept out of the present view (replayed from an outbox after a cut, or out of order). */
+  reportsTakenAsHistory: number;
   /** Classifier runs. */
   classifications: number;
   /** Events processed. */
@@ -152,6 +154,7 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
       messagesPerNodePerSecond: sim.datagramsSent / nodeSeconds,
       reportsPerNodePerSecond: sim.reportsSent / nodeSeconds,
       peerLossesPerNodeHour: sim.peerLosses() / (nodeSeconds / 3600),
+      reportsTakenAsHistory: sim.reportsTakenAsHistory,
       classifications: sim.classifications,
       events: sim.events,
       wallMs: (wallClock?.() ?? 0) - startedWallMs,
@@ -165,6 +168,7 @@ class ClusterSimulation {
   readonly untrusted: UntrustedSighting[] = [];
   datagramsSent = 0;
   reportsSent = 0;
+  reportsTakenAsHistory = 0;
   classifications = 0;
   events = 0;
   private readonly queue = new EventQueue<SimEvent>();
@@ -325,7 +329,7 @@ class ClusterSimulation {
 
   /** The simulated server's ingest: the server's own fold. */
   private ingest(report: AgentReport, nowMs: number): void {
-    this.fold.applyReport(report, nowMs, this.profile.staleAfterMs);
+    if (!this.fold.applyReport(report, nowMs, this.profile.staleAfterMs)) this.reportsTakenAsHistory += 1;
   }
 
   private serverTick(nowMs: number): void {
