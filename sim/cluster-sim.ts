@@ -370,7 +370,8 @@ class ClusterSimulation {
 
 /** A copy of `bytes` with one bit of the signature (after the type byte) flipped. */
 function flipSignatureBit(bytes: Uint8Array): Uint8Array {
-  const copy = bytes.slice();
+  // A copy, not `slice()`: on a Buffer that is a view, and the sender shares one packet among its targets.
+  const copy = new Uint8Array(bytes);
   if (copy.length > 1) copy[1]! ^= 0x01;
   return copy;
 }
