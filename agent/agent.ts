@@ -6,6 +6,7 @@ import { checksPerInterval } from '../core/detectors/peer-monitor';
 import { mergeEvidence } from '../core/evidence-ledger';
 import type { AgentCommand, AgentReport, Reply } from '../core/protocol';
 import type { DataPlaneReply } from '../core/reconcile/data-plane-commands';
+import { fitReportBytes } from '../core/report-size';
 import type { AgentConfig } from './config';
 import { type DataPlane, startDataPlane } from './data-plane';
 import { agentDetectorProfile } from './detector-settings';
@@ -116,7 +117,7 @@ export async function startAgent(
     if (!reporting) return;
     sequence += 1;
     const at = nowMs();
-    const entry: AgentReport = {
+    const written: AgentReport = {
       clusterId: config.clusterId,
       agentId: config.id,
       incarnation,
@@ -130,6 +131,9 @@ export async function startAgent(
       outboxDropped: outbox.droppedCount(),
       dataPlane: dataPlane.status(),
     };
+    // The server refuses a report past `reportBytesMax`; only a flood of evidence can make one that large.
+    const { report: entry, evidenceDropped } = fitReportBytes(written);
+    if (evidenceDropped > 0) log('warn', 'report over its byte limit; oldest untrusted evidence left out', { sequence, evidenceDropped });
     await outbox.append(entry);
     link.notify();
   };

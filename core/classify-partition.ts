@@ -22,6 +22,7 @@
  */
 import { type AccusingEvidenceKind, type Evidence, type NodeId, type UntrustedEvidenceKind, isAccusingEvidenceKind } from './protocol';
 import type { ObserverHealthSnapshot } from './detectors/observer-health';
+import { DisjointSets } from './disjoint-sets';
 import { type Link, type ReachabilityMatrix, linkFromDirections } from './reachability';
 
 /** The kinds of partition Faultline names. */
@@ -293,16 +294,7 @@ function linkGraph(matrix: ReachabilityMatrix, prepared: Prepared, known: readon
   const { hears } = prepared;
   const cutLinks: Link[] = [];
   const twoWay: number[][] = known.map(() => []);
-  const parent = new Int32Array(known.length).map((_, position) => position);
-  // Union-find with path halving: every lookup shortens the chain it walks.
-  const find = (position: number): number => {
-    let root = position;
-    while (parent[root] !== root) {
-      parent[root] = parent[parent[root]!]!;
-      root = parent[root]!;
-    }
-    return root;
-  };
+  const sets = new DisjointSets(known.length);
   for (let i = 0; i < known.length; i += 1) {
     const a = positions[i]!;
     for (let j = i + 1; j < known.length; j += 1) {
@@ -319,21 +311,10 @@ function linkGraph(matrix: ReachabilityMatrix, prepared: Prepared, known: readon
         cutLinks.push(link);
         if (link.state === 'down') continue;
       }
-      const rootA = find(i);
-      const rootB = find(j);
-      if (rootA !== rootB) parent[rootA] = rootB;
+      sets.union(i, j);
     }
   }
-  const groups = new Map<number, NodeId[]>();
-  known.forEach((node, position) => {
-    const root = find(position);
-    const group = groups.get(root) ?? [];
-    group.push(node);
-    groups.set(root, group);
-  });
-  const components = [...groups.values()]
-    .map((group) => group.sort())
-    .sort((x, y) => y.length - x.length || x[0]!.localeCompare(y[0]!));
+  const components = sets.components(known);
   return { cutLinks, twoWay, components };
 }
 

@@ -13,7 +13,7 @@ import { DataPlaneCommandSchema, FenceCommandSchema } from './reconcile/data-pla
 export const reportPeersMax = 1024;
 /** Maximum number of evidence items one report may carry. */
 export const reportEvidenceMax = 256;
-/** Maximum serialized size of one report, in bytes; enforced by the transport. */
+/** Maximum size of one report as JSON, in bytes of UTF-8 (`auth` included): the server refuses a larger one, the agent never writes one (see report-size.ts). */
 export const reportBytesMax = 256 * 1024;
 
 // Node ids live in their own module so that schemas included below can use them without an import cycle.

@@ -2,6 +2,7 @@
  * The directed reachability matrix of a cluster and the graph questions asked of it.
  * Pure: callers pass the time in.
  */
+import { DisjointSets } from './disjoint-sets';
 import type { NodeId } from './protocol';
 
 /** One directed cell: what `from` last said about `to`. */
@@ -96,35 +97,15 @@ export function allLinks(matrix: ReachabilityMatrix): Link[] {
  * sorted by size (largest first), then by their first node id, so the result is stable.
  */
 export function connectedComponents(nodes: readonly NodeId[], links: readonly Link[]): NodeId[][] {
-  const parent = new Map<NodeId, NodeId>(nodes.map((node) => [node, node]));
-  const find = (node: NodeId): NodeId => {
-    let root = node;
-    while (parent.get(root) !== root) root = parent.get(root)!;
-    let cursor = node;
-    while (parent.get(cursor) !== root) {
-      const next = parent.get(cursor)!;
-      parent.set(cursor, root);
-      cursor = next;
-    }
-    return root;
-  };
+  const position = new Map(nodes.map((node, index) => [node, index]));
+  const sets = new DisjointSets(nodes.length);
   for (const link of links) {
     if (link.state !== 'up' && link.state !== 'one-way') continue;
-    if (!parent.has(link.a) || !parent.has(link.b)) continue;
-    const rootA = find(link.a);
-    const rootB = find(link.b);
-    if (rootA !== rootB) parent.set(rootA, rootB);
+    const a = position.get(link.a);
+    const b = position.get(link.b);
+    if (a !== undefined && b !== undefined) sets.union(a, b);
   }
-  const groups = new Map<NodeId, NodeId[]>();
-  for (const node of nodes) {
-    const root = find(node);
-    const group = groups.get(root) ?? [];
-    group.push(node);
-    groups.set(root, group);
-  }
-  return [...groups.values()]
-    .map((group) => group.sort())
-    .sort((x, y) => y.length - x.length || x[0]!.localeCompare(y[0]!));
+  return sets.components(nodes);
 }
 
 /** Sets a cell, returning whether the reachable value changed. */

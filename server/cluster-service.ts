@@ -5,7 +5,8 @@
  */
 import type { PartitionVerdict } from '../core/classify-partition';
 import { type DebounceOptions, stepDebounce } from '../core/partition-debounce';
-import { type AgentHello, type AgentReport, AgentReportSchema, describeZodError } from '../core/protocol';
+import type { AgentHello, AgentReport } from '../core/protocol';
+import { parseAgentReport } from '../core/report-size';
 import type { ClusterSnapshot, PartitionSummary } from '../core/realtime-contract';
 import type { PrismaClient } from '../generated/prisma/client';
 import { AppError } from './app-error';
@@ -38,9 +39,6 @@ export interface ClusterServiceOptions {
 
 /** Most clusters loaded from the database at start; more are loaded when their agents say hello. */
 export const clustersLoadMax = 1000;
-
-/** Largest report accepted, in bytes of JSON. */
-export const reportJsonBytesMax = 256 * 1024;
 
 export class ClusterService {
   private readonly clusters = new Map<string, ClusterState>();
@@ -166,20 +164,21 @@ export class ClusterService {
 
   /**
    * Validates and ingests one report. Resolves once the report is durable, saying
-   * whether an earlier copy was already stored; throws `invalid_input` naming the
-   * bad fields (nothing stored), what `expected.verify` throws (authentication), or
+   * whether an earlier copy was already stored; throws `payload_too_large` past
+   * `reportBytesMax` or `invalid_input` naming the bad fields (nothing stored
+   * either way), what `expected.verify` throws (authentication), or
    * `unavailable`.
    */
   async ingest(
     input: unknown,
     expected: { agentId: string; clusterId: string; verify?: (report: AgentReport) => void },
   ): Promise<{ report: AgentReport; duplicate: boolean }> {
-    const parsed = AgentReportSchema.safeParse(input);
-    if (!parsed.success) {
+    const parsed = parseAgentReport(input);
+    if (!parsed.ok) {
       this.refusedCount += 1;
-      throw new AppError('invalid_input', describeZodError(parsed.error));
+      throw new AppError(parsed.code, parsed.message);
     }
-    const report = parsed.data;
+    const report = parsed.report;
     if (report.agentId !== expected.agentId || report.clusterId !== expected.clusterId) {
       this.refusedCount += 1;
       throw new AppError('forbidden', `this connection speaks for ${expected.clusterId}/${expected.agentId} only`);

@@ -1,28 +1,34 @@
 /**
- * The deterministic cluster simulator. Every node runs the real detection loop
- * (core/detectors/peer-monitor.ts) over a simulated network on a virtual clock; a
- * simulated control server ingests their reports into the directed reachability
- * matrix, runs the real classifier and debouncer, and records the published timeline.
- * One seed decides every random draw, so a run replays exactly from its seed.
+ * The deterministic cluster simulator. Every node runs the agent's real membership
+ * (agent/membership.ts: the peer monitor, signed datagrams, replay windows, probe
+ * relays with their bounds) over a simulated transport and network on a virtual clock;
+ * its reports wait in an outbox while the control plane is cut, as the agent's do; a
+ * simulated control server folds them with core's report fold (the server's replay and
+ * skew rules included), runs the real classifier and debouncer, and records the
+ * published timeline. One seed decides every random draw, so a run replays exactly.
  */
-import { type ObservedEvidence, type PartitionVerdict, classifyPartition } from '../core/classify-partition';
+import { Membership } from '../agent/membership';
+import type { PartitionVerdict } from '../core/classify-partition';
 import { type DetectorMode, type DetectorProfile, type ProfileName, buildProfile } from '../core/detectors/detector-profiles';
-import type { ObserverHealthSnapshot } from '../core/detectors/observer-health';
-import { type PeerMonitor, checksPerInterval, createPeerMonitor } from '../core/detectors/peer-monitor';
+import { checksPerInterval } from '../core/detectors/peer-monitor';
 import type { RandomSource } from '../core/detectors/random-source';
 import { type DebounceEvent, type DebounceState, initialDebounceState, stepDebounce } from '../core/partition-debounce';
-import type { Evidence, NodeId, PeerObservation } from '../core/protocol';
-import { type ReachabilityMatrix, createMatrix, setRow } from '../core/reachability';
+import type { AgentReport, NodeId } from '../core/protocol';
+import { ReportFold, foldedNodeDefaults } from '../core/report-fold';
 import { EventQueue } from './event-queue';
 import { type ExpectationOutcome, evaluateExpectations } from './expectations';
 import { SimulatedNetwork } from './network';
 import { createPrng } from './prng';
 import { type Scenario, scenarioNodeIds } from './scenario';
+import { SimulatedTransport, simulatedEndpoint } from './simulated-transport';
 
 /** Bound on simulated events per run; a runaway scenario stops instead of hanging. */
 export const simulationEventsMax = 200_000_000;
-/** Bound on evidence items the simulated server keeps. */
-export const serverEvidenceMax = 10_000;
+/** Most reports a node's outbox holds while the control plane is cut (the agent's default `outboxEntriesMax`); the oldest go first. */
+export const simulatedOutboxEntriesMax = 10_000;
+/** The cluster every simulated node belongs to, and the key its datagrams are signed with. */
+const simulatedClusterId = 'sim';
+const simulatedClusterKey = 'simulated-cluster-key-0123456789abcdef';
 
 /** Choices that override the scenario file. */
 export interface SimulationOptions {
@@ -62,6 +68,8 @@ export interface SimulationMetrics {
   reportsPerNodePerSecond: number;
   /** Peer-level "unreachable" declarations reaching the server, per node-hour (raw, before classification). */
   peerLossesPerNodeHour: number;
+  /** Reports the server's fold kept out of the present view (replayed from an outbox after a cut, or out of order). */
+  reportsTakenAsHistory: number;
   /** Classifier runs. */
   classifications: number;
   /** Events processed. */
@@ -94,37 +102,23 @@ export interface SimulationResult {
   metrics: SimulationMetrics;
 }
 
-type Datagram =
-  | { type: 'hb'; from: NodeId }
-  | { type: 'ping'; from: NodeId; probeId: string; relayFor: NodeId | null }
-  | { type: 'ack'; from: NodeId; probeId: string; relayFor: NodeId | null }
-  | { type: 'ping-req'; from: NodeId; probeId: string; target: NodeId }
-  | { type: 'answer'; from: NodeId; target: NodeId; outcome: 'ack' | 'nack' };
-
-interface Report {
-  from: NodeId;
-  observations: PeerObservation[];
-  health: ObserverHealthSnapshot;
-  evidence: Evidence[];
-}
-
 type SimEvent =
   | { type: 'check'; node: NodeId; scheduledAtMs: number }
-  | { type: 'deliver'; to: NodeId; datagram: Datagram; corrupted: boolean; duplicate: boolean }
-  | { type: 'relay-timeout'; node: NodeId; key: string }
-  | { type: 'report'; report: Report }
+  | { type: 'deliver'; from: NodeId; to: NodeId; bytes: Uint8Array }
+  | { type: 'report'; report: AgentReport }
   | { type: 'resume'; node: NodeId }
   | { type: 'server-tick' };
 
 interface SimNode {
   id: NodeId;
-  monitor: PeerMonitor;
-  random: RandomSource;
+  membership: Membership;
   /** Events that arrived while paused, replayed on resume. */
   inbox: SimEvent[];
   missedCheckAtMs: number | null;
-  relays: Map<string, { origin: NodeId; target: NodeId }>;
-  probeCounter: number;
+  /** Reports written and not yet delivered (the control plane was cut), oldest first. */
+  outbox: AgentReport[];
+  /** The last report sequence number written. */
+  sequence: number;
 }
 
 interface Windowed {
@@ -159,7 +153,8 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
     metrics: {
       messagesPerNodePerSecond: sim.datagramsSent / nodeSeconds,
       reportsPerNodePerSecond: sim.reportsSent / nodeSeconds,
-      peerLossesPerNodeHour: sim.peerLosses / (nodeSeconds / 3600),
+      peerLossesPerNodeHour: sim.peerLosses() / (nodeSeconds / 3600),
+      reportsTakenAsHistory: sim.reportsTakenAsHistory,
       classifications: sim.classifications,
       events: sim.events,
       wallMs: (wallClock?.() ?? 0) - startedWallMs,
@@ -173,7 +168,7 @@ class ClusterSimulation {
   readonly untrusted: UntrustedSighting[] = [];
   datagramsSent = 0;
   reportsSent = 0;
-  peerLosses = 0;
+  reportsTakenAsHistory = 0;
   classifications = 0;
   events = 0;
   private readonly queue = new EventQueue<SimEvent>();
@@ -182,11 +177,13 @@ class ClusterSimulation {
   private readonly pauses: Windowed[] = [];
   private readonly crashes = new Map<NodeId, number>();
   private readonly controlPlaneCuts: Windowed[] = [];
-  private readonly matrix: ReachabilityMatrix;
-  private readonly health = new Map<NodeId, ObserverHealthSnapshot>();
-  private evidence: ObservedEvidence[] = [];
+  private readonly fold: ReportFold;
   private debounce: DebounceState = initialDebounceState();
   private dirty = true;
+  /** The fold's revision at the last classification. */
+  private classifiedRevision = -1;
+  /** Virtual time of the event being handled: what the transports stamp their sends with. */
+  private nowMs = 0;
   private lastClassifiedAtMs = -Infinity;
   private readonly checkIntervalMs: number;
 
@@ -198,12 +195,24 @@ class ClusterSimulation {
     const ids = scenarioNodeIds(scenario);
     this.network = new SimulatedNetwork(scenario, ids, createPrng(seed, 1));
     this.networkRandom = createPrng(seed, 2);
-    this.matrix = createMatrix(ids);
+    this.fold = new ReportFold(() => true, foldedNodeDefaults, simulatedClusterId);
+    for (const id of ids) this.fold.node(id);
     this.checkIntervalMs = profile.heartbeatIntervalMs / checksPerInterval;
     const phaseRandom = createPrng(seed, 3);
     ids.forEach((id, index) => {
-      const monitor = createPeerMonitor({ selfId: id, peers: ids, profile, startedAtMs: 0 });
-      this.nodes.set(id, { id, monitor, random: createPrng(seed, 100 + index), inbox: [], missedCheckAtMs: null, relays: new Map(), probeCounter: 0 });
+      const membership = new Membership({
+        clusterId: simulatedClusterId,
+        selfId: id,
+        incarnation: 1,
+        clusterKey: simulatedClusterKey,
+        peers: ids.filter((peer) => peer !== id).map((peer) => ({ id: peer, endpoint: simulatedEndpoint(peer) })),
+        transport: new SimulatedTransport(id, (to, bytes) => this.send(id, to, bytes)),
+        profile,
+        startedAtMs: 0,
+        joinGraceMs: 0,
+        random: createPrng(seed, 100 + index),
+      });
+      this.nodes.set(id, { id, membership, inbox: [], missedCheckAtMs: null, outbox: [], sequence: 0 });
       const firstCheckAtMs = phaseRandom() * this.checkIntervalMs;
       this.queue.push(firstCheckAtMs, { type: 'check', node: id, scheduledAtMs: firstCheckAtMs });
     });
@@ -241,6 +250,7 @@ class ClusterSimulation {
       if (!next || next.atMs > this.scenario.durationMs) return;
       this.events += 1;
       if (this.events > simulationEventsMax) throw new Error(`simulation exceeded ${simulationEventsMax} events`);
+      this.nowMs = next.atMs;
       this.handle(next.payload, next.atMs);
     }
   }
@@ -258,8 +268,7 @@ class ClusterSimulation {
       return;
     }
     if (event.type === 'check') return this.check(node, event.scheduledAtMs, nowMs);
-    if (event.type === 'relay-timeout') return this.relayTimeout(node, event.key, nowMs);
-    this.receive(node, event, nowMs);
+    node.membership.receive(event.bytes, simulatedEndpoint(event.from), nowMs);
   }
 
   private resume(node: SimNode, nowMs: number): void {
@@ -274,27 +283,21 @@ class ClusterSimulation {
     }
   }
 
-  private send(from: NodeId, to: NodeId, datagram: Datagram, nowMs: number): void {
+  /** What a node's transport does with a datagram: the simulated network decides its fate. */
+  private send(from: NodeId, to: NodeId, bytes: Uint8Array): void {
+    const nowMs = this.nowMs;
     this.datagramsSent += 1;
     const fate = this.network.send(from, to, nowMs, this.networkRandom);
     if (!fate.delivered) return;
-    this.queue.push(nowMs + fate.delayMs, { type: 'deliver', to, datagram, corrupted: fate.corrupted, duplicate: false });
-    if (fate.duplicateDelayMs !== null) {
-      this.queue.push(nowMs + fate.duplicateDelayMs, { type: 'deliver', to, datagram, corrupted: false, duplicate: true });
-    }
+    // A corrupted datagram has a flipped bit in its signature: the receiver's check fails.
+    const arriving = fate.corrupted ? flipSignatureBit(bytes) : bytes;
+    this.queue.push(nowMs + fate.delayMs, { type: 'deliver', from, to, bytes: arriving });
+    // An exact duplicate: the receiver's replay window drops it silently.
+    if (fate.duplicateDelayMs !== null) this.queue.push(nowMs + fate.duplicateDelayMs, { type: 'deliver', from, to, bytes });
   }
 
   private check(node: SimNode, scheduledAtMs: number, nowMs: number): void {
-    const result = node.monitor.check(nowMs, scheduledAtMs, node.random);
-    for (const target of result.heartbeatTargets) this.send(node.id, target, { type: 'hb', from: node.id }, nowMs);
-    for (const probe of result.probesStarted) {
-      node.probeCounter += 1;
-      const probeId = `${node.id}:${node.probeCounter}`;
-      for (let ping = 0; ping < this.profile.indirect.directPingsCount; ping += 1) {
-        this.send(node.id, probe.target, { type: 'ping', from: node.id, probeId, relayFor: null }, nowMs);
-      }
-      for (const prober of probe.probers) this.send(node.id, prober, { type: 'ping-req', from: node.id, probeId, target: probe.target }, nowMs);
-    }
+    const result = node.membership.check(nowMs, scheduledAtMs);
     if (result.changed || result.heartbeatTargets.length > 0) this.report(node, nowMs);
     // The next check is scheduled from the planned time, not the actual one, like a fixed-rate timer.
     let nextAtMs = scheduledAtMs + this.checkIntervalMs;
@@ -302,91 +305,43 @@ class ClusterSimulation {
     this.queue.push(nextAtMs, { type: 'check', node: node.id, scheduledAtMs: nextAtMs });
   }
 
+  /** Writes a report to the node's outbox and sends what the control plane lets through, oldest first. */
   private report(node: SimNode, nowMs: number): void {
-    const report: Report = {
-      from: node.id,
-      observations: node.monitor.observations(nowMs),
-      health: node.monitor.health(nowMs),
-      evidence: node.monitor.drainEvidence(),
-    };
+    node.sequence += 1;
+    node.outbox.push({
+      clusterId: simulatedClusterId,
+      agentId: node.id,
+      incarnation: 1,
+      sequence: node.sequence,
+      sentAtMs: Math.round(nowMs),
+      heartbeatIntervalMs: Math.round(this.profile.heartbeatIntervalMs),
+      observations: node.membership.observations(nowMs),
+      evidence: node.membership.takeEvidence(),
+      health: node.membership.health(nowMs),
+    });
+    if (node.outbox.length > simulatedOutboxEntriesMax) node.outbox.shift();
     this.reportsSent += 1;
     if (this.within(this.controlPlaneCuts, node.id, nowMs)) return;
-    this.queue.push(nowMs + this.scenario.network.controlPlaneDelayMs, { type: 'report', report });
+    const arrivesAtMs = nowMs + this.scenario.network.controlPlaneDelayMs;
+    for (const report of node.outbox) this.queue.push(arrivesAtMs, { type: 'report', report });
+    node.outbox = [];
   }
 
-  private receive(node: SimNode, event: Extract<SimEvent, { type: 'deliver' }>, nowMs: number): void {
-    const datagram = event.datagram;
-    // A corrupted datagram fails the signature check: it is counted against the link it
-    // arrived on (failing integrity), never against the node it names, and never a heartbeat.
-    if (event.corrupted) return node.monitor.recordEvidence({ kind: 'bad-signature', linkPeerId: datagram.from }, nowMs);
-    // An exact duplicate falls inside the agent's sequence window: dropped, not evidence of replay.
-    if (event.duplicate) return;
-    node.monitor.heard(datagram.from, nowMs);
-    switch (datagram.type) {
-      case 'hb':
-        return;
-      case 'ping':
-        return this.send(node.id, datagram.from, { type: 'ack', from: node.id, probeId: datagram.probeId, relayFor: datagram.relayFor }, nowMs);
-      case 'ack': {
-        if (datagram.relayFor === null) return;
-        const key = `${datagram.relayFor}/${datagram.probeId}`;
-        const relay = node.relays.get(key);
-        if (!relay) return;
-        node.relays.delete(key);
-        return this.send(node.id, relay.origin, { type: 'answer', from: node.id, target: relay.target, outcome: 'ack' }, nowMs);
-      }
-      case 'ping-req': {
-        const key = `${datagram.from}/${datagram.probeId}`;
-        node.relays.set(key, { origin: datagram.from, target: datagram.target });
-        this.send(node.id, datagram.target, { type: 'ping', from: node.id, probeId: datagram.probeId, relayFor: datagram.from }, nowMs);
-        // The prober answers "nack" a little before the asker's own deadline.
-        this.queue.push(nowMs + this.profile.indirect.probeTimeoutMs * 0.6, { type: 'relay-timeout', node: node.id, key });
-        return;
-      }
-      case 'answer':
-        return node.monitor.proberAnswered(datagram.target, datagram.from, datagram.outcome);
-    }
-  }
-
-  private relayTimeout(node: SimNode, key: string, nowMs: number): void {
-    const relay = node.relays.get(key);
-    if (!relay) return;
-    node.relays.delete(key);
-    this.send(node.id, relay.origin, { type: 'answer', from: node.id, target: relay.target, outcome: 'nack' }, nowMs);
-  }
-
-  /** The simulated server's ingest: one report rewrites its author's row of the matrix. */
-  private ingest(report: Report, nowMs: number): void {
-    const changed = setRow(this.matrix, report.from, report.observations, nowMs);
-    if (changed.length > 0) this.dirty = true;
-    const row = this.matrix.cells.get(report.from)!;
-    for (const peer of changed) if (!row.get(peer)!.reachable) this.peerLosses += 1;
-    const previousHealth = this.health.get(report.from);
-    if (previousHealth?.discounted !== report.health.discounted) this.dirty = true;
-    this.health.set(report.from, report.health);
-    if (report.evidence.length > 0) {
-      this.dirty = true;
-      this.evidence.push(...report.evidence.map((item) => ({ ...item, observerId: report.from })));
-      if (this.evidence.length > serverEvidenceMax) this.evidence = this.evidence.slice(-serverEvidenceMax);
-    }
+  /** The simulated server's ingest: the server's own fold. */
+  private ingest(report: AgentReport, nowMs: number): void {
+    if (!this.fold.applyReport(report, nowMs, this.profile.staleAfterMs)) this.reportsTakenAsHistory += 1;
   }
 
   private serverTick(nowMs: number): void {
     this.queue.push(nowMs + this.checkIntervalMs, { type: 'server-tick' });
     // Staleness moves with time alone, so classify at least once per interval even when nothing arrived.
-    if (!this.dirty && nowMs - this.lastClassifiedAtMs < this.profile.heartbeatIntervalMs) return;
+    const changed = this.fold.revision !== this.classifiedRevision;
+    if (!this.dirty && !changed && nowMs - this.lastClassifiedAtMs < this.profile.heartbeatIntervalMs) return;
     this.dirty = false;
+    this.classifiedRevision = this.fold.revision;
     this.lastClassifiedAtMs = nowMs;
     this.classifications += 1;
-    const windowMs = 30_000;
-    this.evidence = this.evidence.filter((item) => nowMs - item.lastAtMs <= windowMs);
-    const verdict = classifyPartition(this.matrix, {
-      nowMs,
-      staleAfterMs: this.profile.staleAfterMs,
-      evidence: this.evidence,
-      observerHealth: this.health,
-      evidenceWindowMs: windowMs,
-    });
+    const verdict = this.fold.classify(nowMs, this.profile.staleAfterMs);
     this.noteUntrusted(verdict, nowMs);
     const stepped = stepDebounce(this.debounce, verdict, nowMs, this.profile.debounce);
     this.debounce = stepped.state;
@@ -406,4 +361,17 @@ class ClusterSimulation {
     const last = this.untrusted.at(-1)?.linksFrom ?? [];
     if (linksFrom.join(',') !== last.join(',')) this.untrusted.push({ atMs: nowMs, linksFrom });
   }
+
+  /** Directed "unreachable" flips the server took in: raw peer losses. */
+  peerLosses(): number {
+    return this.fold.peerLossCount;
+  }
+}
+
+/** A copy of `bytes` with one bit of the signature (after the type byte) flipped. */
+function flipSignatureBit(bytes: Uint8Array): Uint8Array {
+  // A copy, not `slice()`: on a Buffer that is a view, and the sender shares one packet among its targets.
+  const copy = new Uint8Array(bytes);
+  if (copy.length > 1) copy[1]! ^= 0x01;
+  return copy;
 }

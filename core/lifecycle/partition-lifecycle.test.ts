@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { type ClusterPolicy, type PartitionFacts, defaultClusterPolicy } from '../policy/cluster-policy';
 import { deriveClusterState } from './cluster-state';
-import { findTransition, lifecycleDefinition } from './lifecycle-definition';
+import { lifecycleDefinition } from './lifecycle-definition';
 import { type LifecycleEffect, type LifecycleEvent, type PartitionLifecycleState, createPartitionLifecycle, stepPartition } from './partition-lifecycle';
 
 const majoritySplit: PartitionFacts = { type: 'complete', sides: [['a', 'b', 'c'], ['d', 'e']], majorityIndex: 0, byzantineEvidence: false, divergenceRatio: null, flapCount: 0 };
@@ -138,6 +138,9 @@ const eventArbitrary: fc.Arbitrary<LifecycleEvent> = fc.oneof(
   ),
 );
 
+/** Every edge of the definition, read from the table itself (not through `findTransition`, which the lifecycle uses too). */
+const definedEdges = new Set(lifecycleDefinition.transitions.map((transition) => `${transition.from}|${transition.name}|${transition.to}`));
+
 test('property: only defined transitions, persists first, closed lifecycles are inert', () => {
   fc.assert(
     fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 60_000 }), eventArbitrary), { maxLength: 40 }), (steps) => {
@@ -151,11 +154,17 @@ test('property: only defined transitions, persists first, closed lifecycles are 
         const firstOther = result.effects.findIndex((effect) => !effect.kind.startsWith('persist-'));
         const lastPersist = result.effects.map((effect) => effect.kind.startsWith('persist-')).lastIndexOf(true);
         if (firstOther !== -1) assert.ok(lastPersist < firstOther, 'persist effects come before all others');
-        for (const effect of result.effects) {
-          if (effect.kind !== 'persist-transition') continue;
-          const defined = findTransition(lifecycleDefinition, effect.transition.from, effect.transition.name);
-          assert.equal(defined?.to, effect.transition.to);
+        // The state moves only along persisted transitions, each one in the definition:
+        // the chain starts where the step started and ends where it left the state.
+        const taken = result.effects.flatMap((effect) => (effect.kind === 'persist-transition' ? [effect.transition] : []));
+        let at = state.state;
+        for (const transition of taken) {
+          assert.equal(transition.from, at, `${transition.name} leaves ${transition.from}, but the lifecycle was in ${at}`);
+          assert.ok(definedEdges.has(`${transition.from}|${transition.name}|${transition.to}`), `undefined transition ${transition.from} -${transition.name}-> ${transition.to}`);
+          at = transition.to;
         }
+        assert.equal(result.state.state, at, `state ${result.state.state} not reached through persisted transitions ${JSON.stringify(taken.map((t) => t.name))}`);
+        assert.deepEqual(result.state.path.slice(-taken.length - 1), [state.state, ...taken.map((transition) => transition.to)].slice(-result.state.path.length));
         if (result.state.state !== state.state) assert.ok(result.effects.some((effect) => effect.kind === 'emit'));
         state = result.state;
         if (state.state === 'Normal' && state.detectedAtMs !== null) assert.notEqual(state.closedAtMs, null);

@@ -1,14 +1,15 @@
 /**
  * Proves the ingest path against the real PostgreSQL and against the embedded
  * PGlite default: a valid report is stored once and acknowledged after the write;
- * a malformed report gets an error naming the bad field, stores nothing, and the
- * connection stays usable; a report that speaks for another agent is refused;
+ * a resent report is acknowledged as a duplicate and not stored again; a malformed
+ * report gets an error naming the bad field, one past `reportBytesMax` is refused as
+ * too large, neither stores anything, and the connection stays usable; a report that speaks for another agent is refused;
  * the health and cluster endpoints answer what they promise.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
-import type { AgentReportInput } from '../../core/protocol';
+import { type AgentReportInput, reportBytesMax, reportEvidenceMax, reportPeersMax } from '../../core/protocol';
 import { type AgentToServerEvents, type ServerToAgentEvents, agentNamespace } from '../../core/realtime-contract';
 import { signAs } from '../helpers/agent-client';
 import { type TestServer, callApi, startTestServer } from '../helpers/server-harness';
@@ -66,11 +67,13 @@ for (const database of ['postgres', 'embedded'] as const) {
     const storedCount = () => test.server.database.prisma.agentReport.count({ where: { agentId: 'n1' } });
 
     it('stores a valid report once, acknowledging after the write', async () => {
-      const reply = await agent.timeout(5000).emitWithAck('report', signed(test, report(1)));
-      assert.deepEqual(reply, { ok: true, data: { sequence: 1, duplicate: reply.ok ? reply.data.duplicate : false } });
+      const first = report(1);
+      const reply = await agent.timeout(5000).emitWithAck('report', signed(test, first));
+      assert.deepEqual(reply, { ok: true, data: { sequence: 1, duplicate: false } }, 'the first copy is new');
       assert.equal(await storedCount(), 1, 'acknowledged means already in the database');
-      const again = await agent.timeout(5000).emitWithAck('report', signed(test, report(1)));
-      assert.equal(again.ok, true, 'a replayed report is acknowledged again');
+      // The agent resends what it has no acknowledgement for: the same report, signed afresh.
+      const again = await agent.timeout(5000).emitWithAck('report', signed(test, first));
+      assert.deepEqual(again, { ok: true, data: { sequence: 1, duplicate: true } }, 'a resent report is acknowledged as a duplicate');
       assert.equal(await storedCount(), 1, 'and not stored twice');
     });
 
@@ -86,6 +89,21 @@ for (const database of ['postgres', 'embedded'] as const) {
       const next = await agent.timeout(5000).emitWithAck('report', signed(test, report(3)));
       assert.equal(next.ok, true, 'the same connection still works');
       assert.equal(await storedCount(), before + 1);
+    });
+
+    it('refuses a report larger than reportBytesMax as payload_too_large, stores nothing, keeps the connection', async () => {
+      const before = await storedCount();
+      // Valid by the schema's counts (1024 peers), too large by bytes: the byte limit is a rule of its own.
+      const longId = (index: number) => `${'x'.repeat(64)}${index}`.slice(-64);
+      const observations = Array.from({ length: reportPeersMax }, (_, index) => ({ peerId: longId(index), reachable: false, lastHeardAtMs: Date.now(), sinceMs: Date.now(), suspicion: 123.456789, probe: 'inconclusive' as const }));
+      const evidence = Array.from({ length: reportEvidenceMax }, (_, index) => ({ kind: 'malformed' as const, peerId: longId(index), linkPeerId: longId(index + 1), source: `${'h'.repeat(290)}:${index}`, count: 1, lastAtMs: Date.now() }));
+      const large = signed(test, report(5, { observations, evidence }));
+      assert.ok(Buffer.byteLength(JSON.stringify(large)) > reportBytesMax);
+      const reply = await agent.timeout(5000).emitWithAck('report', large);
+      assert.equal(!reply.ok && reply.code, 'payload_too_large', JSON.stringify(reply).slice(0, 200));
+      assert.match(!reply.ok ? reply.message : '', /reportBytesMax/);
+      assert.equal(await storedCount(), before);
+      assert.equal(agent.connected, true);
     });
 
     it('refuses a report that speaks for another agent', async () => {
