@@ -7,6 +7,7 @@ import { mergeEvidence } from '../core/evidence-ledger';
 import type { AgentCommand, AgentReport, Reply } from '../core/protocol';
 import type { DataPlaneReply } from '../core/reconcile/data-plane-commands';
 import type { AgentConfig } from './config';
+import { type RedisDataPlane, startRedisDataPlane } from './adapters/redis/redis-data-plane';
 import { type DataPlane, startDataPlane } from './data-plane';
 import { agentDetectorProfile } from './detector-settings';
 import { startDetectionLoop } from './detection-loop';
@@ -28,8 +29,8 @@ export interface RunningAgent {
   membership: Membership;
   outbox: Outbox;
   link: ServerLink;
-  /** The node's replicated store, its replication and its command executor. */
-  dataPlane: DataPlane;
+  /** The node's data plane: the reference store with its replication, or a real Redis; and its command executor. */
+  dataPlane: DataPlane | RedisDataPlane;
   /** Reports written to the outbox since start (the last sequence number used). */
   reportsWritten(): number;
   /** Stops writing new reports (tests that count what was sent); the link keeps draining the outbox. */
@@ -60,13 +61,16 @@ export async function startAgent(
     joinGraceMs: config.joinGraceMs,
     profile: agentDetectorProfile(config),
   });
-  const dataPlane = await startDataPlane({
-    ...channel,
-    nowMs,
-    storeListen: config.storeListen,
-    writeRatePerSecond: config.writeRate,
-    writeKeyCount: config.writeKeys,
-  });
+  // With a real store the agent runs no replicator of its own: the store replicates itself.
+  const dataPlane = config.dataPlane
+    ? await startRedisDataPlane({ target: config.dataPlane, selfId: config.id, nowMs, log: (level, message, fields) => log(level, message, { store: 'redis', ...fields }) })
+    : await startDataPlane({
+      ...channel,
+      nowMs,
+      storeListen: config.storeListen,
+      writeRatePerSecond: config.writeRate,
+      writeKeyCount: config.writeKeys,
+    });
   // One socket, two channels: replication datagrams by their type tag, everything else (garbage included) to membership.
   // What membership hears may make a check the detection loop meant to sleep through busy again.
   let loop: { replan(): void } = { replan: () => undefined };
@@ -85,7 +89,7 @@ export async function startAgent(
   const executeCommand = async (command: AgentCommand): Promise<Reply<DataPlaneReply | null>> => {
     if (command.type !== 'set-faults' && command.type !== 'heal-all') {
       const result = await dataPlane.execute(command);
-      log(result.ok ? 'info' : 'warn', 'data-plane command', { command: command.type, ok: result.ok });
+      log(result.ok ? 'info' : 'warn', 'data-plane command', { command: command.type, ok: result.ok, ...(result.ok ? {} : { error: result.message }) });
       return result;
     }
     transport.setRules(command.type === 'set-faults' ? command.rules : []);
@@ -162,6 +166,7 @@ export async function startAgent(
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     profile: config.profile,
     detector: config.detector,
+    dataPlane: config.dataPlane ? `redis ${config.dataPlane.endpoint}` : 'reference',
   });
 
   return {

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ClusterIdSchema, NodeIdSchema } from '../core/protocol';
 import { detectorModeDefault, resolveDetectorChoice } from './detector-settings';
+import { type RedisTarget, parseRedisUrl } from './adapters/redis/redis-url';
 import { type Endpoint, parseEndpoint } from './transport/transport';
 import { writeKeysMax, writeRateMax } from './write-load';
 
@@ -18,6 +19,16 @@ const EndpointSchema = z.string().transform((text, context) => {
     return parseEndpoint(text);
   } catch (error) {
     context.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const DataPlaneSchema = z.string().max(2000).transform((text, context): RedisTarget | null => {
+  if (text === 'reference') return null;
+  try {
+    return parseRedisUrl(text);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: `${(error as Error).message} (or "reference" for the built-in store)` });
     return z.NEVER;
   }
 });
@@ -57,6 +68,7 @@ const AgentConfigSchema = z.object({
   storeListen: EndpointSchema.optional(),
   writeRate: z.coerce.number().min(0).max(writeRateMax).default(0),
   writeKeys: z.coerce.number().int().min(1).max(writeKeysMax).default(500),
+  dataPlane: DataPlaneSchema.optional(),
 });
 
 /** The agent's validated settings. */
@@ -100,6 +112,8 @@ export interface AgentConfig {
   writeRate: number;
   /** Keys the demo writes spread over (`--write-keys`, default 500). */
   writeKeys: number;
+  /** The real store beside the agent (`--data-plane redis://host:port`), or null for the reference store (the default). */
+  dataPlane: RedisTarget | null;
 }
 
 /** Parses flags, config file and environment; throws an Error listing every problem. */
@@ -126,6 +140,7 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
       'store-listen': { type: 'string' },
       'write-rate': { type: 'string' },
       'write-keys': { type: 'string' },
+      'data-plane': { type: 'string' },
     },
     strict: true,
   });
@@ -150,6 +165,7 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     ...(values['store-listen'] !== undefined && { storeListen: values['store-listen'] }),
     ...(values['write-rate'] !== undefined && { writeRate: values['write-rate'] }),
     ...(values['write-keys'] !== undefined && { writeKeys: values['write-keys'] }),
+    ...(values['data-plane'] !== undefined && { dataPlane: values['data-plane'] }),
     token: env.FAULTLINE_AGENT_TOKEN ?? fromFile.token,
     clusterKey: env.FAULTLINE_CLUSTER_KEY ?? fromFile.clusterKey,
   };
@@ -183,5 +199,6 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     storeListen: c.storeListen ?? null,
     writeRate: c.writeRate,
     writeKeys: c.writeKeys,
+    dataPlane: c.dataPlane ?? null,
   };
 }

@@ -144,6 +144,14 @@ export const DataPlaneStatusSchema = z.strictObject({
   fence: z.strictObject({ partitionId: FenceCommandSchema.shape.partitionId, mode: FenceCommandSchema.shape.mode }).nullable(),
   /** Root of the store's bucketed digest (core/digest.ts): equal roots mean equal data. */
   digestRoot: z.string().regex(/^[0-9a-f]{16}$/, '16 lowercase hex digits'),
+  /** The store behind the agent: its kind, role, endpoint (never credentials), replication lag and last error. */
+  store: z.strictObject({
+    kind: z.enum(['reference', 'redis', 'postgres']),
+    role: z.enum(['primary', 'replica', 'unknown']),
+    endpoint: safeText().max(200),
+    lagBytes: z.number().int().nonnegative().max(reportCounterMax).nullable(),
+    error: safeText().max(300).nullable(),
+  }).optional(),
 });
 export type DataPlaneStatus = z.infer<typeof DataPlaneStatusSchema>;
 
