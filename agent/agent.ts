@@ -89,7 +89,13 @@ export async function startAgent(
   const executeCommand = async (command: AgentCommand): Promise<Reply<DataPlaneReply | null>> => {
     if (command.type !== 'set-faults' && command.type !== 'heal-all') {
       const result = await dataPlane.execute(command);
-      log(result.ok ? 'info' : 'warn', 'data-plane command', { command: command.type, ok: result.ok, ...(result.ok ? {} : { error: result.message }) });
+      log(result.ok ? 'info' : 'warn', 'data-plane command', {
+        command: command.type,
+        ok: result.ok,
+        ...(result.ok ? {} : { error: result.message }),
+        ...(result.ok && result.data?.type === 'applied' ? { applied: result.data.applied, skipped: result.data.skipped } : {}),
+        ...(result.ok && result.data?.type === 'changes' ? { entries: result.data.entries.length } : {}),
+      });
       return result;
     }
     transport.setRules(command.type === 'set-faults' ? command.rules : []);

@@ -42,6 +42,7 @@ const adapterFor = async (url: string, nodeId = 'node-1') => {
 };
 const client = (port: number) => {
   const redis = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0 });
+  redis.on('error', () => undefined);
   clients.push(redis);
   return redis;
 };
@@ -137,6 +138,28 @@ test('apply writes resolved values on a primary, even a fenced one, and skips ke
   assert.deepEqual(journaled.hlc, old);
   const [a, b] = [await adapter.digest(64), await (await adapterFor(primary.url, 'node-3')).digest(64)];
   assert.equal(a.root, b.root, 'two views of the same data digest alike');
+});
+
+test('a Redis that dies mid-reconcile: apply fails with a clear error, the journal stays collectable', { skip }, async () => {
+  const doomed = await startRedisServer({ dir: scratch.dir });
+  try {
+    const adapter = await adapterFor(doomed.url, 'node-4');
+    const app = client(doomed.port);
+    for (let index = 0; index < 20; index += 1) await app.set(`d${index}`, 'v');
+    await waitFor('journaled', () => adapter.state().journal.recorded >= 20);
+    await doomed.kill();
+    await waitFor('death noticed', () => adapter.state().error?.includes('cannot reach redis'));
+    const applied = await executeDataPlaneCommand(adapter, 'node-4', {
+      type: 'apply-resolved', runId: 'r', last: true,
+      entries: [{ key: 'x', value: 'y', hlc: '0000000000001000-00000000-node-9', supersedes: '0000000000001000-00000000-node-9' }],
+    });
+    assert.equal(applied.ok, false);
+    assert.match(applied.ok ? '' : applied.message, /cannot reach redis|not connected/);
+    const collected = await executeDataPlaneCommand(adapter, 'node-4', { type: 'collect-changes', runId: 'r', since: '0000000000000000-00000000--' });
+    assert.equal(collected.ok && collected.data?.type === 'changes' ? collected.data.entries.length : -1, 20, 'the journal answers without Redis');
+  } finally {
+    await doomed.kill();
+  }
 });
 
 test('bad input: a malformed URL, an unreachable Redis, a Sentinel are named', { skip }, async () => {

@@ -43,8 +43,19 @@ export const statusDigestRefreshMs = 2000;
 export const statusDigestKeysMax = 200_000;
 /** Keys read per SCAN step and per value pipeline. */
 export const scanBatchKeys = 500;
-/** How long an apply on a replica waits for its link to the primary (ms). */
-export const replicaLinkWaitMs = 5000;
+/**
+ * How long an apply or a digest waits for the node's role to settle (ms): a replica
+ * for its link to be up and its sync done, an old primary that lost every replica for
+ * Sentinel to demote it or the replicas to come back. Under the server's 15 s reply bound.
+ */
+export const roleSettleWaitMs = 8000;
+/**
+ * Longest an unfence is held back on an old primary that lost every replica (ms).
+ * Sentinel demotes a returning old primary only about 8 s after it sees it again; an
+ * unfence before that would let the old primary acknowledge writes that REPLICAOF then
+ * throws away. Past this bound (no Sentinel, replicas gone for good) the fence is lifted.
+ */
+export const fenceHoldMaxMs = 30_000;
 /**
  * Prefix of a value carried as `DUMP` output in base64 (restored with `RESTORE …
  * REPLACE`): every non-string value, and a string that itself starts with the prefix,
@@ -143,7 +154,12 @@ export class RedisAdapter implements DataPlaneAdapter {
   private readonly pendingApply = new Map<string, Hlc[]>();
   private clock: Hlc;
   private role: RedisRole = 'unknown';
-  private masterLink: { endpoint: string; up: boolean } | null = null;
+  private masterLink: { endpoint: string; up: boolean; syncing: boolean } | null = null;
+  private connectedReplicas = 0;
+  /** An unfence held back until this node is demoted or gets its replicas back: the fence it keeps, and until when at most. */
+  private heldFence: { partitionId: string; mode: FenceMode; untilMs: number } | null = null;
+  /** Whether this node has been seen as a primary with replicas (so losing all of them means it was cut off). */
+  private hadReplicas = false;
   private lagBytes: number | null = null;
   private connectionError: string | null = null;
   /** A problem that reconnecting does not cure (the URL names a Sentinel, the journal overflowed). */
@@ -280,12 +296,21 @@ export class RedisAdapter implements DataPlaneAdapter {
       });
       const info = parseInfo(String(replication));
       this.role = info.get('role') === 'master' ? 'primary' : info.get('role') === 'slave' ? 'replica' : 'unknown';
-      this.masterLink = this.role === 'replica' ? { endpoint: `${info.get('master_host')}:${info.get('master_port')}`, up: info.get('master_link_status') === 'up' } : null;
+      this.masterLink = this.role === 'replica'
+        ? { endpoint: `${info.get('master_host')}:${info.get('master_port')}`, up: info.get('master_link_status') === 'up', syncing: info.get('master_sync_in_progress') === '1' }
+        : null;
+      this.connectedReplicas = this.role === 'primary' ? Number(info.get('connected_slaves') ?? 0) : 0;
+      if (this.connectedReplicas > 0) this.hadReplicas = true;
       this.lagBytes = this.role === 'primary' ? replicaLagBytes(info) : null;
       this.refused = Number(/errorstat_NOREPLICAS:count=(\d+)/.exec(String(errorstats))?.[1] ?? 0);
       this.keyCount = Number(size);
       const fenced = Number((toWrite as string[])[1]) === fenceReplicasRequired;
-      if (this.fences.size > 0 && !fenced) {
+      if (this.heldFence && (this.settled() || this.options.nowMs() >= this.heldFence.untilMs)) {
+        this.options.log(this.settled() ? 'info' : 'warn', 'redis fence lifted after the held unfence', { role: this.role, replicas: this.connectedReplicas, partitionId: this.heldFence.partitionId });
+        this.heldFence = null;
+        if (this.fences.size === 0) await this.liftFenceSetting();
+      }
+      if ((this.fences.size > 0 || this.heldFence) && !fenced) {
         this.options.log('warn', 'redis lost the fence setting (restarted?); fencing again', { endpoint: this.options.target.endpoint });
         await this.enforceFence();
       }
@@ -302,7 +327,7 @@ export class RedisAdapter implements DataPlaneAdapter {
     this.digesting = true;
     this.digestAtMs = this.options.nowMs();
     try {
-      this.digestRoot = (await this.digest(digestBucketCountDefault)).root;
+      this.digestRoot = (await this.scanDigest(digestBucketCountDefault)).root;
     } catch {
       // The next poll tries again; the connection error is already recorded.
     } finally {
@@ -318,11 +343,18 @@ export class RedisAdapter implements DataPlaneAdapter {
     return keys.map((_, index) => valueOf(results[index * 3]?.[1], results[index * 3 + 1]?.[1], results[index * 3 + 2]?.[1]));
   }
 
-  /** Calls `visit` with every key and value of the database, a SCAN batch at a time. */
+  /**
+   * Calls `visit` once with every key and value of the database, a SCAN batch at a
+   * time. SCAN may return a key twice (while Redis rehashes), and the digest XORs
+   * keys, so repeats are dropped.
+   */
   private async scanAll(visit: (key: string, value: string) => void): Promise<void> {
     let cursor = '0';
+    const seen = new Set<string>();
     for (let step = 0; step < 10_000_000; step += 1) {
-      const [next, keys] = await this.command.scan(cursor, 'COUNT', scanBatchKeys);
+      const [next, scanned] = await this.command.scan(cursor, 'COUNT', scanBatchKeys);
+      const keys = scanned.filter((key) => !seen.has(key));
+      for (const key of keys) seen.add(key);
       const values = await this.readValues(keys);
       keys.forEach((key, index) => {
         const value = values[index];
@@ -334,8 +366,10 @@ export class RedisAdapter implements DataPlaneAdapter {
   }
 
   async changedSince(since: Hlc | null): Promise<VersionedEntry[]> {
-    this.throwIfUnusable();
+    // The journal lives in the agent: what it collected stays collectable when Redis is
+    // down or has thrown its data away.
     if (since !== null) return this.journal.changedSince(since);
+    this.throwIfUnusable();
     // Everything: every key as it is now, at its journaled version, or at the zero
     // version of this node when the journal never saw it written; tombstones from the journal.
     const entries: VersionedEntry[] = [];
@@ -352,16 +386,47 @@ export class RedisAdapter implements DataPlaneAdapter {
   }
 
   async digest(bucketCount: number): Promise<Digest> {
+    this.throwIfUnusable();
+    await this.settle();
+    return this.scanDigest(bucketCount);
+  }
+
+  private async scanDigest(bucketCount: number): Promise<Digest> {
     const accumulator = new DigestAccumulator(bucketCount);
     await this.scanAll((key, value) => accumulator.add(key, value, digestHlc));
     return accumulator.snapshot();
   }
 
+  /** Whether the role is one the data can be trusted in: an in-sync replica, or a primary not cut off from its replicas. */
+  private settled(): boolean {
+    if (this.role === 'replica') return this.masterLink !== null && this.masterLink.up && !this.masterLink.syncing;
+    return this.role === 'primary' && !(this.hadReplicas && this.connectedReplicas === 0);
+  }
+
+  /**
+   * Waits (at most `roleSettleWaitMs`) for the role to settle. Right after a heal the
+   * old primary is still a primary until Sentinel demotes it, then resyncs: its data
+   * then is neither side's, and a digest or an apply there would only fail verification.
+   */
+  private async settle(): Promise<void> {
+    const deadline = this.options.nowMs() + roleSettleWaitMs;
+    for (;;) {
+      await this.poll();
+      if (this.settled() || this.options.nowMs() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   async apply(entries: readonly ResolvedEntry[]): Promise<ApplyOutcome> {
     this.throwIfUnusable();
-    await this.poll();
-    if (this.role === 'replica') return this.applyOnReplica(entries);
+    await this.settle();
+    if (this.role === 'replica') return this.applyOnReplica();
     if (this.role !== 'primary') throw new Error(`redis at ${this.options.target.endpoint} has no known role (${this.connectionError ?? 'not connected'})`);
+    if (!this.settled()) {
+      // An old primary not yet demoted: what it holds is about to be thrown away, and
+      // lifting its fence to write would let a client's write in to be lost with it.
+      throw new Error(`redis at ${this.options.target.endpoint} is a primary cut off from every replica (an old primary awaiting demotion): not applying here; its own writes are in the journal`);
+    }
     const writes = entries.filter((entry) => {
       const local = this.journal.latest(entry.key);
       return !local || compareHlc(local.hlc, entry.supersedes) <= 0;
@@ -372,7 +437,7 @@ export class RedisAdapter implements DataPlaneAdapter {
     // A fenced primary refuses every write, the agent's too: lift the fence for the
     // writes only. A client write slipping in meanwhile is acknowledged on the side
     // that keeps its data (the partition has healed), so it is not lost.
-    const fenced = this.fences.size > 0;
+    const fenced = this.fences.size > 0 || this.heldFence !== null;
     if (fenced) await this.liftFenceSetting();
     try {
       const pipeline = this.command.pipeline();
@@ -395,16 +460,10 @@ export class RedisAdapter implements DataPlaneAdapter {
    * values and replication carries them here. A replica cut off from its primary
    * cannot vouch for that, so it fails, and the run retries or escalates.
    */
-  private async applyOnReplica(entries: readonly ResolvedEntry[]): Promise<ApplyOutcome> {
-    const deadline = this.options.nowMs() + replicaLinkWaitMs;
-    while (this.masterLink && !this.masterLink.up && this.options.nowMs() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      await this.poll();
-    }
-    if (this.role === 'replica' && this.masterLink && !this.masterLink.up) {
+  private applyOnReplica(): ApplyOutcome {
+    if (this.masterLink && !this.masterLink.up) {
       throw new Error(`redis at ${this.options.target.endpoint} is a replica whose link to its primary ${this.masterLink.endpoint} is down: the resolved writes cannot reach it`);
     }
-    if (this.role === 'primary') return this.apply(entries);
     return { applied: 0, skipped: 0 };
   }
 
@@ -414,11 +473,25 @@ export class RedisAdapter implements DataPlaneAdapter {
   }
 
   async setFence(partitionId: string, mode: FenceMode | null): Promise<void> {
+    const lifted = this.fences.get(partitionId);
     if (mode === null) this.fences.delete(partitionId);
     else this.fences.set(partitionId, mode);
-    if (this.fences.size > 0) await this.enforceFence();
-    else await this.liftFenceSetting();
-    this.options.log('info', mode === null ? 'redis fence lifted' : 'redis fenced', { partitionId, mode, fencesHeld: this.fences.size });
+    if (this.fences.size > 0) return this.fenced(partitionId, mode);
+    await this.poll();
+    if (lifted === 'read-only' && this.role === 'primary' && !this.settled()) {
+      // The old primary is back but not yet demoted: keep refusing writes until it is.
+      this.heldFence = { partitionId, mode: lifted, untilMs: this.options.nowMs() + fenceHoldMaxMs };
+      this.options.log('info', 'redis unfence held until Sentinel demotes this old primary or its replicas return', { partitionId });
+      return;
+    }
+    if (this.heldFence) return;
+    await this.liftFenceSetting();
+    this.options.log('info', 'redis fence lifted', { partitionId });
+  }
+
+  private async fenced(partitionId: string, mode: FenceMode | null): Promise<void> {
+    await this.enforceFence();
+    this.options.log('info', mode === null ? 'redis fence narrowed' : 'redis fenced', { partitionId, mode, fencesHeld: this.fences.size });
   }
 
   /** Puts the fence setting up (idempotent), remembering what it replaces. */
@@ -449,7 +522,7 @@ export class RedisAdapter implements DataPlaneAdapter {
       error: this.stickyError ?? this.connectionError ?? (this.raceLost > 0 ? `${this.raceLost} writes made just before REPLICAOF could not be journaled` : null),
       keyCount: this.keyCount,
       writesRefused: this.refused,
-      fence: strictestFence(this.fences),
+      fence: strictestFence(this.fences) ?? (this.heldFence ? { partitionId: this.heldFence.partitionId, mode: this.heldFence.mode } : null),
       digestRoot: this.digestRoot,
       journal: this.journal.stats(),
       journalRaceLost: this.raceLost,
