@@ -122,3 +122,37 @@ export async function redisScratchDir(prefix: string): Promise<{ dir: string; re
   const dir = await mkdtemp(path.join(tmpdir(), `${prefix}-`));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
+
+/** A local primary with replicas and three Sentinels, for the demo cluster. */
+export interface LocalRedisGroup {
+  /** One URL per server, the primary first. */
+  urls: string[];
+  sentinelPorts: number[];
+  stop(): Promise<void>;
+}
+
+/** Starts `count` redis-servers (the first the primary) and three Sentinels watching them. */
+export async function startLocalRedisGroup(count: number, masterName = 'faultline-demo'): Promise<LocalRedisGroup> {
+  const scratch = await redisScratchDir('fl-redis-demo');
+  const started: LocalRedisProcess[] = [];
+  try {
+    const primary = await startRedisServer({ dir: scratch.dir });
+    started.push(primary);
+    for (let index = 1; index < count; index += 1) started.push(await startRedisServer({ dir: scratch.dir, replicaOf: { host: '127.0.0.1', port: primary.port } }));
+    const settings = { masterName, master: { host: '127.0.0.1', port: primary.port }, quorum: 2, downAfterMs: 2000, failoverTimeoutMs: 10_000 };
+    const sentinels = [await startSentinel(scratch.dir, settings), await startSentinel(scratch.dir, settings), await startSentinel(scratch.dir, settings)];
+    started.push(...sentinels);
+    return {
+      urls: started.slice(0, count).map((server) => server.url),
+      sentinelPorts: sentinels.map((sentinel) => sentinel.port),
+      async stop() {
+        await Promise.all(started.map((process) => process.kill()));
+        await scratch.remove();
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((process) => process.kill()));
+    await scratch.remove();
+    throw error;
+  }
+}
