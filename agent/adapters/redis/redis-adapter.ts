@@ -40,7 +40,7 @@ export const redisPollIntervalMsDefault = 100;
 /** How often the status digest is recomputed by a full SCAN (ms). */
 export const statusDigestRefreshMs = 2000;
 /** Keys past which the status digest is no longer recomputed (the SCAN would cost too much per report). */
-export const statusDigestKeysMax = 200_000;
+export const statusDigestKeysMax = 20_000;
 /** Keys read per SCAN step and per value pipeline. */
 export const scanBatchKeys = 500;
 /**
