@@ -126,7 +126,8 @@ async function startRedisGroup(): Promise<RedisGroup> {
   const replicas = await Promise.all([0, 1].map(() => startRedisServer({ dir: scratch.dir, replicaOf: { host: '127.0.0.1', port: proxy.port } })));
   const servers = [first, ...replicas];
   const admin = new Redis({ host: '127.0.0.1', port: first.port });
-  await waitFor('two replicas online', async () => /connected_slaves:2/.test(await admin.info('replication')), 15_000, 100);
+  // Online, not merely connected: a replica still waiting for its first sync has none of the data.
+  await waitFor('two replicas online and in sync', async () => (await admin.info('replication')).match(/state=online/g)?.length === 2, 15_000, 100);
   admin.disconnect();
   const settings = { masterName, master: { host: '127.0.0.1', port: proxy.port }, quorum: 2, downAfterMs: 1000, failoverTimeoutMs: 3000 };
   const sentinels = await Promise.all([0, 1, 2].map(() => startSentinel(scratch.dir, settings)));
@@ -256,6 +257,7 @@ export async function runRedisSplitBrain(options: RedisSplitBrainOptions): Promi
     await Promise.all(writers.map((writer) => writer.stop()));
 
     const finalPort = (await group.primaryPort()) ?? newPrimary;
+    log(`final primary ${finalPort} (promoted ${newPrimary}); servers ${group.servers.map((server) => server.port).join(' ')}`);
     const reader = new Redis({ host: '127.0.0.1', port: finalPort });
     const acknowledged = [...minority.acknowledged, ...majority.acknowledged];
     let present = 0;

@@ -81,7 +81,7 @@ export async function startRedisServer(options: { dir: string; port?: number; re
     '--logfile', path.join(options.dir, `redis-${port}.log`),
     // A replica answers with stale data while it resyncs, as Redis does by default; the
     // timeout is short so that a cut is noticed in the time a test can wait.
-    '--repl-timeout', '5', '--repl-ping-replica-period', '1',
+    '--repl-timeout', '5', '--repl-ping-replica-period', '1', '--repl-diskless-sync-delay', '0',
     ...(options.replicaOf ? ['--replicaof', options.replicaOf.host, String(options.replicaOf.port)] : []),
   ];
   const child = spawn('redis-server', args, { stdio: 'ignore' });
