@@ -8,6 +8,7 @@ import type { AgentCommand, AgentReport, Reply } from '../core/protocol';
 import type { DataPlaneReply } from '../core/reconcile/data-plane-commands';
 import type { AgentConfig } from './config';
 import { type RedisDataPlane, startRedisDataPlane } from './adapters/redis/redis-data-plane';
+import { createSelfFence } from './adapters/redis/self-fence';
 import { type DataPlane, startDataPlane } from './data-plane';
 import { agentDetectorProfile } from './detector-settings';
 import { startDetectionLoop } from './detection-loop';
@@ -142,7 +143,10 @@ export async function startAgent(
     link.notify();
   };
   let reportQueued = false;
+  // With a real store, losing the majority view fences it at once (the server's fence follows).
+  const selfFence = dataPlane.kind === 'redis' ? createSelfFence(dataPlane.adapter, (message, fields) => log('warn', message, fields)) : null;
   membership.onChange = () => {
+    selfFence?.(membership.observations(nowMs()));
     if (reportQueued) return;
     reportQueued = true;
     queueMicrotask(() => {
