@@ -260,10 +260,13 @@ export class RedisAdapter implements DataPlaneAdapter {
     const pending = this.pendingApply.get(key)?.shift();
     if (this.pendingApply.get(key)?.length === 0) this.pendingApply.delete(key);
     if (role?.[0] !== 'master') {
-      // Redis became a replica between the write and this read (REPLICAOF): the value
-      // is gone. The fence makes this window empty in practice (no write is accepted
-      // after it), so it is counted and shown, not hidden.
-      if (this.role === 'primary' && pending === undefined) {
+      // A replica: a write that came down its replication link (journaled by the
+      // primary's agent), or, while its link is not yet connected, a local write made
+      // just before REPLICAOF whose value is gone. The fence makes that second window
+      // empty in practice (no write is accepted after it), so it is counted and shown.
+      const wasPrimary = this.role === 'primary';
+      if (role?.[0] === 'slave') this.role = 'replica';
+      if (wasPrimary && pending === undefined && role?.[3] !== 'connected') {
         this.raceLost += 1;
         this.options.log('warn', 'a write was made just before REPLICAOF and its value could not be read', { key: key.slice(0, 100), event: channel });
       }
