@@ -8,6 +8,8 @@ import type { AgentCommand, AgentReport, Reply } from '../core/protocol';
 import type { DataPlaneReply } from '../core/reconcile/data-plane-commands';
 import { fitReportBytes } from '../core/report-size';
 import type { AgentConfig } from './config';
+import { type RedisDataPlane, startRedisDataPlane } from './adapters/redis/redis-data-plane';
+import { createSelfFence } from './adapters/redis/self-fence';
 import { type DataPlane, startDataPlane } from './data-plane';
 import { agentDetectorProfile } from './detector-settings';
 import { startDetectionLoop } from './detection-loop';
@@ -29,8 +31,8 @@ export interface RunningAgent {
   membership: Membership;
   outbox: Outbox;
   link: ServerLink;
-  /** The node's replicated store, its replication and its command executor. */
-  dataPlane: DataPlane;
+  /** The node's data plane: the reference store with its replication, or a real Redis; and its command executor. */
+  dataPlane: DataPlane | RedisDataPlane;
   /** Reports written to the outbox since start (the last sequence number used). */
   reportsWritten(): number;
   /** Stops writing new reports (tests that count what was sent); the link keeps draining the outbox. */
@@ -61,15 +63,19 @@ export async function startAgent(
     joinGraceMs: config.joinGraceMs,
     profile: agentDetectorProfile(config),
   });
-  const dataPlane = await startDataPlane({
-    ...channel,
-    nowMs,
-    storeListen: config.storeListen,
-    writeRatePerSecond: config.writeRate,
-    writeKeyCount: config.writeKeys,
-    target: config.dataPlane,
-    log: (level, message, fields) => log(level, message, fields),
-  });
+  // With a real store the agent runs no replicator of its own: the store replicates itself.
+  const target = config.dataPlane;
+  const dataPlane = target.kind === 'redis'
+    ? await startRedisDataPlane({ target, selfId: config.id, nowMs, log: (level, message, fields) => log(level, message, { store: 'redis', ...fields }) })
+    : await startDataPlane({
+      ...channel,
+      nowMs,
+      storeListen: config.storeListen,
+      writeRatePerSecond: config.writeRate,
+      writeKeyCount: config.writeKeys,
+      target,
+      log: (level, message, fields) => log(level, message, fields),
+    });
   // One socket, two channels: replication datagrams by their type tag, everything else (garbage included) to membership.
   // What membership hears may make a check the detection loop meant to sleep through busy again.
   let loop: { replan(): void } = { replan: () => undefined };
@@ -88,7 +94,13 @@ export async function startAgent(
   const executeCommand = async (command: AgentCommand): Promise<Reply<DataPlaneReply | null>> => {
     if (command.type !== 'set-faults' && command.type !== 'heal-all') {
       const result = await dataPlane.execute(command);
-      log(result.ok ? 'info' : 'warn', 'data-plane command', { command: command.type, ok: result.ok, ...(result.ok ? {} : { error: result.message }) });
+      log(result.ok ? 'info' : 'warn', 'data-plane command', {
+        command: command.type,
+        ok: result.ok,
+        ...(result.ok ? {} : { error: result.message }),
+        ...(result.ok && result.data?.type === 'applied' ? { applied: result.data.applied, skipped: result.data.skipped } : {}),
+        ...(result.ok && result.data?.type === 'changes' ? { entries: result.data.entries.length } : {}),
+      });
       return result;
     }
     transport.setRules(command.type === 'set-faults' ? command.rules : []);
@@ -138,7 +150,10 @@ export async function startAgent(
     link.notify();
   };
   let reportQueued = false;
+  // With a real store, losing the majority view fences it at once (the server's fence follows).
+  const selfFence = dataPlane.kind === 'redis' ? createSelfFence(dataPlane.adapter, (message, fields) => log('warn', message, fields)) : null;
   membership.onChange = () => {
+    selfFence?.(membership.observations(nowMs()));
     if (reportQueued) return;
     reportQueued = true;
     queueMicrotask(() => {
@@ -168,6 +183,7 @@ export async function startAgent(
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     profile: config.profile,
     detector: config.detector,
+    dataPlane: config.dataPlane.kind === 'redis' ? `redis ${config.dataPlane.endpoint}` : config.dataPlane.kind,
   });
 
   return {

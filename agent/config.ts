@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ClusterIdSchema, NodeIdSchema } from '../core/protocol';
 import { detectorModeDefault, resolveDetectorChoice } from './detector-settings';
+import { type RedisTarget, parseRedisUrl } from './adapters/redis/redis-url';
 import { type Endpoint, parseEndpoint } from './transport/transport';
 import { writeKeysMax, writeRateMax } from './write-load';
 
@@ -36,18 +37,45 @@ const PeersSchema = z.union([
   z.array(z.object({ id: z.string(), address: z.string() })),
 ]);
 
-/** The store behind the data plane, by URL scheme: none (the reference store) or `postgresql://`. */
+/** The store behind the data plane, by URL scheme: the reference store, `redis://` or `postgresql://`. */
 export type DataPlaneTarget =
   | { kind: 'reference' }
+  | ({ kind: 'redis' } & RedisTarget)
   | { kind: 'postgres'; url: string; dataDir: string | null; peers: string[] };
 
-const DataPlaneUrlSchema = z.string().max(2000).refine((text) => {
+const storeUrlHint = 'redis://HOST:PORT, postgresql://USER@HOST:PORT/DB, or "reference" for the built-in store';
+
+const isPostgresUrl = (text: string): boolean => {
   try {
     return ['postgresql:', 'postgres:'].includes(new URL(text).protocol);
   } catch {
     return false;
   }
-}, 'a store URL: postgresql://USER@HOST:PORT/DB');
+};
+
+const DataPlaneUrlSchema = z.string().max(2000).refine(isPostgresUrl, 'a store URL: postgresql://USER@HOST:PORT/DB');
+
+/** `--data-plane`: the store picked by the URL's scheme; postgres' data directory and peers are added after parsing. */
+const DataPlaneSchema = z.string().max(2000).transform((text, context): { kind: 'reference' } | ({ kind: 'redis' } & RedisTarget) | { kind: 'postgres'; url: string } => {
+  if (text === 'reference') return { kind: 'reference' };
+  if (isPostgresUrl(text)) return { kind: 'postgres', url: text };
+  if (text.startsWith('redis:')) {
+    try {
+      return { kind: 'redis', ...parseRedisUrl(text) };
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: `${(error as Error).message} (or "reference" for the built-in store)` });
+      return z.NEVER;
+    }
+  }
+  let scheme = 'none';
+  try {
+    scheme = `"${new URL(text).protocol}"`;
+  } catch {
+    scheme = 'not a URL';
+  }
+  context.addIssue({ code: 'custom', message: `unsupported store (${scheme}): expected ${storeUrlHint}` });
+  return z.NEVER;
+});
 
 const AgentConfigSchema = z.object({
   id: NodeIdSchema,
@@ -70,7 +98,7 @@ const AgentConfigSchema = z.object({
   storeListen: EndpointSchema.optional(),
   writeRate: z.coerce.number().min(0).max(writeRateMax).default(0),
   writeKeys: z.coerce.number().int().min(1).max(writeKeysMax).default(500),
-  dataPlane: DataPlaneUrlSchema.optional(),
+  dataPlane: DataPlaneSchema.optional(),
   pgDataDir: z.string().min(1).max(4096).optional(),
   pgPeers: z.union([z.string().transform((text) => text.split(',').map((item) => item.trim()).filter(Boolean)), z.array(z.string())]).pipe(z.array(DataPlaneUrlSchema).max(16)).default([]),
 });
@@ -116,7 +144,7 @@ export interface AgentConfig {
   writeRate: number;
   /** Keys the demo writes spread over (`--write-keys`, default 500). */
   writeKeys: number;
-  /** The store the data plane fences and reconciles (`--data-plane URL`; the reference store when absent). */
+  /** The store the data plane fences and reconciles (`--data-plane URL`: redis:// or postgresql://; the reference store when absent). */
   dataPlane: DataPlaneTarget;
 }
 
@@ -184,7 +212,7 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
   }
   const c = parsed.data;
   if (c.peers.some((peer) => peer.id === c.id)) throw new Error('invalid agent configuration:\n  peers: must not include the agent itself');
-  if (c.dataPlane === undefined && (c.pgDataDir !== undefined || c.pgPeers.length > 0)) {
+  if (c.dataPlane?.kind !== 'postgres' && (c.pgDataDir !== undefined || c.pgPeers.length > 0)) {
     throw new Error('invalid agent configuration:\n  pgDataDir, pgPeers: need --data-plane postgresql://… (the server they belong to)');
   }
   const choice = resolveDetectorChoice({ profile: c.profile, heartbeatIntervalMs: c.heartbeatIntervalMs });
@@ -210,8 +238,10 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     storeListen: c.storeListen ?? null,
     writeRate: c.writeRate,
     writeKeys: c.writeKeys,
-    dataPlane: c.dataPlane === undefined
+    dataPlane: c.dataPlane === undefined || c.dataPlane.kind === 'reference'
       ? { kind: 'reference' }
-      : { kind: 'postgres', url: c.dataPlane, dataDir: c.pgDataDir === undefined ? null : path.resolve(c.pgDataDir), peers: c.pgPeers },
+      : c.dataPlane.kind === 'redis'
+        ? c.dataPlane
+        : { kind: 'postgres', url: c.dataPlane.url, dataDir: c.pgDataDir === undefined ? null : path.resolve(c.pgDataDir), peers: c.pgPeers },
   };
 }

@@ -43,13 +43,11 @@ export interface DataPlaneOptions {
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
-/** A running data plane. */
-export interface DataPlane {
-  store: KvStore;
+/** What the agent needs of any data plane (the reference store's, or a real store's). */
+export interface AgentDataPlane {
+  /** Which store: the reference one, or a real Redis. */
+  kind: 'reference' | 'redis';
   adapter: DataPlaneAdapter;
-  replicator: Replicator;
-  /** The store API, or null when not listening. */
-  http: StoreHttpHandle | null;
   /** Whether a datagram belongs to replication (by its type tag); others go to membership. */
   accepts(bytes: Uint8Array): boolean;
   /** Handles one replication datagram. */
@@ -61,6 +59,15 @@ export interface DataPlane {
   /** Replication evidence gathered since the last call. */
   takeEvidence(): Evidence[];
   close(): Promise<void>;
+}
+
+/** The reference store's data plane. */
+export interface DataPlane extends AgentDataPlane {
+  kind: 'reference';
+  store: KvStore;
+  replicator: Replicator;
+  /** The store API, or null when not listening. */
+  http: StoreHttpHandle | null;
 }
 
 const capped = (value: number) => Math.min(reportCounterMax, value);
@@ -100,6 +107,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
   const http = options.storeListen === null ? null : await startStoreHttp(store, { host: options.storeListen.host, port: options.storeListen.port });
   const load: WriteLoad = startWriteLoad({ store, ratePerSecond: options.writeRatePerSecond, keyCount: options.writeKeyCount, nowMs: options.nowMs });
   return {
+    kind: 'reference',
     store,
     adapter,
     replicator,
@@ -119,6 +127,7 @@ export async function startDataPlane(options: DataPlaneOptions): Promise<DataPla
         writesRefused: capped(stats.writesRefused),
         fence: store.activeFence(),
         digestRoot: store.digest().root,
+        store: { kind: 'reference', role: 'primary', endpoint: http ? http.url.replace(/^https?:\/\//, '') : 'in-agent', lagBytes: null, error: null },
       };
     },
     takeEvidence: () => replicator.takeEvidence(),

@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { after, test } from 'node:test';
 import { valueBytesMax } from '../core/reconcile/data-plane-commands';
 import { type RunningAgent, startAgent } from './agent';
+import type { DataPlane } from './data-plane';
 import { loadAgentConfig } from './config';
 import { MemoryOutbox } from './outbox';
 import { preferMajoritySide } from '../core/reconcile/resolver';
@@ -26,6 +27,11 @@ import { HoldingTransport } from './testing/holding-transport';
 import { UdpTransport } from './transport/udp-transport';
 
 const running: RunningAgent[] = [];
+/** The reference data plane of an agent started without --data-plane. */
+const plane = (agent: { dataPlane: RunningAgent['dataPlane'] }): DataPlane => {
+  assert.equal(agent.dataPlane.kind, 'reference');
+  return agent.dataPlane as DataPlane;
+};
 const planes: { nodes: TestNode[]; sockets: UdpTransport[] }[] = [];
 after(async () => {
   await Promise.all(running.map((agent) => agent.close()));
@@ -81,25 +87,25 @@ test('real UDP: writes replicate, a cut stops replication both ways, healing res
   const [one, two, three] = agents as [RunningAgent, RunningAgent, RunningAgent];
   const put = await fetch(`http://127.0.0.1:${storePort}/kv/greeting`, { method: 'PUT', body: JSON.stringify({ value: 'hello' }) });
   assert.equal(put.status, 200);
-  await waitFor(() => agents.every((agent) => agent.dataPlane.store.get('greeting')?.value === 'hello'), 3000, 'HTTP write replicated');
+  await waitFor(() => agents.every((agent) => plane(agent).store.get('greeting')?.value === 'hello'), 3000, 'HTTP write replicated');
 
   cut(agents, three);
   for (let index = 0; index < 20; index++) {
-    one.dataPlane.store.put(`one-${index}`, 'a');
-    three.dataPlane.store.put(`three-${index}`, 'b');
+    plane(one).store.put(`one-${index}`, 'a');
+    plane(three).store.put(`three-${index}`, 'b');
   }
-  await waitFor(() => two.dataPlane.store.get('one-19') !== undefined, 3000, 'replication inside the majority side');
+  await waitFor(() => plane(two).store.get('one-19') !== undefined, 3000, 'replication inside the majority side');
   await new Promise((resolve) => setTimeout(resolve, 300));
-  assert.equal(three.dataPlane.store.get('one-0'), undefined, 'node-3 must not receive writes across the cut');
-  assert.equal(two.dataPlane.store.get('three-0'), undefined, 'node-2 must not receive writes across the cut');
-  assert.deepEqual(agents.map((agent) => agent.dataPlane.store.stats().keys), [21, 21, 21]);
+  assert.equal(plane(three).store.get('one-0'), undefined, 'node-3 must not receive writes across the cut');
+  assert.equal(plane(two).store.get('three-0'), undefined, 'node-2 must not receive writes across the cut');
+  assert.deepEqual(agents.map((agent) => plane(agent).store.stats().keys), [21, 21, 21]);
   assert.notEqual(one.dataPlane.status().digestRoot, three.dataPlane.status().digestRoot);
 
   for (const agent of agents) agent.transport.setRules([]);
-  one.dataPlane.store.put('after-heal', 'x');
-  await waitFor(() => three.dataPlane.store.get('after-heal') !== undefined, 3000, 'replication after healing');
+  plane(one).store.put('after-heal', 'x');
+  await waitFor(() => plane(three).store.get('after-heal') !== undefined, 3000, 'replication after healing');
   // Writes made during the cut stay lost until reconciliation: replication is fire and forget.
-  assert.equal(three.dataPlane.store.get('one-0'), undefined);
+  assert.equal(plane(three).store.get('one-0'), undefined);
 
   const reported = await one.outbox.peekBatch(1000);
   const statuses = reported.map((entry) => entry.report.dataPlane).filter((status) => status !== undefined);
@@ -114,11 +120,11 @@ test('real UDP: a steady write load replicates in batched datagrams', async () =
   const startedMs = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const elapsedS = (Date.now() - startedMs) / 1000;
-  const writes = writer.dataPlane.store.stats().writesAccepted;
-  await waitFor(() => reader.dataPlane.store.stats().keys === writer.dataPlane.store.stats().keys, 2000, 'reader catching up');
-  const sent = writer.dataPlane.replicator.stats();
+  const writes = plane(writer).store.stats().writesAccepted;
+  await waitFor(() => plane(reader).store.stats().keys === plane(writer).store.stats().keys, 2000, 'reader catching up');
+  const sent = plane(writer).replicator.stats();
   assert.ok(writes >= rate * elapsedS * 0.7 && writes <= rate * elapsedS * 1.2, `${writes} writes in ${elapsedS} s at ${rate}/s`);
-  assert.equal(reader.dataPlane.replicator.stats().entriesApplied, sent.entriesSent);
+  assert.equal(plane(reader).replicator.stats().entriesApplied, sent.entriesSent);
   process.stdout.write(
     `# write load ${rate}/s: ${writes} writes in ${elapsedS.toFixed(2)} s, ${sent.datagramsSent} replication datagrams ` +
       `(${(sent.datagramsSent / elapsedS).toFixed(0)}/s to one peer, ${(sent.entriesSent / sent.datagramsSent).toFixed(2)} entries each)\n`,
@@ -134,15 +140,15 @@ test('real UDP: a value up to valueBytesMax written over HTTP reaches every peer
     const put = await fetch(`http://127.0.0.1:${storePort}/kv/${key}`, { method: 'PUT', body: JSON.stringify({ value }) });
     assert.equal(put.status, 200, await put.text());
   }
-  await waitFor(() => agents.every((agent) => [...values].every(([key, value]) => agent.dataPlane.store.get(key)?.value === value)), 5000, 'large values replicated over UDP');
-  const sent = agents[0]!.dataPlane.replicator.stats();
+  await waitFor(() => agents.every((agent) => [...values].every(([key, value]) => plane(agent).store.get(key)?.value === value)), 5000, 'large values replicated over UDP');
+  const sent = plane(agents[0]!).replicator.stats();
   assert.equal(sent.entriesFragmented, 4);
   const refused = await fetch(`http://127.0.0.1:${storePort}/kv/big-over`, { method: 'PUT', body: JSON.stringify({ value: `${maximal}!` }) });
   assert.equal(refused.status, 413);
   const body = (await refused.json()) as { ok: boolean; code: string; message: string };
   assert.deepEqual({ ok: body.ok, code: body.code }, { ok: false, code: 'payload_too_large' });
   assert.match(body.message, new RegExp(`at most ${valueBytesMax} \\(valueBytesMax\\)`));
-  assert.equal(agents[1]!.dataPlane.store.get('big-over'), undefined);
+  assert.equal(plane(agents[1]!).store.get('big-over'), undefined);
   process.stdout.write(`# ${values.size} large values to 2 peers over UDP: ${sent.fragmentsSent} fragments, ${sent.datagramsSent} datagrams\n`);
 });
 
@@ -152,30 +158,30 @@ test('real UDP: a datagram held through the heal and delivered after prefer-majo
   const nodes = await startDataPlaneCluster([sockets[0]!, sockets[1]!, delayed]);
   planes.push({ nodes, sockets });
   const [one, two, three] = nodes as [TestNode, TestNode, TestNode];
-  one.dataPlane.store.put('k', 'before');
-  await waitFor(() => nodes.every((node) => node.dataPlane.store.get('k')?.value === 'before'), 3000, 'the first write everywhere');
+  plane(one).store.put('k', 'before');
+  await waitFor(() => nodes.every((node) => plane(node).store.get('k')?.value === 'before'), 3000, 'the first write everywhere');
 
   const splitAtMs = Date.now();
   // node-3 hears nobody, and what it sends to the majority is held in flight rather than dropped.
   three.transport.setRules(['node-1', 'node-2'].map((peerId) => ({ peerId, dropOutbound: false, dropInbound: true })));
   for (const node of [one, two]) node.transport.setRules([{ peerId: 'node-3', dropOutbound: true, dropInbound: true }]);
   delayed.hold(sockets[0]!.local, sockets[1]!.local);
-  one.dataPlane.store.put('k', 'majority');
-  await waitFor(() => two.dataPlane.store.get('k')?.value === 'majority', 3000, 'the majority write on node-2');
+  plane(one).store.put('k', 'majority');
+  await waitFor(() => plane(two).store.get('k')?.value === 'majority', 3000, 'the majority write on node-2');
   await new Promise((resolve) => setTimeout(resolve, 5));
-  const minority = three.dataPlane.store.put('k', 'minority');
+  const minority = plane(three).store.put('k', 'minority');
   await waitFor(() => delayed.heldCount() === 2, 3000, "node-3's datagrams held");
 
   healCluster(nodes);
   const reconciled = await reconcileThroughCommands(nodes, splitAtMs - 500, 10_000, { resolver: preferMajoritySide, majorityNodes: ['node-1', 'node-2'] });
   assert.equal(reconciled.conflicts, 1);
   assert.equal(new Set(reconciled.roots.values()).size, 1);
-  assert.ok(minority.ok && nodes.every((node) => node.dataPlane.store.get('k')?.value === 'majority'));
+  assert.ok(minority.ok && nodes.every((node) => plane(node).store.get('k')?.value === 'majority'));
 
-  const receivedBefore = [one, two].map((node) => node.dataPlane.replicator.stats().datagramsReceived);
+  const receivedBefore = [one, two].map((node) => plane(node).replicator.stats().datagramsReceived);
   assert.equal(delayed.release(), 2);
-  await waitFor(() => [one, two].every((node, index) => node.dataPlane.replicator.stats().datagramsReceived > receivedBefore[index]!), 3000, 'the late datagrams arriving');
-  for (const node of nodes) assert.equal(node.dataPlane.store.get('k')?.value, 'majority', `${node.id} keeps the reconciled version`);
-  assert.deepEqual([one, two].map((node) => node.dataPlane.replicator.stats().entriesBelowFloor), [1, 1]);
+  await waitFor(() => [one, two].every((node, index) => plane(node).replicator.stats().datagramsReceived > receivedBefore[index]!), 3000, 'the late datagrams arriving');
+  for (const node of nodes) assert.equal(plane(node).store.get('k')?.value, 'majority', `${node.id} keeps the reconciled version`);
+  assert.deepEqual([one, two].map((node) => plane(node).replicator.stats().entriesBelowFloor), [1, 1]);
   assert.equal(new Set(nodes.map((node) => node.dataPlane.status().digestRoot)).size, 1);
 });

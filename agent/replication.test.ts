@@ -91,7 +91,7 @@ test('a fence command makes the store refuse writes, counted in the status; unfe
   assert.equal(node.dataPlane.status().writesRefused, 1);
   await node.dataPlane.execute({ type: 'unfence', partitionId: 'p-1' });
   assert.equal(node.dataPlane.store.put('k', 'v').ok, true);
-  assert.deepEqual({ ...node.dataPlane.status(), digestRoot: 'x' }, { keyCount: 1, writesAccepted: 1, writesRefused: 1, fence: null, digestRoot: 'x' });
+  assert.deepEqual({ ...node.dataPlane.status(), digestRoot: 'x' }, { keyCount: 1, writesAccepted: 1, writesRefused: 1, fence: null, digestRoot: 'x', store: { kind: 'reference', role: 'primary', endpoint: 'in-agent', lagBytes: null, error: null } });
   const invalid = await node.dataPlane.execute({ type: 'collect-changes', runId: 'r', since: 'not-an-hlc' });
   assert.equal(invalid.ok, false);
   assert.equal(!invalid.ok && invalid.code, 'invalid_input');

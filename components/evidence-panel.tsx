@@ -123,6 +123,7 @@ function NodeFacts({ snapshot, id, nowMs }: { snapshot: ClusterSnapshot; id: str
       <dd>{node.lastReportAtMs ? formatAge(node.lastReportAtMs, nowMs) : 'never'}</dd>
       <dt>Injected faults</dt>
       <dd>{node.faults.length === 0 ? 'none' : node.faults.map((rule) => `${rule.peerId}${rule.dropInbound ? ' in' : ''}${rule.dropOutbound ? ' out' : ''}`).join(', ')}</dd>
+      <StoreFacts dataPlane={node.dataPlane} />
       {unknown ? (
         <>
           <dt>Names unknown peers</dt>
@@ -132,6 +133,31 @@ function NodeFacts({ snapshot, id, nowMs }: { snapshot: ClusterSnapshot; id: str
         </>
       ) : null}
     </dl>
+  );
+}
+
+/** The node's data store: which one, its role, its fence, its replication lag and key count, and its last error. */
+function StoreFacts({ dataPlane }: { dataPlane: ClusterSnapshot['nodes'][number]['dataPlane'] }) {
+  if (!dataPlane) return null;
+  const store = dataPlane.store;
+  return (
+    <>
+      <dt>Store</dt>
+      <dd data-testid="node-store">{store ? `${store.kind} at ${store.endpoint}, ${store.role}` : 'reference'}</dd>
+      <dt>Fence</dt>
+      <dd data-testid="node-fence">{dataPlane.fence ? `${dataPlane.fence.mode} (writes refused: ${dataPlane.writesRefused})` : 'none'}</dd>
+      <dt>Data</dt>
+      <dd>
+        {dataPlane.keyCount} keys, {dataPlane.writesAccepted} writes accepted
+        {store?.lagBytes !== null && store?.lagBytes !== undefined ? `, replicas ${store.lagBytes} bytes behind` : ''}
+      </dd>
+      {store?.error ? (
+        <>
+          <dt>Store error</dt>
+          <dd data-testid="node-store-error" className="down">{store.error}</dd>
+        </>
+      ) : null}
+    </>
   );
 }
 

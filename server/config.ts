@@ -23,6 +23,7 @@ const EnvSchema = z.object({
   FAULTLINE_DEMO: onOff.default(true),
   FAULTLINE_DEMO_AGENTS: z.coerce.number().int().min(2).max(50).default(5),
   FAULTLINE_DEMO_HEARTBEAT_MS: z.coerce.number().int().min(20).max(60_000).default(250),
+  FAULTLINE_DEMO_STORE: z.enum(['reference', 'redis']).default('reference'),
   FAULTLINE_AGENT_TOKEN: z.string().min(16).optional(),
   FAULTLINE_ADMIN_TOKEN: z.string().min(24).optional(),
   FAULTLINE_CLUSTER_KEY: z.string().min(16).optional(),
@@ -81,6 +82,8 @@ export interface ServerConfig {
   demoAgents: number;
   /** Heartbeat interval of the demo agents (ms). */
   demoHeartbeatMs: number;
+  /** The demo agents' store: the reference store, or real redis-server processes (when the binary is installed). */
+  demoStore: 'reference' | 'redis';
   /** Shared secret agents present when they connect (generated into dataDir when unset). */
   agentToken: string | undefined;
   /** Bearer token that may issue and revoke agent credentials until the console's roles take over; unset: nobody may. */
@@ -145,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     demo: e.FAULTLINE_DEMO,
     demoAgents: e.FAULTLINE_DEMO_AGENTS,
     demoHeartbeatMs: e.FAULTLINE_DEMO_HEARTBEAT_MS,
+    demoStore: e.FAULTLINE_DEMO_STORE,
     agentToken: e.FAULTLINE_AGENT_TOKEN,
     adminToken: e.FAULTLINE_ADMIN_TOKEN,
     clusterKey: e.FAULTLINE_CLUSTER_KEY,

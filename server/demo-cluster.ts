@@ -8,6 +8,7 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type LocalRedisGroup, redisServerAvailable, startLocalRedisGroup } from '../agent/adapters/redis/local-redis';
 import type { Logger } from './logger';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -70,6 +71,8 @@ export interface LocalClusterOptions {
   writeRatePerAgent?: number;
   /** Directory under which each agent keeps its durable outbox (`<dir>/<cluster>/<agent>`); one per server, so runs never share. */
   outboxRoot: string;
+  /** `redis`: each agent fronts a real redis-server (a primary, replicas, three Sentinels) when the binary is installed. */
+  store?: 'reference' | 'redis';
 }
 
 /** A running set of agent processes. */
@@ -90,6 +93,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const peers = agentIds.map((id, index) => `${id}=127.0.0.1:${ports[index]}`);
   const processes = new Map<string, ChildProcess>();
   const log = options.logger.child({ component: 'demo-cluster' });
+  const redis = await startDemoRedis(options, log);
   agentIds.forEach((id, index) => {
     const args = [
       '--import', 'tsx', path.join(projectRoot, 'agent', 'main.ts'),
@@ -100,12 +104,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       '--server', options.serverUrl,
       '--heartbeat-interval-ms', String(options.heartbeatIntervalMs),
       '--missed-heartbeats', String(options.missedHeartbeatsMax),
-      '--store-listen', `127.0.0.1:${storePorts[index]}`,
-      '--write-rate', String(options.writeRatePerAgent ?? demoWriteRatePerAgent),
-      '--write-keys', String(demoWriteKeys),
+      ...(redis
+        ? ['--data-plane', redis.urls[index]!]
+        : ['--store-listen', `127.0.0.1:${storePorts[index]}`, '--write-rate', String(options.writeRatePerAgent ?? demoWriteRatePerAgent), '--write-keys', String(demoWriteKeys)]),
       '--outbox-dir', path.join(options.outboxRoot, options.clusterId, id),
     ];
-    storeUrls.set(id, `http://127.0.0.1:${storePorts[index]}`);
+    if (!redis) storeUrls.set(id, `http://127.0.0.1:${storePorts[index]}`);
     const child = spawn(process.execPath, args, {
       cwd: projectRoot,
       env: {
@@ -121,25 +125,41 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     processes.set(id, child);
   });
   log.info({ agents: agentIds, heartbeatIntervalMs: options.heartbeatIntervalMs, stores: Object.fromEntries(storeUrls), writeRatePerAgent: options.writeRatePerAgent ?? demoWriteRatePerAgent }, 'demo cluster started');
+  if (redis) log.info({ redis: redis.urls, sentinels: redis.sentinelPorts }, 'demo agents front real redis-servers');
   return {
     agentIds,
     processes,
     storeUrls,
     async stop() {
-      await Promise.all(
-        [...processes.values()].map(
-          (child) =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null || child.signalCode !== null) return resolve();
-              const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
-              child.once('exit', () => {
-                clearTimeout(killer);
-                resolve();
-              });
-              child.kill('SIGTERM');
-            }),
-        ),
-      );
+      await stopAgents(processes);
+      await redis?.stop();
     },
   };
+}
+
+/** The demo's Redis group when asked for and installed; null (the reference store) otherwise. */
+async function startDemoRedis(options: LocalClusterOptions, log: Logger): Promise<LocalRedisGroup | null> {
+  if (options.store !== 'redis') return null;
+  if (!redisServerAvailable()) {
+    log.warn('FAULTLINE_DEMO_STORE=redis but redis-server is not installed: the demo uses the reference store');
+    return null;
+  }
+  return startLocalRedisGroup(options.agentCount);
+}
+
+async function stopAgents(processes: Map<string, ChildProcess>): Promise<void> {
+  await Promise.all(
+    [...processes.values()].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+          child.once('exit', () => {
+            clearTimeout(killer);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
 }

@@ -331,6 +331,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       missedHeartbeatsMax: 3,
       outboxRoot: path.join(config.dataDir, 'agent-outbox'),
       logger,
+      store: config.demoStore,
     });
   }
 
