@@ -160,7 +160,8 @@ describe('PostgreSQL adapter: fence, change capture, reconcile, rejoin', { skip 
     }
     const env: NodeJS.ProcessEnv = { ...process.env, FAULTLINE_AGENT_TOKEN: 'x'.repeat(16), FAULTLINE_CLUSTER_KEY: 'y'.repeat(16) };
     const base = ['--id', 'n-1', '--listen', '127.0.0.1:9', '--peers', 'n-2=127.0.0.1:1', '--server', 'http://127.0.0.1:1'];
-    assert.throws(() => loadAgentConfig([...base, '--data-plane', 'mysql://db/app'], env), /dataPlane: a store URL: postgresql:\/\/USER@HOST:PORT\/DB/);
+    assert.throws(() => loadAgentConfig([...base, '--data-plane', 'mysql://db/app'], env), /dataPlane: unsupported store \("mysql:"\): expected redis:\/\/HOST:PORT, postgresql:\/\/USER@HOST:PORT\/DB/);
+    assert.throws(() => loadAgentConfig([...base, '--data-plane', 'postgresql://postgres@db:5432/app', '--pg-peers', 'redis://db2:6379'], env), /pgPeers.*a store URL: postgresql:/);
     assert.throws(() => loadAgentConfig([...base, '--pg-peers', 'postgresql://postgres@db2:5432/app'], env), /need --data-plane postgresql:/);
     assert.deepEqual(loadAgentConfig([...base, '--data-plane', 'postgresql://postgres@db:5432/app', '--pg-peers', 'postgresql://postgres@db2:5432/app'], env).dataPlane,
       { kind: 'postgres', url: 'postgresql://postgres@db:5432/app', dataDir: null, peers: ['postgresql://postgres@db2:5432/app'] });

@@ -169,9 +169,10 @@ test('bad input: a malformed URL, an unreachable Redis, a Sentinel are named', {
   assert.throws(() => parseRedisUrl('not a url'), /not a URL/);
   const flags = (dataPlane: string) => ['--id', 'n1', '--listen', '127.0.0.1:7946', '--peers', 'n2=127.0.0.1:7947', '--server', 'http://127.0.0.1:3000', '--data-plane', dataPlane];
   const env = { NODE_ENV: 'test' as const, FAULTLINE_AGENT_TOKEN: 'a-token-of-16-chars', FAULTLINE_CLUSTER_KEY: 'a-cluster-key-of-16' };
-  assert.throws(() => loadAgentConfig(flags('mysql://db:3306'), env), /dataPlane: unsupported scheme "mysql:".*or "reference"/);
-  assert.deepEqual(loadAgentConfig(flags('redis://user:secret@10.0.0.5:6380'), env).dataPlane, { host: '10.0.0.5', port: 6380, username: 'user', password: 'secret', endpoint: '10.0.0.5:6380' });
-  assert.equal(loadAgentConfig(flags('reference'), env).dataPlane, null);
+  assert.throws(() => loadAgentConfig(flags('mysql://db:3306'), env), /dataPlane: unsupported store \("mysql:"\): expected redis:\/\/HOST:PORT, postgresql:\/\/USER@HOST:PORT\/DB, or "reference"/);
+  assert.throws(() => loadAgentConfig(flags('redis://db:6379/2'), env), /dataPlane: only database 0 is supported/);
+  assert.deepEqual(loadAgentConfig(flags('redis://user:secret@10.0.0.5:6380'), env).dataPlane, { kind: 'redis', host: '10.0.0.5', port: 6380, username: 'user', password: 'secret', endpoint: '10.0.0.5:6380' });
+  assert.deepEqual(loadAgentConfig(flags('reference'), env).dataPlane, { kind: 'reference' });
   const unreachable = await adapterFor('redis://127.0.0.1:1');
   await waitFor('error shown', () => unreachable.state().error);
   assert.match(unreachable.state().error!, /cannot reach redis at 127\.0\.0\.1:1/);
