@@ -12,7 +12,7 @@ import { AppError } from './app-error';
 import type { ClusterMembership } from './cluster-membership';
 import { ClusterState, snapshotFingerprint } from './cluster-view';
 import { PartitionRepository, mostSevere } from './db/partition-repository';
-import { type LifecycleRunner, factsOf } from './lifecycle-runner';
+import { type LifecycleRunner, factsOf } from './recovery/orchestrator';
 import type { Logger } from './logger';
 import type { ReportWriter } from './report-writer';
 

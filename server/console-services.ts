@@ -7,6 +7,8 @@ import type { Server } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../core/realtime-contract';
 import type { PrismaClient } from '../generated/prisma/client';
 import { AlertsService } from './alerts-service';
+import { PrismaAlertStore } from './alerts/prisma-alert-store';
+import { systemClock } from './clock';
 import type { AlertView } from '../core/realtime-contract';
 import { AuditLog } from './audit';
 import { AuthService, firstAdminName } from './auth/auth-service';
@@ -64,12 +66,16 @@ export async function startConsoleServices(options: {
   return {
     auth,
     audit,
-    alerts: new AlertsService(options.prisma, {
-      alertChanged: (alert) => {
-        broadcaster.alertChanged(alert);
-        options.onAlertChanged?.(alert);
+    alerts: new AlertsService(
+      new PrismaAlertStore(options.prisma),
+      {
+        alertChanged: (alert) => {
+          broadcaster.alertChanged(alert);
+          options.onAlertChanged?.(alert);
+        },
       },
-    }),
+      systemClock,
+    ),
     recovery: new RecoveryService(options.prisma, broadcaster),
     history: new HistoryService(options.prisma),
     exports: new HistoryExporter(options.prisma, { logger: options.logger }),

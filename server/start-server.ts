@@ -15,8 +15,8 @@ import { AgentPresence } from './agent-presence';
 import { AlertWebhook } from './alert-webhook';
 import { ClusterMembership } from './cluster-membership';
 import { ClusterService } from './cluster-service';
-import { PartitionRepository } from './db/partition-repository';
-import { LifecycleRunner, clusterPolicy } from './lifecycle-runner';
+import { LifecycleRunner, clusterPolicy } from './recovery/orchestrator';
+import { PrismaLifecycleStore } from './recovery/lifecycle-store';
 import { ReconciliationDriver } from './reconciliation-driver';
 import type { ServerConfig } from './config';
 import { type Database, openDatabase } from './db/database';
@@ -219,8 +219,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     logger.child({ component: 'reconciliation' }),
   );
   const lifecycle = new LifecycleRunner({
-    prisma: database.prisma,
-    partitions: new PartitionRepository(database.prisma),
+    store: new PrismaLifecycleStore(database.prisma),
     alerts: consoleServices.alerts,
     recovery: consoleServices.recovery,
     driver,
