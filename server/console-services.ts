@@ -17,7 +17,9 @@ import { HistoryExporter } from './history-export';
 import { HistoryService } from './history-service';
 import type { Logger } from './logger';
 import { consoleBroadcaster, guardDashboards } from './realtime/dashboard-guard';
-import { RecoveryService } from './recovery-service';
+import type { Emitter } from './events';
+import { type RecoveryEvents, RecoveryService } from './recovery/recovery-service';
+import { PrismaRecoveryStore } from './recovery/recovery-store';
 import type { RefusalTally } from './refusal-tally';
 
 /** The console's services, as the API context and tests use them. */
@@ -46,6 +48,8 @@ export async function startConsoleServices(options: {
   print?: (text: string) => void;
   /** Also told of every saved alert change (the webhook notifier). */
   onAlertChanged?: (alert: AlertView) => void;
+  /** Where recovery decisions' effects are published (the orchestrator listens). */
+  recoveryEvents: Emitter<RecoveryEvents>;
   /** Where refused dashboard handshakes and events are tallied for the audit log. */
   refusals: Pick<RefusalTally, 'note'>;
 }): Promise<ConsoleServices> {
@@ -76,7 +80,7 @@ export async function startConsoleServices(options: {
       },
       systemClock,
     ),
-    recovery: new RecoveryService(options.prisma, broadcaster),
+    recovery: new RecoveryService(new PrismaRecoveryStore(options.prisma), broadcaster, systemClock, options.recoveryEvents),
     history: new HistoryService(options.prisma),
     exports: new HistoryExporter(options.prisma, { logger: options.logger }),
     allowedOrigins: options.allowedOrigins,

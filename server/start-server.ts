@@ -4,28 +4,32 @@
  * and, by default, the demo cluster. Returns a handle whose `close` shuts it all
  * down in order: stop accepting, stop agents, flush writes, close sockets, close DB.
  */
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type AdminCheck, AgentCredentials, bearerAdminCheck } from './auth/agent-credentials';
-import { authenticate, checkCsrf, checkOrigin } from './auth/request-auth';
+import { AgentCredentials, bearerAdminCheck } from './auth/agent-credentials';
+import { consoleAdminCheck, issueDemoCredentials } from './admin-access';
+import { probeDatabase } from './database-probe';
+import { shutDown } from './shutdown';
 import { AgentPresence } from './agent-presence';
 import { AlertWebhook } from './alert-webhook';
 import { ClusterMembership } from './cluster-membership';
 import { ClusterService } from './cluster-service';
 import { LifecycleRunner, clusterPolicy } from './recovery/orchestrator';
 import { PrismaLifecycleStore } from './recovery/lifecycle-store';
+import type { RecoveryEvents } from './recovery/recovery-service';
+import { Emitter } from './events';
 import { ReconciliationDriver } from './reconciliation-driver';
 import type { ServerConfig } from './config';
 import { type Database, openDatabase } from './db/database';
 import { type LocalCluster, demoAgentIds, demoClusterId, startLocalCluster } from './demo-cluster';
 import { FaultController } from './fault-controller';
-import { type HealthReport, handleApi } from './http/api';
-import { applyConnectionCap, isSocketIoRequest, refuseForeignSocketIoUpgrades, serverOptionsFor } from './http/connection-limits';
+import type { HealthReport } from './http/api';
+import { type PageHandler, routeRequest } from './request-router';
+import { applyConnectionCap, refuseForeignSocketIoUpgrades, serverOptionsFor } from './http/connection-limits';
 import { type Logger, createLogger } from './logger';
-import { type Readiness, handleAgentRoutes, isAgentRoute } from './http/agent-routes';
+import type { Readiness } from './http/agent-routes';
 import { type ServerMetrics, createMetrics } from './metrics';
 import { attachRealtime } from './realtime/socket-server';
 import { type ConsoleServices, startConsoleServices } from './console-services';
@@ -56,49 +60,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Longest one step of the shutdown may take before it is skipped (ms). */
-export const shutdownStepMs = 10_000;
-
-/** Longest a health or readiness probe waits for the database (ms); a hung connection must not hang the probe. */
-export const databaseProbeTimeoutMs = 2000;
-
-/**
- * Who may issue and revoke agent credentials: the configured admin token, or any
- * admin of the console (an admin bearer API token, or an admin session that passes
- * the origin and CSRF checks).
- */
-function consoleAdminCheck(tokenCheck: AdminCheck, services: ConsoleServices): AdminCheck {
-  return async (request) => {
-    const byToken = await tokenCheck(request);
-    if (byToken) return byToken;
-    try {
-      const principal = await authenticate(request.headers, services.auth);
-      if (!principal || principal.role !== 'admin') return null;
-      if (principal.kind === 'session') {
-        checkOrigin(request.headers, (request.socket as TLSSocket).encrypted === true, services.allowedOrigins);
-        checkCsrf(request.headers, principal);
-      }
-      return { actor: principal.name };
-    } catch {
-      return null;
-    }
-  };
-}
-
-async function probeDatabase(database: Database): Promise<HealthReport['database']> {
-  const started = performance.now();
-  try {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${databaseProbeTimeoutMs} ms`)), databaseProbeTimeoutMs);
-    });
-    await Promise.race([database.prisma.$queryRaw`SELECT 1`, timedOut]).finally(() => clearTimeout(timer));
-    return { ok: true, embedded: database.embedded, latencyMs: Math.round(performance.now() - started) };
-  } catch (error) {
-    return { ok: false, embedded: database.embedded, latencyMs: null, error: (error as Error).message.slice(0, 200) };
-  }
-}
-
 /** Starts everything described by `config`. */
 export async function startServer(config: ServerConfig, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const startedAtMs = Date.now();
@@ -125,7 +86,6 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     onRefused: (reason) => metrics?.refused(reason),
   });
 
-  type PageHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
   let nextHandler: PageHandler | null = null;
   let nextApp: { close?: () => Promise<void> } | null = null;
   if (config.web) {
@@ -193,7 +153,9 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     };
   };
   let webhook: AlertWebhook | null = null;
+  const recoveryEvents = new Emitter<RecoveryEvents>();
   const consoleServices = await startConsoleServices({
+    recoveryEvents,
     onAlertChanged: (alert) => void webhook?.deliver(alert),
     prisma: database.prisma,
     io: realtime.io,
@@ -237,7 +199,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     logger: logger.child({ component: 'lifecycle' }),
     nowMs: () => Date.now(),
   });
-  consoleServices.recovery.executor = lifecycle;
+  recoveryEvents.on('effects', (effects) => lifecycle.handle(effects));
   service.attachLifecycle(lifecycle);
   const scenarioLogger = logger.child({ component: 'scenarios' });
   const scenarios = new ScenarioRunner(await loadScenarioCatalog(config.scenariosDir, scenarioLogger), faults, scenarioLogger);
@@ -275,26 +237,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   };
 
   refuseForeignSocketIoUpgrades(httpServer, realtime.io.path());
-  httpServer.on('request', (request, response) => {
-    const url = request.url ?? '/';
-    if (isAgentRoute(url.split('?')[0]!)) {
-      void handleAgentRoutes(request, response, agentRoutesContext);
-    } else if (url.startsWith('/api/') || url === '/api') {
-      void handleApi(request, response, apiContext);
-    } else if (isSocketIoRequest(url, realtime.io.path())) {
-      return; // Socket.IO answers these itself.
-    } else if (url.startsWith(realtime.io.path())) {
-      // Near Socket.IO's path but not its own (`/socket.iox`): nobody else would answer.
-      response.writeHead(404, { 'content-type': 'text/plain', connection: 'close' }).end('not found');
-    } else if (nextHandler) {
-      nextHandler(request, response).catch((error: unknown) => {
-        logger.error({ err: error, url }, 'page render failed');
-        if (!response.headersSent) response.writeHead(500).end('internal error');
-      });
-    } else {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('web UI disabled');
-    }
-  });
+  httpServer.on('request', routeRequest({ agentRoutesContext, apiContext, socketIoPath: realtime.io.path(), pages: nextHandler, logger }));
 
   // Before the listener opens: clusters are listed, and the agents known from before
   // are expected, before the first agent can say hello.
@@ -332,53 +275,25 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
 
   // `closing` is declared above, where readiness reads it.
   const close = () => {
-    // Each step is bounded: a shutdown that hangs on one stuck query or socket would
-    // keep the port and the process for ever; past its bound a step is logged and
-    // skipped so the rest (and the database) still close.
-    const step = async (name: string, work: () => Promise<unknown> | unknown) => {
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), shutdownStepMs);
-      });
-      const outcome = await Promise.race([Promise.resolve().then(work).then(() => 'done' as const, () => 'failed' as const), bound]);
-      clearTimeout(timer);
-      if (outcome !== 'done') logger.warn({ step: name, outcome }, 'shutdown step did not finish cleanly');
-    };
-    closing ??= (async () => {
-      logger.info('shutting down');
-      scenarios.close();
-      httpServer.close();
-      httpServer.closeIdleConnections?.();
-      await step('demo agents', () => demo?.stop());
-      lifecycle.stop();
-      await step('cluster service', () => service!.stop());
-      await step('report writes', () => writer.flush());
-      await step('agent credentials', () => credentials.close());
-      await step('agent presence', () => presence.stop());
-      httpServer.closeAllConnections?.();
-      await step('sockets', () => realtime.close());
-      await step('web app', () => nextApp?.close?.());
-      await step('database', () => database.close());
-      logger.info('shut down cleanly');
-    })();
+    closing ??= shutDown(logger, [
+      ['scenarios', () => scenarios.close()],
+      ['listener', () => {
+        httpServer.close();
+        httpServer.closeIdleConnections?.();
+      }],
+      ['demo agents', () => demo?.stop()],
+      ['lifecycle', () => lifecycle.stop()],
+      ['cluster service', () => service!.stop()],
+      ['report writes', () => writer.flush()],
+      ['agent credentials', () => credentials.close()],
+      ['agent presence', () => presence.stop()],
+      ['connections', () => httpServer.closeAllConnections?.()],
+      ['sockets', () => realtime.close()],
+      ['web app', () => nextApp?.close?.()],
+      ['database', () => database.close()],
+    ]);
     return closing;
   };
 
   return { url, port, database, service, demo, agentToken: secrets.agentToken, clusterKey: secrets.clusterKey, credentials, metrics: serverMetrics, logger, console: consoleServices, lifecycle, close };
-}
-
-/**
- * Gives each demo agent (node-1..node-N) its own credential, revoking the ones
- * issued at the previous start; the demo then runs on per-agent credentials like a
- * real deployment. Falls back to the shared token if the database refuses.
- */
-async function issueDemoCredentials(credentials: AgentCredentials, agentCount: number): Promise<Map<string, string>> {
-  const tokens = new Map<string, string>();
-  for (let index = 1; index <= agentCount; index += 1) {
-    const agentId = `node-${index}`;
-    await credentials.revokeAgent(demoClusterId, agentId, 'system:demo');
-    const { token } = await credentials.issue({ clusterId: demoClusterId, agentId, createdBy: 'system:demo' });
-    tokens.set(agentId, token);
-  }
-  return tokens;
 }

@@ -7,7 +7,7 @@ import type { AlertsService } from '../alerts-service';
 import type { Logger } from '../logger';
 import type { ReconciliationDriver } from '../reconciliation-driver';
 import type { LifecycleStore } from './lifecycle-store';
-import type { RecoveryService } from '../recovery-service';
+import type { RecoveryEffect, RecoveryService } from './recovery-service';
 
 /** A data-plane command a lifecycle sends (fence, unfence). */
 export type LifecycleCommand = Extract<LifecycleEffect, { kind: 'send-command' }>['command'];
@@ -16,7 +16,7 @@ export type LifecycleCommand = Extract<LifecycleEffect, { kind: 'send-command' }
 export interface OrchestratorDeps {
   store: LifecycleStore;
   alerts: Pick<AlertsService, 'raise' | 'resolveForPartition' | 'reescalateStale'>;
-  recovery: RecoveryService;
+  recovery: Pick<RecoveryService, 'list' | 'requestRun' | 'abortRun' | 'markRunning' | 'finish' | 'recordStageRun'>;
   driver: Pick<ReconciliationDriver, 'collectAll' | 'digests' | 'quiescedDigests' | 'drive'>;
   /** Nodes of a cluster whose agents are connected now. */
   connectedNodes: (clusterId: string) => string[];
@@ -61,4 +61,6 @@ export interface Lanes {
   feed(partitionId: string, clusterId: string, event: LifecycleEvent): Promise<void>;
   /** Steps the lifecycle now (from inside the partition's lane). */
   step(partitionId: string, event: LifecycleEvent): Promise<void>;
+  /** Carries out what a recovery decision asks for (each in its partition's lane). */
+  handle(effects: RecoveryEffect[]): void;
 }

@@ -8,12 +8,11 @@
 import type { PartitionVerdict } from '../../core/classify-partition';
 import { type LifecycleEvent, type PartitionLifecycleState, createPartitionLifecycle, stepPartition } from '../../core/lifecycle/partition-lifecycle';
 import { type ClusterPolicy, type PartitionFacts, defaultClusterPolicy } from '../../core/policy/cluster-policy';
-import type { RecoveryRunView } from '../../core/realtime-contract';
-import type { RecoveryExecutor } from '../recovery-service';
 import { DivergenceSampler } from './divergence-sampler';
 import { EffectExecutor } from './effect-executor';
 import type { Entry, Lanes, OrchestratorDeps } from './orchestrator-types';
-import { RecoveryRuns, type StageEffect } from './recovery-runs';
+import { RecoveryRuns } from './recovery-runs';
+import type { RecoveryEffect } from './recovery-service';
 
 /** How often acknowledged alerts are checked for a timed-out acknowledgement (ms). */
 export const acknowledgementCheckMs = 5000;
@@ -37,7 +36,7 @@ export function clusterPolicy(overrides: { stabilityWindowMs: number; thresholds
   return { ...defaultClusterPolicy, stabilityWindowMs: overrides.stabilityWindowMs, thresholds: overrides.thresholds };
 }
 
-export class LifecycleRunner implements RecoveryExecutor, Lanes {
+export class LifecycleRunner implements Lanes {
   private readonly running = new Map<string, Entry>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly sampler: DivergenceSampler;
@@ -155,29 +154,29 @@ export class LifecycleRunner implements RecoveryExecutor, Lanes {
     return this.sampler.sample(partitionId);
   }
 
-  // RecoveryExecutor: called by the recovery service when operators act.
-
-  approved(run: RecoveryRunView): void {
-    const entry = this.running.get(run.partitionId);
-    if (!entry) return;
-    if (entry.state.awaitingApproval) {
-      void this.feed(run.partitionId, entry.clusterId, { type: 'recovery-approved', actor: run.decidedBy ?? 'operator', reason: run.reason ?? '' });
-    } else {
-      void this.enqueue(run.partitionId, async () => void (await this.runs.reconcile(run.partitionId, run.id)));
+  /** What recovery decisions ask for: operators' (published on the recovery events) and the orchestrator's own. */
+  handle(effects: RecoveryEffect[]): void {
+    for (const effect of effects) {
+      const { run } = effect;
+      const entry = this.running.get(run.partitionId);
+      if (!entry) continue;
+      switch (effect.kind) {
+        case 'reconcile':
+          if (entry.state.awaitingApproval) void this.feed(run.partitionId, entry.clusterId, { type: 'recovery-approved', actor: run.decidedBy ?? 'operator', reason: run.reason ?? '' });
+          else void this.enqueue(run.partitionId, async () => void (await this.runs.reconcile(run.partitionId, run.id)));
+          break;
+        case 'rejected':
+          void this.feed(run.partitionId, entry.clusterId, { type: 'recovery-rejected', actor: run.decidedBy ?? 'operator', reason: run.reason ?? '' });
+          break;
+        case 'run-stage':
+          void this.enqueue(run.partitionId, () => this.runs.runStage(run, effect.stage));
+          break;
+        case 'stop':
+          entry.cancelled = true;
+          break;
+        default:
+          throw new Error(`unhandled recovery effect ${JSON.stringify(effect satisfies never)}`);
+      }
     }
-  }
-
-  rejected(run: RecoveryRunView): void {
-    const entry = this.running.get(run.partitionId);
-    if (entry) void this.feed(run.partitionId, entry.clusterId, { type: 'recovery-rejected', actor: run.decidedBy ?? 'operator', reason: run.reason ?? '' });
-  }
-
-  runStage(run: RecoveryRunView, effect: StageEffect): void {
-    void this.enqueue(run.partitionId, () => this.runs.runStage(run, effect));
-  }
-
-  aborted(run: RecoveryRunView): void {
-    const entry = this.running.get(run.partitionId);
-    if (entry) entry.cancelled = true;
   }
 }

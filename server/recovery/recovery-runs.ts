@@ -20,6 +20,7 @@ import type { Entry, Lanes, OrchestratorDeps } from './orchestrator-types';
 /** A phased plan's request to run one stage. */
 export type StageEffect = Extract<PhasedPlanEffect, { kind: 'run-stage' }>;
 
+
 const openStatuses = ['pending-approval', 'approved', 'running', 'paused'] as const;
 
 export class RecoveryRuns {
@@ -41,13 +42,15 @@ export class RecoveryRuns {
       const { replicas } = await this.deps.driver.collectAll(entry.clusterId, nodeIds, `dry-run:${state.partitionId}`, since);
       plan = buildDryRun({ partitionId: state.partitionId, facts: state.facts, policy: state.policy, strategy: state.strategy, replicas });
     }
-    return this.deps.recovery.request({ partitionId: state.partitionId, strategy, requestedBy: 'system', ...(plan ? { plan } : {}) });
+    const decision = await this.deps.recovery.requestRun({ partitionId: state.partitionId, strategy, requestedBy: 'system', ...(plan ? { plan } : {}) });
+    this.lanes.handle(decision.effects);
+    return decision.run;
   }
 
   /**
    * Starts recovery: an already approved run (a manual one the operator approved) is
-   * reconciled now; otherwise a run is requested, and the recovery service's events
-   * start it (`approved` for automatic, `run-stage` for phased).
+   * reconciled now; otherwise a run is requested and the effects of that decision
+   * start it (`reconcile` for automatic, `run-stage` for phased).
    */
   async start(entry: Entry, effect: Extract<LifecycleEffect, { kind: 'start-recovery' }>): Promise<void> {
     entry.cancelled = false;
@@ -63,7 +66,10 @@ export class RecoveryRuns {
   /** Aborts every open run of a partition (it split again, or was cancelled). */
   async abortOpen(partitionId: string, reason: string): Promise<void> {
     const open = await this.deps.recovery.list({ partitionId, status: [...openStatuses], limit: 10 });
-    for (const run of open) await this.deps.recovery.abort(run.id, 'system', reason).catch(() => undefined);
+    for (const run of open) {
+      const decision = await this.deps.recovery.abortRun(run.id, 'system', reason).catch(() => null);
+      if (decision) this.lanes.handle(decision.effects);
+    }
   }
 
   /** Reconciles every replica of the partition (or `nodeIdsOverride` only, for a phased sync) and, unless phased, tells the lifecycle. */
@@ -135,7 +141,8 @@ export class RecoveryRuns {
       ok = false;
       reason = (error as Error).message;
     }
-    const updated = await this.deps.recovery.recordStage(run.id, { groupIndex: effect.groupIndex, stage: effect.stage, ok, ...(reason ? { reason } : {}) });
+    const { run: updated, effects } = await this.deps.recovery.recordStageRun(run.id, { groupIndex: effect.groupIndex, stage: effect.stage, ok, ...(reason ? { reason } : {}) });
+    this.lanes.handle(effects);
     if (updated.status === 'succeeded') {
       await this.lanes.step(run.partitionId, { type: 'reconciliation-completed', verified: true, summary: 'phased recovery completed' });
     } else if (updated.status === 'failed') {
