@@ -10,7 +10,7 @@ import { AppError } from './app-error';
 import type { ClusterMembership } from './cluster-membership';
 import { ClusterState, snapshotFingerprint } from './cluster-view';
 import { PartitionRepository } from './db/partition-repository';
-import { PartitionTracker } from './partition-tracker';
+import { PartitionTracker, type PartitionTrackingOptions } from './partition-tracker';
 import type { LifecycleRunner } from './recovery/orchestrator';
 import type { Logger } from './logger';
 import type { ReportWriter } from './report-writer';
@@ -22,15 +22,9 @@ export interface Broadcaster {
 }
 
 /** Tunables of the service. */
-export interface ClusterServiceOptions {
-  /** A report older than this no longer counts (ms). */
-  staleAfterMs: number;
+export interface ClusterServiceOptions extends PartitionTrackingOptions {
   /** How often verdicts are re-evaluated, so staleness is noticed without new reports (ms). */
   evaluateIntervalMs: number;
-  /** How long the cluster must look whole before an open partition is closed (ms); at least 4 heartbeat intervals. */
-  healStableMs: number;
-  /** Heartbeat intervals a partition (or a new shape of one) must hold before it is recorded. */
-  openStableIntervals: number;
   /** Source of time (ms since epoch). */
   nowMs: () => number;
 }

@@ -7,11 +7,20 @@
 import type { PartitionVerdict } from '../core/classify-partition';
 import { type DebounceOptions, stepDebounce } from '../core/partition-debounce';
 import type { PartitionSummary } from '../core/realtime-contract';
-import type { ClusterServiceOptions } from './cluster-service';
 import type { ClusterState } from './cluster-view';
 import { type PartitionRepository, mostSevere } from './db/partition-repository';
 import type { Logger } from './logger';
 import { type LifecycleRunner, factsOf } from './recovery/orchestrator';
+
+/** When a verdict counts and how long it must hold. */
+export interface PartitionTrackingOptions {
+  /** A report older than this no longer counts (ms). */
+  staleAfterMs: number;
+  /** How long the cluster must look whole before an open partition is closed (ms); at least 4 heartbeat intervals. */
+  healStableMs: number;
+  /** Heartbeat intervals a partition (or a new shape of one) must hold before it is recorded. */
+  openStableIntervals: number;
+}
 
 export class PartitionTracker {
   private readonly work = new Map<string, Promise<void>>();
@@ -20,7 +29,7 @@ export class PartitionTracker {
     private readonly deps: {
       partitions: PartitionRepository;
       lifecycle: () => LifecycleRunner | null;
-      options: ClusterServiceOptions;
+      options: PartitionTrackingOptions;
       startedAtMs: number;
       logger: Logger;
       partitionChanged: (summary: PartitionSummary) => void;
