@@ -19,3 +19,8 @@ export async function probeDatabase(database: Database): Promise<HealthReport['d
     return { ok: false, embedded: database.embedded, latencyMs: null, error: (error as Error).message.slice(0, 200) };
   }
 }
+
+/** The database part of the health report. */
+export function healthOf(database: HealthReport['database']): Pick<HealthReport, 'status' | 'database'> {
+  return { status: database.ok ? 'ok' : 'degraded', database };
+}

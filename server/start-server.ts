@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentCredentials, bearerAdminCheck } from './auth/agent-credentials';
 import { consoleAdminCheck, issueDemoCredentials } from './admin-access';
-import { probeDatabase } from './database-probe';
+import { healthOf, probeDatabase } from './database-probe';
 import { shutDown } from './shutdown';
 import { AgentPresence } from './agent-presence';
 import { AlertWebhook } from './alert-webhook';
@@ -20,6 +20,7 @@ import { LifecycleRunner, clusterPolicy } from './recovery/orchestrator';
 import { PrismaLifecycleStore } from './recovery/lifecycle-store';
 import type { RecoveryEvents } from './recovery/recovery-service';
 import { Emitter } from './events';
+import type { ServerEvents } from './server-events';
 import { ReconciliationDriver } from './reconciliation-driver';
 import type { ServerConfig } from './config';
 import { type Database, openDatabase } from './db/database';
@@ -76,15 +77,28 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   });
   // Ingest writes on its own pool: console reads and exports cannot starve reports.
   const writer = new ReportWriter(database.ingestPrisma, config.reportFlushMs, logger.child({ component: 'report-writer' }));
-  let metrics: ServerMetrics | null = null;
+  // What flows back to the transport and the metrics, which are built after the services they observe.
+  const events = new Emitter<ServerEvents>();
   const credentials = new AgentCredentials(database.prisma, {
     sharedToken: secrets.agentToken,
     sharedTokenClusters: [demoClusterId],
     sharedTokenAgents: demoAgentIds(config.demoAgents),
     nowMs: () => Date.now(),
     logger: logger.child({ component: 'agent-credentials' }),
-    onRefused: (reason) => metrics?.refused(reason),
+    onRefused: (reason) => events.emit('refused', reason),
   });
+  const service = new ClusterService(
+    database.prisma,
+    writer,
+    { clusterUpdated: (snapshot) => events.emit('clusterUpdated', snapshot), partitionChanged: (partition) => events.emit('partitionChanged', partition) },
+    { staleAfterMs: config.staleAfterMs, ...config.partitionTracking, nowMs: () => Date.now() },
+    logger.child({ component: 'cluster-service' }),
+    new ClusterMembership(database.prisma, {
+      declared: new Map(config.demo ? [[demoClusterId, demoAgentIds(config.demoAgents)]] : []),
+      nowMs: () => Date.now(),
+      logger: logger.child({ component: 'cluster-membership' }),
+    }),
+  );
 
   let nextHandler: PageHandler | null = null;
   let nextApp: { close?: () => Promise<void> } | null = null;
@@ -96,67 +110,49 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     nextApp = app as unknown as { close?: () => Promise<void> };
   }
 
-  let service: ClusterService | null = null;
   const httpServer = createServer(serverOptionsFor(config.connectionLimits));
   applyConnectionCap(httpServer, config.connectionLimits);
   const realtime = attachRealtime({
     httpServer,
     credentials,
-    getService: () => service!,
+    getService: () => service,
     logger: logger.child({ component: 'realtime' }),
-    onReportOutcome: (outcome) => metrics?.reportOutcome(outcome),
+    onReportOutcome: (outcome) => events.emit('reportOutcome', outcome),
     agentHolderSilenceMs: config.agentHolderSilenceMs,
   });
-  metrics = createMetrics({
-    service: () => service!,
+  const serverMetrics = createMetrics({
+    service: () => service,
     writeQueueDepth: () => writer.depth,
     agentsConnected: () => realtime.agentsConnected(),
     agentsMissing: () => presence.summary().missing,
     databaseUp: async () => (await probeDatabase(database)).ok,
   });
-  const serverMetrics = metrics;
-  service = new ClusterService(
-    database.prisma,
-    writer,
-    {
-      clusterUpdated: (snapshot) => realtime.broadcaster.clusterUpdated(snapshot),
-      partitionChanged: (partition) => {
-        serverMetrics.partitionChanged(partition);
-        realtime.broadcaster.partitionChanged(partition);
-      },
-    },
-    { staleAfterMs: config.staleAfterMs, evaluateIntervalMs: 50, healStableMs: 1000, openStableIntervals: 1.5, nowMs: () => Date.now() },
-    logger.child({ component: 'cluster-service' }),
-    new ClusterMembership(database.prisma, {
-      declared: new Map(config.demo ? [[demoClusterId, demoAgentIds(config.demoAgents)]] : []),
-      nowMs: () => Date.now(),
-      logger: logger.child({ component: 'cluster-membership' }),
-    }),
-  );
+  events.on('clusterUpdated', (snapshot) => realtime.broadcaster.clusterUpdated(snapshot));
+  events.on('partitionChanged', (partition) => {
+    serverMetrics.partitionChanged(partition);
+    realtime.broadcaster.partitionChanged(partition);
+  });
+  events.on('refused', (reason) => serverMetrics.refused(reason));
+  events.on('reportOutcome', (outcome) => serverMetrics.reportOutcome(outcome));
   const faults = new FaultController(realtime.sendCommand);
   realtime.onAgentReady = (clusterId, agentId) => {
     presence.agentReady(clusterId, agentId);
-    const cluster = service!.findCluster(clusterId);
+    const cluster = service.findCluster(clusterId);
     if (cluster && cluster.node(agentId).faults.length > 0) {
       faults.resend(cluster, agentId).catch((error: unknown) => logger.warn({ err: error, agentId }, 'fault rules not re-sent'));
     }
   };
-  const health = async (): Promise<HealthReport> => {
-    const databaseHealth = await probeDatabase(database);
-    return {
-      status: databaseHealth.ok ? 'ok' : 'degraded',
-      database: databaseHealth,
-      agentsConnected: realtime.agentsConnected(),
-      clusters: service!.listClusters().length,
-      uptimeS: Math.round((Date.now() - startedAtMs) / 1000),
-      reports: { accepted: service!.acceptedCount, refused: service!.refusedCount, queued: writer.depth },
-    };
-  };
-  let webhook: AlertWebhook | null = null;
+  const health = async (): Promise<HealthReport> => ({
+    ...healthOf(await probeDatabase(database)),
+    agentsConnected: realtime.agentsConnected(),
+    clusters: service.listClusters().length,
+    uptimeS: Math.round((Date.now() - startedAtMs) / 1000),
+    reports: { accepted: service.acceptedCount, refused: service.refusedCount, queued: writer.depth },
+  });
   const recoveryEvents = new Emitter<RecoveryEvents>();
   const consoleServices = await startConsoleServices({
     recoveryEvents,
-    onAlertChanged: (alert) => void webhook?.deliver(alert),
+    onAlertChanged: (alert) => events.emit('alertChanged', alert),
     prisma: database.prisma,
     io: realtime.io,
     adminPassword: config.adminPassword,
@@ -185,9 +181,9 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     alerts: consoleServices.alerts,
     recovery: consoleServices.recovery,
     driver,
-    connectedNodes: (clusterId) => service!.connectedNodes(clusterId),
-    writesAccepted: (clusterId) => service!.writesAccepted(clusterId),
-    clusterIds: () => service!.listClusters().map((cluster) => cluster.clusterId),
+    connectedNodes: (clusterId) => service.connectedNodes(clusterId),
+    writesAccepted: (clusterId) => service.writesAccepted(clusterId),
+    clusterIds: () => service.listClusters().map((cluster) => cluster.clusterId),
     acknowledgementTimeoutMs: config.acknowledgementTimeoutMs,
     sendDataPlane: async (clusterId, nodeIds, command) => {
       const replies = await Promise.all(nodeIds.map((nodeId) => realtime.requestAgent(clusterId, nodeId, command)));
@@ -195,7 +191,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       if (failed.length > 0) logger.warn({ clusterId, failed, command: command.type }, 'data-plane command not delivered');
     },
     policyFor: () => clusterPolicy({ stabilityWindowMs: config.stabilityWindowMs, thresholds: config.thresholds }),
-    partitionChanged: (summary) => service!.partitionChanged(summary),
+    partitionChanged: (summary) => service.partitionChanged(summary),
     logger: logger.child({ component: 'lifecycle' }),
     nowMs: () => Date.now(),
   });
@@ -209,7 +205,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   const readiness = async (): Promise<Readiness> => {
     const databaseHealth = await probeDatabase(database);
     const nowMs = Date.now();
-    const nodes = service!.listClusters().flatMap((cluster) => [...cluster.nodes.values()]);
+    const nodes = service.listClusters().flatMap((cluster) => [...cluster.nodes.values()]);
     const agents = presence.summary();
     const agentsReason = config.readyRequiresAgents ? presence.unreadyReason() : null;
     const reasons = [
@@ -251,9 +247,12 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   });
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  if (config.alertWebhookUrl) webhook = new AlertWebhook(config.alertWebhookUrl, config.externalUrl ?? url, logger.child({ component: 'alert-webhook' }));
+  if (config.alertWebhookUrl) {
+    const webhook = new AlertWebhook(config.alertWebhookUrl, config.externalUrl ?? url, logger.child({ component: 'alert-webhook' }));
+    events.on('alertChanged', (alert) => void webhook.deliver(alert));
+  }
   service.start();
-  lifecycle.start(config.divergenceSampleMs);
+  lifecycle.start({ divergenceSampleMs: config.divergenceSampleMs, ...config.recoveryTimers });
   logger.info({ url, embeddedDatabase: database.embedded }, 'Faultline control server listening');
 
   let demo: LocalCluster | null = null;
@@ -283,7 +282,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       }],
       ['demo agents', () => demo?.stop()],
       ['lifecycle', () => lifecycle.stop()],
-      ['cluster service', () => service!.stop()],
+      ['cluster service', () => service.stop()],
       ['report writes', () => writer.flush()],
       ['agent credentials', () => credentials.close()],
       ['agent presence', () => presence.stop()],

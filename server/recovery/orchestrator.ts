@@ -14,11 +14,6 @@ import type { Entry, Lanes, OrchestratorDeps } from './orchestrator-types';
 import { RecoveryRuns } from './recovery-runs';
 import type { RecoveryEffect } from './recovery-service';
 
-/** How often acknowledged alerts are checked for a timed-out acknowledgement (ms). */
-export const acknowledgementCheckMs = 5000;
-/** How often lifecycles are ticked to check the return-to-Normal gate and thresholds (ms). */
-export const lifecycleTickMs = 1000;
-
 /** The facts a lifecycle decides on, from a classifier verdict. */
 export function factsOf(verdict: PartitionVerdict, divergenceRatio: number | null): PartitionFacts {
   return {
@@ -49,8 +44,9 @@ export class LifecycleRunner implements Lanes {
     this.executor = new EffectExecutor(deps, this.runs);
   }
 
-  /** Starts the clock ticks (gates, thresholds), acknowledgement checks and divergence sampling. */
-  start(divergenceSampleMs: number): void {
+  /** Starts the clock ticks (gates, thresholds), acknowledgement checks and divergence sampling (intervals in ms, from the config). */
+  start(timers: { lifecycleTickMs: number; acknowledgementCheckMs: number; divergenceSampleMs: number }): void {
+    const { lifecycleTickMs, acknowledgementCheckMs, divergenceSampleMs } = timers;
     this.timers.push(
       setInterval(() => {
         for (const [partitionId, entry] of this.running) void this.feed(partitionId, entry.clusterId, { type: 'tick' });
