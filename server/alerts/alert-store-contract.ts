@@ -1,7 +1,7 @@
 /**
  * The contract every `AlertStore` keeps, as test cases a caller runs against one
  * implementation: the in-memory twin (server/alerts/memory-alert-store.test.ts)
- * and the Prisma one on real PostgreSQL (test/integration/alert-store-contract.test.ts).
+ * and the Prisma one on real PostgreSQL (test/integration/store-contracts.test.ts).
  */
 import assert from 'node:assert/strict';
 import type { Incident } from '../../core/lifecycle/incident';

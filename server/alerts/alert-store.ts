@@ -1,7 +1,7 @@
 /**
  * Where alerts are kept: one interface, a Prisma implementation (the Alert table,
  * inside the ambient transaction of an audited action) and an in-memory twin for
- * unit tests. test/integration/alert-store-contract.test.ts holds both to one
+ * unit tests. test/integration/store-contracts.test.ts holds both to one
  * contract. Updates are compare-and-set on the status (and acknowledgement time),
  * so two operators acting at once cannot both win.
  */

@@ -1,7 +1,7 @@
 /**
  * The contract every `LifecycleStore` keeps, as named cases run against the
  * in-memory twin (server/recovery/memory-lifecycle-store.test.ts) and the Prisma
- * store on real PostgreSQL (test/integration/lifecycle-store-contract.test.ts).
+ * store on real PostgreSQL (test/integration/store-contracts.test.ts).
  */
 import assert from 'node:assert/strict';
 import { createPartitionLifecycle } from '../../core/lifecycle/partition-lifecycle';

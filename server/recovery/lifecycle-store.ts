@@ -2,7 +2,7 @@
  * What the recovery orchestrator saves about a partition: its lifecycle state,
  * timeline entries, divergence ledger, samples and reconciliation reports. One
  * interface, a Prisma implementation (the server) and an in-memory one (unit
- * tests); test/integration/lifecycle-store-contract.test.ts holds both to the
+ * tests); test/integration/store-contracts.test.ts holds both to the
  * same contract.
  */
 import type { DecisionRecord, PartitionLifecycleState, TransitionRecord } from '../../core/lifecycle/partition-lifecycle';

@@ -1,4 +1,4 @@
-// The in-memory lifecycle store keeps the same contract as the Prisma one (run on real PostgreSQL in test/integration/lifecycle-store-contract.test.ts).
+// The in-memory lifecycle store keeps the same contract as the Prisma one (run on real PostgreSQL in test/integration/store-contracts.test.ts).
 import { test } from 'node:test';
 import { MemoryLifecycleStore } from './lifecycle-store';
 import { lifecycleStoreContract } from './lifecycle-store-contract';

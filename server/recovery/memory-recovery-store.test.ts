@@ -1,4 +1,4 @@
-// The in-memory recovery store keeps the same contract as the Prisma one (run on real PostgreSQL in test/integration/recovery-store-contract.test.ts).
+// The in-memory recovery store keeps the same contract as the Prisma one (run on real PostgreSQL in test/integration/store-contracts.test.ts).
 import { test } from 'node:test';
 import { MemoryRecoveryStore } from './recovery-store';
 import { recoveryStoreContract } from './recovery-store-contract';

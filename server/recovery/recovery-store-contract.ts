@@ -1,7 +1,7 @@
 /**
  * The contract every `RecoveryStore` keeps, as named cases run against the
  * in-memory twin (server/recovery/memory-recovery-store.test.ts) and the Prisma
- * store on real PostgreSQL (test/integration/recovery-store-contract.test.ts).
+ * store on real PostgreSQL (test/integration/store-contracts.test.ts).
  */
 import assert from 'node:assert/strict';
 import type { NewRecoveryRun, RecoveryStore } from './recovery-store';
