@@ -3,8 +3,6 @@
  * each cluster's view, turns classifier verdicts into partitions (saved before
  * they are pushed), and pushes changes to dashboards.
  */
-import type { PartitionVerdict } from '../core/classify-partition';
-import { type DebounceOptions, stepDebounce } from '../core/partition-debounce';
 import type { AgentHello, AgentReport } from '../core/protocol';
 import { parseAgentReport } from '../core/report-size';
 import type { ClusterSnapshot, PartitionSummary } from '../core/realtime-contract';
@@ -12,8 +10,9 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { AppError } from './app-error';
 import type { ClusterMembership } from './cluster-membership';
 import { ClusterState, snapshotFingerprint } from './cluster-view';
-import { PartitionRepository, mostSevere } from './db/partition-repository';
-import { type LifecycleRunner, factsOf } from './lifecycle-runner';
+import { PartitionRepository } from './db/partition-repository';
+import { PartitionTracker, type PartitionTrackingOptions } from './partition-tracker';
+import type { LifecycleRunner } from './recovery/orchestrator';
 import type { Logger } from './logger';
 import type { ReportWriter } from './report-writer';
 
@@ -24,15 +23,9 @@ export interface Broadcaster {
 }
 
 /** Tunables of the service. */
-export interface ClusterServiceOptions {
-  /** A report older than this no longer counts (ms). */
-  staleAfterMs: number;
+export interface ClusterServiceOptions extends PartitionTrackingOptions {
   /** How often verdicts are re-evaluated, so staleness is noticed without new reports (ms). */
   evaluateIntervalMs: number;
-  /** How long the cluster must look whole before an open partition is closed (ms); at least 4 heartbeat intervals. */
-  healStableMs: number;
-  /** Heartbeat intervals a partition (or a new shape of one) must hold before it is recorded. */
-  openStableIntervals: number;
   /** Source of time (ms since epoch). */
   nowMs: () => number;
 }
@@ -44,9 +37,8 @@ export class ClusterService {
   private readonly clusters = new Map<string, ClusterState>();
   private readonly clusterLoads = new Map<string, Promise<ClusterState>>();
   private readonly fingerprints = new Map<string, string>();
-  private readonly partitionWork = new Map<string, Promise<void>>();
   private readonly partitions: PartitionRepository;
-  private readonly startedAtMs: number;
+  private readonly tracker: PartitionTracker;
   private timer: NodeJS.Timeout | null = null;
   private lifecycle: LifecycleRunner | null = null;
   /** Reports accepted since start. */
@@ -64,7 +56,15 @@ export class ClusterService {
     private readonly membership: ClusterMembership,
   ) {
     this.partitions = new PartitionRepository(prisma);
-    this.startedAtMs = options.nowMs();
+    this.tracker = new PartitionTracker({
+      partitions: this.partitions,
+      lifecycle: () => this.lifecycle,
+      options,
+      startedAtMs: options.nowMs(),
+      logger,
+      partitionChanged: (summary) => this.partitionChanged(summary),
+      evaluate: (cluster) => this.evaluate(cluster),
+    });
   }
 
   /** Starts periodic re-evaluation. */
@@ -76,7 +76,7 @@ export class ClusterService {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await Promise.allSettled([...this.partitionWork.values()]);
+    await this.tracker.settled();
   }
 
   /** Known clusters. */
@@ -240,7 +240,7 @@ export class ClusterService {
   evaluate(cluster: ClusterState): void {
     const nowMs = this.options.nowMs();
     const verdict = cluster.classify(nowMs, this.options.staleAfterMs);
-    this.drivePartition(cluster, verdict, nowMs);
+    this.tracker.drive(cluster, verdict, nowMs);
     this.pushIfChanged(cluster, nowMs);
   }
 
@@ -251,82 +251,6 @@ export class ClusterService {
     this.fingerprints.set(cluster.clusterId, fingerprint);
     cluster.seq += 1;
     this.broadcaster.clusterUpdated({ ...snapshot, seq: cluster.seq });
-  }
-
-  /**
-   * Whether the view is complete enough to judge: right after a start nobody has
-   * reported yet, and closing a partition on an empty view would be a lie.
-   */
-  private confident(verdict: PartitionVerdict, cluster: ClusterState, nowMs: number): boolean {
-    if (nowMs - this.startedAtMs < this.options.staleAfterMs) return false;
-    if (verdict.staleNodes.length * 2 >= cluster.nodes.size) return false;
-    // A heal needs fresh word from the nodes that were cut: silence is not a heal.
-    const active = cluster.activePartition;
-    if (active && !verdict.partitioned && active.nodeIds.some((node) => verdict.staleNodes.includes(node))) return false;
-    return true;
-  }
-
-  /** Stability windows scaled to the cluster's heartbeat interval. */
-  private debounceOptions(cluster: ClusterState): DebounceOptions {
-    const intervalMs = cluster.heartbeatIntervalMs;
-    return {
-      openStableMs: Math.round(intervalMs * this.options.openStableIntervals),
-      changeStableMs: Math.round(intervalMs * this.options.openStableIntervals),
-      closeStableMs: Math.max(this.options.healStableMs, intervalMs * 4),
-    };
-  }
-
-  /**
-   * Feeds the raw verdict through the debouncer and turns what it publishes into
-   * partition records and lifecycle events. One write per cluster at a time; the
-   * debouncer only advances when no write is in flight, so nothing it publishes is
-   * lost. A heal does not end the partition: its lifecycle does, once reconciled.
-   */
-  private drivePartition(cluster: ClusterState, verdict: PartitionVerdict, nowMs: number): void {
-    if (this.partitionWork.has(cluster.clusterId)) return;
-    if (!this.confident(verdict, cluster, nowMs)) return;
-    const stepped = stepDebounce(cluster.debounce, verdict, nowMs, this.debounceOptions(cluster));
-    const event = stepped.events.at(-1);
-    if (event) this.logger.info({ cluster: cluster.clusterId, event: event.type, summary: event.verdict.summary }, 'verdict published');
-    const active = cluster.activePartition;
-    let work: (() => Promise<PartitionSummary | null>) | null = null;
-    if (event && event.verdict.partitioned && !active) {
-      work = async () => {
-        const opened = await this.partitions.open(cluster.clusterId, event.verdict, event.atMs, 'Normal');
-        cluster.activePartition = opened;
-        if (!this.lifecycle) return opened;
-        await this.lifecycle.feed(opened.id, cluster.clusterId, { type: 'partition-observed', facts: factsOf(event.verdict, null) });
-        return null; // the lifecycle pushed the partition in its new state
-      };
-    } else if (event && event.verdict.partitioned && active) {
-      work = async () => {
-        const changed = changedShape(active, event.verdict) ? await this.partitions.reclassify(active, event.verdict, event.atMs) : null;
-        await this.lifecycle?.feed(active.id, cluster.clusterId, { type: 'partition-observed', facts: factsOf(event.verdict, null) });
-        return changed;
-      };
-    } else if (event?.type === 'closed' && active) {
-      work = async () => {
-        await this.partitions.recordEvent(active.id, event.atMs, 'healed', 'every link up again');
-        if (this.lifecycle) await this.lifecycle.feed(active.id, cluster.clusterId, { type: 'partition-healed' });
-        else return this.partitions.close(active.id, event.atMs, 'healed', 'every link up again');
-        return null;
-      };
-    }
-    if (!work) {
-      cluster.debounce = stepped.state;
-      return;
-    }
-    const run = work()
-      .then((summary) => {
-        cluster.debounce = stepped.state;
-        if (summary) this.partitionChanged(summary);
-      })
-      .catch((error: unknown) => this.logger.error({ err: error, cluster: cluster.clusterId }, 'partition write failed; will retry'))
-      .finally(() => {
-        this.partitionWork.delete(cluster.clusterId);
-        this.evaluate(cluster);
-      });
-    this.partitionWork.set(cluster.clusterId, run);
   }
 
   /** Records a saved partition change in the view and pushes it. */
@@ -371,13 +295,4 @@ export class ClusterService {
     if (!found) throw new AppError('not_found', `no partition with id ${id}`);
     return found;
   }
-}
-
-/** True when the verdict's type, sides or cut links differ from what the partition records. */
-function changedShape(active: PartitionSummary, verdict: PartitionVerdict): boolean {
-  return (
-    (active.type !== verdict.type && mostSevere(active.type, verdict.type ?? 'partial') !== active.type) ||
-    JSON.stringify(active.components) !== JSON.stringify(verdict.components) ||
-    JSON.stringify(active.cutLinks) !== JSON.stringify(verdict.cutLinks)
-  );
 }

@@ -122,6 +122,10 @@ export interface ServerConfig {
   sessionPolicy: SessionPolicy;
   /** Timeouts and the connection cap of the HTTP listener, so idle or unfinished connections cannot pile up. */
   connectionLimits: ConnectionLimits;
+  /** How verdicts become partitions: re-evaluation interval and stability windows (fixed, see `partitionTrackingDefaults`). */
+  partitionTracking: { evaluateIntervalMs: number; healStableMs: number; openStableIntervals: number };
+  /** The recovery orchestrator's clocks (fixed, see `recoveryTimerDefaults`). */
+  recoveryTimers: { lifecycleTickMs: number; acknowledgementCheckMs: number };
   /** pino log level. */
   logLevel: string;
   /** Serve the Next.js app in development mode. */
@@ -129,6 +133,12 @@ export interface ServerConfig {
   /** Serve the Next.js app at all (tests of the API alone turn it off). */
   web: boolean;
 }
+
+/** Re-evaluate verdicts every 50 ms; a heal must hold 1 s (at least 4 heartbeats), a split 1.5 heartbeat intervals. */
+export const partitionTrackingDefaults = { evaluateIntervalMs: 50, healStableMs: 1000, openStableIntervals: 1.5 };
+
+/** Lifecycles tick every second (gates, thresholds); acknowledgement timeouts are checked every 5 s. */
+export const recoveryTimerDefaults = { lifecycleTickMs: 1000, acknowledgementCheckMs: 5000 };
 
 /** Parses the environment; throws one error naming every invalid variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv): ServerConfig {
@@ -181,6 +191,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
       keepAliveTimeoutMs: e.FAULTLINE_HTTP_KEEP_ALIVE_TIMEOUT_MS,
       connectionsMax: e.FAULTLINE_HTTP_CONNECTIONS_MAX,
     },
+    partitionTracking: { ...partitionTrackingDefaults },
+    recoveryTimers: { ...recoveryTimerDefaults },
     logLevel: e.LOG_LEVEL,
     dev: argv.includes('--dev'),
     web: true,

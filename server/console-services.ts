@@ -7,6 +7,8 @@ import type { Server } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../core/realtime-contract';
 import type { PrismaClient } from '../generated/prisma/client';
 import { AlertsService } from './alerts-service';
+import { PrismaAlertStore } from './alerts/prisma-alert-store';
+import { systemClock } from './clock';
 import type { AlertView } from '../core/realtime-contract';
 import { AuditLog } from './audit';
 import { AuthService, firstAdminName } from './auth/auth-service';
@@ -15,7 +17,9 @@ import { HistoryExporter } from './history-export';
 import { HistoryService } from './history-service';
 import type { Logger } from './logger';
 import { consoleBroadcaster, guardDashboards } from './realtime/dashboard-guard';
-import { RecoveryService } from './recovery-service';
+import type { Emitter } from './events';
+import { type RecoveryEvents, RecoveryService } from './recovery/recovery-service';
+import { PrismaRecoveryStore } from './recovery/recovery-store';
 import type { RefusalTally } from './refusal-tally';
 
 /** The console's services, as the API context and tests use them. */
@@ -44,6 +48,8 @@ export async function startConsoleServices(options: {
   print?: (text: string) => void;
   /** Also told of every saved alert change (the webhook notifier). */
   onAlertChanged?: (alert: AlertView) => void;
+  /** Where recovery decisions' effects are published (the orchestrator listens). */
+  recoveryEvents: Emitter<RecoveryEvents>;
   /** Where refused dashboard handshakes and events are tallied for the audit log. */
   refusals: Pick<RefusalTally, 'note'>;
 }): Promise<ConsoleServices> {
@@ -64,13 +70,17 @@ export async function startConsoleServices(options: {
   return {
     auth,
     audit,
-    alerts: new AlertsService(options.prisma, {
-      alertChanged: (alert) => {
-        broadcaster.alertChanged(alert);
-        options.onAlertChanged?.(alert);
+    alerts: new AlertsService(
+      new PrismaAlertStore(options.prisma),
+      {
+        alertChanged: (alert) => {
+          broadcaster.alertChanged(alert);
+          options.onAlertChanged?.(alert);
+        },
       },
-    }),
-    recovery: new RecoveryService(options.prisma, broadcaster),
+      systemClock,
+    ),
+    recovery: new RecoveryService(new PrismaRecoveryStore(options.prisma), broadcaster, systemClock, options.recoveryEvents),
     history: new HistoryService(options.prisma),
     exports: new HistoryExporter(options.prisma, { logger: options.logger }),
     allowedOrigins: options.allowedOrigins,

@@ -1,33 +1,61 @@
-// Proves alert grouping: one incident per partition with duplicates folded in,
-// firing → acknowledged → resolved, re-escalation when an acknowledgement times out,
-// and re-firing when severity rises.
+// Proves the incident machine the server's alerts run on: firing → acknowledged →
+// resolved, refusals in the operator's words, firing again only after resolution,
+// and re-escalation (critical, the acknowledgement kept in the note) once an
+// acknowledgement outlives its timeout.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Incident, stepIncident } from './incident';
+import { type Incident, incidentNoteLengthMax, stepIncident } from './incident';
 
-test('fire, fold duplicates, acknowledge, time out, escalate, resolve', () => {
-  let incident: Incident | null = null;
-  let result = stepIncident(incident, 'p1', { type: 'alert', reason: 'partition', severity: 'warning' }, 0);
-  incident = result.incident;
-  assert.equal(result.effects[1]?.kind === 'notify' && result.effects[1].why, 'fired');
-  for (let node = 0; node < 5; node++) incident = stepIncident(incident, 'p1', { type: 'alert', reason: 'partition', severity: 'warning' }, 1).incident;
-  assert.deepEqual([incident?.reasons, incident?.alertCount], [['partition'], 6]);
-  incident = stepIncident(incident, 'p1', { type: 'acknowledge', actor: 'alice', note: 'looking' }, 10).incident;
-  assert.equal(incident?.status, 'acknowledged');
-  assert.deepEqual(stepIncident(incident, 'p1', { type: 'tick', acknowledgementTimeoutMs: 100 }, 50).effects, []);
-  result = stepIncident(incident, 'p1', { type: 'tick', acknowledgementTimeoutMs: 100 }, 110);
-  incident = result.incident;
-  assert.deepEqual([incident?.status, incident?.escalations], ['firing', 1]);
-  assert.equal(result.effects[1]?.kind === 'notify' && result.effects[1].why, 'escalated');
-  incident = stepIncident(incident, 'p1', { type: 'resolve' }, 200).incident;
-  assert.deepEqual([incident?.status, incident?.resolvedAtMs], ['resolved', 200]);
-  assert.deepEqual(stepIncident(incident, 'p1', { type: 'alert', reason: 'late', severity: 'critical' }, 300).effects, []);
+const fire = { type: 'fire', severity: 'warning', title: 'partition' } as const;
+
+function fired(atMs = 0): Incident {
+  const step = stepIncident(null, fire, atMs);
+  assert.equal(step.change, 'fired');
+  return step.incident!;
+}
+
+test('fire, acknowledge, time out, escalate, resolve', () => {
+  let incident = fired(0);
+  assert.deepEqual([incident.status, incident.severity, incident.firedAtMs], ['firing', 'warning', 0]);
+  const acknowledged = stepIncident(incident, { type: 'acknowledge', actor: 'alice', note: 'looking' }, 10);
+  assert.equal(acknowledged.change, 'acknowledged');
+  incident = acknowledged.incident!;
+  assert.deepEqual([incident.status, incident.acknowledgedBy, incident.acknowledgedAtMs, incident.note], ['acknowledged', 'alice', 10, 'looking']);
+  assert.equal(stepIncident(incident, { type: 'tick', acknowledgementTimeoutMs: 100 }, 110).change, null, 'exactly at the timeout it does not fire yet');
+  const escalated = stepIncident(incident, { type: 'tick', acknowledgementTimeoutMs: 120_000 }, 200_000);
+  assert.equal(escalated.change, 'escalated');
+  incident = escalated.incident!;
+  assert.deepEqual([incident.status, incident.severity, incident.acknowledgedBy, incident.acknowledgedAtMs], ['firing', 'critical', null, null]);
+  assert.equal(incident.note, 'acknowledged by alice (looking) but still open after 2 min');
+  const resolved = stepIncident(incident, { type: 'resolve', actor: 'bob' }, 300_000);
+  assert.deepEqual([resolved.change, resolved.incident?.status, resolved.incident?.resolvedBy, resolved.incident?.resolvedAtMs], ['resolved', 'resolved', 'bob', 300_000]);
 });
 
-test('a critical alert re-fires an acknowledged warning incident', () => {
-  let incident = stepIncident(null, 'p1', { type: 'alert', reason: 'partition', severity: 'warning' }, 0).incident;
-  incident = stepIncident(incident, 'p1', { type: 'acknowledge', actor: 'alice', note: '' }, 1).incident;
-  const result = stepIncident(incident, 'p1', { type: 'alert', reason: 'emergency', severity: 'critical' }, 2);
-  assert.deepEqual([result.incident?.status, result.incident?.severity], ['firing', 'critical']);
-  assert.equal(result.effects[1]?.kind === 'notify' && result.effects[1].why, 'severity-raised');
+test('firing again while open changes nothing; after resolution it starts over', () => {
+  const open = fired(0);
+  const again = stepIncident(open, { type: 'fire', severity: 'critical', title: 'other' }, 5);
+  assert.deepEqual([again.change, again.refused, again.incident], [null, null, open]);
+  const resolved = stepIncident(open, { type: 'resolve', actor: 'system' }, 6).incident!;
+  const refired = stepIncident(resolved, { type: 'fire', severity: 'critical', title: 'back' }, 7);
+  assert.equal(refired.change, 'refired');
+  assert.deepEqual(refired.incident, { ...fired(7), severity: 'critical', title: 'back' });
+});
+
+test('refusals say why: acknowledging a non-firing alert, resolving a resolved one, acting on none', () => {
+  const acknowledged = stepIncident(fired(), { type: 'acknowledge', actor: 'alice', note: '' }, 1).incident!;
+  assert.equal(stepIncident(acknowledged, { type: 'acknowledge', actor: 'bob', note: '' }, 2).refused, 'alert is acknowledged (acknowledged by alice); only a firing alert can be acknowledged');
+  const resolved = stepIncident(acknowledged, { type: 'resolve', actor: 'bob' }, 3).incident!;
+  assert.equal(stepIncident(resolved, { type: 'resolve', actor: 'bob' }, 4).refused, 'alert is already resolved');
+  assert.match(stepIncident(resolved, { type: 'acknowledge', actor: 'bob', note: '' }, 4).refused ?? '', /^alert is resolved/);
+  assert.equal(stepIncident(null, { type: 'resolve', actor: 'bob' }, 4).refused, 'no such alert');
+  assert.deepEqual(stepIncident(null, { type: 'tick', acknowledgementTimeoutMs: 1 }, 4), { incident: null, change: null, refused: null });
+});
+
+test('a tick leaves firing and resolved incidents alone, and notes are bounded', () => {
+  const incident = fired(0);
+  assert.equal(stepIncident(incident, { type: 'tick', acknowledgementTimeoutMs: 1 }, 1_000_000).change, null);
+  const long = stepIncident(incident, { type: 'acknowledge', actor: 'alice', note: 'x'.repeat(incidentNoteLengthMax + 10) }, 1).incident!;
+  assert.equal(long.note?.length, incidentNoteLengthMax);
+  const escalated = stepIncident(long, { type: 'tick', acknowledgementTimeoutMs: 1 }, 10).incident!;
+  assert.equal(escalated.note?.length, incidentNoteLengthMax);
 });

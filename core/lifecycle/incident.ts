@@ -1,111 +1,92 @@
 /**
- * Alert grouping: one incident per partition, whatever the number of nodes or
- * reasons behind it. An incident goes firing → acknowledged (by whom, with a note)
- * → resolved; an acknowledgement that outlives its timeout while the partition is
- * still open fires the incident again (re-escalation). Notifications are effects.
+ * One alert (an incident) as a pure step function:
+ * `stepIncident(incident, event, nowMs) → { incident, change }`.
+ * An incident is keyed by its scope (a partition, or a cluster for partition-less
+ * rules) and rule; the server keeps one per key. Status moves only forward
+ * (firing → acknowledged → resolved), except that a resolved incident that fires
+ * again starts over as firing, and an acknowledgement that outlives its timeout
+ * while still open fires again as critical (re-escalation). A step that is refused
+ * says why, in words an operator reads.
  */
 
-/** Reasons kept per incident; further distinct reasons are counted, not listed. */
-export const incidentReasonsMax = 32;
+/** Longest note an incident keeps, in characters. */
+export const incidentNoteLengthMax = 2000;
 
 /** Where an incident stands. */
 export type IncidentStatus = 'firing' | 'acknowledged' | 'resolved';
 
-/** One incident: all alerts of one partition. */
+/** How bad an incident is. */
+export type IncidentSeverity = 'info' | 'warning' | 'critical';
+
+/** One incident, as saved. */
 export interface Incident {
-  /** The partition (also the grouping key). */
-  partitionId: string;
-  /** Status. */
   status: IncidentStatus;
-  /** Highest severity seen. */
-  severity: 'warning' | 'critical';
-  /** Distinct reasons, oldest first (at most `incidentReasonsMax`). */
-  reasons: string[];
-  /** Alerts folded into this incident, including duplicates suppressed. */
-  alertCount: number;
-  /** When it first fired (ms since epoch). */
-  firstFiredAtMs: number;
-  /** When it last (re)fired (ms). */
-  lastFiredAtMs: number;
-  /** The acknowledgement in force, if any. */
-  acknowledgement: { actor: string; note: string; atMs: number } | null;
-  /** Times it re-fired because an acknowledgement timed out. */
-  escalations: number;
-  /** When it resolved (ms), or null. */
+  severity: IncidentSeverity;
+  title: string;
+  /** When it (last) fired (ms since epoch). */
+  firedAtMs: number;
+  acknowledgedAtMs: number | null;
+  acknowledgedBy: string | null;
+  /** The acknowledgement's note, or the re-escalation's account of it. */
+  note: string | null;
   resolvedAtMs: number | null;
+  resolvedBy: string | null;
 }
 
 /** Events on an incident. */
 export type IncidentEvent =
-  | { type: 'alert'; reason: string; severity: 'warning' | 'critical' }
+  | { type: 'fire'; severity: IncidentSeverity; title: string }
   | { type: 'acknowledge'; actor: string; note: string }
-  | { type: 'resolve' }
+  | { type: 'resolve'; actor: string }
   | { type: 'tick'; acknowledgementTimeoutMs: number };
 
-/** What to tell the outside world: the webhook (Alertmanager-style) and the dashboards. */
-export type IncidentEffect =
-  | { kind: 'persist-incident'; incident: Incident }
-  | { kind: 'notify'; incident: Incident; why: 'fired' | 'escalated' | 'severity-raised' | 'resolved' };
+/** What a step changed; the server saves the incident, then notifies (dashboards, webhook). */
+export type IncidentChange = 'fired' | 'refired' | 'acknowledged' | 'resolved' | 'escalated';
 
-/** Result of one incident step. */
-export interface IncidentStepResult {
-  /** The incident after the event; null if there was none and the event did not create one. */
-  incident: Incident | null;
-  /** Effects, persist first. */
-  effects: IncidentEffect[];
+/** The result of one step: a change, nothing (`change: null`), or a refusal. */
+export type IncidentStepResult =
+  | { incident: Incident; change: IncidentChange; refused: null }
+  | { incident: Incident | null; change: null; refused: string | null };
+
+const unchanged = (incident: Incident | null, refused: string | null = null): IncidentStepResult => ({ incident, change: null, refused });
+
+function fired(severity: IncidentSeverity, title: string, nowMs: number): Incident {
+  return { status: 'firing', severity, title, firedAtMs: nowMs, acknowledgedAtMs: null, acknowledgedBy: null, note: null, resolvedAtMs: null, resolvedBy: null };
 }
 
-function fire(partitionId: string, reason: string, severity: 'warning' | 'critical', nowMs: number): Incident {
-  return {
-    partitionId,
-    status: 'firing',
-    severity,
-    reasons: [reason],
-    alertCount: 1,
-    firstFiredAtMs: nowMs,
-    lastFiredAtMs: nowMs,
-    acknowledgement: null,
-    escalations: 0,
-    resolvedAtMs: null,
-  };
-}
-
-function changed(incident: Incident, why: 'fired' | 'escalated' | 'severity-raised' | 'resolved' | null): IncidentStepResult {
-  const effects: IncidentEffect[] = [{ kind: 'persist-incident', incident }];
-  if (why !== null) effects.push({ kind: 'notify', incident, why });
-  return { incident, effects };
-}
-
-function onAlert(incident: Incident, reason: string, severity: 'warning' | 'critical'): IncidentStepResult {
-  const known = incident.reasons.includes(reason);
-  const reasons = known || incident.reasons.length >= incidentReasonsMax ? incident.reasons : [...incident.reasons, reason];
-  const raised = severity === 'critical' && incident.severity === 'warning';
-  const next: Incident = { ...incident, reasons, alertCount: incident.alertCount + 1, severity: raised ? 'critical' : incident.severity };
-  if (raised) return changed({ ...next, status: 'firing', acknowledgement: null }, 'severity-raised');
-  return changed(next, null);
-}
-
-/** Advances the incident of `partitionId` (null if it has none yet). Alerts on a resolved incident are ignored. */
-export function stepIncident(incident: Incident | null, partitionId: string, event: IncidentEvent, nowMs: number): IncidentStepResult {
-  if (incident === null) {
-    if (event.type !== 'alert') return { incident: null, effects: [] };
-    return changed(fire(partitionId, event.reason, event.severity, nowMs), 'fired');
-  }
-  if (incident.status === 'resolved') return { incident, effects: [] };
+/** Advances an incident (null when its key has none yet: only `fire` creates one). */
+export function stepIncident(incident: Incident | null, event: IncidentEvent, nowMs: number): IncidentStepResult {
   switch (event.type) {
-    case 'alert':
-      return onAlert(incident, event.reason, event.severity);
+    case 'fire':
+      if (incident === null) return { incident: fired(event.severity, event.title, nowMs), change: 'fired', refused: null };
+      // Firing again while open changes nothing; after resolution it starts over.
+      if (incident.status !== 'resolved') return unchanged(incident);
+      return { incident: fired(event.severity, event.title, nowMs), change: 'refired', refused: null };
     case 'acknowledge':
-      if (incident.status !== 'firing') return { incident, effects: [] };
-      return changed({ ...incident, status: 'acknowledged', acknowledgement: { actor: event.actor, note: event.note, atMs: nowMs } }, null);
+      if (incident === null) return unchanged(null, 'no such alert');
+      if (incident.status !== 'firing') {
+        const by = incident.acknowledgedBy ? ` (acknowledged by ${incident.acknowledgedBy})` : '';
+        return unchanged(incident, `alert is ${incident.status}${by}; only a firing alert can be acknowledged`);
+      }
+      return {
+        incident: { ...incident, status: 'acknowledged', acknowledgedAtMs: nowMs, acknowledgedBy: event.actor, note: event.note.slice(0, incidentNoteLengthMax) },
+        change: 'acknowledged',
+        refused: null,
+      };
     case 'resolve':
-      return changed({ ...incident, status: 'resolved', resolvedAtMs: nowMs }, 'resolved');
+      if (incident === null) return unchanged(null, 'no such alert');
+      if (incident.status === 'resolved') return unchanged(incident, 'alert is already resolved');
+      return { incident: { ...incident, status: 'resolved', resolvedAtMs: nowMs, resolvedBy: event.actor }, change: 'resolved', refused: null };
     case 'tick': {
-      const acknowledgement = incident.acknowledgement;
-      if (incident.status !== 'acknowledged' || acknowledgement === null) return { incident, effects: [] };
-      if (nowMs - acknowledgement.atMs < event.acknowledgementTimeoutMs) return { incident, effects: [] };
-      const escalated = { ...incident, status: 'firing' as const, lastFiredAtMs: nowMs, escalations: incident.escalations + 1 };
-      return changed(escalated, 'escalated');
+      if (incident?.status !== 'acknowledged' || incident.acknowledgedAtMs === null) return unchanged(incident);
+      if (nowMs - incident.acknowledgedAtMs <= event.acknowledgementTimeoutMs) return unchanged(incident);
+      const minutes = Math.round(event.acknowledgementTimeoutMs / 60_000);
+      const note = `acknowledged by ${incident.acknowledgedBy ?? 'someone'} (${incident.note ?? 'no note'}) but still open after ${minutes} min`;
+      return {
+        incident: { ...incident, status: 'firing', severity: 'critical', acknowledgedAtMs: null, acknowledgedBy: null, note: note.slice(0, incidentNoteLengthMax) },
+        change: 'escalated',
+        refused: null,
+      };
     }
   }
 }

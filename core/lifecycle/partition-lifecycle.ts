@@ -114,6 +114,9 @@ export type LifecycleEvent =
   | { type: 'reconciliation-escalated'; reason: string }
   | { type: 'tick' };
 
+/** The rules a lifecycle raises alerts under; a threshold breach is its own rule. */
+export type AlertRule = 'partition-detected' | 'emergency-mode' | 'reconciliation-escalated' | 'recovery-rejected' | ThresholdBreach;
+
 /** Effects for the server to carry out, in order. */
 export type LifecycleEffect =
   | { kind: 'persist-transition'; transition: TransitionRecord }
@@ -123,7 +126,8 @@ export type LifecycleEffect =
   | { kind: 'start-recovery'; partitionId: string; strategy: RecoveryStrategy; nodeIds: NodeId[]; majorityNodes: NodeId[] | null; sinceMs: number }
   | { kind: 'cancel-recovery'; partitionId: string; reason: string }
   | { kind: 'request-approval'; partitionId: string; reason: string }
-  | { kind: 'raise-alert'; partitionId: string; reason: string; severity: 'warning' | 'critical' }
+  /** `rule` names the alert (one open alert per partition and rule); `reason` is its title. */
+  | { kind: 'raise-alert'; partitionId: string; rule: AlertRule; reason: string; severity: 'warning' | 'critical' }
   | { kind: 'resolve-alert'; partitionId: string }
   | { kind: 'emit'; partitionId: string; state: LifecycleState };
 
@@ -228,7 +232,7 @@ function activateHandling(step: Step, facts: PartitionFacts, forcedEmergency: bo
   step.state = { ...step.state, facts, handling: decision, strategy: chooseStrategy(step.state, facts, decision) };
   if (decision.mode === 'emergency') {
     step.transition('emergency-declared', 'EmergencyMode', `critical: ${decision.emergencyReasons.join(', ')}`);
-    step.effect({ kind: 'raise-alert', partitionId: step.state.partitionId, reason: `emergency: ${decision.emergencyReasons.join(', ')}`, severity: 'critical' });
+    step.effect({ kind: 'raise-alert', partitionId: step.state.partitionId, rule: 'emergency-mode', reason: `emergency: ${decision.emergencyReasons.join(', ')}`, severity: 'critical' });
   } else {
     const fenced = decision.fences.flatMap((order) => order.nodeIds);
     const detail = fenced.length > 0 ? `minority fenced read-only [${fenced.join(', ')}]` : 'all sides keep writing';
@@ -240,7 +244,7 @@ function activateHandling(step: Step, facts: PartitionFacts, forcedEmergency: bo
 function onDetected(step: Step, facts: PartitionFacts): void {
   step.state = { ...step.state, detectedAtMs: step.nowMs, facts };
   step.transition('partition-detected', 'PartitionDetected', describeFacts(facts));
-  step.effect({ kind: 'raise-alert', partitionId: step.state.partitionId, reason: describeFacts(facts), severity: 'warning' });
+  step.effect({ kind: 'raise-alert', partitionId: step.state.partitionId, rule: 'partition-detected', reason: describeFacts(facts), severity: 'warning' });
   activateHandling(step, facts, false);
 }
 
@@ -264,7 +268,7 @@ function onFactsChanged(step: Step, facts: PartitionFacts): void {
   step.state = { ...step.state, facts: merged, handling: decision, strategy: chooseStrategy(step.state, merged, decision) };
   if (decision.mode === 'emergency') {
     step.transition('emergency-declared', 'EmergencyMode', `became critical: ${decision.emergencyReasons.join(', ')}`);
-    step.effect({ kind: 'raise-alert', partitionId: step.state.partitionId, reason: `emergency: ${decision.emergencyReasons.join(', ')}`, severity: 'critical' });
+    step.effect({ kind: 'raise-alert', partitionId: step.state.partitionId, rule: 'emergency-mode', reason: `emergency: ${decision.emergencyReasons.join(', ')}`, severity: 'critical' });
   }
   applyFences(step, fencesOf(decision));
 }
@@ -328,7 +332,7 @@ function checkThresholds(step: Step): void {
   const fresh = breaches.filter((breach) => !state.alertedBreaches.includes(breach));
   if (fresh.length === 0) return;
   step.state = { ...state, alertedBreaches: [...state.alertedBreaches, ...fresh] };
-  for (const breach of fresh) step.effect({ kind: 'raise-alert', partitionId: state.partitionId, reason: `threshold: ${breach}`, severity: 'warning' });
+  for (const breach of fresh) step.effect({ kind: 'raise-alert', partitionId: state.partitionId, rule: breach, reason: `threshold: ${breach}`, severity: 'warning' });
 }
 
 const splitStates: ReadonlySet<LifecycleState> = new Set(['DegradedOperation', 'EmergencyMode']);
@@ -371,7 +375,7 @@ function onApproval(step: Step, approved: boolean, actor: string, reason: string
   if (!step.state.awaitingApproval) return;
   step.decision(approved ? 'recovery-approved' : 'recovery-rejected', actor, reason);
   if (approved) startRecovery(step);
-  else step.effect({ kind: 'raise-alert', partitionId: step.state.partitionId, reason: `recovery rejected by ${actor}: ${reason}`, severity: 'warning' });
+  else step.effect({ kind: 'raise-alert', partitionId: step.state.partitionId, rule: 'recovery-rejected', reason: `recovery rejected by ${actor}: ${reason}`, severity: 'warning' });
 }
 
 function onReconciled(step: Step, verified: boolean, summary: string): void {
@@ -387,7 +391,7 @@ function onReconciled(step: Step, verified: boolean, summary: string): void {
 function onEscalated(step: Step, reason: string): void {
   if (step.state.state !== 'ReconciliationMode') return;
   step.state = { ...step.state, awaitingApproval: true, recoveryStartedAtMs: null, reconciliationVerified: false };
-  step.effect({ kind: 'raise-alert', partitionId: step.state.partitionId, reason: `reconciliation escalated: ${reason}`, severity: 'critical' });
+  step.effect({ kind: 'raise-alert', partitionId: step.state.partitionId, rule: 'reconciliation-escalated', reason: `reconciliation escalated: ${reason}`, severity: 'critical' });
   step.effect({ kind: 'request-approval', partitionId: step.state.partitionId, reason });
 }
 

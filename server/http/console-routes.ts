@@ -5,7 +5,7 @@ import { ClusterIdSchema, storableTimestampMsMax } from '../../core/protocol';
 import { safeText } from '../../core/safe-text';
 import { alertNoteLengthMax, alertPageMax, alertStatuses } from '../alerts-service';
 import { HistoryQuerySchema } from '../history-service';
-import { recoveryPageMax, recoveryReasonLengthMax } from '../recovery-service';
+import { recoveryPageMax, recoveryReasonLengthMax } from '../recovery/recovery-service';
 import { type Route, parse, principalOf, requestSchema, route } from './route';
 
 const Id = z.uuid();

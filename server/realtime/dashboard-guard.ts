@@ -15,7 +15,7 @@ import type { AuthService, Principal } from '../auth/auth-service';
 import { type Action, can, requiredRoleByAction } from '../../core/permissions';
 import { authenticate, checkOrigin } from '../auth/request-auth';
 import type { Logger } from '../logger';
-import type { RecoveryBroadcaster } from '../recovery-service';
+import type { RecoveryBroadcaster } from '../recovery/recovery-service';
 import { type DashboardSocket, enforceDashboardAccess, socketPrincipal } from './dashboard-access';
 import type { RefusalTally } from '../refusal-tally';
 

@@ -201,7 +201,7 @@ describe('console protection', () => {
     assert.equal(phased.status, 'running');
     const paused = await callApi<{ status: string }>(test_.url, `/api/recovery/${phased.id}/pause`, { method: 'POST', headers: operator, body: { reason: 'look first' } });
     assert.equal(paused.payload.ok && paused.payload.data.status, 'paused');
-    const plan = (await test_.server.console.recovery.recordStage(phased.id, { groupIndex: 0, stage: 'unfence', ok: true })).phased as { history: unknown[] };
+    const plan = (await test_.server.console.recovery.recordStageRun(phased.id, { groupIndex: 0, stage: 'unfence', ok: true })).run.phased as { history: unknown[] };
     assert.equal(plan.history.length, 1);
     const resumed = await callApi<{ status: string }>(test_.url, `/api/recovery/${phased.id}/resume`, { method: 'POST', headers: operator, body: { reason: 'ok' } });
     assert.equal(resumed.payload.ok && resumed.payload.data.status, 'running');
