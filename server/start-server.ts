@@ -22,7 +22,7 @@ import { PrismaLifecycleStore } from './recovery/lifecycle-store';
 import type { RecoveryEvents } from './recovery/recovery-service';
 import { Emitter } from './events';
 import type { ServerEvents } from './server-events';
-import { ReconciliationDriver } from './reconciliation-driver';
+import { ReconciliationDriver } from './recovery/reconciliation-driver';
 import type { ServerConfig } from './config';
 import { type Database, openDatabase } from './db/database';
 import { type LocalCluster, demoAgentIds, demoClusterId, startLocalCluster } from './demo-cluster';

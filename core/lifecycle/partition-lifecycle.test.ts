@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { type ClusterPolicy, type PartitionFacts, defaultClusterPolicy } from '../policy/cluster-policy';
-import { deriveClusterState } from './cluster-state';
 import { lifecycleDefinition } from './lifecycle-definition';
 import { type LifecycleEffect, type LifecycleEvent, type PartitionLifecycleState, createPartitionLifecycle, stepPartition } from './partition-lifecycle';
 
@@ -111,14 +110,6 @@ test('duration threshold alerts once', () => {
     [400_000, { type: 'tick' }],
   ]);
   assert.equal(kinds(effects, 'raise-alert').filter((effect) => effect.kind === 'raise-alert' && effect.reason === 'threshold: partition-duration').length, 1);
-});
-
-test('cluster state is derived from active partitions, the most severe deciding', () => {
-  const degraded = run(defaultClusterPolicy, [[0, { type: 'partition-observed', facts: majoritySplit }]]).state;
-  const emergency = { ...run(defaultClusterPolicy, [[0, { type: 'partition-observed', facts: evenSplit }]]).state, partitionId: 'p2' };
-  assert.equal(deriveClusterState([]).state, 'Normal');
-  assert.equal(deriveClusterState([degraded]).state, 'DegradedOperation');
-  assert.deepEqual(deriveClusterState([degraded, emergency]), { state: 'EmergencyMode', activePartitionIds: ['p1', 'p2'], decidingPartitionIds: ['p2'] });
 });
 
 const eventArbitrary: fc.Arbitrary<LifecycleEvent> = fc.oneof(

@@ -5,7 +5,7 @@ import type { DivergenceLedger } from '../../core/reconcile/divergence';
 import type { PartitionSummary } from '../../core/realtime-contract';
 import type { AlertsService } from '../alerts-service';
 import type { Logger } from '../logger';
-import type { ReconciliationDriver } from '../reconciliation-driver';
+import type { ReconciliationDriver } from './reconciliation-driver';
 import type { LifecycleStore } from './lifecycle-store';
 import type { RecoveryEffect, RecoveryService } from './recovery-service';
 

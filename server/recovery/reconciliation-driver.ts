@@ -6,24 +6,24 @@
  * replica fenced critical-only under a fence of its own) so that digests taken
  * on different nodes describe the same data.
  */
-import { type Hlc, decodeHlc, encodeHlc } from '../core/hlc';
-import type { Digest } from '../core/digest';
-import type { NodeId, Reply } from '../core/protocol';
-import type { ConflictResolver, VersionedEntry } from '../core/reconcile/resolver';
-import type { ReplicaChanges } from '../core/reconcile/plan-reconciliation';
+import { type Hlc, decodeHlc, encodeHlc } from '../../core/hlc';
+import type { Digest } from '../../core/digest';
+import type { NodeId, Reply } from '../../core/protocol';
+import type { ConflictResolver, VersionedEntry } from '../../core/reconcile/resolver';
+import type { ReplicaChanges } from '../../core/reconcile/plan-reconciliation';
 import {
   type DataPlaneCommand,
   type DataPlaneReply,
   syncBatchEntriesMax,
-} from '../core/reconcile/data-plane-commands';
+} from '../../core/reconcile/data-plane-commands';
 import {
   type ReconciliationEffect,
   type ReconciliationEvent,
   type ReconciliationRun,
   startReconciliation,
   stepReconciliation,
-} from '../core/reconcile/reconciliation-run';
-import type { Logger } from './logger';
+} from '../../core/reconcile/reconciliation-run';
+import type { Logger } from '../logger';
 
 /** Sends one data-plane command to one agent and returns its reply. */
 export type AgentRequester = (clusterId: string, agentId: NodeId, command: DataPlaneCommand) => Promise<Reply<DataPlaneReply | null>>;
