@@ -8,6 +8,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useParams } from 'next/navigation';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Fragment } from 'react';
 import { canDecideRecovery } from '../core/permissions';
 import { api } from './api-client';
 import { useSession } from './session';
@@ -166,6 +167,21 @@ export function PartitionPage() {
               <dd>{report.conflicts}</dd>
               <dt>Bytes moved</dt>
               <dd>{report.bytesMoved}</dd>
+              {report.recovered ? (
+                <>
+                  <dt>Recovered</dt>
+                  <dd data-testid="recovered-tables">{report.recovered.byTable.map((group) => `${group.table} (${group.keys})`).join(', ') || 'nothing to change'}</dd>
+                  {report.recovered.toReceive.filter((node) => node.keys.length > 0).map((node) => (
+                    <Fragment key={node.nodeId}>
+                      <dt>Sent to {node.nodeId}</dt>
+                      <dd data-testid="recovered-keys">
+                        <code>{node.keys.join(' · ')}</code>
+                        {node.more > 0 ? <span className="muted"> and {node.more} more</span> : null}
+                      </dd>
+                    </Fragment>
+                  ))}
+                </>
+              ) : null}
               <dt>Took</dt>
               <dd>
                 {formatDuration(report.durationMs)} in {report.attempts} attempt{report.attempts === 1 ? '' : 's'}

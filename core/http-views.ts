@@ -6,6 +6,7 @@
  */
 import type { Role } from './permissions';
 import type { FaultRule, NodeId } from './protocol';
+import type { PlanChanges } from './reconcile/plan-reconciliation';
 import type { AlertView, PartitionSummary } from './realtime-contract';
 
 /** The answer of GET /api/health. */
@@ -177,6 +178,8 @@ export interface ReconciliationReportView {
   createdAtMs: number;
   /** Resolved values and overwritten writes (bounded sample). */
   detail: unknown;
+  /** What this run recovered: the real keys (rows) changed, per table and per node; null for reports older than this field. */
+  recovered: PlanChanges | null;
 }
 
 /** A recovery run as listed with its partition. */

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { HistoryPage } from '../core/http-views';
 import { storableTimestampMsMax } from '../core/protocol';
+import type { PlanChanges } from '../core/reconcile/plan-reconciliation';
 import { safeText } from '../core/safe-text';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { AppError } from './app-error';
@@ -151,9 +152,20 @@ export class HistoryService {
       path,
       samples: row.samples.map((sample) => ({ name: sample.name, atMs: sample.at.getTime(), value: sample.value })),
       reachability,
-      reports: reports.map((report) => ({ ...report, createdAtMs: report.createdAt.getTime() })),
+      reports: reports.map((report) => ({ ...report, createdAtMs: report.createdAt.getTime(), recovered: recoveredChangesOf(report.detail) })),
       recoveries: recoveries.map((run) => ({ id: run.id, strategy: run.strategy, status: run.status, createdAtMs: run.createdAt.getTime(), startedAtMs: run.startedAt?.getTime() ?? null, endedAtMs: run.endedAt?.getTime() ?? null, decidedBy: run.decidedBy, reason: run.reason })),
       alerts: row.alerts.map(toAlertView),
     };
   }
+}
+
+const PlanChangesSchema = z.object({
+  byTable: z.array(z.object({ table: z.string(), keys: z.number() })),
+  toReceive: z.array(z.object({ nodeId: z.string(), keys: z.array(z.string()), more: z.number() })),
+});
+
+/** The recovered keys a stored reconciliation report carries (`detail.report.changes`), or null (older reports, failed runs). */
+function recoveredChangesOf(detail: unknown): PlanChanges | null {
+  const parsed = z.object({ report: z.object({ changes: PlanChangesSchema }) }).safeParse(detail);
+  return parsed.success ? parsed.data.report.changes : null;
 }

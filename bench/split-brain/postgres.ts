@@ -19,6 +19,7 @@ import { startAgent, type RunningAgent } from '../../agent/agent';
 import { loadAgentConfig } from '../../agent/config';
 import type { DryRun } from '../../core/policy/dry-run';
 import { PgCluster, type PgNode, freePort, inRecovery, withClient } from '../../test/stores/pg-cluster';
+import type { PartitionRecord } from '../../core/http-views';
 import { type TestServer, callApi, startTestServer, waitFor } from '../../test/helpers/server-harness';
 import { type TcpProxy, startTcpProxy } from '../../test/helpers/tcp-proxy';
 
@@ -46,6 +47,8 @@ export interface ScenarioOutcome extends Count {
   recoveryMs: number | null;
   /** The dry run the operator approved (faultline only). */
   dryRun: { keysDiffering: number; conflicts: number; samples: string[]; tables: string[] } | null;
+  /** What the partition's history page lists as recovered (GET /api/history/:id), faultline only. */
+  recovered: { tables: string[]; keys: string[] } | null;
   /** The old primary is a standby again. */
   oldPrimaryRejoined: boolean;
   heartbeatIntervalMs: number;
@@ -204,6 +207,7 @@ export async function runScenario(mode: 'faultline' | 'baseline', options: Scena
     let fenceLatencyMs: number | null = null;
     let recoveryMs: number | null = null;
     let dryRun: ScenarioOutcome['dryRun'] = null;
+    let recovered: ScenarioOutcome['recovered'] = null;
     let escalation: EscalationSeen | null = null;
     if (test) {
       const server = test.server;
@@ -255,6 +259,13 @@ export async function runScenario(mode: 'faultline' | 'baseline', options: Scena
       }, 90_000, 100);
       recoveryMs = closed.recoveryMs;
       if (closed.outcome !== 'recovered') throw new Error(`partition ended ${closed.outcome}`);
+      const history = await callApi<PartitionRecord>(test.url, `/api/history/${encodeURIComponent(partition.id)}`);
+      if (!history.payload.ok) throw new Error(`history of ${partition.id}: ${history.payload.message}`);
+      const succeeded = history.payload.data.reports.filter((report) => report.status === 'succeeded' && report.recovered);
+      recovered = {
+        tables: [...new Set(succeeded.flatMap((report) => report.recovered?.byTable.map((group) => group.table) ?? []))],
+        keys: succeeded.flatMap((report) => report.recovered?.toReceive.flatMap((node) => node.keys) ?? []),
+      };
       await waitFor('the old primary rejoined as a standby', () => inRecovery(a.url), 60_000, 200);
     } else {
       await writerA.stop();
@@ -265,7 +276,7 @@ export async function runScenario(mode: 'faultline' | 'baseline', options: Scena
     const acknowledged = new Set([...writerA.acknowledged, ...writerB.acknowledged]);
     const outcome = count(acknowledged, present);
     const oldPrimaryRejoined = await inRecovery(a.url).catch(() => false);
-    return { ...outcome, fenceLatencyMs, recoveryMs, dryRun, oldPrimaryRejoined, heartbeatIntervalMs, escalation };
+    return { ...outcome, fenceLatencyMs, recoveryMs, dryRun, recovered, oldPrimaryRejoined, heartbeatIntervalMs, escalation };
   } finally {
     for (const writer of writers) await writer.stop().catch(() => undefined);
     for (const agent of agents) await agent.close().catch(() => undefined);

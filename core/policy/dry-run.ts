@@ -4,7 +4,7 @@
  * and by which rule, and the steps the chosen strategy will take. Nothing is applied.
  */
 import type { NodeId } from '../protocol';
-import { type ReplicaChanges, planReconciliation } from '../reconcile/plan-reconciliation';
+import { type PlanChanges, type ReplicaChanges, describePlanChanges, planReconciliation } from '../reconcile/plan-reconciliation';
 import { resolvers } from '../reconcile/resolver';
 import type { ClusterPolicy, PartitionFacts } from './cluster-policy';
 import { buildPhasedPlan } from './phased-plan';
@@ -12,14 +12,6 @@ import type { StrategyChoice } from './recovery-strategy';
 
 /** Conflicts shown one by one in a dry run; the rest are counted. */
 export const dryRunConflictSamplesMax = 20;
-/** Keys listed per node that will be changed there; the rest are counted. */
-export const dryRunChangeSamplesMax = 20;
-
-/** The table (or key group) of a key: the part before its first `/` (a real store's `<schema>.<table>/<row>`), else "keys". */
-export function keyGroupOf(key: string): string {
-  const slash = key.indexOf('/');
-  return slash > 0 ? key.slice(0, slash) : 'keys';
-}
 
 /** Quorum arithmetic for one partition. */
 export interface QuorumArithmetic {
@@ -61,10 +53,7 @@ export interface DryRun {
   /** Total bytes reconciliation would move. */
   bytesToMove: number;
   /** The real rows or keys that will change: per table (key group), and the first keys per node. */
-  changes?: {
-    byTable: { table: string; keys: number }[];
-    toReceive: { nodeId: NodeId; keys: string[]; more: number }[];
-  };
+  changes?: PlanChanges;
   /** The steps in order, in words, for the approval screen. */
   steps: string[];
 }
@@ -86,19 +75,6 @@ function describeSteps(partitionId: string, facts: PartitionFacts, policy: Clust
   }
   const start = choice.strategy === 'manual' ? 'wait for operator approval' : 'start when the partition heals';
   return [start, 'unfence all nodes', 'collect changes since partition start, resolve, send sync sets', finish];
-}
-
-function describeChanges(keys: Iterable<string>, syncSets: readonly { nodeId: NodeId; entries: readonly { key: string }[] }[]): NonNullable<DryRun['changes']> {
-  const byTable = new Map<string, number>();
-  for (const key of keys) byTable.set(keyGroupOf(key), (byTable.get(keyGroupOf(key)) ?? 0) + 1);
-  return {
-    byTable: [...byTable].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([table, count]) => ({ table, keys: count })),
-    toReceive: syncSets.map((set) => ({
-      nodeId: set.nodeId,
-      keys: set.entries.slice(0, dryRunChangeSamplesMax).map((entry) => entry.key),
-      more: Math.max(0, set.entries.length - dryRunChangeSamplesMax),
-    })),
-  };
 }
 
 /** Builds the dry run from the partition, the policy, the chosen strategy and the changes collected from replicas. */
@@ -133,7 +109,7 @@ export function buildDryRun(input: {
       })),
     },
     bytesToMove: plan.bytesToMove,
-    changes: describeChanges(plan.resolved.keys(), plan.syncSets),
+    changes: describePlanChanges(plan),
     steps: describeSteps(input.partitionId, input.facts, input.policy, input.strategy),
   };
 }

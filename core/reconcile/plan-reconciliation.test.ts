@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { digestOf } from '../digest';
-import { planReconciliation, reportReconciliation, settlesFloor } from './plan-reconciliation';
+import { describePlanChanges, keyGroupOf, planChangeSamplesMax, planReconciliation, reportReconciliation, settlesFloor } from './plan-reconciliation';
 import { startReconciliation, stepReconciliation } from './reconciliation-run';
 import { lastWriterWins, preferMajoritySide } from './resolver';
 
@@ -35,6 +35,27 @@ test('plan: sync sets, conflicts and overwritten versions', () => {
   assert.equal(report.durationMs, 250);
   assert.equal(report.conflictCount, 1);
   assert.equal(report.overwrittenCount, 1);
+  assert.deepEqual(report.changes.byTable, [{ table: 'keys', keys: 2 }]);
+  assert.deepEqual(
+    [...report.changes.toReceive].sort((x, y) => x.nodeId.localeCompare(y.nodeId)),
+    [{ nodeId: 'a', keys: ['conflict'], more: 0 }, { nodeId: 'b', keys: ['conflict', 'only-a'], more: 0 }, { nodeId: 'c', keys: ['only-a'], more: 0 }],
+    'the report names what was recovered, per replica',
+  );
+});
+
+test('plan changes: rows grouped by table, at most planChangeSamplesMax keys listed per replica and the rest counted', () => {
+  const changes = Array.from({ length: planChangeSamplesMax + 5 }, (_, index) => ({ key: `public.acks/{"id": ${index}}`, value: 'v', hlc: at(10 + index, 'a') }));
+  const plan = planReconciliation({
+    replicas: [{ nodeId: 'a', changes: [...changes, { key: 'public.users/{"id": 1}', value: 'u', hlc: at(5, 'a') }] }, { nodeId: 'b', changes: [] }],
+    resolver: lastWriterWins,
+    majorityNodes: ['a'],
+  });
+  const described = describePlanChanges(plan);
+  assert.deepEqual(described.byTable, [{ table: 'public.acks', keys: planChangeSamplesMax + 5 }, { table: 'public.users', keys: 1 }]);
+  const toB = described.toReceive.find((node) => node.nodeId === 'b');
+  assert.equal(toB?.keys.length, planChangeSamplesMax);
+  assert.equal(toB?.more, 6);
+  assert.equal(keyGroupOf('plain-key'), 'keys');
 });
 
 test('plan: a kept version older than a discarded one goes to every replica, holders included', () => {

@@ -98,6 +98,35 @@ export interface ReconciliationPlan {
   bytesToMove: number;
 }
 
+/** Keys listed per replica that a plan changes there; the rest are counted. */
+export const planChangeSamplesMax = 20;
+
+/** The table (or key group) of a key: the part before its first `/` (a real store's `<schema>.<table>/<row>`), else "keys". */
+export function keyGroupOf(key: string): string {
+  const slash = key.indexOf('/');
+  return slash > 0 ? key.slice(0, slash) : 'keys';
+}
+
+/** The real keys (rows) a plan changes: per table (key group), and the first keys each replica receives. */
+export interface PlanChanges {
+  byTable: { table: string; keys: number }[];
+  toReceive: { nodeId: NodeId; keys: string[]; more: number }[];
+}
+
+/** What a plan changes, bounded for a dry run or a report (`planChangeSamplesMax` keys per replica). */
+export function describePlanChanges(plan: Pick<ReconciliationPlan, 'resolved' | 'syncSets'>): PlanChanges {
+  const byTable = new Map<string, number>();
+  for (const key of plan.resolved.keys()) byTable.set(keyGroupOf(key), (byTable.get(keyGroupOf(key)) ?? 0) + 1);
+  return {
+    byTable: [...byTable].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([table, count]) => ({ table, keys: count })),
+    toReceive: plan.syncSets.map((set) => ({
+      nodeId: set.nodeId,
+      keys: set.entries.slice(0, planChangeSamplesMax).map((entry) => entry.key),
+      more: Math.max(0, set.entries.length - planChangeSamplesMax),
+    })),
+  };
+}
+
 /** Input of `planReconciliation`. */
 export interface PlanReconciliationInput {
   /** Changes per replica; every replica of the key space must appear, even with no changes. */
@@ -220,6 +249,8 @@ export interface ReconciliationReport {
   attempts: number;
   /** Whether every replica's digest agreed at the end. */
   verified: boolean;
+  /** What was recovered: the keys (rows) changed, per table and per replica (bounded). */
+  changes: PlanChanges;
 }
 
 /** Summarises a plan as a report; times are passed in because the core reads no clock. */
@@ -243,5 +274,6 @@ export function reportReconciliation(
     durationMs: Math.max(0, outcome.finishedAtMs - outcome.startedAtMs),
     attempts: outcome.attempts,
     verified: outcome.verified,
+    changes: describePlanChanges(plan),
   };
 }

@@ -184,6 +184,8 @@ describe('PostgreSQL split brain: Faultline against PostgreSQL + pg_rewind alone
     assert.ok((withFaultline.dryRun?.conflicts ?? 0) > 0, 'and the conflicts');
     assert.deepEqual(withFaultline.dryRun?.tables, ['public.acks'], 'by table');
     assert.ok(withFaultline.dryRun?.samples.some((key) => /^public\.acks\/\{"id": \d+\}$/.test(key)), 'naming real rows');
+    assert.deepEqual(withFaultline.recovered?.tables, ['public.acks'], 'the partition page lists what was recovered, by table');
+    assert.ok(withFaultline.recovered?.keys.some((key) => /^public\.acks\/\{"id": \d+\}$/.test(key)), 'and the real rows sent');
     assert.ok(withFaultline.fenceLatencyMs !== null && withFaultline.fenceLatencyMs < 2 * withFaultline.heartbeatIntervalMs, `fence within 2 heartbeats of detection (${withFaultline.fenceLatencyMs} ms)`);
     assert.ok(baseline.lost > 0, 'PostgreSQL + pg_rewind alone loses acknowledged writes');
     assert.ok(baseline.oldPrimaryRejoined);
