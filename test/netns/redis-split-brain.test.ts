@@ -220,7 +220,10 @@ interface NetnsRunResult {
   present: number;
   lost: number;
   acknowledgedOnMinorityAfterCut: number;
-  /** Partition pushed to the console → first write refused on the old primary (ms); null without Faultline. */
+  /**
+   * Partition pushed to the console → first write refused on the old primary (ms); null
+   * without Faultline. Negative when the agent's self-fence lands before the server's verdict.
+   */
   fenceLatencyMs: number | null;
   /** Cut → first write refused on the old primary (ms); null when none was refused before the heal. */
   cutToRefusalMs: number | null;
