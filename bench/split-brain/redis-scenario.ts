@@ -57,39 +57,47 @@ export interface RedisSplitBrainOptions {
 const masterName = 'fl-split';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Where a client reaches a Redis. */
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+}
+
+const loopback = (port: number | null): RedisEndpoint | null => (port === null ? null : { host: '127.0.0.1', port });
+
 /** A client writing unique keys to wherever `target()` points, counting what was acknowledged. */
-class Writer {
+export class Writer {
   readonly acknowledged: string[] = [];
   firstRefusalAtMs: number | null = null;
   acknowledgedAfter = (atMs: number) => this.acknowledgedAt.filter((at) => at >= atMs).length;
   private readonly acknowledgedAt: number[] = [];
   private client: Redis | null = null;
-  private clientPort = 0;
+  private clientEndpoint = '';
   private counter = 0;
   private running = true;
   private readonly done: Promise<void>;
 
-  constructor(private readonly prefix: string, private readonly target: () => Promise<number | null>, intervalMs: number) {
+  constructor(private readonly prefix: string, private readonly target: () => Promise<RedisEndpoint | null>, intervalMs: number) {
     this.done = this.loop(intervalMs);
   }
 
-  private connect(port: number): Redis {
-    if (this.client && this.clientPort === port) return this.client;
+  private connect({ host, port }: RedisEndpoint): Redis {
+    if (this.client && this.clientEndpoint === `${host}:${port}`) return this.client;
     this.client?.disconnect();
-    this.client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 500, commandTimeout: 500, retryStrategy: () => 100 });
+    this.client = new Redis({ host, port, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 500, commandTimeout: 500, retryStrategy: () => 100 });
     this.client.on('error', () => undefined);
-    this.clientPort = port;
+    this.clientEndpoint = `${host}:${port}`;
     return this.client;
   }
 
   private async loop(intervalMs: number): Promise<void> {
     while (this.running) {
-      const port = await this.target().catch(() => null);
-      if (port !== null) {
+      const endpoint = await this.target().catch(() => null);
+      if (endpoint !== null) {
         const key = `${this.prefix}:${this.counter}`;
         this.counter += 1;
         try {
-          if ((await this.connect(port).set(key, String(Date.now()))) === 'OK') {
+          if ((await this.connect(endpoint).set(key, String(Date.now()))) === 'OK') {
             this.acknowledged.push(key);
             this.acknowledgedAt.push(Date.now());
           }
@@ -106,6 +114,21 @@ class Writer {
     await this.done;
     this.client?.disconnect();
   }
+}
+
+/** Which of the `acknowledged` keys `reader` holds. */
+export async function countPresent(reader: Redis, acknowledged: readonly string[]): Promise<{ present: number; lostKeys: string[] }> {
+  let present = 0;
+  const lostKeys: string[] = [];
+  for (let offset = 0; offset < acknowledged.length; offset += 1000) {
+    const batch = acknowledged.slice(offset, offset + 1000);
+    const values = await reader.mget(...batch);
+    values.forEach((value, index) => {
+      if (value === null) lostKeys.push(batch[index]!);
+      else present += 1;
+    });
+  }
+  return { present, lostKeys };
 }
 
 /** The Redis group: servers, Sentinels, and the proxy in front of the first primary. */
@@ -197,11 +220,11 @@ export async function runRedisSplitBrain(options: RedisSplitBrainOptions): Promi
     });
     const oldPrimaryPort = group.servers[0]!.port;
     const writeIntervalMs = options.writeIntervalMs ?? 5;
-    const minority = new Writer('a', async () => oldPrimaryPort, writeIntervalMs);
+    const minority = new Writer('a', async () => loopback(oldPrimaryPort), writeIntervalMs);
     let named: { port: number | null; atMs: number } = { port: null, atMs: 0 };
     const sentinelPrimary = async () => {
       if (Date.now() - named.atMs > 100) named = { port: await group.primaryPort(), atMs: Date.now() };
-      return named.port;
+      return loopback(named.port);
     };
     const majority = new Writer('b', sentinelPrimary, writeIntervalMs);
     writers.push(minority, majority);
@@ -260,16 +283,7 @@ export async function runRedisSplitBrain(options: RedisSplitBrainOptions): Promi
     log(`final primary ${finalPort} (promoted ${newPrimary}); servers ${group.servers.map((server) => server.port).join(' ')}`);
     const reader = new Redis({ host: '127.0.0.1', port: finalPort });
     const acknowledged = [...minority.acknowledged, ...majority.acknowledged];
-    let present = 0;
-    const lostKeys: string[] = [];
-    for (let offset = 0; offset < acknowledged.length; offset += 1000) {
-      const batch = acknowledged.slice(offset, offset + 1000);
-      const values = await reader.mget(...batch);
-      values.forEach((value, index) => {
-        if (value === null) lostKeys.push(batch[index]!);
-        else present += 1;
-      });
-    }
+    const { present, lostKeys } = await countPresent(reader, acknowledged);
     if (lostKeys.length > 0) log(`lost ${lostKeys.length}: first ${lostKeys.slice(0, 5).join(' ')} last ${lostKeys.slice(-5).join(' ')}; cut→heal ${healAtMs - cutAtMs} ms`);
     reader.disconnect();
     const fenceAt = minority.firstRefusalAtMs;

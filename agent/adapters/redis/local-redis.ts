@@ -40,11 +40,11 @@ export async function freeLoopbackPorts(count: number): Promise<number[]> {
   return ports;
 }
 
-async function waitForPing(port: number, child: ChildProcess): Promise<void> {
+async function waitForPing(host: string, port: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + redisStartTimeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis on port ${port} exited with code ${child.exitCode}`);
-    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+    if (child.exitCode !== null) throw new Error(`redis on ${host}:${port} exited with code ${child.exitCode}`);
+    const client = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -56,13 +56,28 @@ async function waitForPing(port: number, child: ChildProcess): Promise<void> {
       client.disconnect();
     }
   }
-  throw new Error(`redis on port ${port} did not answer within ${redisStartTimeoutMs} ms`);
+  throw new Error(`redis on ${host}:${port} did not answer within ${redisStartTimeoutMs} ms`);
 }
 
-function handle(port: number, child: ChildProcess): LocalRedisProcess {
+/**
+ * Where a server runs: the address it binds and is reached at (127.0.0.1 unless
+ * given), and the command it is started under (e.g. `ip netns exec NAME`, which
+ * execs redis-server itself, so killing the child kills the server).
+ */
+export interface RedisPlacement {
+  host?: string;
+  launcher?: readonly string[];
+}
+
+function spawnRedis(placement: RedisPlacement, args: string[]): ChildProcess {
+  const [command, ...prefix] = [...(placement.launcher ?? []), 'redis-server'];
+  return spawn(command!, [...prefix, ...args], { stdio: 'ignore' });
+}
+
+function handle(host: string, port: number, child: ChildProcess): LocalRedisProcess {
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${host}:${port}`,
     process: child,
     kill: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -73,10 +88,11 @@ function handle(port: number, child: ChildProcess): LocalRedisProcess {
 }
 
 /** Starts one redis-server in `dir` (no persistence), optionally replicating from `replicaOf`. */
-export async function startRedisServer(options: { dir: string; port?: number; replicaOf?: { host: string; port: number } }): Promise<LocalRedisProcess> {
+export async function startRedisServer(options: { dir: string; port?: number; replicaOf?: { host: string; port: number } } & RedisPlacement): Promise<LocalRedisProcess> {
   const port = options.port ?? (await freeLoopbackPorts(1))[0]!;
+  const host = options.host ?? '127.0.0.1';
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', options.dir,
+    '--port', String(port), '--bind', host, '--dir', options.dir,
     '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'warning',
     '--logfile', path.join(options.dir, `redis-${port}.log`),
     // A replica answers with stale data while it resyncs, as Redis does by default; the
@@ -84,9 +100,9 @@ export async function startRedisServer(options: { dir: string; port?: number; re
     '--repl-timeout', '5', '--repl-ping-replica-period', '1', '--repl-diskless-sync-delay', '0',
     ...(options.replicaOf ? ['--replicaof', options.replicaOf.host, String(options.replicaOf.port)] : []),
   ];
-  const child = spawn('redis-server', args, { stdio: 'ignore' });
-  await waitForPing(port, child);
-  return handle(port, child);
+  const child = spawnRedis(options, args);
+  await waitForPing(host, port, child);
+  return handle(host, port, child);
 }
 
 /** Settings of the Sentinels of a local group. */
@@ -101,20 +117,21 @@ export interface SentinelSettings {
 }
 
 /** Starts one Sentinel in `dir` monitoring `settings.master`. */
-export async function startSentinel(dir: string, settings: SentinelSettings): Promise<LocalRedisProcess> {
-  const port = (await freeLoopbackPorts(1))[0]!;
+export async function startSentinel(dir: string, settings: SentinelSettings, placement: RedisPlacement & { port?: number } = {}): Promise<LocalRedisProcess> {
+  const port = placement.port ?? (await freeLoopbackPorts(1))[0]!;
+  const host = placement.host ?? '127.0.0.1';
   const configFile = path.join(dir, `sentinel-${port}.conf`);
   await writeFile(configFile, [
-    `port ${port}`, 'bind 127.0.0.1', 'protected-mode no', `dir ${dir}`, `logfile ${path.join(dir, `sentinel-${port}.log`)}`,
+    `port ${port}`, `bind ${host}`, 'protected-mode no', `dir ${dir}`, `logfile ${path.join(dir, `sentinel-${port}.log`)}`,
     `sentinel monitor ${settings.masterName} ${settings.master.host} ${settings.master.port} ${settings.quorum}`,
     `sentinel down-after-milliseconds ${settings.masterName} ${settings.downAfterMs}`,
     `sentinel failover-timeout ${settings.masterName} ${settings.failoverTimeoutMs}`,
     `sentinel parallel-syncs ${settings.masterName} 1`,
     '',
   ].join('\n'));
-  const child = spawn('redis-server', [configFile, '--sentinel'], { stdio: 'ignore' });
-  await waitForPing(port, child);
-  return handle(port, child);
+  const child = spawnRedis(placement, [configFile, '--sentinel']);
+  await waitForPing(host, port, child);
+  return handle(host, port, child);
 }
 
 /** A fresh temporary directory for one group's servers; `remove()` deletes it. */
