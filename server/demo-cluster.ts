@@ -8,7 +8,7 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type LocalRedisGroup, redisServerAvailable, startLocalRedisGroup } from '../agent/adapters/redis/local-redis';
+import { type LocalRedisGroup, redisServerAvailable, startLocalRedisGroup } from '../local-stores/redis';
 import type { Logger } from './logger';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -10,7 +10,7 @@
  * PostgreSQL on 5432 for the control server's database.
  */
 import { existsSync } from 'node:fs';
-import { redisServerAvailable } from '../../agent/adapters/redis/local-redis';
+import { redisServerAvailable } from '../../local-stores/redis';
 import * as postgres from './postgres';
 import * as redis from './redis';
 

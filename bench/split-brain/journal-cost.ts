@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { RedisAdapter } from '../../agent/adapters/redis/redis-adapter';
 import { parseRedisUrl } from '../../agent/adapters/redis/redis-url';
-import { redisScratchDir, startRedisServer } from '../../agent/adapters/redis/local-redis';
+import { redisScratchDir, startRedisServer } from '../../local-stores/redis';
 
 const writes = 100_000;
 const setsPerSecond = (port: number) => {

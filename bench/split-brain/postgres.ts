@@ -18,7 +18,7 @@ import pg from 'pg';
 import { startAgent, type RunningAgent } from '../../agent/agent';
 import { loadAgentConfig } from '../../agent/config';
 import type { DryRun } from '../../core/policy/dry-run';
-import { PgCluster, type PgNode, freePort, inRecovery, withClient } from '../../test/stores/pg-cluster';
+import { PgCluster, type PgNode, freePort, inRecovery, withClient } from '../../local-stores/postgres';
 import type { PartitionRecord } from '../../core/http-views';
 import { type TestServer, callApi, startTestServer, waitFor } from '../../test/helpers/server-harness';
 import { type TcpProxy, startTcpProxy } from '../../test/helpers/tcp-proxy';

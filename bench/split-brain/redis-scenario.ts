@@ -17,7 +17,7 @@
 import { Redis } from 'ioredis';
 import { type RunningAgent, startAgent } from '../../agent/agent';
 import { loadAgentConfig } from '../../agent/config';
-import { type LocalRedisProcess, freeLoopbackPorts, redisScratchDir, startRedisServer, startSentinel } from '../../agent/adapters/redis/local-redis';
+import { type LocalRedisProcess, freeLoopbackPorts, redisScratchDir, startRedisServer, startSentinel } from '../../local-stores/redis';
 import { type TcpProxy, startTcpProxy } from '../../test/helpers/tcp-proxy';
 import { type TestServer, callApi, connectDashboard, startTestServer, waitFor } from '../../test/helpers/server-harness';
 

@@ -39,7 +39,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { ClusterSnapshot } from '../../core/realtime-contract';
-import { type LocalRedisProcess, redisServerAvailable, startRedisServer, startSentinel } from '../../agent/adapters/redis/local-redis';
+import { type LocalRedisProcess, redisServerAvailable, startRedisServer, startSentinel } from '../../local-stores/redis';
 import { type RedisEndpoint, Writer, countPresent } from '../../bench/split-brain/redis-scenario';
 import { type TestServer, connectDashboard, startTestServer, waitFor } from '../helpers/server-harness';
 

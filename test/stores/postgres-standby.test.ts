@@ -17,7 +17,7 @@ import { hlcFloor } from '../../core/hlc';
 import { planReconciliation } from '../../core/reconcile/plan-reconciliation';
 import { lastWriterWins } from '../../core/reconcile/resolver';
 import { runScenario } from '../../bench/split-brain/postgres';
-import { PgCluster, type PgNode, freePort, inRecovery, pgAvailable, withClient } from './pg-cluster';
+import { PgCluster, type PgNode, freePort, inRecovery, pgAvailable, withClient } from '../../local-stores/postgres';
 
 const skip = pgAvailable() ? false : 'PostgreSQL 15 binaries or the postgres user are missing';
 const quiet = () => undefined;

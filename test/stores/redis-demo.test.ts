@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { redisServerAvailable } from '../../agent/adapters/redis/local-redis';
+import { redisServerAvailable } from '../../local-stores/redis';
 import { type TestServer, startTestServer, waitFor } from '../helpers/server-harness';
 
 const skip = redisServerAvailable() ? false : 'redis-server is not installed';

@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { redisServerAvailable } from '../../agent/adapters/redis/local-redis';
+import { redisServerAvailable } from '../../local-stores/redis';
 import { runRedisSplitBrain } from '../../bench/split-brain/redis-scenario';
 
 const skip = redisServerAvailable() ? false : 'redis-server is not installed';

@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { type Hlc, hlcFloor } from '../../../core/hlc';
 import { loadAgentConfig } from '../../config';
 import { executeDataPlaneCommand } from '../../data-plane-executor';
-import { type LocalRedisProcess, redisScratchDir, redisServerAvailable, startRedisServer, startSentinel } from './local-redis';
+import { type LocalRedisProcess, redisScratchDir, redisServerAvailable, startRedisServer, startSentinel } from '../../../local-stores/redis';
 import { RedisAdapter, dumpValuePrefix } from './redis-adapter';
 import { parseRedisUrl } from './redis-url';
 

@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { type RunningAgent, startAgent } from '../../agent';
 import { loadAgentConfig } from '../../config';
-import { freeLoopbackPorts, type LocalRedisProcess, redisScratchDir, redisServerAvailable, startRedisServer } from './local-redis';
+import { freeLoopbackPorts, type LocalRedisProcess, redisScratchDir, redisServerAvailable, startRedisServer } from '../../../local-stores/redis';
 import { majorityLost, selfFencePartitionId } from './self-fence';
 
 const skip = redisServerAvailable() ? false : 'redis-server is not installed';

@@ -1,8 +1,9 @@
 /**
  * Starts real `redis-server` processes (and Sentinels, the same binary) on free
  * loopback ports, each with its own directory, for the tests, the split-brain bench
- * and the demo cluster. Never touches the machine's own Redis: ports come from the
- * OS, `--dir` from a fresh temporary directory, persistence off.
+ * and the demo cluster (hence its own folder: the server may not import agent/).
+ * Never touches the machine's own Redis: ports come from the OS, `--dir` from a
+ * fresh temporary directory, persistence off.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

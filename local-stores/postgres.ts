@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { pgBinDirDefault, runPgTool } from '../../agent/adapters/postgres/pg-tools';
+import { pgBinDirDefault, runPgTool } from '../agent/adapters/postgres/pg-tools';
 
 /** Whether this machine can run the tests: PostgreSQL 15's binaries and a `postgres` user. */
 export function pgAvailable(): boolean {
