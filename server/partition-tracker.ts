@@ -8,7 +8,7 @@ import type { PartitionVerdict } from '../core/classify-partition';
 import { type DebounceOptions, stepDebounce } from '../core/partition-debounce';
 import type { PartitionSummary } from '../core/realtime-contract';
 import type { ClusterState } from './cluster-view';
-import { type PartitionRepository, mostSevere } from './db/partition-repository';
+import { type PartitionStore, mostSevere } from './db/partition-repository';
 import type { Logger } from './logger';
 import { type LifecycleRunner, factsOf } from './recovery/orchestrator';
 
@@ -27,7 +27,7 @@ export class PartitionTracker {
 
   constructor(
     private readonly deps: {
-      partitions: PartitionRepository;
+      partitions: PartitionStore;
       lifecycle: () => LifecycleRunner | null;
       options: PartitionTrackingOptions;
       startedAtMs: number;
