@@ -28,7 +28,7 @@ export class PartitionTracker {
   constructor(
     private readonly deps: {
       partitions: PartitionStore;
-      lifecycle: () => LifecycleRunner | null;
+      lifecycle: LifecycleRunner | null;
       options: PartitionTrackingOptions;
       startedAtMs: number;
       logger: Logger;
@@ -72,7 +72,7 @@ export class PartitionTracker {
    * lost. A heal does not end the partition: its lifecycle does, once reconciled.
    */
   drive(cluster: ClusterState, verdict: PartitionVerdict, nowMs: number): void {
-    const lifecycle = this.deps.lifecycle();
+    const lifecycle = this.deps.lifecycle;
     if (this.work.has(cluster.clusterId)) return;
     if (!this.confident(verdict, cluster, nowMs)) return;
     const stepped = stepDebounce(cluster.debounce, verdict, nowMs, this.debounceOptions(cluster));

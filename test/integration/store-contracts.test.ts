@@ -7,6 +7,8 @@
 import { after, before, describe, it } from 'node:test';
 import { alertStoreContract } from '../../server/alerts/alert-store-contract';
 import { PrismaAlertStore } from '../../server/alerts/prisma-alert-store';
+import { PrismaClusterStore } from '../../server/cluster-store';
+import { clusterStoreContract } from '../../server/cluster-store-contract';
 import { PartitionRepository } from '../../server/db/partition-repository';
 import { partitionStoreContract } from '../../server/db/partition-store-contract';
 import { PrismaLifecycleStore } from '../../server/recovery/lifecycle-store';
@@ -57,5 +59,14 @@ describe('store contracts on PostgreSQL', () => {
       return prisma;
     };
     for (const [name, run] of partitionStoreContract(async () => new PartitionRepository(await empty()))) it(name, run);
+  });
+  describe('cluster store', () => {
+    /** No clusters k1, k2 or k3 (and none created after them, so the oldest-first order is theirs). */
+    const without = async () => {
+      const prisma = test.server.database.prisma;
+      await prisma.cluster.deleteMany({ where: { id: { in: ['k1', 'k2', 'k3'] } } });
+      return prisma;
+    };
+    for (const [name, run] of clusterStoreContract(async () => new PrismaClusterStore(await without()))) it(name, run);
   });
 });
