@@ -6,11 +6,12 @@
 import type { AgentHello, AgentReport } from '../core/protocol';
 import { parseAgentReport } from '../core/report-size';
 import type { ClusterSnapshot, PartitionSummary } from '../core/realtime-contract';
-import type { PrismaClient } from '../generated/prisma/client';
 import { AppError } from './app-error';
 import type { ClusterMembership } from './cluster-membership';
+import type { ClusterRegistry } from './cluster-registry';
+import type { ClusterStore } from './cluster-store';
 import { ClusterState, snapshotFingerprint } from './cluster-view';
-import { PartitionRepository } from './db/partition-repository';
+import type { PartitionPage, PartitionStore } from './db/partition-repository';
 import { PartitionTracker, type PartitionTrackingOptions } from './partition-tracker';
 import type { LifecycleRunner } from './recovery/orchestrator';
 import type { Logger } from './logger';
@@ -33,35 +34,43 @@ export interface ClusterServiceOptions extends PartitionTrackingOptions {
 /** Most clusters loaded from the database at start; more are loaded when their agents say hello. */
 export const clustersLoadMax = 1000;
 
+/** What the service is built on; the composition root builds each before it. */
+export interface ClusterServiceDeps {
+  /** The clusters held in memory (shared with the lifecycle orchestrator). */
+  registry: ClusterRegistry;
+  clusters: ClusterStore;
+  partitions: PartitionStore;
+  writer: Pick<ReportWriter, 'write'>;
+  broadcaster: Broadcaster;
+  options: ClusterServiceOptions;
+  logger: Logger;
+  /** Who belongs to each cluster: only members become nodes. */
+  membership: Pick<ClusterMembership, 'load' | 'isMember' | 'admit' | 'noteUnknown'>;
+  /** Runs each open partition's lifecycle; without one, a heal closes the partition. */
+  lifecycle: LifecycleRunner | null;
+}
+
 export class ClusterService {
-  private readonly clusters = new Map<string, ClusterState>();
   private readonly clusterLoads = new Map<string, Promise<ClusterState>>();
   private readonly fingerprints = new Map<string, string>();
-  private readonly partitions: PartitionRepository;
   private readonly tracker: PartitionTracker;
+  private readonly options: ClusterServiceOptions;
+  private readonly logger: Logger;
   private timer: NodeJS.Timeout | null = null;
-  private lifecycle: LifecycleRunner | null = null;
   /** Reports accepted since start. */
   acceptedCount = 0;
   /** Reports refused since start (invalid or unwritable). */
   refusedCount = 0;
 
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly writer: ReportWriter,
-    private readonly broadcaster: Broadcaster,
-    private readonly options: ClusterServiceOptions,
-    private readonly logger: Logger,
-    /** Who belongs to each cluster: only members become nodes. */
-    private readonly membership: ClusterMembership,
-  ) {
-    this.partitions = new PartitionRepository(prisma);
+  constructor(private readonly deps: ClusterServiceDeps) {
+    this.options = deps.options;
+    this.logger = deps.logger;
     this.tracker = new PartitionTracker({
-      partitions: this.partitions,
-      lifecycle: () => this.lifecycle,
-      options,
-      startedAtMs: options.nowMs(),
-      logger,
+      partitions: deps.partitions,
+      lifecycle: deps.lifecycle,
+      options: deps.options,
+      startedAtMs: deps.options.nowMs(),
+      logger: deps.logger,
       partitionChanged: (summary) => this.partitionChanged(summary),
       evaluate: (cluster) => this.evaluate(cluster),
     });
@@ -81,12 +90,12 @@ export class ClusterService {
 
   /** Known clusters. */
   listClusters(): ClusterState[] {
-    return [...this.clusters.values()];
+    return this.deps.registry.list();
   }
 
   /** Returns the cluster, or null. */
   findCluster(clusterId: string): ClusterState | null {
-    return this.clusters.get(clusterId) ?? null;
+    return this.deps.registry.find(clusterId);
   }
 
   /** Returns the cluster or throws `not_found`. */
@@ -98,7 +107,7 @@ export class ClusterService {
 
   /** Creates (or loads) a cluster, in the database and in memory. */
   async ensureCluster(clusterId: string, options: { name?: string; demo?: boolean } = {}): Promise<ClusterState> {
-    const existing = this.clusters.get(clusterId);
+    const existing = this.deps.registry.find(clusterId);
     if (existing) return existing;
     // One load per cluster: hellos of a new cluster's agents arrive together, and
     // concurrent upserts of one row race on its primary key.
@@ -111,20 +120,16 @@ export class ClusterService {
   }
 
   private async loadCluster(clusterId: string, options: { name?: string; demo?: boolean }): Promise<ClusterState> {
-    const row = await this.prisma.cluster.upsert({
-      where: { id: clusterId },
-      create: { id: clusterId, name: options.name ?? clusterId, demo: options.demo ?? false },
-      update: options.demo !== undefined ? { demo: options.demo } : {},
-    });
-    await this.membership.load(clusterId);
-    const cluster = new ClusterState(clusterId, row.name, row.demo, (nodeId) => this.membership.isMember(clusterId, nodeId));
-    const nodes = await this.prisma.node.findMany({ where: { clusterId } });
-    for (const node of nodes) cluster.node(node.id).address = node.address;
-    cluster.activePartition = await this.partitions.findActive(clusterId);
-    if (cluster.activePartition && this.lifecycle) {
-      this.lifecycle.restore(cluster.activePartition.id, clusterId, await this.partitions.findLifecycle(cluster.activePartition.id));
+    const { clusters, membership, partitions, lifecycle, registry } = this.deps;
+    const row = await clusters.upsertCluster(clusterId, options);
+    await membership.load(clusterId);
+    const cluster = new ClusterState(clusterId, row.name, row.demo, (nodeId) => membership.isMember(clusterId, nodeId));
+    for (const node of await clusters.nodes(clusterId)) cluster.node(node.id).address = node.address;
+    cluster.activePartition = await partitions.findActive(clusterId);
+    if (cluster.activePartition && lifecycle) {
+      lifecycle.restore(cluster.activePartition.id, clusterId, await partitions.findLifecycle(cluster.activePartition.id));
     }
-    this.clusters.set(clusterId, cluster);
+    registry.add(cluster);
     return cluster;
   }
 
@@ -134,29 +139,26 @@ export class ClusterService {
    * their agents coming back. Returns how many.
    */
   async loadClusters(): Promise<number> {
-    const rows = await this.prisma.cluster.findMany({ select: { id: true }, orderBy: { createdAt: 'asc' }, take: clustersLoadMax });
-    for (const row of rows) await this.ensureCluster(row.id);
-    return rows.length;
+    const ids = await this.deps.clusters.clusterIds(clustersLoadMax);
+    for (const id of ids) await this.ensureCluster(id);
+    return ids.length;
   }
 
   /** Records an agent's hello and persists the node. */
   async hello(hello: AgentHello): Promise<void> {
     const cluster = await this.ensureCluster(hello.clusterId);
-    this.membership.admit(hello.clusterId, hello.agentId);
-    cluster.applyHello(hello, this.options.nowMs());
+    this.deps.membership.admit(hello.clusterId, hello.agentId);
+    const nowMs = this.options.nowMs();
+    cluster.applyHello(hello, nowMs);
     this.reportUnknownPeers(cluster);
     cluster.node(hello.agentId).connected = true;
-    await this.prisma.node.upsert({
-      where: { clusterId_id: { clusterId: hello.clusterId, id: hello.agentId } },
-      create: { clusterId: hello.clusterId, id: hello.agentId, address: hello.address, incarnation: BigInt(hello.incarnation) },
-      update: { address: hello.address, incarnation: BigInt(hello.incarnation), lastSeenAt: new Date() },
-    });
+    await this.deps.clusters.upsertNode({ clusterId: hello.clusterId, id: hello.agentId, address: hello.address, incarnation: hello.incarnation, seenAtMs: nowMs });
     this.evaluate(cluster);
   }
 
   /** Marks an agent's control connection up or down. */
   setConnected(clusterId: string, agentId: string, connected: boolean): void {
-    const cluster = this.clusters.get(clusterId);
+    const cluster = this.deps.registry.find(clusterId);
     if (!cluster) return;
     cluster.node(agentId).connected = connected;
     this.evaluate(cluster);
@@ -196,13 +198,13 @@ export class ClusterService {
       throw new AppError('unavailable', 'control-plane link cut by a chaos scenario; retry later');
     }
     const receivedAtMs = this.options.nowMs();
-    this.membership.admit(report.clusterId, report.agentId);
+    this.deps.membership.admit(report.clusterId, report.agentId);
     cluster.applyReport(report, receivedAtMs, this.options.staleAfterMs);
     this.reportUnknownPeers(cluster);
     this.evaluate(cluster);
     let duplicate: boolean;
     try {
-      ({ duplicate } = await this.writer.write(report, receivedAtMs));
+      ({ duplicate } = await this.deps.writer.write(report, receivedAtMs));
     } catch {
       this.refusedCount += 1;
       throw new AppError('unavailable', 'report not stored: database unavailable, retry later');
@@ -222,7 +224,7 @@ export class ClusterService {
       { cluster: cluster.clusterId, observers: [...new Set(fresh.map((pair) => pair.observerId))], peers: fresh.map((pair) => pair.peerId) },
       'agent named peers that are not members of its cluster; kept as evidence about the agent, not as nodes',
     );
-    this.membership.noteUnknown(cluster.clusterId);
+    this.deps.membership.noteUnknown(cluster.clusterId);
   }
 
   /** Current snapshot of a cluster. */
@@ -233,7 +235,7 @@ export class ClusterService {
 
   /** Re-evaluates every cluster (timer tick). */
   evaluateAll(): void {
-    for (const cluster of this.clusters.values()) this.evaluate(cluster);
+    for (const cluster of this.deps.registry.list()) this.evaluate(cluster);
   }
 
   /** Re-classifies one cluster, drives its partition and pushes what changed. */
@@ -250,48 +252,34 @@ export class ClusterService {
     if (this.fingerprints.get(cluster.clusterId) === fingerprint) return;
     this.fingerprints.set(cluster.clusterId, fingerprint);
     cluster.seq += 1;
-    this.broadcaster.clusterUpdated({ ...snapshot, seq: cluster.seq });
+    this.deps.broadcaster.clusterUpdated({ ...snapshot, seq: cluster.seq });
   }
 
   /** Records a saved partition change in the view and pushes it. */
   partitionChanged(summary: PartitionSummary): void {
-    const cluster = this.clusters.get(summary.clusterId);
+    const cluster = this.deps.registry.find(summary.clusterId);
     if (cluster) {
       if (summary.endedAtMs === null) cluster.activePartition = summary;
       else if (cluster.activePartition?.id === summary.id) cluster.activePartition = null;
     }
-    this.broadcaster.partitionChanged(summary);
+    this.deps.broadcaster.partitionChanged(summary);
     this.logger.info({ partition: summary.id, type: summary.type, state: summary.state, ended: summary.endedAtMs !== null }, 'partition changed');
     if (cluster) this.pushIfChanged(cluster, this.options.nowMs());
   }
 
-  /** Attaches the lifecycle runner (composition root). */
-  attachLifecycle(runner: LifecycleRunner): void {
-    this.lifecycle = runner;
-  }
-
-  /** Writes each node's store accepted (cumulative, from the latest reports). */
-  writesAccepted(clusterId: string): Map<string, number> {
-    const cluster = this.clusters.get(clusterId);
-    const counts = new Map<string, number>();
-    for (const [id, node] of cluster?.nodes ?? []) if (node.dataPlane) counts.set(id, node.dataPlane.writesAccepted);
-    return counts;
-  }
-
   /** Nodes of a cluster whose agents are connected now. */
   connectedNodes(clusterId: string): string[] {
-    const cluster = this.clusters.get(clusterId);
-    return cluster ? [...cluster.nodes.entries()].filter(([, node]) => node.connected).map(([id]) => id) : [];
+    return this.deps.registry.connectedNodes(clusterId);
   }
 
   /** Partitions from the database, newest first. */
-  listPartitions(options: { clusterId?: string; limit: number; beforeMs?: number }) {
-    return this.partitions.list(options);
+  listPartitions(options: PartitionPage) {
+    return this.deps.partitions.list(options);
   }
 
   /** One partition with its timeline, or throws `not_found`. */
   async getPartitionOrThrow(id: string) {
-    const found = await this.partitions.findWithEvents(id);
+    const found = await this.deps.partitions.findWithEvents(id);
     if (!found) throw new AppError('not_found', `no partition with id ${id}`);
     return found;
   }

@@ -8,7 +8,7 @@ import type { PartitionVerdict } from '../core/classify-partition';
 import { type DebounceOptions, stepDebounce } from '../core/partition-debounce';
 import type { PartitionSummary } from '../core/realtime-contract';
 import type { ClusterState } from './cluster-view';
-import { type PartitionRepository, mostSevere } from './db/partition-repository';
+import { type PartitionStore, mostSevere } from './db/partition-repository';
 import type { Logger } from './logger';
 import { type LifecycleRunner, factsOf } from './recovery/orchestrator';
 
@@ -27,8 +27,8 @@ export class PartitionTracker {
 
   constructor(
     private readonly deps: {
-      partitions: PartitionRepository;
-      lifecycle: () => LifecycleRunner | null;
+      partitions: PartitionStore;
+      lifecycle: LifecycleRunner | null;
       options: PartitionTrackingOptions;
       startedAtMs: number;
       logger: Logger;
@@ -72,7 +72,7 @@ export class PartitionTracker {
    * lost. A heal does not end the partition: its lifecycle does, once reconciled.
    */
   drive(cluster: ClusterState, verdict: PartitionVerdict, nowMs: number): void {
-    const lifecycle = this.deps.lifecycle();
+    const lifecycle = this.deps.lifecycle;
     if (this.work.has(cluster.clusterId)) return;
     if (!this.confident(verdict, cluster, nowMs)) return;
     const stepped = stepDebounce(cluster.debounce, verdict, nowMs, this.debounceOptions(cluster));

@@ -6,6 +6,8 @@ import type { ReportOutcome } from './realtime/socket-server';
 export interface ServerEvents {
   /** A cluster's view changed (pushed to dashboards). */
   clusterUpdated: ClusterSnapshot;
+  /** The lifecycle orchestrator saved a partition change (the cluster service records it in its view, then pushes it as `partitionChanged`). */
+  partitionSaved: PartitionSummary;
   /** A partition was saved (pushed to dashboards, counted in metrics). */
   partitionChanged: PartitionSummary;
   /** An agent credential was refused (counted in metrics). */

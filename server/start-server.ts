@@ -16,7 +16,10 @@ import { shutDown } from './shutdown';
 import { AgentPresence } from './agent-presence';
 import { AlertWebhook } from './alert-webhook';
 import { ClusterMembership } from './cluster-membership';
+import { ClusterRegistry } from './cluster-registry';
 import { ClusterService } from './cluster-service';
+import { PrismaClusterStore } from './cluster-store';
+import { PartitionRepository } from './db/partition-repository';
 import { LifecycleRunner, clusterPolicy } from './recovery/orchestrator';
 import { PrismaLifecycleStore } from './recovery/lifecycle-store';
 import type { RecoveryEvents } from './recovery/recovery-service';
@@ -27,8 +30,9 @@ import type { ServerConfig } from './config';
 import { type Database, openDatabase } from './db/database';
 import { type LocalCluster, demoAgentIds, demoClusterId, startLocalCluster } from './demo-cluster';
 import { FaultController } from './fault-controller';
-import type { HealthReport, Readiness } from '../core/http-views';
+import type { HealthReport } from '../core/http-views';
 import { type PageHandler, routeRequest } from './request-router';
+import { readinessOf } from './readiness';
 import { applyConnectionCap, refuseForeignSocketIoUpgrades, serverOptionsFor } from './http/connection-limits';
 import { type Logger, createLogger } from './logger';
 import { type ServerMetrics, createMetrics } from './metrics';
@@ -87,19 +91,9 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     logger: logger.child({ component: 'agent-credentials' }),
     onRefused: (reason) => events.emit('refused', reason),
   });
-  const service = new ClusterService(
-    database.prisma,
-    writer,
-    { clusterUpdated: (snapshot) => events.emit('clusterUpdated', snapshot), partitionChanged: (partition) => events.emit('partitionChanged', partition) },
-    { staleAfterMs: config.staleAfterMs, ...config.partitionTracking, nowMs: () => Date.now() },
-    logger.child({ component: 'cluster-service' }),
-    new ClusterMembership(database.prisma, {
-      declared: new Map(config.demo ? [[demoClusterId, demoAgentIds(config.demoAgents)]] : []),
-      nowMs: () => Date.now(),
-      logger: logger.child({ component: 'cluster-membership' }),
-    }),
-  );
-
+  // The clusters held in memory: built before the lifecycle orchestrator and the cluster service, which both use them.
+  const registry = new ClusterRegistry();
+  const partitions = new PartitionRepository(database.prisma);
   let nextHandler: PageHandler | null = null;
   let nextApp: { close?: () => Promise<void> } | null = null;
   if (config.web) {
@@ -177,13 +171,13 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     logger.child({ component: 'reconciliation' }),
   );
   const lifecycle = new LifecycleRunner({
-    store: new PrismaLifecycleStore(database.prisma),
+    store: new PrismaLifecycleStore(database.prisma, partitions),
     alerts: consoleServices.alerts,
     recovery: consoleServices.recovery,
     driver,
-    connectedNodes: (clusterId) => service.connectedNodes(clusterId),
-    writesAccepted: (clusterId) => service.writesAccepted(clusterId),
-    clusterIds: () => service.listClusters().map((cluster) => cluster.clusterId),
+    connectedNodes: (clusterId) => registry.connectedNodes(clusterId),
+    writesAccepted: (clusterId) => registry.writesAccepted(clusterId),
+    clusterIds: () => registry.ids(),
     acknowledgementTimeoutMs: config.acknowledgementTimeoutMs,
     sendDataPlane: async (clusterId, nodeIds, command) => {
       const replies = await Promise.all(nodeIds.map((nodeId) => realtime.requestAgent(clusterId, nodeId, command)));
@@ -191,38 +185,33 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       if (failed.length > 0) logger.warn({ clusterId, failed, command: command.type }, 'data-plane command not delivered');
     },
     policyFor: () => clusterPolicy({ stabilityWindowMs: config.stabilityWindowMs, thresholds: config.thresholds }),
-    partitionChanged: (summary) => service.partitionChanged(summary),
+    partitionChanged: (summary) => events.emit('partitionSaved', summary),
     logger: logger.child({ component: 'lifecycle' }),
     nowMs: () => Date.now(),
   });
   recoveryEvents.on('effects', (effects) => lifecycle.handle(effects));
-  service.attachLifecycle(lifecycle);
+  const service = new ClusterService({
+    registry,
+    clusters: new PrismaClusterStore(database.prisma),
+    partitions,
+    writer,
+    broadcaster: { clusterUpdated: (snapshot) => events.emit('clusterUpdated', snapshot), partitionChanged: (partition) => events.emit('partitionChanged', partition) },
+    options: { staleAfterMs: config.staleAfterMs, ...config.partitionTracking, nowMs: () => Date.now() },
+    logger: logger.child({ component: 'cluster-service' }),
+    membership: new ClusterMembership(database.prisma, {
+      declared: new Map(config.demo ? [[demoClusterId, demoAgentIds(config.demoAgents)]] : []),
+      nowMs: () => Date.now(),
+      logger: logger.child({ component: 'cluster-membership' }),
+    }),
+    lifecycle,
+  });
+  events.on('partitionSaved', (summary) => service.partitionChanged(summary));
   const scenarioLogger = logger.child({ component: 'scenarios' });
   const scenarios = new ScenarioRunner(await loadScenarioCatalog(config.scenariosDir, scenarioLogger), faults, scenarioLogger);
   const apiContext = { service, faults, scenarios, health, logger: logger.child({ component: 'api' }), ...consoleServices };
 
   let closing: Promise<void> | null = null;
-  const readiness = async (): Promise<Readiness> => {
-    const databaseHealth = await probeDatabase(database);
-    const nowMs = Date.now();
-    const nodes = service.listClusters().flatMap((cluster) => [...cluster.nodes.values()]);
-    const agents = presence.summary();
-    const agentsReason = config.readyRequiresAgents ? presence.unreadyReason() : null;
-    const reasons = [
-      ...(databaseHealth.ok ? [] : [`database: ${databaseHealth.error ?? 'unreachable'}`]),
-      ...(closing ? ['server: shutting down'] : []),
-      ...(agentsReason ? [agentsReason] : []),
-    ];
-    return {
-      ready: reasons.length === 0,
-      reasons,
-      database: { ok: databaseHealth.ok, latencyMs: databaseHealth.latencyMs },
-      agents: {
-        ...agents,
-        stale: nodes.filter((node) => node.connected && (node.lastReportAtMs === null || nowMs - node.lastReportAtMs > config.staleAfterMs)).length,
-      },
-    };
-  };
+  const readiness = () => readinessOf({ database, registry, presence, staleAfterMs: config.staleAfterMs, requiresAgents: config.readyRequiresAgents, closing: closing !== null });
   const agentRoutesContext = {
     credentials,
     adminCheck: consoleAdminCheck(bearerAdminCheck(config.adminToken), consoleServices),

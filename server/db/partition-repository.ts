@@ -1,15 +1,21 @@
-/** Prisma access to partitions and their timelines. */
+/**
+ * Partitions and their timelines: the `PartitionStore` interface, its Prisma
+ * implementation (`PartitionRepository`) and the mappings shared with the
+ * in-memory twin (`memory-partition-store.ts`); `partition-store-contract.ts`
+ * holds both to one contract.
+ */
 import type { Prisma, PrismaClient } from '../../generated/prisma/client';
 import type { PartitionType, PartitionVerdict } from '../../core/classify-partition';
 import type { PartitionLifecycleState } from '../../core/lifecycle/partition-lifecycle';
 import type { PartitionSummary } from '../../core/realtime-contract';
+import type { PartitionWithTimeline, TimelineEvent } from '../../core/http-views';
 
 /** Largest page of partitions one request may ask for. */
 export const partitionPageMax = 200;
 
 type PartitionRow = Prisma.PartitionGetPayload<object>;
 
-interface PartitionDetail {
+export interface PartitionDetail {
   components: string[][];
   cutLinks: PartitionSummary['cutLinks'];
   majorityIndex: number | null;
@@ -34,8 +40,35 @@ export function toPartitionSummary(row: PartitionRow): PartitionSummary {
   };
 }
 
-/** One timeline entry as the API serves it. */
-export function toTimelineEvent(event: Prisma.PartitionEventGetPayload<object>) {
+/** A page request for partitions, newest first. */
+export interface PartitionPage {
+  clusterId?: string;
+  limit: number;
+  beforeMs?: number;
+}
+
+/** What the cluster service and the lifecycle store save and read about partitions. */
+export interface PartitionStore {
+  /** Opens a partition and its first timeline event. */
+  open(clusterId: string, verdict: PartitionVerdict, atMs: number, state: string): Promise<PartitionSummary>;
+  /** Records a new classification of an open partition; its type stays the most severe seen. */
+  reclassify(active: PartitionSummary, verdict: PartitionVerdict, atMs: number): Promise<PartitionSummary>;
+  /** Closes a partition with its outcome (and, when it was recovered, the time from heal to verified). */
+  close(id: string, atMs: number, outcome: string, cause: string, recoveryMs?: number | null): Promise<PartitionSummary>;
+  /** Adds one event to a partition's timeline. */
+  recordEvent(id: string, atMs: number, kind: string, cause: string): Promise<void>;
+  /** The saved lifecycle of a partition, or null. */
+  findLifecycle(id: string): Promise<PartitionLifecycleState | null>;
+  /** The open partition of a cluster (the latest started), if any. */
+  findActive(clusterId: string): Promise<PartitionSummary | null>;
+  /** A page of partitions, newest first, at most `partitionPageMax`. */
+  list(options: PartitionPage): Promise<PartitionSummary[]>;
+  /** One partition with its timeline (oldest first, at most 1000 entries), or null. */
+  findWithEvents(id: string): Promise<PartitionWithTimeline | null>;
+}
+
+/** Maps a stored timeline row to the entry the API serves. */
+export function toTimelineEvent(event: Prisma.PartitionEventGetPayload<object>): TimelineEvent {
   return {
     id: event.id.toString(),
     atMs: event.at.getTime(),
@@ -58,13 +91,13 @@ export function involvedNodes(verdict: PartitionVerdict): string[] {
   return [...involved].sort();
 }
 
+/** What a partition's row keeps of a verdict. */
+export function verdictDetail(verdict: PartitionVerdict): PartitionDetail {
+  return { components: verdict.components, cutLinks: verdict.cutLinks, majorityIndex: verdict.majorityIndex };
+}
+
 function detailOf(verdict: PartitionVerdict): Prisma.InputJsonValue {
-  const detail: PartitionDetail = {
-    components: verdict.components,
-    cutLinks: verdict.cutLinks,
-    majorityIndex: verdict.majorityIndex,
-  };
-  return detail as unknown as Prisma.InputJsonValue;
+  return verdictDetail(verdict) as unknown as Prisma.InputJsonValue;
 }
 
 /** Severity order of partition types, least severe first. */
@@ -75,7 +108,8 @@ export function mostSevere(a: PartitionType, b: PartitionType): PartitionType {
   return severityOrder.indexOf(a) >= severityOrder.indexOf(b) ? a : b;
 }
 
-export class PartitionRepository {
+/** The Prisma `PartitionStore`. */
+export class PartitionRepository implements PartitionStore {
   constructor(private readonly prisma: PrismaClient) {}
 
   /** Opens a partition and its first timeline event in one transaction. */
@@ -150,7 +184,7 @@ export class PartitionRepository {
   }
 
   /** A page of partitions, newest first. */
-  async list(options: { clusterId?: string; limit: number; beforeMs?: number }): Promise<PartitionSummary[]> {
+  async list(options: PartitionPage): Promise<PartitionSummary[]> {
     const rows = await this.prisma.partition.findMany({
       where: {
         ...(options.clusterId ? { clusterId: options.clusterId } : {}),
@@ -163,7 +197,7 @@ export class PartitionRepository {
   }
 
   /** One partition with its timeline, or null. */
-  async findWithEvents(id: string) {
+  async findWithEvents(id: string): Promise<PartitionWithTimeline | null> {
     const row = await this.prisma.partition.findUnique({
       where: { id },
       include: { events: { orderBy: { at: 'asc' }, take: 1000 } },
@@ -171,7 +205,6 @@ export class PartitionRepository {
     if (!row) return null;
     return {
       partition: toPartitionSummary(row),
-      /** Writes per side, conflicting keys and reconciliation progress (null before the first sample). */
       ledger: row.ledger,
       events: row.events.map(toTimelineEvent),
     };

@@ -9,7 +9,7 @@ import type { DecisionRecord, PartitionLifecycleState, TransitionRecord } from '
 import type { DivergenceLedger } from '../../core/reconcile/divergence';
 import type { PartitionSummary } from '../../core/realtime-contract';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client';
-import { PartitionRepository, toPartitionSummary } from '../db/partition-repository';
+import { PartitionRepository, type PartitionStore, toPartitionSummary } from '../db/partition-repository';
 
 /** One metric sample (divergence ratio, durations, active partitions). */
 export interface MetricSampleInput {
@@ -51,10 +51,10 @@ export interface LifecycleStore {
 const json = (value: unknown) => value as Prisma.InputJsonValue;
 
 export class PrismaLifecycleStore implements LifecycleStore {
-  private readonly partitions: PartitionRepository;
-  constructor(private readonly prisma: PrismaClient) {
-    this.partitions = new PartitionRepository(prisma);
-  }
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly partitions: PartitionStore = new PartitionRepository(prisma),
+  ) {}
 
   async saveState(partitionId: string, state: PartitionLifecycleState): Promise<void> {
     await this.prisma.partition.update({ where: { id: partitionId }, data: { state: state.state, lifecycle: json(state) } });

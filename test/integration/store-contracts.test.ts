@@ -1,12 +1,16 @@
 /**
  * Runs each store contract against its Prisma store on real PostgreSQL: the same
  * cases the in-memory twins pass (server/alerts and server/recovery, memory-…-store.test.ts), so the
- * twins cannot drift apart. One server for all three; each case starts from a
+ * twins cannot drift apart. One server for all of them; each case starts from a
  * clean cluster `c1` with partitions `p1` and `p2`.
  */
 import { after, before, describe, it } from 'node:test';
 import { alertStoreContract } from '../../server/alerts/alert-store-contract';
 import { PrismaAlertStore } from '../../server/alerts/prisma-alert-store';
+import { PrismaClusterStore } from '../../server/cluster-store';
+import { clusterStoreContract } from '../../server/cluster-store-contract';
+import { PartitionRepository } from '../../server/db/partition-repository';
+import { partitionStoreContract } from '../../server/db/partition-store-contract';
 import { PrismaLifecycleStore } from '../../server/recovery/lifecycle-store';
 import { lifecycleStoreContract } from '../../server/recovery/lifecycle-store-contract';
 import { PrismaRecoveryStore } from '../../server/recovery/recovery-store';
@@ -45,5 +49,24 @@ describe('store contracts on PostgreSQL', () => {
   });
   describe('lifecycle store', () => {
     for (const [name, run] of lifecycleStoreContract(async () => new PrismaLifecycleStore(await clean()))) it(name, run);
+  });
+  describe('partition store', () => {
+    /** Clusters c1 and c2 without partitions. */
+    const empty = async () => {
+      const prisma = await clean();
+      await prisma.partition.deleteMany({ where: { clusterId: { in: ['c1', 'c2'] } } });
+      await prisma.cluster.upsert({ where: { id: 'c2' }, create: { id: 'c2', name: 'c2' }, update: {} });
+      return prisma;
+    };
+    for (const [name, run] of partitionStoreContract(async () => new PartitionRepository(await empty()))) it(name, run);
+  });
+  describe('cluster store', () => {
+    /** No clusters k1, k2 or k3 (and none created after them, so the oldest-first order is theirs). */
+    const without = async () => {
+      const prisma = test.server.database.prisma;
+      await prisma.cluster.deleteMany({ where: { id: { in: ['k1', 'k2', 'k3'] } } });
+      return prisma;
+    };
+    for (const [name, run] of clusterStoreContract(async () => new PrismaClusterStore(await without()))) it(name, run);
   });
 });
