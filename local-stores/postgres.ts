@@ -5,10 +5,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from './ports';
+
+export { freePort };
 import { pgBinDirDefault, runPgTool } from '../agent/adapters/postgres/pg-tools';
 
 /** Whether this machine can run the tests: PostgreSQL 15's binaries and a `postgres` user. */
@@ -20,18 +22,6 @@ export function pgAvailable(): boolean {
   } catch {
     return false;
   }
-}
-
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function postgresIds(): { uid: number; gid: number } | null {

@@ -7,10 +7,12 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { freeLoopbackPorts } from './ports';
+
+export { freeLoopbackPorts };
 
 /** How long a started server may take to answer PING (ms). */
 export const redisStartTimeoutMs = 10_000;
@@ -27,18 +29,6 @@ export interface LocalRedisProcess {
 /** Whether `redis-server` is on the PATH. */
 export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** Free TCP ports on 127.0.0.1, held together so that they are distinct. */
-export async function freeLoopbackPorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  })));
-  const ports = servers.map((server) => (server.address() as { port: number }).port);
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  return ports;
 }
 
 async function waitForPing(host: string, port: number, child: ChildProcess): Promise<void> {

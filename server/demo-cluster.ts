@@ -5,9 +5,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freeLoopbackPorts } from '../local-stores/ports';
 import { type LocalRedisGroup, redisServerAvailable, startLocalRedisGroup } from '../local-stores/redis';
 import type { Logger } from './logger';
 
@@ -39,20 +39,6 @@ export async function freeUdpPorts(count: number): Promise<number[]> {
 export const demoWriteRatePerAgent = 5;
 /** Keys the demo writes spread over: small enough that both sides of a split write some of the same keys. */
 export const demoWriteKeys = 500;
-
-/** Asks the OS for `count` free TCP ports on 127.0.0.1 (held together so they are distinct). */
-export async function freeTcpPorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as { port: number }).port);
-  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  return ports;
-}
 
 /** Options of one cluster of local agent processes. */
 export interface LocalClusterOptions {
@@ -87,7 +73,7 @@ export interface LocalCluster {
 /** Starts `agentCount` agents named node-1..node-N that all peer with each other. */
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const ports = await freeUdpPorts(options.agentCount);
-  const storePorts = await freeTcpPorts(options.agentCount);
+  const storePorts = await freeLoopbackPorts(options.agentCount);
   const storeUrls = new Map<string, string>();
   const agentIds = demoAgentIds(ports.length);
   const peers = agentIds.map((id, index) => `${id}=127.0.0.1:${ports[index]}`);

@@ -40,7 +40,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { ClusterSnapshot } from '../../core/realtime-contract';
 import { type LocalRedisProcess, redisServerAvailable, startRedisServer, startSentinel } from '../../local-stores/redis';
-import { type RedisEndpoint, Writer, countPresent } from '../../bench/split-brain/redis-scenario';
+import { type RedisEndpoint, type RedisSplitBrainResult, Writer, countPresent } from '../../bench/split-brain/redis-scenario';
 import { type TestServer, connectDashboard, startTestServer, waitFor } from '../helpers/server-harness';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -213,27 +213,8 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-/** What one run measured (the scenario's figures that apply here). */
-interface NetnsRunResult {
-  mode: 'faultline' | 'baseline';
-  acknowledged: number;
-  present: number;
-  lost: number;
-  acknowledgedOnMinorityAfterCut: number;
-  /**
-   * Partition pushed to the console → first write refused on the old primary (ms); null
-   * without Faultline. Negative when the agent's self-fence lands before the server's verdict.
-   */
-  fenceLatencyMs: number | null;
-  /** Cut → first write refused on the old primary (ms); null when none was refused before the heal. */
-  cutToRefusalMs: number | null;
-  /** Cut → a majority Sentinel names the new primary (ms). */
-  failoverMs: number;
-  /** Heal → partition ended (Faultline) or old primary back in sync as a replica (baseline) (ms). */
-  recoveryMs: number;
-  /** The last problem the old primary's agent reported, if any. */
-  agentError: string | null;
-}
+/** What one run measured: the loopback scenario's figures, but for the heartbeat it does not vary. */
+type NetnsRunResult = Omit<RedisSplitBrainResult, 'heartbeatIntervalMs'>;
 
 const reason = skipReason();
 if (reason) process.stdout.write(`# redis-split-brain (netns): skipped: ${reason}\n`);
