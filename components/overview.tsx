@@ -107,15 +107,6 @@ export function Overview() {
         ) : cluster ? (
           <p className="muted">Loading topology…</p>
         ) : null}
-        <div className="legend">
-          <span>── up</span>
-          <span style={{ color: 'var(--down)' }}>- - ✕ cut</span>
-          <span style={{ color: 'var(--oneway)' }}>··▶ one-way (arrow: direction that works)</span>
-          <span>○ hollow: no recent report</span>
-          <span>? silent (crashed or isolated)</span>
-          <span>! byzantine (signed contradictions)</span>
-          {viewpoint ? <span>view from {viewpoint}: green both ways, amber one way, red none</span> : null}
-        </div>
       </section>
 
       <section className="panel" aria-labelledby="evidence-heading">
