@@ -122,7 +122,7 @@ function Overlay({ drawing, map, focusedId, selectedId }: { drawing: TopologyDra
     );
   };
   return (
-    <svg className="topology-overlay" width={map.width} height={map.height} aria-hidden="true" style={{ position: 'absolute', inset: 0, pointerEvents: 'none' }}>
+    <svg className="topology-overlay" width={map.width} height={map.height} aria-hidden="true" style={{ position: 'absolute', inset: 0, pointerEvents: 'none', overflow: 'visible' }}>
       {layout.sides.map((side) => {
         const p = map.at(side.center);
         return (
@@ -222,6 +222,7 @@ export function WebglTopology({ props, drawing, focusedId }: { props: TopologyPr
           const key = `${state.x},${state.y},${state.ratio},${dimensions.width},${dimensions.height},${graph.order}`;
           if (key !== last) {
             last = key;
+            if (containerRef.current) containerRef.current.dataset.renderedNodes = String(graph.order);
             setMap(viewportMap(renderer!));
           }
         });
@@ -256,7 +257,7 @@ export function WebglTopology({ props, drawing, focusedId }: { props: TopologyPr
 
   const selectedId = props.selection?.kind === 'node' ? props.selection.id : null;
   return (
-    <div style={{ position: 'relative', width: '100%', aspectRatio: `${layout.width} / ${layout.height}`, maxHeight: 560 }}>
+    <div style={{ position: 'relative', width: '100%', aspectRatio: `${layout.width} / ${layout.height}`, maxHeight: 560, marginTop: 18 }}>
       <div ref={containerRef} data-testid="topology-webgl" data-ready={ready && map !== null} aria-hidden="true" style={{ position: 'absolute', inset: 0, cursor: 'pointer' }} />
       {map ? <Overlay drawing={drawing} map={map} focusedId={focusedId} selectedId={selectedId} /> : null}
       {failure ? <p className="notice error">The WebGL topology could not start: {failure}</p> : null}

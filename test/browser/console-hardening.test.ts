@@ -1,8 +1,8 @@
 /**
  * The console's holes closed, in real headless Chromium against a real server,
  * real PostgreSQL and 64 reporting agents (the real ServerLink over Socket.IO), so
- * the overview draws its topology on a canvas:
- * (1) the canvas topology is reached with Tab, walked with the arrow keys and a
+ * the overview draws its topology in WebGL:
+ * (1) the WebGL topology is reached with Tab, walked with the arrow keys and a
  *     node picked with Enter, and the overview and the chaos panel pass axe-core
  *     with no serious or critical violation;
  * (2) the chaos panel offers every scenario of `scenarios/` (from the API) and
@@ -28,7 +28,7 @@ const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const clusterId = 'big';
-/** Above the topology's 60-node SVG limit, so it draws on a canvas. */
+/** Above the topology's 60-node SVG limit, so it draws in WebGL (sigma.js). */
 const agentCount = 64;
 const agentIds = Array.from({ length: agentCount }, (_, index) => `edge-${index + 1}`);
 /** Most Tab presses to reach the topology from the top of the page. */
@@ -97,16 +97,16 @@ describe('console hardening in Chromium', () => {
     await server?.stop();
   });
 
-  test('the canvas topology is reached and picked with the keyboard; axe finds nothing serious', async () => {
-    const topology = page.locator('[data-testid="topology"][data-renderer="canvas"]');
+  test('the WebGL topology is reached and picked with the keyboard; axe finds nothing serious', async () => {
+    const topology = page.locator('[data-testid="topology"][data-renderer="webgl"]');
     await topology.waitFor();
     await page.locator('[data-testid="connection"][data-status="live"]').waitFor();
     let reached = false;
     for (let presses = 0; presses < tabsMax && !reached; presses += 1) {
       await page.keyboard.press('Tab');
-      reached = (await page.evaluate(`document.activeElement?.getAttribute('data-renderer')`)) === 'canvas';
+      reached = (await page.evaluate(`document.activeElement?.getAttribute('data-renderer')`)) === 'webgl';
     }
-    assert.ok(reached, `Tab never reached the canvas topology in ${tabsMax} presses`);
+    assert.ok(reached, `Tab never reached the WebGL topology in ${tabsMax} presses`);
     await page.keyboard.press('ArrowRight');
     assert.equal(await topology.getAttribute('data-active-node'), 'edge-1');
     await page.keyboard.press('ArrowRight');
