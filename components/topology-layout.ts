@@ -21,6 +21,9 @@ export function viewFrom(viewpoint: string, other: string, broken: Map<string, L
   return link.workingDirection?.to === viewpoint ? 'hears-only' : 'heard-only';
 }
 
+/** Compares ids with numeric parts as numbers; one collator (a new one per comparison made 1,000-node sorts slow). */
+const idCollator = new Intl.Collator('en', { numeric: true });
+
 /** Nodes skipped by PageUp / PageDown in the canvas topology's keyboard list. */
 export const keyboardPageNodes = 10;
 
@@ -34,7 +37,7 @@ export function keyboardNodeOrder(snapshot: ClusterSnapshot): string[] {
   const unsided = snapshot.verdict.components.length;
   return snapshot.nodes
     .map((node) => node.id)
-    .sort((a, b) => (sideOf.get(a) ?? unsided) - (sideOf.get(b) ?? unsided) || a.localeCompare(b, 'en', { numeric: true }));
+    .sort((a, b) => (sideOf.get(a) ?? unsided) - (sideOf.get(b) ?? unsided) || idCollator.compare(a, b));
 }
 
 /** The node a key moves to from `current` (null: none active yet, when every move but End starts at the first node), or undefined when the key is not a move. */

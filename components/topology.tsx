@@ -8,7 +8,8 @@
  * same layout, so 1,000 nodes stay fast. The WebGL picture is a listbox for the
  * keyboard and screen readers: Tab reaches it, arrows (PageUp/PageDown by ten,
  * Home/End) walk the nodes side by side, Enter or Space picks one, Escape
- * clears; the active node is ringed and named through hidden options. The search
+ * clears; the active node is ringed and named through a hidden option (only the
+ * active and selected options exist, with their place in the list). The search
  * box picks a node by name in both. "View from node" colours every other node by
  * what the chosen node can reach.
  */
@@ -30,16 +31,14 @@ export const svgNodesMax = 60;
 /** Most matches the search box lists. */
 const searchMatchesMax = 8;
 
-function useDrawing(snapshot: ClusterSnapshot): TopologyDrawing {
-  return useMemo(
-    () => ({
-      layout: layoutTopology(snapshot),
-      marks: nodeMarks(snapshot),
-      broken: new Map<string, Link>(snapshot.links.map((link) => [pairKey(link.a, link.b), link])),
-      nodesById: new Map(snapshot.nodes.map((node) => [node.id, node])),
-    }),
-    [snapshot],
+function useDrawing(snapshot: ClusterSnapshot, viewpoint: string | null): TopologyDrawing {
+  const base = useMemo(() => ({ layout: layoutTopology(snapshot), marks: nodeMarks(snapshot), nodesById: new Map(snapshot.nodes.map((node) => [node.id, node])) }), [snapshot]);
+  // Only the viewpoint's own links: "view from" needs no more, and a 1,000-node split has 250,000 cut links.
+  const broken = useMemo(
+    () => new Map<string, Link>(viewpoint === null ? [] : snapshot.links.filter((link) => link.a === viewpoint || link.b === viewpoint).map((link) => [pairKey(link.a, link.b), link])),
+    [snapshot, viewpoint],
   );
+  return useMemo(() => ({ ...base, broken }), [base, broken]);
 }
 
 /** Ids matching `query`: exact first, then by prefix, then anywhere, ids compared numerically. */
@@ -114,21 +113,23 @@ function WebglListbox({ props, drawing, order, active, setActiveId }: { props: T
       style={{ maxWidth: 560, margin: '0 auto', position: 'relative' }}
     >
       <WebglTopology props={props} drawing={drawing} focusedId={focused ? active : null} />
-      {order.map((id) => {
-        const placed = drawing.layout.nodes.get(id);
+      {/* Only the active and the selected options exist (with their place in the whole list): 1,000 hidden options re-rendered on every update cost more than the picture. */}
+      {[...new Set([active, selectedId])].flatMap((id) => {
+        const placed = id === null ? undefined : drawing.layout.nodes.get(id);
+        if (id === null || !placed) return [];
         const status = describeMarks(drawing.marks.get(id));
-        return (
-          <div key={id} id={optionId(id)} role="option" aria-selected={selectedId === id} className="sr-only" data-testid={`node-option-${id}`}>
-            {`${id}, ${placed ? sideLabel(drawing.layout.sides[placed.side]!) : ''}${status ? ` (${status})` : ''}`}
-          </div>
-        );
+        return [
+          <div key={id} id={optionId(id)} role="option" aria-selected={selectedId === id} aria-setsize={order.length} aria-posinset={order.indexOf(id) + 1} className="sr-only" data-testid={`node-option-${id}`}>
+            {`${id}, ${sideLabel(drawing.layout.sides[placed.side]!)}${status ? ` (${status})` : ''}`}
+          </div>,
+        ];
       })}
     </div>
   );
 }
 
 export function Topology(props: TopologyProps) {
-  const drawing = useDrawing(props.snapshot);
+  const drawing = useDrawing(props.snapshot, props.viewpoint);
   const order = useMemo(() => keyboardNodeOrder(props.snapshot), [props.snapshot]);
   const [activeId, setActiveId] = useState<string | null>(null);
   const selectedId = props.selection?.kind === 'node' ? props.selection.id : null;

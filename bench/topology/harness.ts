@@ -31,7 +31,7 @@ export async function startHarness(): Promise<Harness> {
     write: false,
     format: 'esm',
     jsx: 'automatic',
-    minify: true,
+    minify: process.env.TOPOLOGY_HARNESS_MINIFY !== "0",
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'error',
   });

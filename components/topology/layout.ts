@@ -107,7 +107,9 @@ interface SideDraft {
   radius: number;
 }
 
-const byId = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+/** Ids compared with numeric parts as numbers (n2 before n10); one collator, as creating one per comparison costs more than the whole layout. */
+const idCollator = new Intl.Collator('en', { numeric: true });
+const byId = (a: string, b: string) => idCollator.compare(a, b);
 
 /** The sides to draw: the verdict's components (largest first), then the nodes in none. */
 function sidesOf(snapshot: ClusterSnapshot): Array<{ ids: string[]; unknown: boolean; majority: boolean }> {
@@ -122,26 +124,27 @@ function sidesOf(snapshot: ClusterSnapshot): Array<{ ids: string[]; unknown: boo
 
 /** Which links are drawn one by one, which as bundles between two sides, and how many are left out. */
 function chooseLinks(snapshot: ClusterSnapshot, sideOf: Map<string, number>, sideCount: number) {
-  const betweenSides = new Map<string, Link[]>();
+  // Keyed by the pair of side indexes as one number: this loop sees every cut link (250,000 in a 1,000-node split).
+  const betweenSides = new Map<number, Link[]>();
   const inside: Link[] = [];
   for (const link of snapshot.links) {
     const a = sideOf.get(link.a);
     const b = sideOf.get(link.b);
     if (a === undefined || b === undefined || link.state === 'up') continue;
-    if (a === b) inside.push(link);
-    else {
-      const key = a < b ? `${a}|${b}` : `${b}|${a}`;
-      const found = betweenSides.get(key);
-      if (found) found.push(link);
-      else betweenSides.set(key, [link]);
+    if (a === b) {
+      inside.push(link);
+      continue;
     }
+    const key = Math.min(a, b) * sideCount + Math.max(a, b);
+    const found = betweenSides.get(key);
+    if (found) found.push(link);
+    else betweenSides.set(key, [link]);
   }
   const separate: Link[] = [];
   const bundles: Array<{ sides: [number, number]; links: Link[] }> = [];
-  for (const [key, links] of [...betweenSides].sort(([a], [b]) => a.localeCompare(b))) {
-    const [a, b] = key.split('|').map(Number) as [number, number];
+  for (const [key, links] of [...betweenSides].sort(([a], [b]) => a - b)) {
     if (links.length <= sideLinksSeparateMax) separate.push(...links);
-    else bundles.push({ sides: [a, b], links });
+    else bundles.push({ sides: [Math.floor(key / sideCount), key % sideCount], links });
   }
   const omittedCounts = new Array<number>(sideCount).fill(0);
   for (const link of inside) {

@@ -20,7 +20,7 @@ export interface TopologyProps {
 export interface TopologyDrawing {
   layout: TopologyLayout;
   marks: Map<string, NodeMarks>;
-  /** Links not fully up, by `pairKey`. */
+  /** The viewpoint's links that are not fully up, by `pairKey` (empty without a viewpoint). */
   broken: Map<string, Link>;
   nodesById: Map<string, NodeView>;
 }
