@@ -27,6 +27,7 @@ export interface TopologyDrawing {
 
 /** The drawn geometry in viewport pixels, which the browser tests read back from the page and check like the layout. */
 export interface RenderedGeometry {
-  nodes: Array<{ id: string; x: number; y: number; radius: number }>;
+  /** `colour`: the colour WebGL fills the node with (the SVG's come from CSS). */
+  nodes: Array<{ id: string; x: number; y: number; radius: number; colour?: string }>;
   edges: Array<{ key: string; joins: string[]; points: Array<{ x: number; y: number }> }>;
 }

@@ -96,7 +96,7 @@ function renderedGeometry(renderer: Sigma, layout: TopologyLayout): RenderedGeom
     return { ...renderer.framedGraphToViewport(data), radius: renderer.scaleSize(data.size) };
   };
   return {
-    nodes: [...layout.nodes.keys()].map((id) => ({ id, ...at(id) })),
+    nodes: [...layout.nodes.keys()].map((id) => ({ id, ...at(id), colour: renderer.getNodeDisplayData(id)!.color })),
     edges: layout.edges.map((edge) => ({ key: edge.key, joins: edge.joins, points: pointIds(edge).map((id) => ({ x: at(id).x, y: at(id).y })) })),
   };
 }

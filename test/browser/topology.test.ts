@@ -159,6 +159,22 @@ describe('topology in Chromium', () => {
     });
   }
 
+  test('WebGL follows a theme switch: node colours are re-read from the theme', async () => {
+    const page = pages.light!;
+    await show(page, 'split-halves-1000');
+    const colourOf = async () => (await readGeometry(page)).nodes.find((node) => node.id === 'n1')!.colour;
+    const sideZero = () => page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--side-0').trim());
+    assert.equal(await colourOf(), await sideZero());
+    const setTheme = (theme: string) => page.evaluate((name) => (window as unknown as { topologyHarness: { theme: (name: string) => void } }).topologyHarness.theme(name), theme);
+    await setTheme('dark');
+    const dark = await sideZero();
+    await page.waitForFunction((expected) => {
+      const element = document.querySelector('[data-testid="topology-webgl"]') as HTMLElement & { topologyGeometry?: () => RenderedGeometry };
+      return element.topologyGeometry?.().nodes.find((node) => node.id === 'n1')?.colour === expected;
+    }, dark);
+    await setTheme('light');
+  });
+
   test('1,000 nodes: Tab, arrows and Enter select a node; the search box finds another; the evidence panel follows', async () => {
     const page = pages.light!;
     await show(page, 'split-halves-1000');
