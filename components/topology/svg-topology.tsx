@@ -93,7 +93,8 @@ export function SvgTopology({ props, drawing }: { props: TopologyProps; drawing:
       viewBox={`0 0 ${layout.width.toFixed(1)} ${layout.height.toFixed(1)}`}
       role="group"
       aria-label={`Topology of ${snapshot.name}: ${snapshot.nodes.length} nodes on ${layout.sides.length} side${layout.sides.length === 1 ? '' : 's'}, ${snapshot.links.length} links not fully up`}
-      style={{ width: '100%', maxWidth: 560, maxHeight: 560, display: 'block', margin: '0 auto' }}
+      // Never drawn above 1.3 × its layout size: a small cluster's few nodes should not swell to fill the panel.
+      style={{ width: '100%', maxWidth: Math.min(560, layout.width * 1.3), maxHeight: 560, display: 'block', margin: '0 auto' }}
       data-testid="topology"
       data-renderer="svg"
       data-node-radius={radius}

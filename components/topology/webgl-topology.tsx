@@ -20,7 +20,7 @@ import { linkColourVariable, sideColourVariable, sideLabel, viewColourVariable }
 import type { RenderedGeometry, TopologyDrawing, TopologyProps } from './types';
 
 /** Edge widths in layout units, by kind (bends are drawn as dots of the edge's width so a chain looks continuous). */
-const edgeWidths = { up: 1, cut: 2.5, bundle: 8 } as const;
+const edgeWidths = { up: 1, cut: 3, bundle: 20 } as const;
 
 type Colours = (variable: string) => string;
 
