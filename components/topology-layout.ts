@@ -24,11 +24,11 @@ export function viewFrom(viewpoint: string, other: string, broken: Map<string, L
 /** Compares ids with numeric parts as numbers; one collator (a new one per comparison made 1,000-node sorts slow). */
 const idCollator = new Intl.Collator('en', { numeric: true });
 
-/** Nodes skipped by PageUp / PageDown in the canvas topology's keyboard list. */
+/** Nodes skipped by PageUp / PageDown in the WebGL topology's keyboard list. */
 export const keyboardPageNodes = 10;
 
 /**
- * The order the keyboard walks the canvas topology's nodes: side by side as drawn,
+ * The order the keyboard walks the WebGL topology's nodes: side by side as drawn,
  * by id inside a side (numeric parts compared as numbers, so node-2 comes before node-10).
  */
 export function keyboardNodeOrder(snapshot: ClusterSnapshot): string[] {
@@ -63,4 +63,18 @@ export function keyboardMove(order: readonly string[], current: string | null, k
     default:
       return undefined;
   }
+}
+
+/** Most matches the topology's search box lists. */
+export const searchMatchesMax = 8;
+
+/** Ids matching `query`: exact first, then by prefix, then anywhere, ids compared numerically. */
+export function searchNodes(ids: readonly string[], query: string, max = searchMatchesMax): string[] {
+  const wanted = query.trim().toLowerCase();
+  if (!wanted) return [];
+  const rank = (id: string) => (id.toLowerCase() === wanted ? 0 : id.toLowerCase().startsWith(wanted) ? 1 : 2);
+  return ids
+    .filter((id) => id.toLowerCase().includes(wanted))
+    .sort((a, b) => rank(a) - rank(b) || idCollator.compare(a, b))
+    .slice(0, max);
 }

@@ -22,14 +22,12 @@ import { describeMarks, sideLabel, nodeMarks } from './topology/marks';
 import { SvgTopology } from './topology/svg-topology';
 import type { TopologyDrawing, TopologyProps } from './topology/types';
 import { WebglTopology } from './topology/webgl-topology';
-import { keyboardMove, keyboardNodeOrder, pairKey } from './topology-layout';
+import { keyboardMove, keyboardNodeOrder, pairKey, searchNodes } from './topology-layout';
 
 export type { TopologySelection } from './topology/types';
 
 /** Above this many nodes the WebGL renderer is used. */
 export const svgNodesMax = 60;
-/** Most matches the search box lists. */
-const searchMatchesMax = 8;
 
 function useDrawing(snapshot: ClusterSnapshot, viewpoint: string | null): TopologyDrawing {
   const base = useMemo(() => ({ layout: layoutTopology(snapshot), marks: nodeMarks(snapshot), nodesById: new Map(snapshot.nodes.map((node) => [node.id, node])) }), [snapshot]);
@@ -39,17 +37,6 @@ function useDrawing(snapshot: ClusterSnapshot, viewpoint: string | null): Topolo
     [snapshot, viewpoint],
   );
   return useMemo(() => ({ ...base, broken }), [base, broken]);
-}
-
-/** Ids matching `query`: exact first, then by prefix, then anywhere, ids compared numerically. */
-export function searchNodes(ids: readonly string[], query: string, max = searchMatchesMax): string[] {
-  const wanted = query.trim().toLowerCase();
-  if (!wanted) return [];
-  const rank = (id: string) => (id.toLowerCase() === wanted ? 0 : id.toLowerCase().startsWith(wanted) ? 1 : 2);
-  return ids
-    .filter((id) => id.toLowerCase().includes(wanted))
-    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b, 'en', { numeric: true }))
-    .slice(0, max);
 }
 
 function NodeSearch({ ids, onPick }: { ids: readonly string[]; onPick: (id: string) => void }) {

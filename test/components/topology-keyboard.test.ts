@@ -1,13 +1,14 @@
 /**
- * Proves the canvas topology's keyboard walk: nodes in drawing order (side by
+ * Proves the WebGL topology's keyboard walk: nodes in drawing order (side by
  * side, ids compared numerically inside a side, nodes on no side last), and each
  * key's move from a table, clamped at both ends, with the first press (but End) landing
- * on the first node.
+ * on the first node; and the search box's matches: exact id first, then by prefix,
+ * then anywhere, numerically, at most eight.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ClusterSnapshot } from '../../core/realtime-contract';
-import { keyboardMove, keyboardNodeOrder } from '../../components/topology-layout';
+import { keyboardMove, keyboardNodeOrder, searchNodes } from '../../components/topology-layout';
 
 const ids = Array.from({ length: 25 }, (_, index) => `n${index + 1}`);
 
@@ -41,4 +42,13 @@ test('key moves', () => {
   ];
   for (const [from, key, expected] of cases) assert.equal(keyboardMove(ids, from, key), expected, `${key} from ${from}`);
   assert.equal(keyboardMove([], null, 'ArrowRight'), undefined);
+});
+
+test('node search', () => {
+  const all = Array.from({ length: 1000 }, (_, index) => `n${index + 1}`);
+  assert.deepEqual(searchNodes(all, 'n77'), ['n77', 'n770', 'n771', 'n772', 'n773', 'n774', 'n775', 'n776']);
+  assert.deepEqual(searchNodes(all, ' N999 '), ['n999']);
+  assert.deepEqual(searchNodes(['a-12', 'b-1', 'a-2'], '-1'), ['a-12', 'b-1']);
+  assert.deepEqual(searchNodes(all, ''), []);
+  assert.deepEqual(searchNodes(all, 'x'), []);
 });
