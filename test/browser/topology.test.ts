@@ -11,7 +11,8 @@
  * outside the node, in both themes and both renderers (it was blue on blue);
  * (4) at 1,000 nodes the WebGL topology is reached with Tab, walked with the
  * arrows, a node picked with Enter and another found with the search box, and the
- * evidence panel follows.
+ * evidence panel follows; (5) the WebGL colours follow a theme switch.
+ * Screenshots go to artifacts/topology/.
  */
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -24,7 +25,7 @@ import { edgesOverNodes } from '../../components/topology/geometry';
 import { layoutTopology } from '../../components/topology/layout';
 import type { RenderedGeometry } from '../../components/topology/types';
 
-const artifacts = path.resolve('test-artifacts/topology');
+const artifacts = path.resolve('artifacts/topology');
 const small = smallShapes();
 const large = largeShapes();
 /** Least contrast for a focus indicator against what is next to it (WCAG 2.2, 1.4.11 and 2.4.13). */
