@@ -31,7 +31,7 @@ export async function startHarness(): Promise<Harness> {
     write: false,
     format: 'esm',
     jsx: 'automatic',
-    minify: process.env.TOPOLOGY_HARNESS_MINIFY !== "0",
+    minify: true,
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'error',
   });
