@@ -69,7 +69,7 @@ describe('alert webhook', () => {
     const flaky = await startReceiver(2);
     try {
       const webhook = new AlertWebhook(flaky.url, 'http://faultline.test', pino({ level: 'silent' }), { initialDelayMs: 10, maxDelayMs: 50 });
-      const delivered = await webhook.deliver({ id: 'a1', clusterId: 'c', partitionId: 'p', rule: 'r', severity: 'warning', status: 'firing', title: 't', firedAtMs: 0, acknowledgedAtMs: null, acknowledgedBy: null, note: null, resolvedAtMs: null, resolvedBy: null });
+      const delivered = await webhook.deliver({ id: 'a1', clusterId: 'c', partitionId: 'p', rule: 'r', severity: 'warning', status: 'firing', title: 't', firedAtMs: 0, acknowledgedAtMs: null, acknowledgedBy: null, note: null, resolvedAtMs: null, resolvedBy: null, entries: [] });
       assert.equal(delivered, true);
       assert.equal(flaky.attempts, 3, 'two failures, then success');
       assert.equal(webhook.deliveredCount, 1);
@@ -82,7 +82,7 @@ describe('alert webhook', () => {
     const dead = await startReceiver(1000);
     try {
       const webhook = new AlertWebhook(dead.url, 'http://faultline.test', pino({ level: 'silent' }), { initialDelayMs: 5, maxDelayMs: 20 });
-      const delivered = await webhook.deliver({ id: 'a2', clusterId: 'c', partitionId: null, rule: 'r', severity: 'critical', status: 'firing', title: 't', firedAtMs: 0, acknowledgedAtMs: null, acknowledgedBy: null, note: null, resolvedAtMs: null, resolvedBy: null });
+      const delivered = await webhook.deliver({ id: 'a2', clusterId: 'c', partitionId: null, rule: 'r', severity: 'critical', status: 'firing', title: 't', firedAtMs: 0, acknowledgedAtMs: null, acknowledgedBy: null, note: null, resolvedAtMs: null, resolvedBy: null, entries: [] });
       assert.equal(delivered, false);
       assert.equal(dead.attempts, webhookAttemptsMax);
       assert.equal(webhook.droppedCount, 1);
