@@ -34,7 +34,7 @@ const RecoveryQuery = requestSchema('recovery.list', 'query')(z.object({
   limit: z.coerce.number().int().min(1).max(recoveryPageMax).default(50),
 }));
 const strategies = ['automatic', 'manual', 'phased'] as const;
-const DryRunQuery = requestSchema('recovery.dryRun', 'query')(z.object({ partitionId: Id, strategy: z.enum(strategies).default('manual') }));
+const DryRunQuery = requestSchema('recovery.dryRun', 'query')(z.object({ partitionId: Id, strategy: z.enum(strategies).optional() }));
 const StartRecoveryBody = requestSchema('recovery.start', 'body')(z.strictObject({ partitionId: Id, strategy: z.enum(strategies) }));
 const ReasonBody = requestSchema('recovery.approve', 'body')(z.strictObject({ reason: safeText().trim().min(1, 'give a reason').max(recoveryReasonLengthMax) }));
 /** The console sends history filters as the text of its URL, so the contract checks names only: each one it may send is parsed here. */

@@ -9,7 +9,7 @@
  * orchestrator's own calls (`*Run`) carry them out themselves. Status changes are
  * compare-and-set, so of two operators deciding at once the second gets `conflict`.
  */
-import { type RecoveryStrategy, defaultClusterPolicy } from '../../core/policy/cluster-policy';
+import { type RecoveryStrategy, defaultClusterPolicy, emergencyReasonsOf } from '../../core/policy/cluster-policy';
 import { type DryRun, buildDryRun } from '../../core/policy/dry-run';
 import { type PhaseStage, type PhasedPlan, type PhasedPlanEffect, buildPhasedPlan, stepPhasedPlan } from '../../core/policy/phased-plan';
 import { type RecoveryReadinessInput, recoveryStartRefusal } from '../../core/policy/recovery-readiness';
@@ -93,12 +93,18 @@ export class RecoveryService {
     return run;
   }
 
-  /** The dry run for a partition and strategy, from its stored sides (no replica changes known here). */
-  async dryRun(partitionId: string, strategy: RecoveryStrategy, actor: string): Promise<DryRun> {
+  /**
+   * The dry run for a partition, from its stored sides (no replica changes known
+   * here). With a strategy, that one (as the operator's choice); without, the one the
+   * partition's lifecycle chose, or the brief's rule on the stored facts, with why.
+   */
+  async dryRun(partitionId: string, strategy: RecoveryStrategy | undefined, actor: string): Promise<DryRun> {
     const partition = await this.store.partitionSides(partitionId);
     if (!partition) throw new AppError('not_found', `no partition with id ${partitionId}`);
     const facts = { type: partition.type, sides: partition.sides, majorityIndex: partition.majorityIndex, byzantineEvidence: partition.type === 'byzantine', divergenceRatio: partition.divergenceMax, flapCount: 0 };
-    const choice = selectRecoveryStrategy({ type: facts.type, emergencyReasons: [] }, { strategy, actor, reason: 'requested from the console' });
+    const choice = strategy
+      ? selectRecoveryStrategy({ type: facts.type, emergencyReasons: [] }, { strategy, actor, reason: 'requested from the console' })
+      : (partition.strategy ?? selectRecoveryStrategy({ type: facts.type, emergencyReasons: emergencyReasonsOf(facts, defaultClusterPolicy) }));
     return buildDryRun({ partitionId, facts, policy: defaultClusterPolicy, strategy: choice, replicas: [] });
   }
 

@@ -5,6 +5,7 @@
  * applies only while the run is in one of the expected statuses.
  */
 import type { PartitionType } from '../../core/classify-partition';
+import type { StrategyChoice } from '../../core/policy/recovery-strategy';
 import type { RecoveryRunView, RecoveryStatus } from '../../core/realtime-contract';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client';
 import { clientOf } from '../db/transaction-scope';
@@ -26,6 +27,8 @@ export interface PartitionSides {
   sides: string[][];
   majorityIndex: number | null;
   divergenceMax: number;
+  /** The strategy the partition's lifecycle chose and why (null before it chose, or for a partition it never drove). */
+  strategy?: StrategyChoice | null;
 }
 
 export interface RecoveryStore {
@@ -135,7 +138,8 @@ export class PrismaRecoveryStore implements RecoveryStore {
     const partition = await this.db.partition.findUnique({ where: { id: partitionId } });
     if (!partition) return null;
     const detail = partition.detail as { components?: string[][]; majorityIndex?: number | null };
-    return { clusterId: partition.clusterId, type: partition.type as PartitionType, sides: detail.components ?? [partition.nodeIds], majorityIndex: detail.majorityIndex ?? null, divergenceMax: partition.divergenceMax };
+    const lifecycle = partition.lifecycle as { strategy?: StrategyChoice | null } | null;
+    return { clusterId: partition.clusterId, type: partition.type as PartitionType, sides: detail.components ?? [partition.nodeIds], majorityIndex: detail.majorityIndex ?? null, divergenceMax: partition.divergenceMax, strategy: lifecycle?.strategy ?? null };
   }
 
   async recordOutcome(run: RecoveryRunView, atMs: number): Promise<void> {
