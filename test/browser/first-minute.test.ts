@@ -19,10 +19,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { PartitionSummary } from '../../core/realtime-contract';
-import { artifactShooter, axeContrastViolations, contrastRatioMin, launchChromium, measureTextContrast, setTheme, signedInPage } from '../helpers/browser';
-import { type TestServer, callApi, startTestServer, waitFor } from '../helpers/server-harness';
-
-const operator = { name: 'olga', password: 'olga-password-1' };
+import { activePartitionOf, artifactShooter, axeContrastViolations, contrastRatioMin, measureTextContrast, setTheme, signedInPage, startConsoleSuite, suiteOperator as operator } from '../helpers/browser';
+import { type TestServer, callApi, waitFor } from '../helpers/server-harness';
 const themes = ['light', 'dark'] as const;
 /** How long the split is held before the heal: long enough to see divergence grow, short of the threshold. */
 const splitHoldMs = 20_000;
@@ -32,7 +30,6 @@ describe('the first minute of a split, in Chromium', () => {
   let browser: Browser;
   let shoot: Awaited<ReturnType<typeof artifactShooter>>;
 
-  const activePartition = async () => (await callApi<{ activePartition: PartitionSummary | null }>(server.url, '/api/cluster?clusterId=demo')).payload;
 
   async function checkMatrixContrast(page: Page, theme: string): Promise<void> {
     const measured = await measureTextContrast(page, '[data-testid="reachability-matrix"] td');
@@ -46,14 +43,7 @@ describe('the first minute of a split, in Chromium', () => {
 
   before(async () => {
     shoot = await artifactShooter('first-minute');
-    server = await startTestServer({ web: true, agents: 5, env: { FAULTLINE_DEMO_HEARTBEAT_MS: '250', FAULTLINE_STABILITY_WINDOW_MS: '3000', FAULTLINE_DIVERGENCE_SAMPLE_MS: '1000' } });
-    const created = await callApi(server.url, '/api/users', { method: 'POST', body: { ...operator, role: 'operator' } });
-    assert.ok(created.payload.ok, JSON.stringify(created.payload));
-    browser = await launchChromium();
-    await waitFor('five agents reporting', async () => {
-      const cluster = await callApi<{ nodes: { stale: boolean }[] }>(server.url, '/api/cluster?clusterId=demo');
-      return cluster.payload.ok && cluster.payload.data.nodes.length === 5 && cluster.payload.data.nodes.every((node) => !node.stale);
-    }, 60_000);
+    ({ server, browser } = await startConsoleSuite({ FAULTLINE_STABILITY_WINDOW_MS: '3000', FAULTLINE_DIVERGENCE_SAMPLE_MS: '1000' }));
   });
 
   after(async () => {
@@ -85,10 +75,7 @@ describe('the first minute of a split, in Chromium', () => {
     }
     await setTheme(page, 'light');
 
-    const partitionId = (await waitFor('the partition id', async () => {
-      const active = await activePartition();
-      return active.ok ? active.data.activePartition?.id : null;
-    }))!;
+    const partitionId = (await waitFor('the partition id', async () => (await activePartitionOf(server))?.id))!;
     const divergence = async () => {
       const record = await callApi<{ partition: PartitionSummary; samples: { name: string; atMs: number; value: number }[] }>(server.url, `/api/history/${partitionId}`);
       assert.ok(record.payload.ok, JSON.stringify(record.payload));
@@ -130,10 +117,7 @@ describe('the first minute of a split, in Chromium', () => {
 
     assert.ok((await callApi(server.url, '/api/faults/heal', { method: 'POST', body: {} })).payload.ok);
     const healedAt = Date.now();
-    await waitFor('the partition to close by itself', async () => {
-      const active = await activePartition();
-      return active.ok && active.data.activePartition === null;
-    }, 120_000, 500);
+    await waitFor('the partition to close by itself', async () => (await activePartitionOf(server)) === null, 120_000, 500);
     process.stdout.write(`# heal → partition closed (phased recovery, 3 s stability window): ${Date.now() - healedAt} ms\n`);
     const detail = await callApi<{ partition: PartitionSummary; path: string[] }>(server.url, `/api/history/${partitionId}`);
     assert.ok(detail.payload.ok, JSON.stringify(detail.payload));

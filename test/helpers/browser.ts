@@ -9,6 +9,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import axe from 'axe-core';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { PartitionSummary } from '../../core/realtime-contract';
+import { type TestServer, callApi, startTestServer, waitFor } from './server-harness';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -108,4 +110,26 @@ export async function axeContrastViolations(page: Page, selector: string): Promi
   const script = `axe.run({ include: [${JSON.stringify(selector)}] }, { runOnly: { type: 'rule', values: ['color-contrast'] }, resultTypes: ['violations'] })
     .then((result) => result.violations.flatMap((violation) => violation.nodes.map((node) => ({ id: violation.id, targets: node.target.map(String), summary: node.failureSummary || '' }))))`;
   return (await page.evaluate(script)) as { id: string; targets: string[]; summary: string }[];
+}
+
+/** The operator the console suites sign in as. */
+export const suiteOperator = { name: 'olga', password: 'olga-password-1' };
+
+/** A console suite's server (web, five demo agents reporting, the operator created) and Chromium. */
+export async function startConsoleSuite(env: Record<string, string>): Promise<{ server: TestServer; browser: Browser }> {
+  const server = await startTestServer({ web: true, agents: 5, env: { FAULTLINE_DEMO_HEARTBEAT_MS: '250', ...env } });
+  const created = await callApi(server.url, '/api/users', { method: 'POST', body: { ...suiteOperator, role: 'operator' } });
+  if (!created.payload.ok) throw new Error(`operator not created: ${JSON.stringify(created.payload)}`);
+  const browser = await launchChromium();
+  await waitFor('five agents reporting', async () => {
+    const cluster = await callApi<{ nodes: { stale: boolean }[] }>(server.url, '/api/cluster?clusterId=demo');
+    return cluster.payload.ok && cluster.payload.data.nodes.length === 5 && cluster.payload.data.nodes.every((node) => !node.stale);
+  }, 60_000);
+  return { server, browser };
+}
+
+/** The demo cluster's open partition, or null. */
+export async function activePartitionOf(server: TestServer): Promise<PartitionSummary | null> {
+  const cluster = await callApi<{ activePartition: PartitionSummary | null }>(server.url, '/api/cluster?clusterId=demo');
+  return cluster.payload.ok ? cluster.payload.data.activePartition : null;
 }

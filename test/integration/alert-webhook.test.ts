@@ -6,36 +6,11 @@
  * the loss is counted.
  */
 import assert from 'node:assert/strict';
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { AlertWebhook, webhookAttemptsMax } from '../../server/alert-webhook';
 import { type TestServer, startTestServer, waitFor } from '../helpers/server-harness';
-
-interface Receiver {
-  url: string;
-  bodies: unknown[];
-  attempts: number;
-  close(): Promise<void>;
-}
-
-async function startReceiver(failFirst: number): Promise<Receiver> {
-  const receiver = { bodies: [] as unknown[], attempts: 0 };
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    request.on('end', () => {
-      receiver.attempts += 1;
-      if (receiver.attempts <= failFirst) return void response.writeHead(503).end();
-      receiver.bodies.push(JSON.parse(text));
-      response.writeHead(200).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(receiver, { url: `http://127.0.0.1:${port}/hook`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
-}
+import { type Receiver, startReceiver } from '../helpers/webhook-receiver';
 
 describe('alert webhook', () => {
   let receiver: Receiver;
