@@ -204,7 +204,7 @@ export class MemoryRecoveryStore implements RecoveryStore {
 
   async partitionSides(partitionId: string): Promise<PartitionSides | null> {
     const partition = this.partitions.get(partitionId);
-    return partition ? { clusterId: partition.clusterId, ...partition.sides } : null;
+    return partition ? { clusterId: partition.clusterId, ...partition.sides, strategy: partition.sides.strategy ?? null } : null;
   }
 
   /** Timeline lines recorded by `recordOutcome`, oldest first. */
