@@ -32,6 +32,7 @@ function ActiveIncidents({ clusterId }: { clusterId: string }) {
       {alerts.data.map((alert) => (
         <li key={alert.id} className={alert.status === 'firing' ? 'failed' : 'current'}>
           <span className={`badge ${alert.status}`}>{alert.status}</span> <Link href={`/alerts?focus=${alert.id}`}>{alert.title}</Link>{' '}
+          {alert.entries.length > 1 ? <span data-testid="incident-latest">— {alert.entries.at(-1)?.title} ({alert.entries.length - 1} more {alert.entries.length === 2 ? 'event' : 'events'} on it)</span> : null}{' '}
           <span className="muted">
             <TimeLabel ms={alert.firedAtMs} />
           </span>
