@@ -4,6 +4,11 @@
  * `demo-0..demo-(keyCount-1)` picked at random, with values naming the node and a
  * counter (so a reader can tell which side wrote a surviving value). A write refused
  * by a fence is an expected outcome: the store counts it, the load carries on.
+ *
+ * The key space exists before the load starts (seeded identically on every node, as
+ * a real store's data set exists before an outage), so divergence is the share of an
+ * existing data set that a split changed: it grows with the writes over time, as in
+ * a real store, instead of starting near 100 % of the few keys written so far.
  */
 import type { KvStore } from './store/kv-store';
 
@@ -26,6 +31,16 @@ export interface WriteLoadOptions {
   nowMs: () => number;
   /** Uniform random number in [0, 1) (Math.random by default). */
   random?: () => number;
+  /** Seed the whole key space before writing (default true). */
+  seed?: boolean;
+}
+
+/** The value seeded keys hold until the load first writes them. */
+export const seedValue = 'seed';
+
+/** The demo's key names, `demo-0` … `demo-(count-1)`. */
+export function demoKeys(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `demo-${index}`);
 }
 
 /** A running load. */
@@ -40,6 +55,7 @@ export function startWriteLoad(options: WriteLoadOptions): WriteLoad {
   const random = options.random ?? Math.random;
   let attempted = 0;
   if (options.ratePerSecond <= 0) return { attempted: () => 0, stop: () => undefined };
+  if (options.seed ?? true) options.store.seed(demoKeys(Math.min(options.keyCount, writeKeysMax)), seedValue);
   const tickMs = Math.max(writeLoadTickMsMin, Math.floor(1000 / options.ratePerSecond));
   let owed = 0;
   let lastMs = options.nowMs();

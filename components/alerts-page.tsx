@@ -62,6 +62,29 @@ function AcknowledgeForm({ alert, onDone }: { alert: AlertView; onDone: () => vo
   );
 }
 
+/** What happened under an incident after it fired (breaches with their values, emergency, a recovery waiting), newest last, with links. */
+function IncidentEntries({ alert }: { alert: AlertView }) {
+  const later = alert.entries.slice(1);
+  if (later.length === 0) return null;
+  return (
+    <ul className="incident-entries" data-testid="incident-entries" style={{ margin: '0.25rem 0', paddingLeft: '1.1rem' }}>
+      {later.map((entry, index) => (
+        <li key={`${entry.rule}-${index}`} data-testid="incident-entry" data-rule={entry.rule}>
+          <span className={`badge ${entry.severity}`}>{entry.severity}</span> {entry.title}{' '}
+          {entry.link ? (
+            <a href={entry.link} data-testid="incident-entry-link">
+              {entry.rule === 'recovery-pending' ? 'review the recovery →' : 'recovery page →'}
+            </a>
+          ) : null}{' '}
+          <span className="muted">
+            <TimeLabel ms={entry.atMs} />
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function AlertRow({ alert, mayAct }: { alert: AlertView; mayAct: boolean }) {
   const queryClient = useQueryClient();
   const [acknowledging, setAcknowledging] = useState(false);
@@ -76,6 +99,7 @@ function AlertRow({ alert, mayAct }: { alert: AlertView; mayAct: boolean }) {
       </td>
       <td>
         <strong>{alert.title}</strong>
+        <IncidentEntries alert={alert} />
         <div className="muted">
           {alert.rule}
           {alert.partitionId ? (

@@ -10,6 +10,7 @@ import { useState } from 'react';
 import { api } from './api-client';
 import { ConnectionBadge } from './connection-badge';
 import { EvidencePanel } from './evidence-panel';
+import { GuidanceLine } from './guidance-line';
 import { PartitionList } from './partition-list';
 import { ReachabilityMatrix } from './reachability-matrix';
 import { StateDiagram } from './state-diagram';
@@ -31,6 +32,7 @@ function ActiveIncidents({ clusterId }: { clusterId: string }) {
       {alerts.data.map((alert) => (
         <li key={alert.id} className={alert.status === 'firing' ? 'failed' : 'current'}>
           <span className={`badge ${alert.status}`}>{alert.status}</span> <Link href={`/alerts?focus=${alert.id}`}>{alert.title}</Link>{' '}
+          {alert.entries.length > 1 ? <span data-testid="incident-latest">— {alert.entries.at(-1)?.title} ({alert.entries.length - 1} more {alert.entries.length === 2 ? 'event' : 'events'} on it)</span> : null}{' '}
           <span className="muted">
             <TimeLabel ms={alert.firedAtMs} />
           </span>
@@ -84,6 +86,7 @@ export function Overview() {
         {clusters.isError ? <p className="notice error">Could not reach the server: {clusters.error.message}</p> : null}
         {clusters.data && clusters.data.length === 0 ? <p className="muted">No cluster yet: start an agent (npm run agent) to see one.</p> : null}
         {live.error ? <p className="notice error">{live.error}</p> : null}
+        {cluster && snapshot ? <GuidanceLine clusterId={cluster.id} partitioned={partitioned} active={active} /> : null}
         {snapshot ? <p style={{ margin: 0 }} data-testid="verdict-summary">{snapshot.verdict.summary ?? ''}</p> : null}
       </section>
 

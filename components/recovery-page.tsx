@@ -1,15 +1,19 @@
 'use client';
 /**
- * Recovery: runs waiting for approval with their dry-run plan (quorum arithmetic,
- * affected nodes, keys and conflicts), approve or reject with a reason; start a
- * manual or phased recovery of the active partition; phased progress per step
- * with pause, resume and abort.
+ * Recovery: for the active partition, the dry run first (quorum arithmetic, sides,
+ * keys, conflicts, the strategy the brief's rule picks and why), then the start
+ * buttons with what each does (hidden while a recovery is open, refused with the
+ * reason while links are cut); runs waiting for approval with their dry-run plan,
+ * approve or reject with a reason; phased progress per step with pause, resume
+ * and abort.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useSearchParams } from 'next/navigation';
 import { useState } from 'react';
 import type { DryRun } from '../core/policy/dry-run';
 import type { PhasedPlan } from '../core/policy/phased-plan';
-import type { RecoveryRunView } from '../core/realtime-contract';
+import { recoveryStartRefusal } from '../core/policy/recovery-readiness';
+import type { PartitionSummary, RecoveryRunView, RecoveryStatus } from '../core/realtime-contract';
 import { canDecideRecovery } from '../core/permissions';
 import { api } from './api-client';
 import { useSession } from './session';
@@ -100,10 +104,13 @@ function PhasedProgress({ plan }: { plan: PhasedPlan }) {
   );
 }
 
+/** A run in one of these still holds its partition: no second one may start. */
+const openStatuses: readonly RecoveryStatus[] = ['pending-approval', 'approved', 'running', 'paused'];
+
 /** What an operator may do to a run, each one a route of the contract. */
 type RecoveryVerb = 'approve' | 'reject' | 'pause' | 'resume' | 'abort';
 
-function RunCard({ run, mayAct }: { run: RecoveryRunView; mayAct: boolean }) {
+function RunCard({ run, mayAct, focused = false }: { run: RecoveryRunView; mayAct: boolean; focused?: boolean }) {
   const queryClient = useQueryClient();
   const [reason, setReason] = useState('');
   const act = useMutation({
@@ -124,7 +131,7 @@ function RunCard({ run, mayAct }: { run: RecoveryRunView; mayAct: boolean }) {
             ? ['abort']
             : [];
   return (
-    <article className="panel" data-testid="recovery-run" data-run-id={run.id} data-status={run.status} style={{ marginBottom: '0.75rem' }}>
+    <article className="panel" data-testid="recovery-run" data-run-id={run.id} data-status={run.status} data-focused={focused} style={{ marginBottom: '0.75rem', ...(focused ? { outline: '2px solid var(--accent)' } : {}) }}>
       <h3 style={{ margin: '0 0 0.5rem', fontSize: '1rem' }} className="row">
         {run.strategy} recovery <span className={`badge ${run.status}`}>{run.status}</span>
         <a href={`/history/${run.partitionId}`} className="muted" style={{ fontWeight: 'normal' }}>
@@ -177,23 +184,75 @@ function RunCard({ run, mayAct }: { run: RecoveryRunView; mayAct: boolean }) {
   );
 }
 
-function StartRecovery({ partitionId }: { partitionId: string }) {
+/** What each start button does, in the operator's words. */
+const startButtons = [
+  {
+    strategy: 'manual',
+    label: 'Start manual recovery (needs approval)',
+    does: 'Creates a run that waits for an operator to approve it with a reason. On approval every node is unfenced at once and all replicas are reconciled by the resolver, then verified.',
+  },
+  {
+    strategy: 'phased',
+    label: 'Start phased recovery',
+    does: 'Starts now: the minority rejoins group by group (unfence, sync with the nodes already back, verify digests); it can be paused, resumed or aborted between steps.',
+  },
+] as const;
+
+/**
+ * The choice for the active partition: its dry run first (quorum, sides, keys,
+ * conflicts, the strategy the brief's rule picks and why), then the buttons with
+ * what each does. No button while a recovery is open; a start that the server would
+ * refuse (links still cut) says why instead.
+ */
+function StartRecovery({ partition, refusal, openRun, mayAct }: { partition: PartitionSummary; refusal: string | null; openRun: RecoveryRunView | undefined; mayAct: boolean }) {
   const queryClient = useQueryClient();
+  const dryRun = useQuery({
+    queryKey: ['recovery', 'dry-run', partition.id, partition.state],
+    queryFn: () => api('recovery.dryRun', { query: { partitionId: partition.id } }),
+  });
   const start = useMutation({
-    mutationFn: (strategy: 'manual' | 'phased') => api('recovery.start', { body: { partitionId, strategy } }),
+    mutationFn: (strategy: 'manual' | 'phased') => api('recovery.start', { body: { partitionId: partition.id, strategy } }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['recovery'] }),
   });
+  const picked = dryRun.data?.strategy;
   return (
-    <div className="stack">
-      <div className="row">
-        <button type="button" onClick={() => start.mutate('manual')} disabled={start.isPending} data-testid="start-manual">
-          Start manual recovery (needs approval)
-        </button>
-        <button type="button" onClick={() => start.mutate('phased')} disabled={start.isPending} data-testid="start-phased">
-          Start phased recovery
-        </button>
-      </div>
-      {start.isError ? <p className="error" role="alert">{start.error.message}</p> : null}
+    <div className="stack" data-testid="start-recovery">
+      <h3 style={{ margin: 0, fontSize: '1rem' }}>Dry run: what a recovery would do now</h3>
+      {dryRun.isPending ? <p className="muted">Computing the dry run…</p> : null}
+      {dryRun.isError ? <p className="error">Dry run not available: {dryRun.error.message}</p> : null}
+      {picked ? (
+        <p data-testid="rule-pick" style={{ margin: 0 }}>
+          The brief’s rule picks <strong>{picked.strategy}</strong> because: {picked.reason}.{' '}
+          <span className="muted">(critical → manual, partial → automatic, otherwise phased{picked.strategy === 'automatic' ? '; it starts by itself once the network heals' : ''})</span>
+        </p>
+      ) : null}
+      {dryRun.data ? <PlanView plan={dryRun.data} /> : null}
+      {openRun ? (
+        <p className="notice" data-testid="start-hidden">
+          A {openRun.strategy} recovery of this partition is {openRun.status} (below); another cannot start until it ends.
+        </p>
+      ) : !mayAct ? null : (
+        <>
+          {refusal ? (
+            <p className="notice error" role="status" data-testid="start-refused">
+              Starting is refused now: {refusal}.
+            </p>
+          ) : null}
+          <ul className="stack" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
+            {startButtons.map((button) => (
+              <li key={button.strategy} className="row">
+                <button type="button" onClick={() => start.mutate(button.strategy)} disabled={start.isPending || refusal !== null} data-testid={`start-${button.strategy}`}>
+                  {button.label}
+                </button>
+                <span className="muted" data-testid={`start-${button.strategy}-does`}>
+                  {button.does}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {start.isError ? <p className="error" role="alert" data-testid="start-error">{start.error.message}</p> : null}
     </div>
   );
 }
@@ -207,8 +266,12 @@ export function RecoveryPage() {
     queryFn: () => api('recovery.list', { query: { clusterId: cluster!.id, limit: 50 } }),
     enabled: cluster !== null,
   });
-  const active = live.snapshot?.activePartition ?? null;
+  const snapshot = live.snapshot;
+  const active = snapshot?.activePartition ?? null;
+  const refusal = active && snapshot ? recoveryStartRefusal({ nodeIds: active.components.flat(), links: snapshot.links, staleNodeIds: snapshot.nodes.filter((node) => node.stale).map((node) => node.id) }) : null;
+  const openRun = runs.data?.find((run) => run.partitionId === active?.id && openStatuses.includes(run.status));
   const pending = runs.data?.filter((run) => run.status === 'pending-approval') ?? [];
+  const focus = useSearchParams().get('run');
   const open = runs.data?.filter((run) => ['approved', 'running', 'paused'].includes(run.status)) ?? [];
   const done = runs.data?.filter((run) => !['pending-approval', 'approved', 'running', 'paused'].includes(run.status)) ?? [];
   return (
@@ -222,7 +285,7 @@ export function RecoveryPage() {
         ) : (
           <p className="muted">No active partition. Recovery can also be started from a partition's page.</p>
         )}
-        {active && mayAct ? <StartRecovery partitionId={active.id} /> : null}
+        {active ? <StartRecovery partition={active} refusal={refusal} openRun={openRun} mayAct={mayAct} /> : null}
         {!mayAct ? <p className="muted">Your role ({session.user.role}) can watch recoveries but not start or decide them.</p> : null}
       </section>
       <section className="panel" aria-labelledby="pending-heading">
@@ -233,14 +296,14 @@ export function RecoveryPage() {
         {runs.isError ? <p className="notice error">Could not load recovery runs: {runs.error.message}</p> : null}
         {runs.data && pending.length === 0 ? <p className="muted" data-testid="pending-empty">Nothing waits for a decision.</p> : null}
         {pending.map((run) => (
-          <RunCard key={run.id} run={run} mayAct={mayAct} />
+          <RunCard key={run.id} run={run} mayAct={mayAct} focused={run.id === focus} />
         ))}
       </section>
       <section className="panel wide" aria-labelledby="running-heading">
         <h2 id="running-heading">In progress</h2>
         {runs.data && open.length === 0 ? <p className="muted">No recovery in progress.</p> : null}
         {open.map((run) => (
-          <RunCard key={run.id} run={run} mayAct={mayAct} />
+          <RunCard key={run.id} run={run} mayAct={mayAct} focused={run.id === focus} />
         ))}
         <h2>Finished</h2>
         {runs.data && done.length === 0 ? <p className="muted">None yet.</p> : null}

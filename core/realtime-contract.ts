@@ -5,6 +5,7 @@
  * sequence number one higher than the last; a gap means "ask for a snapshot".
  */
 import type { PartitionType, PartitionVerdict } from './classify-partition';
+import type { IncidentEntry } from './lifecycle/incident';
 import type { AgentCommand, AgentHello, AgentReportInput, DataPlaneStatus, FaultRule, NodeId, Reply } from './protocol';
 import type { Link } from './reachability';
 import type { DataPlaneReply } from './reconcile/data-plane-commands';
@@ -101,6 +102,12 @@ export interface AlertView {
   note: string | null;
   resolvedAtMs: number | null;
   resolvedBy: string | null;
+  /**
+   * What happened under it, oldest first: a partition's incident carries its
+   * threshold breaches, emergency and pending recovery as entries (one incident per
+   * partition, `rule` = `partition`).
+   */
+  entries: IncidentEntry[];
 }
 
 /** Status of a recovery run. */

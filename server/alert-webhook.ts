@@ -53,7 +53,7 @@ export interface AlertmanagerPayload {
   }[];
 }
 
-/** Builds the payload for one alert: one group per partition incident. */
+/** Builds the payload for one alert: one group per partition incident, its latest entry as the description, its link to a pending decision as `action_url`. */
 export function toAlertmanagerPayload(alert: AlertView, externalUrl: string): AlertmanagerPayload {
   const status = alert.status === 'resolved' ? 'resolved' : 'firing';
   const labels = {
@@ -64,6 +64,11 @@ export function toAlertmanagerPayload(alert: AlertView, externalUrl: string): Al
     source: 'faultline',
   };
   const annotations: Record<string, string> = { summary: alert.title };
+  const latest = alert.entries.at(-1);
+  if (latest && latest.title !== alert.title) annotations.description = latest.title;
+  if (alert.entries.length > 1) annotations.events = alert.entries.map((entry) => entry.title).join('; ');
+  const link = alert.entries.findLast((entry) => entry.link !== null)?.link;
+  if (link) annotations.action_url = `${externalUrl}${link}`;
   if (alert.acknowledgedBy) annotations.acknowledged_by = alert.acknowledgedBy;
   if (alert.note) annotations.note = alert.note;
   return {

@@ -25,12 +25,13 @@ async function conflict(work: Promise<unknown>, message: RegExp) {
 test('raise creates a firing alert stamped by the clock and pushes it once', async () => {
   const { alerts, raise, pushed, clock } = setup();
   const alert = await raise();
-  assert.deepEqual([alert.status, alert.severity, alert.firedAtMs, alert.rule], ['firing', 'warning', clock.nowMs(), 'partition-detected']);
+  assert.deepEqual([alert.status, alert.severity, alert.firedAtMs, alert.rule], ['firing', 'warning', clock.nowMs(), 'partition']);
+  assert.deepEqual(alert.entries.map((entry) => [entry.rule, entry.title]), [['partition-detected', 'partition-detected on p1']]);
   assert.deepEqual(pushed, [alert]);
   assert.deepEqual(await alerts.getOrThrow(alert.id), alert);
 });
 
-test('raising again while open changes nothing and pushes nothing', async () => {
+test('raising the same rule again while open changes nothing and pushes nothing', async () => {
   const { raise, pushed, alerts } = setup();
   const first = await raise();
   await alerts.acknowledge(first.id, 'alice', 'on it');
@@ -40,12 +41,29 @@ test('raising again while open changes nothing and pushes nothing', async () => 
   assert.equal(pushed.length, 0);
 });
 
-test('one alert per partition and rule; another rule is another alert', async () => {
-  const { raise, alerts } = setup();
+test('one incident per partition: another rule is an entry on it, pushed once, the acknowledgement kept', async () => {
+  const { raise, alerts, pushed } = setup();
   const detected = await raise('partition-detected');
+  await alerts.acknowledge(detected.id, 'alice', 'on it');
+  pushed.length = 0;
   const emergency = await raise('emergency-mode', 'p1', 'critical');
-  assert.notEqual(detected.id, emergency.id);
-  assert.equal((await alerts.list({ limit: 10 })).length, 2);
+  assert.equal(emergency.id, detected.id);
+  assert.deepEqual([emergency.status, emergency.severity, emergency.acknowledgedBy], ['acknowledged', 'critical', 'alice']);
+  assert.deepEqual(emergency.entries.map((entry) => entry.rule), ['partition-detected', 'emergency-mode']);
+  assert.equal(pushed.length, 1);
+  assert.equal((await alerts.list({ limit: 10 })).length, 1);
+});
+
+test('what one lifecycle step raised is one change: one push for several entries', async () => {
+  const { alerts, pushed } = setup();
+  await alerts.raise({ clusterId: 'c1', partitionId: 'p1', rule: 'partition-detected', severity: 'warning', title: 'split' });
+  pushed.length = 0;
+  const incident = await alerts.raiseForPartition('c1', 'p1', [
+    { rule: 'emergency-mode', severity: 'critical', title: 'emergency: divergence-exceeded' },
+    { rule: 'data-divergence', severity: 'warning', title: 'data divergence 12.0 % over the 10 % threshold' },
+  ]);
+  assert.equal(pushed.length, 1);
+  assert.deepEqual([incident.severity, incident.entries.length], ['critical', 3]);
 });
 
 test('a resolved alert that fires again is reopened as firing, acknowledgement cleared', async () => {
@@ -99,7 +117,7 @@ test('re-escalation: only acknowledgements older than the timeout fire again, as
   await alerts.acknowledge(resolved.id, 'olga', 'fixed');
   await alerts.resolve(resolved.id, 'olga');
   clock.advance(10 * 60_000);
-  const recent = await raise('emergency-mode', 'p1');
+  const recent = await raise('partition-detected', 'p3');
   await alerts.acknowledge(recent.id, 'vera', 'just now');
   clock.advance(1000);
   const fired = await alerts.reescalateStale(5 * 60_000);
@@ -118,7 +136,7 @@ test('resolveForPartition resolves every open alert of the partition as system, 
   await raise('emergency-mode', 'p1');
   const other = await raise('partition-detected', 'p2');
   const resolved = await alerts.resolveForPartition('p1');
-  assert.deepEqual(resolved.map((alert) => [alert.status, alert.resolvedBy]), [['resolved', 'system'], ['resolved', 'system']]);
+  assert.deepEqual(resolved.map((alert) => [alert.status, alert.resolvedBy]), [['resolved', 'system']]);
   assert.equal((await alerts.getOrThrow(other.id)).status, 'firing');
   assert.deepEqual(await alerts.countOpen(), { firing: 1, acknowledged: 0 });
 });

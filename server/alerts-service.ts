@@ -19,6 +19,21 @@ export { toAlertView } from './alerts/prisma-alert-store';
 /** Longest note an operator may write, in characters. */
 export const alertNoteLengthMax = incidentNoteLengthMax;
 
+/** The rule a partition's one incident is stored under; what the partition causes are its entries. */
+export const partitionIncidentRule = 'partition';
+
+/** Attempts to save a partition's incident when an operator's change or another insert won the race. */
+const raiseAttemptsMax = 3;
+
+/** One thing to add to a partition's incident. */
+export interface IncidentEntryInput {
+  rule: string;
+  severity: IncidentSeverity;
+  title: string;
+  /** Console path with more (the pending recovery), if any. */
+  link?: string | null;
+}
+
 /** Alert statuses. */
 export const alertStatuses = ['firing', 'acknowledged', 'resolved'] as const;
 
@@ -76,19 +91,42 @@ export class AlertsService {
   }
 
   /**
-   * Fires an alert (for the lifecycle). One alert per partition and rule: firing
-   * again while open changes nothing; firing after it was resolved reopens it.
+   * Fires an alert (for the lifecycle). A partition has one incident (rule
+   * `partition`): what it causes becomes an entry on it (one entry per rule while
+   * open), so one acknowledgement covers it; firing after it was resolved reopens it.
    */
-  async raise(input: { clusterId: string; partitionId: string | null; rule: string; severity: IncidentSeverity; title: string; atMs?: number }): Promise<AlertView> {
-    const event: IncidentEvent = { type: 'fire', severity: input.severity, title: input.title };
-    const nowMs = input.atMs ?? this.clock.nowMs();
-    const existing = input.partitionId ? await this.store.findForPartition(input.partitionId, input.rule) : null;
-    if (existing) {
-      const step = stepIncident(incidentOf(existing), event, nowMs);
-      if (step.change === null) return existing;
-      return (await this.store.update(existing.id, { status: ['resolved'] }, step.incident).then((saved) => saved && this.emit(saved))) ?? (await this.getOrThrow(existing.id));
+  async raise(input: { clusterId: string; partitionId: string | null; rule: string; severity: IncidentSeverity; title: string; link?: string | null; atMs?: number }): Promise<AlertView> {
+    const { clusterId, partitionId, atMs, ...entry } = input;
+    if (partitionId === null) return this.create(clusterId, null, entry.rule, { type: 'fire', ...entry }, atMs ?? this.clock.nowMs());
+    return this.raiseForPartition(clusterId, partitionId, [entry], atMs);
+  }
+
+  /**
+   * Adds what one lifecycle step raised to the partition's incident as one change,
+   * so the dashboards and the webhook hear of it once. Returns the incident.
+   */
+  async raiseForPartition(clusterId: string, partitionId: string, entries: IncidentEntryInput[], atMs?: number): Promise<AlertView> {
+    const nowMs = atMs ?? this.clock.nowMs();
+    for (let attempt = 1; ; attempt += 1) {
+      const existing = await this.store.findForPartition(partitionId, partitionIncidentRule);
+      let incident = existing ? incidentOf(existing) : null;
+      let changed = false;
+      for (const entry of entries) {
+        const step = stepIncident(incident, { type: 'fire', ...entry }, nowMs);
+        if (step.change !== null) [incident, changed] = [step.incident, true];
+      }
+      // Only `fire` on nothing creates an incident, and it always changes something.
+      if (incident === null) throw new Error('an entry always creates an incident');
+      if (!changed && existing) return existing;
+      const saved = existing
+        ? await this.store.update(existing.id, { status: [existing.status], acknowledgedAtMs: existing.acknowledgedAtMs }, incident)
+        : await this.store.insert({ clusterId, partitionId, rule: partitionIncidentRule, ...incident }).catch((error: unknown) => {
+            if (attempt >= raiseAttemptsMax) throw error;
+            return null;
+          });
+      if (saved) return this.emit(saved);
+      if (attempt >= raiseAttemptsMax) throw new AppError('conflict', `the incident of partition ${partitionId} kept changing; not saved`);
     }
-    return this.create(input.clusterId, input.partitionId, input.rule, event, nowMs);
   }
 
   private async create(clusterId: string, partitionId: string | null, rule: string, event: IncidentEvent, nowMs: number): Promise<AlertView> {

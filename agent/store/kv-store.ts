@@ -26,6 +26,9 @@ export const writeLogMaxDefault = 100_000;
 /** Most keys one store holds; a write of a new key past this is refused. */
 export const storeKeysMaxDefault = 2_000_000;
 
+/** The version of seeded data: older than every write, the same on every replica. */
+export const seedHlc: Hlc = { wallMs: 0, logical: 0, nodeId: 'seed' };
+
 /** Sends this node's accepted writes to its peers. Fire and forget: lost messages are what reconciliation repairs. */
 export interface ReplicationTransport {
   /** Sends `entries` (written on `from`) to every peer the transport can reach. */
@@ -128,6 +131,23 @@ export class KvStore {
   setFence(partitionId: string, mode: FenceMode | null): void {
     if (mode === null) this.fences.delete(partitionId);
     else this.fences.set(partitionId, mode);
+  }
+
+  /**
+   * Loads `keys` as data every replica already agrees on (a demo store's existing
+   * data set): the same value at the zero version (`seedHlc`) everywhere, so the
+   * replicas' digests match and no change since a partition began includes them.
+   * Not replicated and not counted as writes; a key already present is left alone.
+   * Returns how many keys were added.
+   */
+  seed(keys: readonly string[], value: string): number {
+    let added = 0;
+    for (const key of keys) {
+      if (this.entriesByKey.has(key) || this.entriesByKey.size >= this.keysMax) continue;
+      this.store({ key, value, hlc: seedHlc });
+      added++;
+    }
+    return added;
   }
 
   /** A client write. Acknowledged writes are replicated to peers the transport reaches. */

@@ -1,11 +1,14 @@
+import { Suspense } from 'react';
 import { ConsoleShell } from '../../components/console-shell';
 import { RecoveryPage } from '../../components/recovery-page';
 
-/** Recovery: approvals with their dry run, manual and phased controls. */
+/** Recovery: the dry run before the start buttons, approvals with their dry run, manual and phased controls (`?run=` marks one run). */
 export default function Recovery() {
   return (
     <ConsoleShell>
-      <RecoveryPage />
+      <Suspense fallback={<p className="muted">Loading…</p>}>
+        <RecoveryPage />
+      </Suspense>
     </ConsoleShell>
   );
 }

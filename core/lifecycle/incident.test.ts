@@ -1,10 +1,11 @@
 // Proves the incident machine the server's alerts run on: firing → acknowledged →
 // resolved, refusals in the operator's words, firing again only after resolution,
+// entries grouped under one incident (severity raised, acknowledgement kept),
 // and re-escalation (critical, the acknowledgement kept in the note) once an
 // acknowledgement outlives its timeout.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Incident, incidentNoteLengthMax, stepIncident } from './incident';
+import { type Incident, incidentEntriesMax, incidentNoteLengthMax, stepIncident } from './incident';
 
 const fire = { type: 'fire', severity: 'warning', title: 'partition' } as const;
 
@@ -38,7 +39,29 @@ test('firing again while open changes nothing; after resolution it starts over',
   const resolved = stepIncident(open, { type: 'resolve', actor: 'system' }, 6).incident!;
   const refired = stepIncident(resolved, { type: 'fire', severity: 'critical', title: 'back' }, 7);
   assert.equal(refired.change, 'refired');
-  assert.deepEqual(refired.incident, { ...fired(7), severity: 'critical', title: 'back' });
+  assert.deepEqual({ ...refired.incident, entries: [] }, { ...fired(7), severity: 'critical', title: 'back', entries: [] });
+  assert.deepEqual(refired.incident?.entries.map((entry) => [entry.atMs, entry.title]), [[0, 'partition'], [7, 'back']], 'the earlier entries stay, the new one follows');
+});
+
+test('one incident per partition: a new rule adds an entry, raises the severity and keeps the acknowledgement', () => {
+  let incident = stepIncident(null, { type: 'fire', rule: 'partition-detected', severity: 'warning', title: 'complete partition [a] | [b, c]' }, 0).incident!;
+  incident = stepIncident(incident, { type: 'acknowledge', actor: 'alice', note: 'on it' }, 1).incident!;
+  const emergency = stepIncident(incident, { type: 'fire', rule: 'emergency-mode', severity: 'critical', title: 'emergency: no-majority', link: '/recovery' }, 2);
+  assert.equal(emergency.change, 'entry-added');
+  assert.deepEqual([emergency.incident?.status, emergency.incident?.severity, emergency.incident?.acknowledgedBy, emergency.incident?.title], ['acknowledged', 'critical', 'alice', 'complete partition [a] | [b, c]']);
+  assert.deepEqual(emergency.incident?.entries.map((entry) => [entry.rule, entry.severity, entry.link]), [['partition-detected', 'warning', null], ['emergency-mode', 'critical', '/recovery']]);
+  const again = stepIncident(emergency.incident, { type: 'fire', rule: 'emergency-mode', severity: 'critical', title: 'emergency again' }, 3);
+  assert.equal(again.change, null, 'the same rule again changes nothing');
+  const warning = stepIncident(emergency.incident, { type: 'fire', rule: 'data-divergence', severity: 'warning', title: 'divergence 12 % over 10 %' }, 4);
+  assert.equal(warning.incident?.severity, 'critical', 'severity never drops while open');
+});
+
+test('entries are bounded: the first and the newest are kept', () => {
+  let incident: Incident = stepIncident(null, { type: 'fire', rule: 'first', severity: 'warning', title: 'first' }, 0).incident!;
+  for (let index = 0; index < incidentEntriesMax + 10; index += 1) incident = stepIncident(incident, { type: 'fire', rule: `rule-${index}`, severity: 'warning', title: `${index}` }, index + 1).incident!;
+  assert.equal(incident.entries.length, incidentEntriesMax);
+  assert.equal(incident.entries[0]?.rule, 'first');
+  assert.equal(incident.entries.at(-1)?.rule, `rule-${incidentEntriesMax + 9}`);
 });
 
 test('refusals say why: acknowledging a non-firing alert, resolving a resolved one, acting on none', () => {

@@ -1,8 +1,12 @@
 /**
  * One alert (an incident) as a pure step function:
  * `stepIncident(incident, event, nowMs) → { incident, change }`.
- * An incident is keyed by its scope (a partition, or a cluster for partition-less
- * rules) and rule; the server keeps one per key. Status moves only forward
+ * An incident is keyed by its scope: a partition has exactly one, and everything
+ * that partition causes (threshold breaches, emergency mode, a recovery waiting for
+ * approval) is an entry on it, as Alertmanager groups alerts by label, so one
+ * acknowledgement covers the partition; a partition-less rule (an agent missing)
+ * has one per cluster and rule. A new entry raises the severity to the highest
+ * seen and keeps the status (an acknowledged incident stays acknowledged). Status moves only forward
  * (firing → acknowledged → resolved), except that a resolved incident that fires
  * again starts over as firing, and an acknowledgement that outlives its timeout
  * while still open fires again as critical (re-escalation). A step that is refused
@@ -12,11 +16,27 @@
 /** Longest note an incident keeps, in characters. */
 export const incidentNoteLengthMax = 2000;
 
+/** Entries an incident keeps; past it the oldest but the first are dropped. */
+export const incidentEntriesMax = 50;
+
 /** Where an incident stands. */
 export type IncidentStatus = 'firing' | 'acknowledged' | 'resolved';
 
 /** How bad an incident is. */
 export type IncidentSeverity = 'info' | 'warning' | 'critical';
+
+/** One thing that happened under an incident: the partition itself, a threshold breach, an emergency, a recovery waiting. */
+export interface IncidentEntry {
+  /** When (ms since epoch). */
+  atMs: number;
+  /** The rule, for example `partition-detected`, `data-divergence`, `emergency-mode`. */
+  rule: string;
+  severity: IncidentSeverity;
+  /** What happened, with its value against the threshold where there is one. */
+  title: string;
+  /** A console path that shows more or asks for a decision (the pending recovery), or null. */
+  link: string | null;
+}
 
 /** One incident, as saved. */
 export interface Incident {
@@ -31,17 +51,20 @@ export interface Incident {
   note: string | null;
   resolvedAtMs: number | null;
   resolvedBy: string | null;
+  /** What happened under it, oldest first (at most `incidentEntriesMax`). */
+  entries: IncidentEntry[];
 }
 
 /** Events on an incident. */
 export type IncidentEvent =
-  | { type: 'fire'; severity: IncidentSeverity; title: string }
+  /** Something under the incident's scope fired; `rule` defaults to the title's rule-less ''. */
+  | { type: 'fire'; severity: IncidentSeverity; title: string; rule?: string; link?: string | null }
   | { type: 'acknowledge'; actor: string; note: string }
   | { type: 'resolve'; actor: string }
   | { type: 'tick'; acknowledgementTimeoutMs: number };
 
 /** What a step changed; the server saves the incident, then notifies (dashboards, webhook). */
-export type IncidentChange = 'fired' | 'refired' | 'acknowledged' | 'resolved' | 'escalated';
+export type IncidentChange = 'fired' | 'refired' | 'acknowledged' | 'resolved' | 'escalated' | 'entry-added';
 
 /** The result of one step: a change, nothing (`change: null`), or a refusal. */
 export type IncidentStepResult =
@@ -50,18 +73,52 @@ export type IncidentStepResult =
 
 const unchanged = (incident: Incident | null, refused: string | null = null): IncidentStepResult => ({ incident, change: null, refused });
 
-function fired(severity: IncidentSeverity, title: string, nowMs: number): Incident {
-  return { status: 'firing', severity, title, firedAtMs: nowMs, acknowledgedAtMs: null, acknowledgedBy: null, note: null, resolvedAtMs: null, resolvedBy: null };
+const severityRank: Record<IncidentSeverity, number> = { info: 0, warning: 1, critical: 2 };
+
+/** The higher of two severities. */
+export function maxSeverity(a: IncidentSeverity, b: IncidentSeverity): IncidentSeverity {
+  return severityRank[a] >= severityRank[b] ? a : b;
+}
+
+type FireEvent = Extract<IncidentEvent, { type: 'fire' }>;
+
+const entryOf = (event: FireEvent, nowMs: number): IncidentEntry => ({ atMs: nowMs, rule: event.rule ?? '', severity: event.severity, title: event.title, link: event.link ?? null });
+
+function bounded(entries: IncidentEntry[]): IncidentEntry[] {
+  return entries.length <= incidentEntriesMax ? entries : [entries[0]!, ...entries.slice(entries.length - incidentEntriesMax + 1)];
+}
+
+function fired(event: FireEvent, nowMs: number, earlier: IncidentEntry[] = []): Incident {
+  return {
+    status: 'firing',
+    severity: event.severity,
+    title: event.title,
+    firedAtMs: nowMs,
+    acknowledgedAtMs: null,
+    acknowledgedBy: null,
+    note: null,
+    resolvedAtMs: null,
+    resolvedBy: null,
+    entries: bounded([...earlier, entryOf(event, nowMs)]),
+  };
+}
+
+/** An open incident gets an entry, unless its rule already has one since it (last) fired. */
+function addEntry(incident: Incident, event: FireEvent, nowMs: number): IncidentStepResult {
+  const rule = event.rule ?? '';
+  if (incident.entries.some((entry) => entry.rule === rule && entry.atMs >= incident.firedAtMs)) return unchanged(incident);
+  const next = { ...incident, severity: maxSeverity(incident.severity, event.severity), entries: bounded([...incident.entries, entryOf(event, nowMs)]) };
+  return { incident: next, change: 'entry-added', refused: null };
 }
 
 /** Advances an incident (null when its key has none yet: only `fire` creates one). */
 export function stepIncident(incident: Incident | null, event: IncidentEvent, nowMs: number): IncidentStepResult {
   switch (event.type) {
     case 'fire':
-      if (incident === null) return { incident: fired(event.severity, event.title, nowMs), change: 'fired', refused: null };
-      // Firing again while open changes nothing; after resolution it starts over.
-      if (incident.status !== 'resolved') return unchanged(incident);
-      return { incident: fired(event.severity, event.title, nowMs), change: 'refired', refused: null };
+      if (incident === null) return { incident: fired(event, nowMs), change: 'fired', refused: null };
+      // While open, a new rule adds an entry (the same rule again changes nothing); after resolution it starts over.
+      if (incident.status !== 'resolved') return addEntry(incident, event, nowMs);
+      return { incident: fired(event, nowMs, incident.entries), change: 'refired', refused: null };
     case 'acknowledge':
       if (incident === null) return unchanged(null, 'no such alert');
       if (incident.status !== 'firing') {

@@ -18,6 +18,7 @@ import { type StrategyChoice, type StrategyOverride, selectRecoveryStrategy } fr
 import { type ThresholdBreach, thresholdBreaches } from '../policy/thresholds';
 import type { NodeId } from '../protocol';
 import type { DataPlaneCommand } from '../reconcile/data-plane-commands';
+import { describeBreach, describeEmergency, describePartition } from './alert-text';
 import { type LifecycleState, type TransitionName, findTransition, lifecycleDefinition } from './lifecycle-definition';
 
 /** Visited states kept per partition for the diagram; older ones are dropped. */
@@ -198,10 +199,11 @@ class Step {
   }
 }
 
-function describeFacts(facts: PartitionFacts): string {
-  const sides = facts.sides.map((side) => `[${side.join(', ')}]`).join(' | ');
-  const majority = facts.majorityIndex === null ? 'no majority' : `majority side ${facts.majorityIndex + 1}`;
-  return `${facts.type} partition ${sides}, ${majority}`;
+const describeFacts = describePartition;
+
+function emergencyAlert(step: Step, decision: HandlingDecision): LifecycleEffect {
+  const reason = describeEmergency(decision.emergencyReasons, step.state.facts, step.state.policy.thresholds);
+  return { kind: 'raise-alert', partitionId: step.state.partitionId, rule: 'emergency-mode', reason, severity: 'critical' };
 }
 
 /** Sends fence/unfence commands so that the ordered fences become `wanted`. */
@@ -232,7 +234,7 @@ function activateHandling(step: Step, facts: PartitionFacts, forcedEmergency: bo
   step.state = { ...step.state, facts, handling: decision, strategy: chooseStrategy(step.state, facts, decision) };
   if (decision.mode === 'emergency') {
     step.transition('emergency-declared', 'EmergencyMode', `critical: ${decision.emergencyReasons.join(', ')}`);
-    step.effect({ kind: 'raise-alert', partitionId: step.state.partitionId, rule: 'emergency-mode', reason: `emergency: ${decision.emergencyReasons.join(', ')}`, severity: 'critical' });
+    step.effect(emergencyAlert(step, decision));
   } else {
     const fenced = decision.fences.flatMap((order) => order.nodeIds);
     const detail = fenced.length > 0 ? `minority fenced read-only [${fenced.join(', ')}]` : 'all sides keep writing';
@@ -268,7 +270,7 @@ function onFactsChanged(step: Step, facts: PartitionFacts): void {
   step.state = { ...step.state, facts: merged, handling: decision, strategy: chooseStrategy(step.state, merged, decision) };
   if (decision.mode === 'emergency') {
     step.transition('emergency-declared', 'EmergencyMode', `became critical: ${decision.emergencyReasons.join(', ')}`);
-    step.effect({ kind: 'raise-alert', partitionId: step.state.partitionId, rule: 'emergency-mode', reason: `emergency: ${decision.emergencyReasons.join(', ')}`, severity: 'critical' });
+    step.effect(emergencyAlert(step, decision));
   }
   applyFences(step, fencesOf(decision));
 }
@@ -325,14 +327,12 @@ function checkThresholds(step: Step): void {
   if (state.detectedAtMs === null) return;
   const endMs = state.healedAtMs ?? step.nowMs;
   const recoveryTimeMs = state.healedAtMs === null ? null : step.nowMs - state.healedAtMs;
-  const breaches = thresholdBreaches(
-    { durationMs: endMs - state.detectedAtMs, recoveryTimeMs, divergenceRatio: state.facts?.divergenceRatio ?? null },
-    state.policy.thresholds,
-  );
+  const metrics = { durationMs: endMs - state.detectedAtMs, recoveryTimeMs, divergenceRatio: state.facts?.divergenceRatio ?? null };
+  const breaches = thresholdBreaches(metrics, state.policy.thresholds);
   const fresh = breaches.filter((breach) => !state.alertedBreaches.includes(breach));
   if (fresh.length === 0) return;
   step.state = { ...state, alertedBreaches: [...state.alertedBreaches, ...fresh] };
-  for (const breach of fresh) step.effect({ kind: 'raise-alert', partitionId: state.partitionId, rule: breach, reason: `threshold: ${breach}`, severity: 'warning' });
+  for (const breach of fresh) step.effect({ kind: 'raise-alert', partitionId: state.partitionId, rule: breach, reason: describeBreach(breach, metrics, state.policy.thresholds), severity: 'warning' });
 }
 
 const splitStates: ReadonlySet<LifecycleState> = new Set(['DegradedOperation', 'EmergencyMode']);

@@ -99,6 +99,8 @@ export interface PartitionFacts {
   divergenceRatio: number | null;
   /** Times this partition healed and split again. */
   flapCount: number;
+  /** The cut (or one-way) links at the latest classification, for the alert's words; absent in older saved states. */
+  cutLinks?: { a: NodeId; b: NodeId }[];
 }
 
 /** An order to fence some nodes. */

@@ -10,7 +10,7 @@ import type { AlertStore, NewAlert } from './alert-store';
 const t0 = 1_700_000_000_000;
 
 const incident = (overrides: Partial<Incident> = {}): Incident => ({
-  status: 'firing', severity: 'warning', title: 'partition', firedAtMs: t0, acknowledgedAtMs: null, acknowledgedBy: null, note: null, resolvedAtMs: null, resolvedBy: null, ...overrides,
+  status: 'firing', severity: 'warning', title: 'partition', firedAtMs: t0, acknowledgedAtMs: null, acknowledgedBy: null, note: null, resolvedAtMs: null, resolvedBy: null, entries: [], ...overrides,
 });
 
 /** Named cases; `fresh` gives an empty store whose cluster `c1` (and partitions `p1`, `p2` in it) exist. */
@@ -19,9 +19,10 @@ export function alertStoreContract(fresh: () => Promise<AlertStore>): [string, (
   return [
     ['insert then find returns every field', async () => {
       const store = await fresh();
-      const saved = await store.insert(alert({ note: 'n', severity: 'critical' }));
+      const entries = [{ atMs: t0, rule: 'partition-detected', severity: 'warning' as const, title: 'partition', link: null }, { atMs: t0 + 1, rule: 'recovery-pending', severity: 'warning' as const, title: 'waits', link: '/recovery?run=r1' }];
+      const saved = await store.insert(alert({ note: 'n', severity: 'critical', entries }));
       assert.deepEqual(await store.find(saved.id), saved);
-      assert.deepEqual({ ...saved, id: '' }, { id: '', ...alert({ note: 'n', severity: 'critical' }) });
+      assert.deepEqual({ ...saved, id: '' }, { id: '', ...alert({ note: 'n', severity: 'critical', entries }) });
       assert.equal(await store.find('missing'), null);
     }],
     ['one alert per partition and rule', async () => {

@@ -60,6 +60,7 @@ export function incidentOf(alert: AlertView): Incident {
     note: alert.note,
     resolvedAtMs: alert.resolvedAtMs,
     resolvedBy: alert.resolvedBy,
+    entries: alert.entries,
   };
 }
 

@@ -1,5 +1,5 @@
 /** The Alert table behind `AlertStore`; reads and writes join the ambient transaction of an audited action. */
-import type { Incident } from '../../core/lifecycle/incident';
+import type { Incident, IncidentEntry } from '../../core/lifecycle/incident';
 import type { AlertView } from '../../core/realtime-contract';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client';
 import { clientOf } from '../db/transaction-scope';
@@ -23,6 +23,7 @@ export function toAlertView(row: AlertRow): AlertView {
     note: row.note,
     resolvedAtMs: row.resolvedAt?.getTime() ?? null,
     resolvedBy: row.resolvedBy,
+    entries: Array.isArray(row.entries) ? (row.entries as unknown as IncidentEntry[]) : [],
   };
 }
 
@@ -39,6 +40,7 @@ function columnsOf(incident: Incident) {
     note: incident.note,
     resolvedAt: date(incident.resolvedAtMs),
     resolvedBy: incident.resolvedBy,
+    entries: incident.entries as unknown as Prisma.InputJsonValue,
   };
 }
 

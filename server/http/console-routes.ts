@@ -6,6 +6,7 @@ import { safeText } from '../../core/safe-text';
 import { alertNoteLengthMax, alertPageMax, alertStatuses } from '../alerts-service';
 import { HistoryQuerySchema } from '../history-service';
 import { recoveryPageMax, recoveryReasonLengthMax } from '../recovery/recovery-service';
+import type { ApiContext } from './api';
 import { type Route, parse, principalOf, requestSchema, route } from './route';
 
 const Id = z.uuid();
@@ -33,7 +34,7 @@ const RecoveryQuery = requestSchema('recovery.list', 'query')(z.object({
   limit: z.coerce.number().int().min(1).max(recoveryPageMax).default(50),
 }));
 const strategies = ['automatic', 'manual', 'phased'] as const;
-const DryRunQuery = requestSchema('recovery.dryRun', 'query')(z.object({ partitionId: Id, strategy: z.enum(strategies).default('manual') }));
+const DryRunQuery = requestSchema('recovery.dryRun', 'query')(z.object({ partitionId: Id, strategy: z.enum(strategies).optional() }));
 const StartRecoveryBody = requestSchema('recovery.start', 'body')(z.strictObject({ partitionId: Id, strategy: z.enum(strategies) }));
 const ReasonBody = requestSchema('recovery.approve', 'body')(z.strictObject({ reason: safeText().trim().min(1, 'give a reason').max(recoveryReasonLengthMax) }));
 /** The console sends history filters as the text of its URL, so the contract checks names only: each one it may send is parsed here. */
@@ -42,6 +43,13 @@ const _historyFiltersParsed: Record<keyof HistoryQueryInput, unknown> = HistoryQ
 void _historyFiltersParsed;
 /** The export's own parameter; its filters are the history's (`HistoryQuery`). */
 const ExportQuery = z.object({ format: z.enum(['csv', 'json']).default('csv') });
+
+/** The links not fully up and the silent nodes of a cluster the server watches live, or null. */
+function liveLinksOf(context: ApiContext, clusterId: string) {
+  if (!context.service.findCluster(clusterId)) return null;
+  const snapshot = context.service.snapshot(clusterId);
+  return { links: snapshot.links, staleNodeIds: snapshot.nodes.filter((node) => node.stale).map((node) => node.id) };
+}
 
 /** Decisions on a recovery need `recovery:decide`; pausing, resuming and aborting one need `recovery:control`. */
 const recoveryVerbs = [
@@ -89,7 +97,7 @@ export const consoleRoutes: Route[] = [
   route('recovery.start', {
     access: 'recovery:start',
     audit: 'recovery.start',
-    handler: async (request, context) => context.recovery.request({ ...parse(StartRecoveryBody, request.body), requestedBy: principalOf(request).name }),
+    handler: async (request, context) => context.recovery.request({ ...parse(StartRecoveryBody, request.body), requestedBy: principalOf(request).name }, (clusterId) => liveLinksOf(context, clusterId)),
   }),
   ...recoveryVerbs.map(({ verb, access }) =>
     route(`recovery.${verb}`, {

@@ -13,7 +13,10 @@ function setup() {
   const fixture = recoveryFixture();
   const calls: string[] = [];
   const runs = {
-    request: async (_: Entry, strategy: string) => void calls.push(`request ${strategy}`),
+    request: async (_: Entry, strategy: string) => {
+      calls.push(`request ${strategy}`);
+      return { id: 'run-1' };
+    },
     start: async (_: Entry, effect: Extract<LifecycleEffect, { kind: 'start-recovery' }>) => void calls.push(`start ${effect.strategy}`),
     abortOpen: async (id: string, reason: string) => void calls.push(`abort ${id}: ${reason}`),
   } as unknown as ConstructorParameters<typeof EffectExecutor>[1];
@@ -40,11 +43,32 @@ test('send-command goes to the nodes of the entry’s cluster', async () => {
   assert.deepEqual(commands, [{ nodeIds: ['d', 'e'], command: { type: 'fence', partitionId, mode: 'read-only' } }]);
 });
 
-test('raise-alert fires under the effect’s rule with its reason as the title', async () => {
+test('raise-alert adds an entry under the effect’s rule, with its reason as the title, to the partition’s incident', async () => {
   const { executor, entry, alerts } = setup();
   await executor.carryOut(entry, { kind: 'raise-alert', partitionId, rule: 'data-divergence', reason: 'emergency: looks like a threshold', severity: 'warning' });
   const [alert] = await alerts.list({ limit: 10 });
-  assert.deepEqual([alert?.rule, alert?.title, alert?.clusterId, alert?.partitionId], ['data-divergence', 'emergency: looks like a threshold', clusterId, partitionId]);
+  assert.deepEqual([alert?.rule, alert?.title, alert?.clusterId, alert?.partitionId], ['partition', 'emergency: looks like a threshold', clusterId, partitionId]);
+  assert.deepEqual(alert?.entries.map((item) => item.rule), ['data-divergence']);
+});
+
+test('a step’s raised alerts are one change of one incident; an emergency links to the recovery page', async () => {
+  const { executor, entry, alerts, deps } = setup();
+  const pushed: string[] = [];
+  const raiseForPartition = deps.alerts.raiseForPartition.bind(deps.alerts);
+  deps.alerts.raiseForPartition = async (...args) => {
+    pushed.push(args[2].map((item) => item.rule).join('+'));
+    return raiseForPartition(...args);
+  };
+  await executor.carryOutAll(entry, [
+    { kind: 'raise-alert', partitionId, rule: 'partition-detected', reason: 'complete partition', severity: 'warning' },
+    { kind: 'raise-alert', partitionId, rule: 'emergency-mode', reason: 'emergency: no-majority', severity: 'critical' },
+    { kind: 'emit', partitionId, state: 'EmergencyMode' },
+    { kind: 'raise-alert', partitionId, rule: 'data-divergence', reason: 'data divergence 12 %', severity: 'warning' },
+  ]);
+  assert.deepEqual(pushed, ['partition-detected+emergency-mode+data-divergence']);
+  const all = await alerts.list({ limit: 10 });
+  assert.equal(all.length, 1);
+  assert.deepEqual(all[0]?.entries.map((item) => item.link), [null, '/recovery', null]);
 });
 
 test('resolve-alert resolves every open alert of the partition', async () => {
@@ -54,11 +78,13 @@ test('resolve-alert resolves every open alert of the partition', async () => {
   assert.deepEqual(await alerts.countOpen(), { firing: 0, acknowledged: 0 });
 });
 
-test('request-approval asks for a manual run; start-recovery starts the chosen strategy', async () => {
-  const { executor, entry, calls } = setup();
+test('request-approval asks for a manual run and links the incident to it; start-recovery starts the chosen strategy', async () => {
+  const { executor, entry, calls, alerts } = setup();
   await executor.carryOut(entry, { kind: 'request-approval', partitionId, reason: 'no majority' });
   await executor.carryOut(entry, { kind: 'start-recovery', partitionId, strategy: 'phased', nodeIds: ['a'], majorityNodes: null, sinceMs: 0 });
   assert.deepEqual(calls, ['request manual', 'start phased']);
+  const [incident] = await alerts.list({ limit: 10 });
+  assert.deepEqual(incident?.entries.map((item) => [item.rule, item.link]), [['recovery-pending', '/recovery?run=run-1']], 'the incident links to the pending recovery');
 });
 
 test('cancel-recovery cancels what runs and aborts open runs with the reason', async () => {

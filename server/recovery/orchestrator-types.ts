@@ -15,7 +15,7 @@ export type LifecycleCommand = Extract<LifecycleEffect, { kind: 'send-command' }
 /** What the orchestrator needs from the rest of the server. */
 export interface OrchestratorDeps {
   store: LifecycleStore;
-  alerts: Pick<AlertsService, 'raise' | 'resolveForPartition' | 'reescalateStale'>;
+  alerts: Pick<AlertsService, 'raise' | 'raiseForPartition' | 'resolveForPartition' | 'reescalateStale'>;
   recovery: Pick<RecoveryService, 'list' | 'requestRun' | 'abortRun' | 'markRunning' | 'finish' | 'recordStageRun'>;
   driver: Pick<ReconciliationDriver, 'collectAll' | 'digests' | 'quiescedDigests' | 'drive'>;
   /** Nodes of a cluster whose agents are connected now. */

@@ -18,7 +18,7 @@ test('a complete split with a majority fences the minority read-only and raises 
   const runner = await splitAndHeal(fixture, completeSplit);
   assert.equal(runner.find(partitionId)?.state, 'DegradedOperation');
   assert.deepEqual(fixture.commands, [{ nodeIds: ['d', 'e'], command: { type: 'fence', partitionId, mode: 'read-only' } }]);
-  assert.deepEqual((await fixture.alerts.list({ limit: 10 })).map((alert) => [alert.rule, alert.severity]), [['partition-detected', 'warning']]);
+  assert.deepEqual((await fixture.alerts.list({ limit: 10 })).map((alert) => [alert.rule, alert.severity, alert.entries.map((entry) => entry.rule)]), [['partition', 'warning', ['partition-detected']]]);
   assert.equal(fixture.store.partitions.get(partitionId)?.lifecycle?.state, 'DegradedOperation', 'the state is saved');
   assert.deepEqual(fixture.store.timeline.map((event) => event.kind), ['transition', 'transition']);
 });
@@ -48,8 +48,9 @@ test('an escalated reconciliation raises reconciliation-escalated and the partit
   await settle();
   const runs = await fixture.recovery.list({ partitionId, limit: 10 });
   assert.deepEqual(runs.map((run) => [run.strategy, run.status, run.reason]), [['manual', 'pending-approval', null], ['automatic', 'failed', 'digests differ']], 'after escalation, recovery waits for an operator');
-  const rules = (await fixture.alerts.list({ limit: 10, status: ['firing'] })).map((alert) => alert.rule);
+  const rules = (await fixture.alerts.list({ limit: 10, status: ['firing'] })).flatMap((alert) => alert.entries.map((entry) => entry.rule));
   assert.ok(rules.includes('reconciliation-escalated'), rules.join());
+  assert.ok(rules.includes('recovery-pending'), 'the incident links to the run waiting for approval');
   fixture.clock.advance(60_000);
   await runner.feed(partitionId, clusterId, { type: 'tick' });
   assert.equal(fixture.store.partitions.get(partitionId)?.summary.endedAtMs, null, 'an unverified partition never closes');

@@ -23,6 +23,7 @@ export function factsOf(verdict: PartitionVerdict, divergenceRatio: number | nul
     byzantineEvidence: verdict.byzantine.nodes.length > 0 || verdict.byzantine.links.length > 0,
     divergenceRatio,
     flapCount: 0,
+    cutLinks: verdict.cutLinks.map((link) => ({ a: link.a, b: link.b })),
   };
 }
 
@@ -123,7 +124,7 @@ export class LifecycleRunner implements Lanes {
     if (state === entry.state && effects.length === 0) return;
     entry.state = state;
     await this.deps.store.saveState(partitionId, state);
-    for (const effect of effects) await this.executor.carryOut(entry, effect);
+    await this.executor.carryOutAll(entry, effects);
     if (state.closedAtMs !== null) await this.close(partitionId, state);
   }
 

@@ -129,3 +129,25 @@ test('the dry run of a partition uses its stored sides', async () => {
   assert.deepEqual(plan.quorum.sides.map((side) => side.nodeIds), [['a', 'b', 'c'], ['d', 'e']]);
   assert.equal(plan.quorum.majorityIndex, 0);
 });
+
+test('an operator’s start is refused, with the cut link named, until the links it needs are up', async () => {
+  const { recovery, store } = setup();
+  const split = () => ({ links: [{ a: 'a', b: 'd', state: 'down' as const }], staleNodeIds: [] });
+  await assert.rejects(recovery.request({ partitionId: 'p1', strategy: 'phased', requestedBy: 'olga' }, split), conflict(/cannot start a phased recovery yet: the network is still split: a ✕ d \(down\)/));
+  assert.deepEqual(await store.list({ partitionId: 'p1', limit: 5 }), [], 'nothing was started');
+  const healed = await recovery.request({ partitionId: 'p1', strategy: 'phased', requestedBy: 'olga' }, () => ({ links: [], staleNodeIds: [] }));
+  assert.equal(healed.status, 'running');
+  assert.equal(await recovery.startRefusal('p1', () => null), null, 'no live view of the cluster: nothing to check');
+});
+
+test('a run that fails or is aborted is written to its partition’s timeline with the reason', async () => {
+  const { recovery, store, clock } = setup();
+  const { run } = await recovery.requestRun({ partitionId: 'p1', strategy: 'automatic', requestedBy: 'system' });
+  await recovery.markRunning(run.id);
+  clock.advance(1000);
+  await recovery.finish(run.id, 'failed', 'sync did not converge');
+  const { run: second } = await recovery.requestRun({ partitionId: 'p1', strategy: 'manual', requestedBy: 'olga' });
+  await recovery.abortRun(second.id, 'olga', 'wrong plan');
+  assert.deepEqual(store.outcomes.map((outcome) => outcome.cause), ['automatic recovery failed: sync did not converge', 'manual recovery aborted: aborted by olga: wrong plan']);
+  assert.equal(store.outcomes[0]?.atMs, clock.nowMs());
+});

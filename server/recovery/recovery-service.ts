@@ -9,9 +9,10 @@
  * orchestrator's own calls (`*Run`) carry them out themselves. Status changes are
  * compare-and-set, so of two operators deciding at once the second gets `conflict`.
  */
-import { type RecoveryStrategy, defaultClusterPolicy } from '../../core/policy/cluster-policy';
+import { type RecoveryStrategy, defaultClusterPolicy, emergencyReasonsOf } from '../../core/policy/cluster-policy';
 import { type DryRun, buildDryRun } from '../../core/policy/dry-run';
 import { type PhaseStage, type PhasedPlan, type PhasedPlanEffect, buildPhasedPlan, stepPhasedPlan } from '../../core/policy/phased-plan';
+import { type RecoveryReadinessInput, recoveryStartRefusal } from '../../core/policy/recovery-readiness';
 import { selectRecoveryStrategy } from '../../core/policy/recovery-strategy';
 import type { RecoveryRunView, RecoveryStatus } from '../../core/realtime-contract';
 import { AppError } from '../app-error';
@@ -30,6 +31,9 @@ export const openRecoveryStatuses: RecoveryStatus[] = ['pending-approval', 'appr
 export interface RecoveryBroadcaster {
   recoveryChanged(run: RecoveryRunView): void;
 }
+
+/** The live view of a cluster a start is checked against (null: the server has none, nothing to check). */
+export type RecoveryLiveView = (clusterId: string) => Omit<RecoveryReadinessInput, 'nodeIds'> | null;
 
 /** What must happen after a recovery decision. */
 export type RecoveryEffect =
@@ -89,12 +93,18 @@ export class RecoveryService {
     return run;
   }
 
-  /** The dry run for a partition and strategy, from its stored sides (no replica changes known here). */
-  async dryRun(partitionId: string, strategy: RecoveryStrategy, actor: string): Promise<DryRun> {
+  /**
+   * The dry run for a partition, from its stored sides (no replica changes known
+   * here). With a strategy, that one (as the operator's choice); without, the one the
+   * partition's lifecycle chose, or the brief's rule on the stored facts, with why.
+   */
+  async dryRun(partitionId: string, strategy: RecoveryStrategy | undefined, actor: string): Promise<DryRun> {
     const partition = await this.store.partitionSides(partitionId);
     if (!partition) throw new AppError('not_found', `no partition with id ${partitionId}`);
     const facts = { type: partition.type, sides: partition.sides, majorityIndex: partition.majorityIndex, byzantineEvidence: partition.type === 'byzantine', divergenceRatio: partition.divergenceMax, flapCount: 0 };
-    const choice = selectRecoveryStrategy({ type: facts.type, emergencyReasons: [] }, { strategy, actor, reason: 'requested from the console' });
+    const choice = strategy
+      ? selectRecoveryStrategy({ type: facts.type, emergencyReasons: [] }, { strategy, actor, reason: 'requested from the console' })
+      : (partition.strategy ?? selectRecoveryStrategy({ type: facts.type, emergencyReasons: emergencyReasonsOf(facts, defaultClusterPolicy) }));
     return buildDryRun({ partitionId, facts, policy: defaultClusterPolicy, strategy: choice, replicas: [] });
   }
 
@@ -122,6 +132,7 @@ export class RecoveryService {
   /** Moves a run from one of `from` with `patch`, or throws `conflict` naming its current status. */
   private async transition(id: string, from: RecoveryStatus[], patch: RecoveryPatch, verb: string): Promise<RecoveryRunView> {
     const run = await this.store.transition(id, from, patch);
+    if (run && (run.status === 'failed' || run.status === 'aborted')) await this.store.recordOutcome(run, run.endedAtMs ?? this.clock.nowMs());
     if (run) return run;
     const current = await this.getOrThrow(id);
     throw new AppError('conflict', `cannot ${verb} a ${current.strategy} recovery that is ${current.status}${current.decidedBy ? ` (decided by ${current.decidedBy})` : ''}`);
@@ -191,7 +202,18 @@ export class RecoveryService {
 
   // Operator actions (the HTTP API): the decision's effects go out on the recovery events.
 
-  async request(input: { partitionId: string; strategy: RecoveryStrategy; requestedBy: string; plan?: DryRun }): Promise<RecoveryRunView> {
+  /** Why a recovery of the partition may not start now (core's rule on the live view of its cluster), or null. */
+  async startRefusal(partitionId: string, live: RecoveryLiveView): Promise<string | null> {
+    const partition = await this.store.partitionSides(partitionId);
+    if (!partition) throw new AppError('not_found', `no partition with id ${partitionId}`);
+    const view = live(partition.clusterId);
+    return view ? recoveryStartRefusal({ nodeIds: partition.sides.flat(), ...view }) : null;
+  }
+
+  /** An operator's start: refused (`conflict`, with the reason) while the links the recovery needs are not up. */
+  async request(input: { partitionId: string; strategy: RecoveryStrategy; requestedBy: string; plan?: DryRun }, live?: RecoveryLiveView): Promise<RecoveryRunView> {
+    const refusal = live ? await this.startRefusal(input.partitionId, live) : null;
+    if (refusal) throw new AppError('conflict', `cannot start a ${input.strategy} recovery yet: ${refusal}`);
     return this.publish(await this.requestRun(input));
   }
   async approve(id: string, actor: string, reason: string): Promise<RecoveryRunView> {

@@ -54,7 +54,7 @@ export function recoveryStoreContract(fresh: () => Promise<RecoveryStore>): [str
     }],
     ['partition sides for the dry run', async () => {
       const store = await fresh();
-      assert.deepEqual(await store.partitionSides('p1'), { type: 'complete', sides: [['a', 'b', 'c'], ['d', 'e']], majorityIndex: 0, divergenceMax: 0 });
+      assert.deepEqual(await store.partitionSides('p1'), { clusterId: 'c1', type: 'complete', sides: [['a', 'b', 'c'], ['d', 'e']], majorityIndex: 0, divergenceMax: 0, strategy: null });
       assert.equal(await store.partitionSides('nope'), null);
     }],
   ];

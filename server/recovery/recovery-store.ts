@@ -5,6 +5,7 @@
  * applies only while the run is in one of the expected statuses.
  */
 import type { PartitionType } from '../../core/classify-partition';
+import type { StrategyChoice } from '../../core/policy/recovery-strategy';
 import type { RecoveryRunView, RecoveryStatus } from '../../core/realtime-contract';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client';
 import { clientOf } from '../db/transaction-scope';
@@ -20,10 +21,14 @@ export type RecoveryPatch = Partial<Pick<RecoveryRunView, 'status' | 'phased' | 
 
 /** What a dry run needs to know of a partition. */
 export interface PartitionSides {
+  /** The cluster the partition belongs to. */
+  clusterId: string;
   type: PartitionType;
   sides: string[][];
   majorityIndex: number | null;
   divergenceMax: number;
+  /** The strategy the partition's lifecycle chose and why (null before it chose, or for a partition it never drove). */
+  strategy?: StrategyChoice | null;
 }
 
 export interface RecoveryStore {
@@ -34,6 +39,13 @@ export interface RecoveryStore {
   /** Applies `patch` if the run is in one of `from`; null when it is not. */
   transition(id: string, from: RecoveryStatus[], patch: RecoveryPatch): Promise<RecoveryRunView | null>;
   partitionSides(partitionId: string): Promise<PartitionSides | null>;
+  /** Adds a run's end (failed, aborted) to its partition's timeline, so the partition's page shows it. */
+  recordOutcome(run: RecoveryRunView, atMs: number): Promise<void>;
+}
+
+/** The timeline line for a run that ended without recovering. */
+export function outcomeCause(run: RecoveryRunView): string {
+  return `${run.strategy} recovery ${run.status}${run.reason ? `: ${run.reason}` : ''}`;
 }
 
 type RunRow = Prisma.RecoveryRunGetPayload<object>;
@@ -126,17 +138,22 @@ export class PrismaRecoveryStore implements RecoveryStore {
     const partition = await this.db.partition.findUnique({ where: { id: partitionId } });
     if (!partition) return null;
     const detail = partition.detail as { components?: string[][]; majorityIndex?: number | null };
-    return { type: partition.type as PartitionType, sides: detail.components ?? [partition.nodeIds], majorityIndex: detail.majorityIndex ?? null, divergenceMax: partition.divergenceMax };
+    const lifecycle = partition.lifecycle as { strategy?: StrategyChoice | null } | null;
+    return { clusterId: partition.clusterId, type: partition.type as PartitionType, sides: detail.components ?? [partition.nodeIds], majorityIndex: detail.majorityIndex ?? null, divergenceMax: partition.divergenceMax, strategy: lifecycle?.strategy ?? null };
+  }
+
+  async recordOutcome(run: RecoveryRunView, atMs: number): Promise<void> {
+    await this.db.partitionEvent.create({ data: { partitionId: run.partitionId, at: new Date(atMs), kind: 'recovery', cause: outcomeCause(run), actor: run.decidedBy ?? 'system', data: { runId: run.id, status: run.status } } });
   }
 }
 
 /** The in-memory twin. Partitions are registered with `addPartition`; ids are `run-1`, `run-2`, … */
 export class MemoryRecoveryStore implements RecoveryStore {
   private readonly runs = new Map<string, RecoveryRunView>();
-  private readonly partitions = new Map<string, { clusterId: string; sides: PartitionSides }>();
+  private readonly partitions = new Map<string, { clusterId: string; sides: Omit<PartitionSides, 'clusterId'> }>();
   private nextId = 1;
 
-  addPartition(partitionId: string, clusterId: string, sides: PartitionSides): void {
+  addPartition(partitionId: string, clusterId: string, sides: Omit<PartitionSides, 'clusterId'>): void {
     this.partitions.set(partitionId, { clusterId, sides });
   }
 
@@ -186,6 +203,14 @@ export class MemoryRecoveryStore implements RecoveryStore {
   }
 
   async partitionSides(partitionId: string): Promise<PartitionSides | null> {
-    return this.partitions.get(partitionId)?.sides ?? null;
+    const partition = this.partitions.get(partitionId);
+    return partition ? { clusterId: partition.clusterId, ...partition.sides, strategy: partition.sides.strategy ?? null } : null;
+  }
+
+  /** Timeline lines recorded by `recordOutcome`, oldest first. */
+  readonly outcomes: { partitionId: string; atMs: number; cause: string }[] = [];
+
+  async recordOutcome(run: RecoveryRunView, atMs: number): Promise<void> {
+    this.outcomes.push({ partitionId: run.partitionId, atMs, cause: outcomeCause(run) });
   }
 }

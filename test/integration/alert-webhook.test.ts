@@ -6,36 +6,11 @@
  * the loss is counted.
  */
 import assert from 'node:assert/strict';
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { AlertWebhook, webhookAttemptsMax } from '../../server/alert-webhook';
 import { type TestServer, startTestServer, waitFor } from '../helpers/server-harness';
-
-interface Receiver {
-  url: string;
-  bodies: unknown[];
-  attempts: number;
-  close(): Promise<void>;
-}
-
-async function startReceiver(failFirst: number): Promise<Receiver> {
-  const receiver = { bodies: [] as unknown[], attempts: 0 };
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    request.on('end', () => {
-      receiver.attempts += 1;
-      if (receiver.attempts <= failFirst) return void response.writeHead(503).end();
-      receiver.bodies.push(JSON.parse(text));
-      response.writeHead(200).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(receiver, { url: `http://127.0.0.1:${port}/hook`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
-}
+import { type Receiver, startReceiver } from '../helpers/webhook-receiver';
 
 describe('alert webhook', () => {
   let receiver: Receiver;
@@ -69,7 +44,7 @@ describe('alert webhook', () => {
     const flaky = await startReceiver(2);
     try {
       const webhook = new AlertWebhook(flaky.url, 'http://faultline.test', pino({ level: 'silent' }), { initialDelayMs: 10, maxDelayMs: 50 });
-      const delivered = await webhook.deliver({ id: 'a1', clusterId: 'c', partitionId: 'p', rule: 'r', severity: 'warning', status: 'firing', title: 't', firedAtMs: 0, acknowledgedAtMs: null, acknowledgedBy: null, note: null, resolvedAtMs: null, resolvedBy: null });
+      const delivered = await webhook.deliver({ id: 'a1', clusterId: 'c', partitionId: 'p', rule: 'r', severity: 'warning', status: 'firing', title: 't', firedAtMs: 0, acknowledgedAtMs: null, acknowledgedBy: null, note: null, resolvedAtMs: null, resolvedBy: null, entries: [] });
       assert.equal(delivered, true);
       assert.equal(flaky.attempts, 3, 'two failures, then success');
       assert.equal(webhook.deliveredCount, 1);
@@ -82,7 +57,7 @@ describe('alert webhook', () => {
     const dead = await startReceiver(1000);
     try {
       const webhook = new AlertWebhook(dead.url, 'http://faultline.test', pino({ level: 'silent' }), { initialDelayMs: 5, maxDelayMs: 20 });
-      const delivered = await webhook.deliver({ id: 'a2', clusterId: 'c', partitionId: null, rule: 'r', severity: 'critical', status: 'firing', title: 't', firedAtMs: 0, acknowledgedAtMs: null, acknowledgedBy: null, note: null, resolvedAtMs: null, resolvedBy: null });
+      const delivered = await webhook.deliver({ id: 'a2', clusterId: 'c', partitionId: null, rule: 'r', severity: 'critical', status: 'firing', title: 't', firedAtMs: 0, acknowledgedAtMs: null, acknowledgedBy: null, note: null, resolvedAtMs: null, resolvedBy: null, entries: [] });
       assert.equal(delivered, false);
       assert.equal(dead.attempts, webhookAttemptsMax);
       assert.equal(webhook.droppedCount, 1);
