@@ -247,7 +247,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   let demo: LocalCluster | null = null;
   if (config.demo) {
     await service.ensureCluster(demoClusterId, { name: 'Demo cluster', demo: true });
-    const demoTokens = await issueDemoCredentials(credentials, config.demoAgents);
+    const demoTokens = await issueDemoCredentials(credentials, config.demoAgents, config.dataDir);
     demo = await startLocalCluster({
       clusterId: demoClusterId,
       agentCount: config.demoAgents,
