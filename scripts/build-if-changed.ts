@@ -1,5 +1,6 @@
 /**
- * `npm start`'s build step: runs `prisma generate` and `next build` only when the
+ * `npm start`'s build step: runs `prisma generate`, `next build` and the one-file
+ * agent build (scripts/build-agent.ts, which the demo agents run) only when the
  * sources they read changed since the last build. A fingerprint (SHA-256 over the
  * paths and contents of those sources, the Node version and the lock file) is
  * written beside the build output (`.next/faultline-build.json`) once a build
@@ -14,11 +15,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { agentBuildPath, buildAgent } from './build-agent';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Folders whose files the console build or the Prisma client is made from. */
-export const buildSourceDirectories = ['app', 'components', 'core', 'public', 'prisma'];
+export const buildSourceDirectories = ['app', 'components', 'core', 'public', 'prisma', 'agent'];
 /** Single files the build reads. */
 export const buildSourceFiles = ['next.config.js', 'tsconfig.json', 'package.json', 'package-lock.json', 'prisma.config.ts'];
 /** Where the fingerprint of the last successful build is kept. */
@@ -78,6 +80,19 @@ export function buildNeeded(fingerprint: string): string | null {
   return null;
 }
 
+/**
+ * The one-file agent the demo runs under npm start (it starts in a fraction of tsx's
+ * time). Optional: without esbuild (an install without dev dependencies) the demo
+ * agents run the sources through tsx instead.
+ */
+async function buildDemoAgent(): Promise<void> {
+  try {
+    await buildAgent();
+  } catch (error) {
+    process.stderr.write(`The one-file agent was not built (${(error as Error).message}); the demo agents will run the sources through tsx.\n`);
+  }
+}
+
 function run(command: string, args: string[]): void {
   execFileSync(command, args, {
     cwd: projectRoot,
@@ -86,7 +101,7 @@ function run(command: string, args: string[]): void {
   });
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const startedAtMs = Date.now();
   const fingerprint = sourceFingerprint();
   const reason = process.argv.includes('--force') ? 'asked to (--force)' : buildNeeded(fingerprint);
@@ -96,15 +111,22 @@ function main(): void {
   }
   if (!reason) {
     process.stdout.write(`Reusing the console build: it matches the sources (checked in ${Date.now() - startedAtMs} ms).\n`);
+    if (!existsSync(agentBuildPath)) await buildDemoAgent();
     return;
   }
   process.stdout.write(`Building the console: ${reason}. This takes a minute or more on a small machine; later starts reuse it.\n`);
   const bin = (name: string) => path.join(projectRoot, 'node_modules', '.bin', name);
   run(bin('prisma'), ['generate']);
   run(bin('next'), ['build']);
+  await buildDemoAgent();
   // Fingerprinted again after the build: `next build` may touch files it reads (tsconfig.json).
   writeFileSync(buildStampPath, `${JSON.stringify({ fingerprint: sourceFingerprint(), builtAt: new Date().toISOString(), node: process.version }, null, 2)}\n`);
   process.stdout.write(`Console built in ${Math.round((Date.now() - startedAtMs) / 1000)} s.\n`);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`build failed: ${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}
