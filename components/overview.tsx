@@ -51,7 +51,7 @@ function ActiveDiagram({ partitionId, state }: { partitionId: string | null; sta
 }
 
 /** The picked node or link while it is still in the shown cluster; null once it is gone or the cluster changed. */
-function selectionStillShown(picked: { clusterId: string | null; selection: TopologySelection }, snapshot: ClusterSnapshot | null): TopologySelection {
+export function selectionStillShown(picked: { clusterId: string | null; selection: TopologySelection }, snapshot: ClusterSnapshot | null): TopologySelection {
   const selection = picked.selection;
   if (!selection || !snapshot || picked.clusterId !== snapshot.clusterId) return null;
   const present = new Set(snapshot.nodes.map((node) => node.id));
