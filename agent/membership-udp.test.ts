@@ -186,3 +186,15 @@ test('forged and replayed datagrams from an unrelated port accuse nobody, change
   });
   assert.equal(cluster.observedAt('a', 'b').lastHeardAtMs, lastHeard, 'a replay is not a sign of life');
 });
+
+test('observations carry the heartbeats\' loss and one-way delay, measured on real UDP', async () => {
+  const cluster = await startCluster();
+  // Loss needs two intervals watched; every heartbeat arrives on loopback.
+  await until('a reports loss and delay of b', () => {
+    const observation = cluster.observedAt('a', 'b');
+    return typeof observation.lossRatio === 'number' && typeof observation.delayMs === 'number';
+  });
+  const observation = cluster.observedAt('a', 'b');
+  assert.ok(observation.delayMs! >= 0 && observation.delayMs! < 1000, `delay ${observation.delayMs} ms on loopback`);
+  assert.ok(observation.lossRatio! >= 0 && observation.lossRatio! <= 1);
+});

@@ -12,6 +12,7 @@ import type { DetectorProfile } from '../core/detectors/detector-profiles';
 import type { ProbeConclusion } from '../core/detectors/indirect-probe';
 import type { ObserverHealthSnapshot } from '../core/detectors/observer-health';
 import { type CheckResult, type PeerMonitor, createPeerMonitor } from '../core/detectors/peer-monitor';
+import { LinkQuality } from '../core/detectors/link-quality';
 import type { RandomSource } from '../core/detectors/random-source';
 import type { Evidence, PeerObservation, UntrustedEvidenceKind } from '../core/protocol';
 import { type ReplayWindow, admitSequence, createReplayWindow } from '../core/replay-window';
@@ -70,6 +71,8 @@ export class Membership {
    */
   private readonly windows = new Map<string, ReplayWindow>();
   private readonly relays = new Map<string, Relay>();
+  /** Loss and delay of each peer's heartbeats, for the reports (the console's matrix shows them). */
+  private readonly linkQuality = new Map<string, LinkQuality>();
   private readonly random: RandomSource;
   private sequence = 0;
   private probeCounter = 0;
@@ -85,6 +88,9 @@ export class Membership {
       this.peersByEndpoint.set(endpointKey(peer.endpoint), peer);
       this.windows.set(peer.id, createReplayWindow());
     }
+    // A peer's heartbeats come once per interval, or once per round when a bounded schedule needs several to reach every peer.
+    const rounds = Math.max(1, Math.ceil(options.peers.length / options.profile.schedule.peersPerIntervalMax));
+    for (const peer of options.peers) this.linkQuality.set(peer.id, new LinkQuality(options.profile.heartbeatIntervalMs * rounds, options.startedAtMs));
     this.monitor = createPeerMonitor({
       selfId: options.selfId,
       peers: options.peers.map((peer) => peer.id),
@@ -142,6 +148,7 @@ export class Membership {
     if (admission === 'replay') return untrusted('replay', claimed.id);
     if (admission === 'contradiction') return this.monitor.recordEvidence({ kind: 'contradiction', namedId: claimed.id, source, linkPeerId }, nowMs);
     this.monitor.heard(claimed.id, nowMs);
+    if (decoded.packet.message.type === 'heartbeat') this.linkQuality.get(claimed.id)!.heard(nowMs, envelope.sentAtMs);
     // A peer heard again flips back to reachable inside the monitor; the next check (within I/4) reports it.
     this.handleMessage(decoded.packet, nowMs);
   }
@@ -162,9 +169,14 @@ export class Membership {
   observations(nowMs: number): PeerObservation[] {
     return this.monitor.observations(nowMs).map((observation) => {
       const probe = this.monitor.lastConclusion(observation.peerId);
+      const figures = this.linkQuality.get(observation.peerId)?.figures(nowMs);
       return {
         ...observation,
         suspicion: Math.round(observation.suspicion * 1000) / 1000,
+        ...(figures && {
+          delayMs: figures.delayMs === null ? null : Math.round(figures.delayMs * 10) / 10,
+          lossRatio: figures.lossRatio === null ? null : Math.round(figures.lossRatio * 1000) / 1000,
+        }),
         ...(probe !== null && { probe }),
       };
     });

@@ -4,7 +4,9 @@ import type { EvidenceEntry, UntrustedTraffic } from '../core/classify-partition
 import type { ClusterSnapshot } from '../core/realtime-contract';
 import type { TopologySelection } from './topology';
 import { pairKey } from './topology-layout';
+import { phiMax } from '../core/detectors/phi-accrual-detector';
 import { formatAge } from './time';
+import { ReportAge } from './report-age';
 
 /** Evidence lines shown at most for one selection. */
 const evidenceShownMax = 40;
@@ -71,12 +73,34 @@ function EntryText({ entry }: { entry: EvidenceEntry }) {
       </>
     );
   }
-  const detail = entry.claim.startsWith('byzantine') ? ` (${entry.suspicion} contradictory signed datagrams)` : ` (suspicion φ ${entry.suspicion.toFixed(1)})`;
+  if (entry.claim.startsWith('byzantine')) {
+    return (
+      <>
+        <strong>{entry.observerId}</strong> says <strong>{entry.subjectId}</strong> is {entry.claim} ({entry.suspicion} contradictory signed datagrams)
+      </>
+    );
+  }
   return (
     <>
-      <strong>{entry.observerId}</strong> says <strong>{entry.subjectId}</strong> is {entry.claim}
-      {detail}
+      <strong>{entry.observerId}</strong> says <strong>{entry.subjectId}</strong> is {entry.claim} (<PhiValue value={entry.suspicion} />)
     </>
+  );
+}
+
+/** What φ means, said where it is shown. */
+export const phiExplanation =
+  'φ (phi) is the failure detector\'s suspicion: −log10 of the chance that a heartbeat this late would still arrive (φ 1 ≈ 10 %, φ 3 ≈ 0.1 %). ' +
+  `The observer calls the peer unreachable above its threshold (8 alone, lower with indirect probes); values are capped at ${phiMax}, shown as ≥ ${phiMax}: long gone. ` +
+  'With the fixed rule (no phi), the number is the count of missed heartbeat intervals.';
+
+/** A suspicion value with its meaning on hover; the cap is shown as "≥ cap", not as an exact value. */
+export function PhiValue({ value }: { value: number }) {
+  const capped = value >= phiMax;
+  return (
+    <abbr title={phiExplanation} data-testid="phi-value" style={{ textDecoration: 'underline dotted', cursor: 'help' }}>
+      suspicion φ {capped ? `≥ ${phiMax}` : value.toFixed(1)}
+      {capped ? ' (no heartbeat for a long time)' : ''}
+    </abbr>
   );
 }
 
@@ -120,7 +144,9 @@ function NodeFacts({ snapshot, id, nowMs }: { snapshot: ClusterSnapshot; id: str
       <dt>Control link</dt>
       <dd>{node.connected ? 'connected' : 'disconnected'}</dd>
       <dt>Last report</dt>
-      <dd>{node.lastReportAtMs ? formatAge(node.lastReportAtMs, nowMs) : 'never'}</dd>
+      <dd>
+        <ReportAge atMs={node.lastReportAtMs} nowMs={nowMs} staleAfterMs={snapshot.staleAfterMs} stale={node.stale} />
+      </dd>
       <dt>Injected faults</dt>
       <dd>{node.faults.length === 0 ? 'none' : node.faults.map((rule) => `${rule.peerId}${rule.dropInbound ? ' in' : ''}${rule.dropOutbound ? ' out' : ''}`).join(', ')}</dd>
       <StoreFacts dataPlane={node.dataPlane} />

@@ -18,6 +18,7 @@ import { TimeLabel } from './time-label';
 import { Topology, type TopologySelection } from './topology';
 import { useCluster } from './use-cluster';
 import { useNow } from './use-now';
+import type { ClusterSnapshot } from '../core/realtime-contract';
 
 function ActiveIncidents({ clusterId }: { clusterId: string }) {
   const alerts = useQuery({
@@ -51,12 +52,23 @@ function ActiveDiagram({ partitionId, state }: { partitionId: string | null; sta
   return <StateDiagram current={state ?? 'Normal'} path={partitionId ? (detail.data?.path ?? ['Normal', state ?? 'Normal']) : []} />;
 }
 
+/** The picked node or link while it is still in the shown cluster; null once it is gone or the cluster changed. */
+export function selectionStillShown(picked: { clusterId: string | null; selection: TopologySelection }, snapshot: ClusterSnapshot | null): TopologySelection {
+  const selection = picked.selection;
+  if (!selection || !snapshot || picked.clusterId !== snapshot.clusterId) return null;
+  const present = new Set(snapshot.nodes.map((node) => node.id));
+  return (selection.kind === 'node' ? present.has(selection.id) : present.has(selection.a) && present.has(selection.b)) ? selection : null;
+}
+
 export function Overview() {
   const { clusters, cluster, live } = useCluster();
   const nowMs = useNow(1000);
-  const [selection, setSelection] = useState<TopologySelection>(null);
+  const [picked, setPicked] = useState<{ clusterId: string | null; selection: TopologySelection }>({ clusterId: null, selection: null });
   const [viewpoint, setViewpoint] = useState<string | null>(null);
   const snapshot = live.snapshot;
+  // A selection belongs to the cluster it was made in and lasts while what it names is there.
+  const selection = selectionStillShown(picked, snapshot);
+  const setSelection = (next: TopologySelection) => setPicked({ clusterId: snapshot?.clusterId ?? null, selection: next });
   const partitioned = snapshot?.verdict.partitioned ?? false;
   const active = snapshot?.activePartition ?? null;
 

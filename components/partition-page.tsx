@@ -73,7 +73,10 @@ export function PartitionPage() {
   if (detail.isError) return <p className="notice error">Could not load this partition: {detail.error.message}</p>;
   const { partition, events, path } = detail.data;
   const divergence = detail.data.samples.filter((sample) => sample.name.includes('divergence')).map((sample) => ({ atMs: sample.atMs, divergence: sample.value * 100 }));
-  const recovery = detail.data.samples.filter((sample) => sample.name.includes('recovery')).map((sample) => ({ atMs: sample.atMs, recovery: sample.value / 1000 }));
+  const recovery = detail.data.samples.filter((sample) => sample.name === 'recovery_time_ms').map((sample) => ({ atMs: sample.atMs, recovery: sample.value / 1000 }));
+  const latestSample = (name: string) => detail.data.samples.filter((sample) => sample.name === name).at(-1)?.value ?? null;
+  const waitedMs = latestSample('recovery_wait_ms');
+  const workedMs = latestSample('recovery_work_ms');
   const reachability = detail.data.reachability.map((point) => ({ atMs: point.atMs, reachable: Math.round(point.reachableRatio * 1000) / 10 }));
   return (
     <>
@@ -97,9 +100,19 @@ export function PartitionPage() {
           <dt>Cut links</dt>
           <dd>{partition.cutLinks.length === 0 ? 'none' : partition.cutLinks.map((link) => `${link.a}–${link.b} (${link.state})`).join(', ')}</dd>
           <dt>Peak divergence</dt>
-          <dd>{(partition.divergenceMax * 100).toFixed(1)} %</dd>
+          <dd data-testid="peak-divergence">
+            {(partition.divergenceMax * 100).toFixed(1)} % <span className="muted">of all keys differed between replicas at the worst sample (keys differing ÷ keys held)</span>
+          </dd>
           <dt>Recovery time</dt>
-          <dd>{partition.recoveryMs === null ? '—' : formatDuration(partition.recoveryMs)}</dd>
+          <dd data-testid="recovery-time">
+            {partition.recoveryMs === null ? '—' : formatDuration(partition.recoveryMs)}
+            {partition.recoveryMs !== null && waitedMs !== null && workedMs !== null ? (
+              <span className="muted">
+                {' '}
+                (heal → closed): <span data-testid="recovery-waiting">waiting for approval {formatDuration(waitedMs)}</span>, <span data-testid="recovery-working">working {formatDuration(workedMs)}</span>
+              </span>
+            ) : null}
+          </dd>
         </dl>
         {partition.endedAtMs === null && canDecideRecovery(session.user.role) ? <StartButtons partitionId={partition.id} /> : null}
       </section>
@@ -162,7 +175,9 @@ export function PartitionPage() {
                 <span className={`badge ${report.status}`}>{report.status}</span> <TimeLabel ms={report.createdAtMs} />
               </dd>
               <dt>Keys compared</dt>
-              <dd>{report.keysCompared}</dd>
+              <dd>
+                {report.keysCompared} <span className="muted">(written since the split; only those replicas disagreed on were sent)</span>
+              </dd>
               <dt>Conflicts</dt>
               <dd>{report.conflicts}</dd>
               <dt>Bytes moved</dt>

@@ -44,7 +44,14 @@ function PlanView({ plan }: { plan: Partial<DryRun> }) {
         <dt>Affected nodes</dt>
         <dd>{plan.affectedNodes && plan.affectedNodes.length > 0 ? plan.affectedNodes.map((node) => `${node.nodeId} (${node.keysToReceive} keys, ${node.bytesToReceive} B)`).join(', ') : 'none need data'}</dd>
         <dt>Keys differing</dt>
-        <dd>{plan.keysDiffering ?? 0}</dd>
+        <dd data-testid="dry-run-keys-differing" data-keys-differing={plan.keysDiffering ?? 0}>
+          {plan.keysDiffering ?? 0} <span className="muted">keys replicas disagree on now: the keys reconciliation moves (the count behind the divergence %)</span>
+          {plan.keysChanged !== undefined ? (
+            <div className="muted" data-testid="dry-run-keys-changed">
+              {plan.keysChanged} keys written since the split; {Math.max(0, plan.keysChanged - (plan.keysDiffering ?? 0))} of them every replica already holds alike
+            </div>
+          ) : null}
+        </dd>
         {plan.changes ? (
           <>
             <dt>Tables</dt>

@@ -4,7 +4,8 @@ import { formatAge, formatLocal } from './time';
 import { useNow } from './use-now';
 
 export function TimeLabel({ ms, relative = true }: { ms: number; relative?: boolean }) {
-  const nowMs = useNow(5000);
+  // Every second, like the durations beside it: an age that jumps by 5 s looks frozen.
+  const nowMs = useNow(1000);
   return (
     <time dateTime={new Date(ms).toISOString()} title={new Date(ms).toISOString()}>
       {formatLocal(ms)}

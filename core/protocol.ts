@@ -46,6 +46,14 @@ export const PeerObservationSchema = z.strictObject({
    * `alive` that the peer answered after all.
    */
   probe: z.enum(['alive', 'link-cut', 'peer-down', 'inconclusive']).optional(),
+  /**
+   * Median one-way delay (ms) of the peer's recent heartbeats, arrival minus their send
+   * time: includes any clock offset between the hosts; null when none arrived lately
+   * (optional: older agents omit it). See core/detectors/link-quality.ts.
+   */
+  delayMs: z.number().nonnegative().max(3_600_000).nullable().optional(),
+  /** Share (0–1) of the peer's heartbeats expected lately that did not arrive; null before enough was watched (optional). */
+  lossRatio: z.number().min(0).max(1).nullable().optional(),
 });
 export type PeerObservation = z.infer<typeof PeerObservationSchema>;
 

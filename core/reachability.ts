@@ -15,6 +15,10 @@ export interface ReachabilityCell {
   sinceMs: number;
   /** Detector suspicion carried from the report. */
   suspicion: number;
+  /** Median one-way delay of `to`'s heartbeats at `from` (ms), when the report carried it. */
+  delayMs?: number | null;
+  /** Share of `to`'s heartbeats lost on the way to `from` (0–1), when the report carried it. */
+  lossRatio?: number | null;
 }
 
 /** Directed matrix: `cells.get(from)?.get(to)` is what `from` says about `to`. */
@@ -132,6 +136,9 @@ export interface RowEntry {
   sinceMs: number;
   /** Detector suspicion carried from the report. */
   suspicion: number;
+  /** Heartbeat delay and loss, when the report carried them. */
+  delayMs?: number | null;
+  lossRatio?: number | null;
 }
 
 /**
@@ -157,9 +164,18 @@ export function setRow(matrix: ReachabilityMatrix, from: NodeId, entries: readon
       previous.reportedAtMs = reportedAtMs;
       previous.sinceMs = entry.sinceMs;
       previous.suspicion = entry.suspicion;
+      if (entry.delayMs !== undefined) previous.delayMs = entry.delayMs;
+      if (entry.lossRatio !== undefined) previous.lossRatio = entry.lossRatio;
       continue;
     }
-    row.set(entry.peerId, { reachable: entry.reachable, reportedAtMs, sinceMs: entry.sinceMs, suspicion: entry.suspicion });
+    row.set(entry.peerId, {
+      reachable: entry.reachable,
+      reportedAtMs,
+      sinceMs: entry.sinceMs,
+      suspicion: entry.suspicion,
+      ...(entry.delayMs !== undefined && { delayMs: entry.delayMs }),
+      ...(entry.lossRatio !== undefined && { lossRatio: entry.lossRatio }),
+    });
     addNode(matrix, entry.peerId);
   }
   return changed;

@@ -56,6 +56,8 @@ export interface ClusterSnapshot {
   seq: number;
   /** Server time the snapshot was taken (ms since epoch). */
   atMs: number;
+  /** A node whose latest report is older than this (ms) is stale (the server's FAULTLINE_STALE_AFTER_MS); optional for older servers. */
+  staleAfterMs?: number;
   nodes: NodeView[];
   /** Links that are not fully up (down, one-way, unknown); every other pair is up. */
   links: Link[];
@@ -65,6 +67,26 @@ export interface ClusterSnapshot {
   activePartition: PartitionSummary | null;
   /** Agents whose reports named peers that are not members of the cluster: evidence about those agents, not nodes. */
   unknownPeers: UnknownPeerEvidence[];
+  /**
+   * Heartbeat delay and loss per directed pair, as the receiving agent measured them
+   * (clusters of at most `linkFiguresNodesMax` nodes; absent above, and from older servers).
+   */
+  linkFigures?: LinkFigureView[];
+}
+
+/** Largest cluster whose snapshot carries `linkFigures` (n² entries; the console's matrix shows at most 40 nodes). */
+export const linkFiguresNodesMax = 64;
+
+/** How `to` hears `from`'s heartbeats (see core/detectors/link-quality.ts). */
+export interface LinkFigureView {
+  /** The sender (the matrix row). */
+  from: NodeId;
+  /** The receiver that measured it (the matrix column). */
+  to: NodeId;
+  /** Median one-way delay (ms), or null when no heartbeat arrived lately. */
+  delayMs: number | null;
+  /** Share of heartbeats lost (0–1), or null before enough was watched. */
+  lossRatio: number | null;
 }
 
 /**

@@ -17,6 +17,9 @@ import type { LifecycleRunner } from './recovery/orchestrator';
 import type { Logger } from './logger';
 import type { ReportWriter } from './report-writer';
 
+/** Longest a dashboard waits for a snapshot while only report times changed (ms): the ages it shows are at most this much behind. */
+export const snapshotRefreshMs = 1000;
+
 /** Where pushes to dashboards go; the Socket.IO adapter implements it, tests may record. */
 export interface Broadcaster {
   clusterUpdated(snapshot: ClusterSnapshot): void;
@@ -53,6 +56,8 @@ export interface ClusterServiceDeps {
 export class ClusterService {
   private readonly clusterLoads = new Map<string, Promise<ClusterState>>();
   private readonly fingerprints = new Map<string, string>();
+  /** When each cluster's snapshot was last pushed (ms), for the refresh of report ages. */
+  private readonly pushedAtMs = new Map<string, number>();
   private readonly tracker: PartitionTracker;
   private readonly options: ClusterServiceOptions;
   private readonly logger: Logger;
@@ -249,8 +254,12 @@ export class ClusterService {
   private pushIfChanged(cluster: ClusterState, nowMs: number): void {
     const snapshot = cluster.snapshot(nowMs, this.options.staleAfterMs);
     const fingerprint = snapshotFingerprint(snapshot);
-    if (this.fingerprints.get(cluster.clusterId) === fingerprint) return;
+    // Unchanged but for its clocks: pushed again after `snapshotRefreshMs`, so the report
+    // ages a dashboard shows stay true (without it they grew until something else changed).
+    const unchanged = this.fingerprints.get(cluster.clusterId) === fingerprint;
+    if (unchanged && nowMs - (this.pushedAtMs.get(cluster.clusterId) ?? 0) < snapshotRefreshMs) return;
     this.fingerprints.set(cluster.clusterId, fingerprint);
+    this.pushedAtMs.set(cluster.clusterId, nowMs);
     cluster.seq += 1;
     this.deps.broadcaster.clusterUpdated({ ...snapshot, seq: cluster.seq });
   }

@@ -8,7 +8,7 @@
 import type { PartitionVerdict } from '../core/classify-partition';
 import { type DebounceState, initialDebounceState, verdictShapeKey } from '../core/partition-debounce';
 import type { AgentHello, FaultRule, NodeId } from '../core/protocol';
-import type { ClusterSnapshot, NodeView, PartitionSummary } from '../core/realtime-contract';
+import { type ClusterSnapshot, type LinkFigureView, type NodeView, type PartitionSummary, linkFiguresNodesMax } from '../core/realtime-contract';
 import { type FoldedNode, ReportFold, foldedNodeDefaults } from '../core/report-fold';
 
 // The fold's bounds, re-exported where the server's readers have always found them.
@@ -77,12 +77,26 @@ export class ClusterState extends ReportFold<NodeState> {
       demo: this.demo,
       seq: this.seq,
       atMs: nowMs,
+      staleAfterMs,
       nodes,
       links: verdict.cutLinks,
       verdict,
       activePartition: this.activePartition,
       unknownPeers: this.unknownPeerEvidence(),
+      ...(this.nodes.size <= linkFiguresNodesMax && { linkFigures: this.linkFigures() }),
     };
+  }
+
+  /** Delay and loss per directed pair, from each receiver's latest report. */
+  private linkFigures(): LinkFigureView[] {
+    const figures: LinkFigureView[] = [];
+    for (const [observer, row] of this.matrix.cells) {
+      for (const [peer, cell] of row) {
+        if (cell.delayMs === undefined && cell.lossRatio === undefined) continue;
+        figures.push({ from: peer, to: observer, delayMs: cell.delayMs ?? null, lossRatio: cell.lossRatio ?? null });
+      }
+    }
+    return figures;
   }
 }
 

@@ -24,6 +24,7 @@ const EnvSchema = z.object({
   FAULTLINE_DEMO_AGENTS: z.coerce.number().int().min(2).max(50).default(5),
   FAULTLINE_DEMO_HEARTBEAT_MS: z.coerce.number().int().min(20).max(60_000).default(250),
   FAULTLINE_DEMO_STORE: z.enum(['reference', 'redis']).default('reference'),
+  FAULTLINE_DEMO_AGENT_BUNDLE: z.string().min(1).optional(),
   FAULTLINE_AGENT_TOKEN: z.string().min(16).optional(),
   FAULTLINE_ADMIN_TOKEN: z.string().min(24).optional(),
   FAULTLINE_CLUSTER_KEY: z.string().min(16).optional(),
@@ -84,6 +85,12 @@ export interface ServerConfig {
   demoHeartbeatMs: number;
   /** The demo agents' store: the reference store, or real redis-server processes (when the binary is installed). */
   demoStore: 'reference' | 'redis';
+  /**
+   * The one-file agent (`npm run build:agent`) the demo agents run as, when set and
+   * present: it starts in a fraction of the time tsx needs to compile the sources.
+   * `npm start` sets it (and builds the file with the console); unset, they run the sources.
+   */
+  demoAgentBundle: string | null;
   /** Shared secret agents present when they connect (generated into dataDir when unset). */
   agentToken: string | undefined;
   /** Bearer token that may issue and revoke agent credentials until the console's roles take over; unset: nobody may. */
@@ -159,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     demoAgents: e.FAULTLINE_DEMO_AGENTS,
     demoHeartbeatMs: e.FAULTLINE_DEMO_HEARTBEAT_MS,
     demoStore: e.FAULTLINE_DEMO_STORE,
+    demoAgentBundle: e.FAULTLINE_DEMO_AGENT_BUNDLE ? path.resolve(e.FAULTLINE_DEMO_AGENT_BUNDLE) : null,
     agentToken: e.FAULTLINE_AGENT_TOKEN,
     adminToken: e.FAULTLINE_ADMIN_TOKEN,
     clusterKey: e.FAULTLINE_CLUSTER_KEY,

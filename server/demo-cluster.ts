@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeLoopbackPorts } from '../local-stores/ports';
@@ -65,6 +66,8 @@ export interface LocalClusterOptions {
   outboxRoot: string;
   /** `redis`: each agent fronts a real redis-server (a primary, replicas, three Sentinels) when the binary is installed. */
   store?: 'reference' | 'redis';
+  /** Run this one-file agent build (plain node) instead of the sources through tsx, when the file exists. */
+  agentBundle?: string | null;
 }
 
 /** A running set of agent processes. */
@@ -86,9 +89,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const processes = new Map<string, ChildProcess>();
   const log = options.logger.child({ component: 'demo-cluster' });
   const redis = await startDemoRedis(options, log);
+  const bundle = options.agentBundle && existsSync(options.agentBundle) ? options.agentBundle : null;
   agentIds.forEach((id, index) => {
     const args = [
-      '--import', 'tsx', path.join(projectRoot, 'agent', 'main.ts'),
+      ...(bundle ? [bundle] : ['--import', 'tsx', path.join(projectRoot, 'agent', 'main.ts')]),
       '--id', id,
       '--cluster', options.clusterId,
       '--listen', `127.0.0.1:${ports[index]}`,
@@ -116,7 +120,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     child.on('exit', (code, signal) => log.info({ agent: id, code, signal }, 'agent exited'));
     processes.set(id, child);
   });
-  log.info({ agents: agentIds, heartbeatIntervalMs: options.heartbeatIntervalMs, stores: Object.fromEntries(storeUrls), writeRatePerAgent: options.writeRatePerAgent ?? demoWriteRatePerAgent }, 'demo cluster started');
+  log.info({ agents: agentIds, runs: bundle ?? 'agent/main.ts through tsx', heartbeatIntervalMs: options.heartbeatIntervalMs, stores: Object.fromEntries(storeUrls), writeRatePerAgent: options.writeRatePerAgent ?? demoWriteRatePerAgent }, 'demo cluster started');
   if (redis) log.info({ redis: redis.urls, sentinels: redis.sentinelPorts }, 'demo agents front real redis-servers');
   return {
     agentIds,

@@ -7,7 +7,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bearerAdminCheck } from './auth/admin-check';
 import { AgentCredentials } from './auth/agent-credentials';
 import { consoleAdminCheck, issueDemoCredentials } from './admin-access';
@@ -32,6 +31,7 @@ import { type LocalCluster, demoAgentIds, demoClusterId, startLocalCluster } fro
 import { FaultController } from './fault-controller';
 import type { HealthReport } from '../core/http-views';
 import { type PageHandler, routeRequest } from './request-router';
+import { listenUrl, prepareWebApp } from './web-app';
 import { readinessOf } from './readiness';
 import { applyConnectionCap, refuseForeignSocketIoUpgrades, serverOptionsFor } from './http/connection-limits';
 import { type Logger, createLogger } from './logger';
@@ -41,8 +41,6 @@ import { type ConsoleServices, startConsoleServices } from './console-services';
 import { ScenarioRunner, loadScenarioCatalog } from './scenario-runner';
 import { ReportWriter } from './report-writer';
 import { loadSecrets } from './secrets';
-
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** A running server. */
 export interface RunningServer {
@@ -72,6 +70,10 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     ...(config.agentToken ? { agentToken: config.agentToken } : {}),
     ...(config.clusterKey ? { clusterKey: config.clusterKey } : {}),
   });
+  // Next.js prepares while the database opens: neither needs the other, and each takes seconds.
+  const webApp = config.web ? prepareWebApp(config) : null;
+  // Awaited below; a rejection before then must not count as unhandled.
+  webApp?.catch(() => undefined);
   const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -94,15 +96,6 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   // The clusters held in memory: built before the lifecycle orchestrator and the cluster service, which both use them.
   const registry = new ClusterRegistry();
   const partitions = new PartitionRepository(database.prisma);
-  let nextHandler: PageHandler | null = null;
-  let nextApp: { close?: () => Promise<void> } | null = null;
-  if (config.web) {
-    const { default: next } = await import('next');
-    const app = next({ dev: config.dev, dir: projectRoot, hostname: config.host, port: config.port });
-    await app.prepare();
-    nextHandler = app.getRequestHandler() as unknown as PageHandler;
-    nextApp = app as unknown as { close?: () => Promise<void> };
-  }
 
   const httpServer = createServer(serverOptionsFor(config.connectionLimits));
   applyConnectionCap(httpServer, config.connectionLimits);
@@ -221,21 +214,51 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     audit: consoleServices.audit,
   };
 
-  refuseForeignSocketIoUpgrades(httpServer, realtime.io.path());
-  httpServer.on('request', routeRequest({ agentRoutesContext, apiContext, socketIoPath: realtime.io.path(), pages: nextHandler, logger }));
-
   // Before the listener opens: clusters are listed, and the agents known from before
   // are expected, before the first agent can say hello.
   await service.loadClusters();
   await presence.start();
   // Before any agent can connect: nonces used before a restart must stay used after it.
   await credentials.loadRecentNonces();
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(config.port, config.host, () => resolve());
-  });
+
+  /** Starts the demo agents against `serverUrl`, with their credentials (reused across restarts). */
+  const startDemo = async (serverUrl: string): Promise<LocalCluster> => {
+    await service.ensureCluster(demoClusterId, { name: 'Demo cluster', demo: true });
+    const demoTokens = await issueDemoCredentials(credentials, config.demoAgents, config.dataDir);
+    return startLocalCluster({
+      clusterId: demoClusterId,
+      agentCount: config.demoAgents,
+      serverUrl,
+      agentToken: (agentId) => demoTokens.get(agentId) ?? secrets.agentToken,
+      clusterKey: secrets.clusterKey,
+      heartbeatIntervalMs: config.demoHeartbeatMs,
+      missedHeartbeatsMax: 3,
+      outboxRoot: path.join(config.dataDir, 'agent-outbox'),
+      logger,
+      store: config.demoStore,
+      agentBundle: config.demoAgentBundle,
+    });
+  };
+  // With a fixed port the agents' processes start while the server finishes starting
+  // (their start takes seconds); they connect once it listens, retrying every 250 ms until then.
+  let demo: LocalCluster | null = config.demo && config.port !== 0 ? await startDemo(listenUrl(config.host, config.port)) : null;
+  // Pages are answered once Next.js is ready (it prepared meanwhile).
+  const web = await webApp;
+  const nextHandler: PageHandler | null = web?.handler ?? null;
+  const nextApp: { close?: () => Promise<void> } | null = web?.app ?? null;
+  refuseForeignSocketIoUpgrades(httpServer, realtime.io.path());
+  httpServer.on('request', routeRequest({ agentRoutesContext, apiContext, socketIoPath: realtime.io.path(), pages: nextHandler, logger }));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    await demo?.stop();
+    throw error;
+  }
   const port = (httpServer.address() as AddressInfo).port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = listenUrl(config.host, port);
   if (config.alertWebhookUrl) {
     const webhook = new AlertWebhook(config.alertWebhookUrl, config.externalUrl ?? url, logger.child({ component: 'alert-webhook' }));
     events.on('alertChanged', (alert) => void webhook.deliver(alert));
@@ -244,23 +267,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   lifecycle.start({ divergenceSampleMs: config.divergenceSampleMs, ...config.recoveryTimers });
   logger.info({ url, embeddedDatabase: database.embedded }, 'Faultline control server listening');
 
-  let demo: LocalCluster | null = null;
-  if (config.demo) {
-    await service.ensureCluster(demoClusterId, { name: 'Demo cluster', demo: true });
-    const demoTokens = await issueDemoCredentials(credentials, config.demoAgents);
-    demo = await startLocalCluster({
-      clusterId: demoClusterId,
-      agentCount: config.demoAgents,
-      serverUrl: url,
-      agentToken: (agentId) => demoTokens.get(agentId) ?? secrets.agentToken,
-      clusterKey: secrets.clusterKey,
-      heartbeatIntervalMs: config.demoHeartbeatMs,
-      missedHeartbeatsMax: 3,
-      outboxRoot: path.join(config.dataDir, 'agent-outbox'),
-      logger,
-      store: config.demoStore,
-    });
-  }
+  if (config.demo && !demo) demo = await startDemo(url);
 
   // `closing` is declared above, where readiness reads it.
   const close = () => {

@@ -11,6 +11,11 @@ export interface MermaidOptions {
   current?: LifecycleState;
   /** States in the order visited (for example a partition's `path`); consecutive pairs are the taken edges. */
   path?: readonly LifecycleState[];
+  /**
+   * False: leave `current` unstyled (neither current nor visited), for a picture on
+   * which the console marks the current state itself, at once, without a new render.
+   */
+  styleCurrent?: boolean;
 }
 
 /** Edge label text safe inside Mermaid (no colons, semicolons or hashes, which Mermaid parses). */
@@ -36,6 +41,6 @@ export function toMermaid(definition: LifecycleDefinition, options: MermaidOptio
   lines.push('    classDef visited fill:#dbeafe,stroke:#1d4ed8,stroke-width:2px,color:#111');
   const visited = [...new Set(path)].filter((state) => state !== options.current);
   if (visited.length > 0) lines.push(`    class ${visited.join(',')} visited`);
-  if (options.current !== undefined) lines.push(`    class ${options.current} current`);
+  if (options.current !== undefined && options.styleCurrent !== false) lines.push(`    class ${options.current} current`);
   return `${lines.join('\n')}\n`;
 }

@@ -35,8 +35,14 @@ export interface DryRun {
   strategy: StrategyChoice;
   /** Per node: keys it will receive and their size; nodes with nothing to receive are listed with zeros. */
   affectedNodes: { nodeId: NodeId; keysToReceive: number; bytesToReceive: number }[];
-  /** Distinct keys that changed on some side since the partition began. */
+  /**
+   * Distinct keys on which replicas do not all hold the same version now: the keys
+   * reconciliation will move. The same quantity as the numerator of the partition's
+   * divergence ratio (which divides it by the size of the key space).
+   */
   keysDiffering: number;
+  /** Distinct keys written on some side since the partition began (compared; many may already agree). Absent in plans stored before it existed. */
+  keysChanged?: number;
   /** How conflicts will be decided. */
   conflicts: {
     /** Number of keys with conflicting versions. */
@@ -95,7 +101,8 @@ export function buildDryRun(input: {
     quorum: quorumArithmetic(input.facts.sides),
     strategy: input.strategy,
     affectedNodes: plan.syncSets.map((set) => ({ nodeId: set.nodeId, keysToReceive: set.entries.length, bytesToReceive: set.bytes })),
-    keysDiffering: plan.keysCompared,
+    keysDiffering: plan.keysDiffering,
+    keysChanged: plan.keysCompared,
     conflicts: {
       total: plan.conflicts.length,
       resolver: resolver.name,

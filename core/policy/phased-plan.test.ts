@@ -59,6 +59,10 @@ test('pause holds the next stage until resume; abort ends the plan', () => {
   assert.match(aborted.plan.failure ?? '', /ops: wrong window/);
 });
 
+/** A phased dry run of partition `p` over `replicas`. */
+const phasedDryRun = (facts: Parameters<typeof buildDryRun>[0]['facts'], replicas: Parameters<typeof buildDryRun>[0]['replicas']) =>
+  buildDryRun({ partitionId: 'p', facts, policy: defaultClusterPolicy, strategy: { strategy: 'phased', source: 'policy', reason: 'complete partition' }, replicas });
+
 test('dry run: quorum arithmetic, affected nodes, conflicts and how they are decided', () => {
   assert.deepEqual(quorumArithmetic([['a', 'b'], ['c', 'd']]).majorityIndex, null);
   assert.equal(quorumArithmetic([['a', 'b', 'c'], ['d', 'e']]).quorumSize, 3);
@@ -78,11 +82,24 @@ test('dry run: quorum arithmetic, affected nodes, conflicts and how they are dec
     ],
   });
   assert.equal(dryRun.keysDiffering, 2);
+  assert.equal(dryRun.keysChanged, 2);
   assert.equal(dryRun.conflicts.total, 1);
   assert.deepEqual(dryRun.conflicts.byRule, { 'latest-hlc': 1 });
   assert.deepEqual(dryRun.conflicts.samples[0]?.keptFrom, ['d']);
   assert.equal(dryRun.affectedNodes.find((node) => node.nodeId === 'b')?.keysToReceive, 2);
   assert.equal(dryRun.steps.length, 4);
+});
+
+test('dry run: a key every replica already holds in the same version was changed but does not differ', () => {
+  const facts = { type: 'complete' as const, sides: [['a'], ['b']], majorityIndex: null, byzantineEvidence: false, divergenceRatio: null, flapCount: 0 };
+  const same = { key: 'agreed', value: 'x', hlc: { wallMs: 5, logical: 0, nodeId: 'a' } };
+  const dryRun = phasedDryRun(facts, [
+    { nodeId: 'a', changes: [same, { key: 'only-a', value: 'A', hlc: { wallMs: 6, logical: 0, nodeId: 'a' } }] },
+    { nodeId: 'b', changes: [same] },
+  ]);
+  assert.equal(dryRun.keysChanged, 2);
+  assert.equal(dryRun.keysDiffering, 1, 'only the key b lacks differs: the one that moves');
+  assert.equal(dryRun.affectedNodes.reduce((sum, node) => sum + node.keysToReceive, 0), 1);
 });
 
 test('dry run lists the rows that will change, by table (a real store\'s <schema>.<table>/<row> keys) and per node', () => {

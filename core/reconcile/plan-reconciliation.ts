@@ -81,6 +81,13 @@ export interface OverwrittenVersion {
 export interface ReconciliationPlan {
   /** Distinct keys that changed on at least one replica. */
   keysCompared: number;
+  /**
+   * Distinct keys on which replicas do not all hold the resolved version: the keys
+   * that will move. The same count as the numerator of the divergence ratio
+   * (`divergenceSinceRatio`): a changed key that every replica already holds in the
+   * same version is compared but does not differ.
+   */
+  keysDiffering: number;
   /** Keys where replicas held two or more distinct versions. */
   conflicts: ConflictRecord[];
   /** Final version per changed key. */
@@ -205,9 +212,11 @@ export function planReconciliation(input: PlanReconciliationInput): Reconciliati
   const overwritten: OverwrittenVersion[] = [];
   const syncEntries = new Map<NodeId, ResolvedEntry[]>(input.replicas.map((replica) => [replica.nodeId, []]));
   const syncBytes = new Map<NodeId, number>(input.replicas.map((replica) => [replica.nodeId, 0]));
+  let keysDiffering = 0;
   for (const key of keys) {
     const candidates = byKey.get(key) as Candidate[];
     const resolution = resolveKey(key, candidates, input.resolver, majority);
+    if (resolution.winner.holders.length < input.replicas.length) keysDiffering += 1;
     const entry: ResolvedEntry = { ...resolution.winner.entry, supersedes: latestHlc(candidates) };
     resolved.set(key, entry);
     if (resolution.losers.length > 0) {
@@ -226,7 +235,7 @@ export function planReconciliation(input: PlanReconciliationInput): Reconciliati
   }
   const syncSets = [...syncEntries].map(([nodeId, entries]) => ({ nodeId, entries, bytes: syncBytes.get(nodeId) ?? 0 }));
   const bytesToMove = syncSets.reduce((sum, set) => sum + set.bytes, 0);
-  return { keysCompared: keys.length, conflicts, resolved, syncSets, overwritten, bytesToMove };
+  return { keysCompared: keys.length, keysDiffering, conflicts, resolved, syncSets, overwritten, bytesToMove };
 }
 
 /** The stored account of one reconciliation run. */

@@ -163,6 +163,12 @@ export class AgentCredentials {
     return { clusterId: credential.clusterId, agentId: credential.agentId, credentialId: credential.id, signingKey: signature.signingKey(verifier) };
   }
 
+  /** True when `token` is a live (issued, not revoked) credential of exactly this agent; records no refusal. */
+  async isLive(token: string, clusterId: string, agentId: string): Promise<boolean> {
+    const credential = await this.findCredential(signature.tokenVerifier(token));
+    return credential !== null && credential.clusterId === clusterId && credential.agentId === agentId;
+  }
+
   private isSharedToken(token: string): boolean {
     const shared = this.options.sharedToken;
     if (!shared) return false;

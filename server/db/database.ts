@@ -1,7 +1,8 @@
 /**
  * Opens Faultline's database: the configured PostgreSQL, or an embedded PGlite
  * with its data under the data directory. Applies the committed migrations with
- * `prisma migrate deploy` before anything else runs.
+ * `prisma migrate deploy` before anything else runs, unless `_prisma_migrations`
+ * already lists every one of them unchanged (migration-state.ts).
  *
  * Who may connect: on a real PostgreSQL the migrations run as DATABASE_URL's role
  * and the server then connects as its own restricted role (runtime-role.ts). The
@@ -26,6 +27,7 @@ import { PrismaClient } from '../../generated/prisma/client';
 import type { Logger } from '../logger';
 import { ensurePrivateDirectory } from '../secrets';
 import { startPasswordGate } from './embedded-password-gate';
+import { pendingMigrationReason } from './migration-state';
 import { prepareRuntimeRole } from './runtime-role';
 
 const execFileAsync = promisify(execFile);
@@ -143,8 +145,30 @@ class ClosablePrismaPg extends PrismaPg {
   }
 }
 
+/**
+ * Brings the database to the committed migrations: a quick look at `_prisma_migrations`
+ * first (migration-state.ts), and `prisma migrate deploy` only when that finds something
+ * to do or cannot tell. Returns whether deploy ran.
+ */
+export async function applyMigrations(url: string, logger: Logger): Promise<boolean> {
+  const startedAtMs = Date.now();
+  let reason: string | null;
+  try {
+    reason = await pendingMigrationReason(url, path.join(projectRoot, 'prisma', 'migrations'));
+  } catch (error) {
+    reason = `the migration table could not be read (${(error as Error).message})`;
+  }
+  if (reason === null) {
+    logger.info({ checkedMs: Date.now() - startedAtMs }, 'migrations up to date; prisma migrate deploy not needed');
+    return false;
+  }
+  logger.info({ reason }, 'applying migrations with prisma migrate deploy');
+  await deployMigrations(url, logger);
+  return true;
+}
+
 /** Runs `prisma migrate deploy` against the URL. */
-export async function applyMigrations(url: string, logger: Logger): Promise<void> {
+async function deployMigrations(url: string, logger: Logger): Promise<void> {
   const cli = path.join(projectRoot, 'node_modules', 'prisma', 'build', 'index.js');
   const { stdout } = await execFileAsync(process.execPath, [cli, 'migrate', 'deploy'], {
     cwd: projectRoot,

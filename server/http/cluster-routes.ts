@@ -69,16 +69,36 @@ const faultsView = (cluster: ReturnType<typeof resolveCluster>): FaultsView => (
   faults: [...cluster.nodes.entries()].map(([node, state]) => ({ node, rules: state.faults })).filter((entry) => entry.rules.length > 0),
 });
 
+/**
+ * The audit target of a fault action: `cluster:what` (a link `a↔b`, one way `a→b`,
+ * a node, or the split's sides), read from the body before the action runs.
+ */
+function faultTarget<Input extends { clusterId?: string }>(schema: z.ZodType<Input>, describe: (input: Input) => string) {
+  return (body: unknown, context: ApiContext): string | null => {
+    const parsed = schema.safeParse(body ?? {});
+    if (!parsed.success) return null;
+    let clusterId = parsed.data.clusterId ?? '?';
+    try {
+      clusterId = resolveCluster(context, parsed.data.clusterId).clusterId;
+    } catch {
+      // An unknown cluster is refused by the handler; the entry still names what was asked.
+    }
+    return `${clusterId}:${describe(parsed.data)}`;
+  };
+}
+
 /** Parses the body with `schema`, picks the cluster, runs the fault change and answers the cluster's faults. */
 function faultRoute<Input extends { clusterId?: string }>(
   name: 'faults.cut' | 'faults.degrade' | 'faults.isolate' | 'faults.split',
   schema: z.ZodType<Input>,
   act: (context: ApiContext, cluster: ReturnType<typeof resolveCluster>, input: Input) => Promise<unknown>,
+  describe: (input: Input) => string,
 ): Route {
   return route(name, {
     access: 'chaos:run',
     audit: name,
     auditBeforeAction: true,
+    auditTarget: faultTarget(schema, describe),
     handler: async ({ body }, context) => {
       const input = parse(schema, body);
       const cluster = resolveCluster(context, input.clusterId);
@@ -107,14 +127,15 @@ export const clusterRoutes: Route[] = [
   }),
   route('partitions.get', { access: 'read', handler: async ({ params }, context) => context.service.getPartitionOrThrow(parse(PartitionId, params[0])) }),
   route('faults.list', { access: 'read', handler: async ({ query }, context) => faultsView(resolveCluster(context, parse(ClusterQuery, Object.fromEntries(query)).clusterId)) }),
-  faultRoute('faults.cut', CutBody, (context, cluster, input) => context.faults.cut(cluster, input)),
-  faultRoute('faults.degrade', DegradeBody, (context, cluster, input) => context.faults.degrade(cluster, input)),
-  faultRoute('faults.isolate', IsolateBody, (context, cluster, input) => context.faults.isolate(cluster, input.node)),
-  faultRoute('faults.split', SplitBody, (context, cluster, input) => context.faults.split(cluster, input.groups)),
+  faultRoute('faults.cut', CutBody, (context, cluster, input) => context.faults.cut(cluster, input), (input) => `${input.from}${input.oneWay ? '→' : '↔'}${input.to}`),
+  faultRoute('faults.degrade', DegradeBody, (context, cluster, input) => context.faults.degrade(cluster, input), (input) => `${input.from}↔${input.to}`),
+  faultRoute('faults.isolate', IsolateBody, (context, cluster, input) => context.faults.isolate(cluster, input.node), (input) => input.node),
+  faultRoute('faults.split', SplitBody, (context, cluster, input) => context.faults.split(cluster, input.groups), (input) => input.groups.map((group) => group.join(',')).join(' | ')),
   route('faults.heal', {
     access: 'chaos:run',
     audit: 'faults.heal',
     auditBeforeAction: true,
+    auditTarget: faultTarget(HealBody, (input) => (input.from && input.to ? `${input.from}↔${input.to}` : 'every fault')),
     handler: async ({ body }, context) => {
       const input = parse(HealBody, body ?? {});
       if ((input.from === undefined) !== (input.to === undefined)) {

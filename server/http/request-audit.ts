@@ -21,11 +21,21 @@ export interface RequestEntry {
   outcome: string;
 }
 
-function toAuditRecord(entry: RequestEntry) {
+/** The entry's target: the id in the path, else what the route reads from the body. */
+function targetOf(context: ApiContext, entry: RequestEntry): string | null {
+  if (entry.params[0]) return entry.params[0];
+  try {
+    return entry.route?.auditTarget?.(entry.body, context) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function toAuditRecord(context: ApiContext, entry: RequestEntry) {
   return {
     actor: entry.actor ?? entry.principal?.name ?? 'anonymous',
     action: entry.route?.audit ?? `refused ${entry.path}`,
-    target: entry.params[0] ?? null,
+    target: targetOf(context, entry),
     origin: entry.origin,
     data: { outcome: entry.outcome, ...(entry.body !== undefined ? { request: entry.body } : {}), ...(entry.principal ? { role: entry.principal.role, via: entry.principal.kind } : {}) },
   };
@@ -34,7 +44,7 @@ function toAuditRecord(entry: RequestEntry) {
 /** Writes the entry of an accepted action inside its transaction; when that fails the action is refused (and rolled back). */
 async function auditAction(context: ApiContext, entry: RequestEntry): Promise<void> {
   try {
-    await context.audit.record(toAuditRecord(entry));
+    await context.audit.record(toAuditRecord(context, entry));
   } catch (error) {
     context.logger.error({ err: error, action: entry.route?.audit }, 'audit entry not written; action refused');
     throw new AppError('unavailable', 'the action could not be recorded in the audit log, so it was not carried out; retry later');
@@ -44,7 +54,7 @@ async function auditAction(context: ApiContext, entry: RequestEntry): Promise<vo
 /** Writes the entry of a refused request; a failed write is logged, never hidden. */
 export async function auditRefusal(context: ApiContext, entry: RequestEntry): Promise<void> {
   try {
-    await context.audit.record(toAuditRecord(entry));
+    await context.audit.record(toAuditRecord(context, entry));
   } catch (error) {
     context.logger.error({ err: error, action: entry.route?.audit }, 'audit entry not written');
   }

@@ -59,6 +59,12 @@ export interface Route {
    * that cannot be written refuses the action instead of leaving it unrecorded.
    */
   auditBeforeAction?: boolean;
+  /**
+   * What the action is done to, for its audit entry, when the path does not name it
+   * (fault injection: the cluster and the link or node); from the raw body, so it is
+   * known before the handler runs. Null when the body does not parse.
+   */
+  auditTarget?: (body: unknown, context: ApiContext) => string | null;
   handler: Handler;
 }
 
@@ -68,7 +74,7 @@ export type RouteAnswer<N extends HttpRouteName> = HttpExchanges[N] extends { st
 /** Declares route `name` of the contract; the handler must answer what the contract says. */
 export function route<N extends HttpRouteName>(
   name: N,
-  spec: Pick<Route, 'access' | 'audit' | 'auditBeforeAction'> & { handler: (request: ApiRequest, context: ApiContext) => Promise<RouteAnswer<N>> },
+  spec: Pick<Route, 'access' | 'audit' | 'auditBeforeAction' | 'auditTarget'> & { handler: (request: ApiRequest, context: ApiContext) => Promise<RouteAnswer<N>> },
 ): Route {
   const { method, path } = httpRoutes[name];
   return { name, method, pattern: httpPathPattern(path), ...spec };

@@ -38,7 +38,11 @@ test('healing runs an automatic recovery, reconciles every replica, and closes a
   const closed = fixture.store.partitions.get(partitionId)?.summary;
   assert.deepEqual([closed?.outcome, closed?.state, runner.find(partitionId)], ['recovered', 'Normal', null]);
   assert.deepEqual(await fixture.alerts.countOpen(), { firing: 0, acknowledged: 0 }, 'alerts resolve when the partition ends');
-  assert.ok(fixture.store.samples.some((sample) => sample.name === 'recovery_time_ms'));
+  const sampled = (name: string) => fixture.store.samples.find((sample) => sample.name === name)?.value;
+  assert.ok(sampled('recovery_time_ms') !== undefined);
+  // The total splits into waiting for the start (an automatic one waits for nobody) and working.
+  assert.equal(sampled('recovery_wait_ms')! + sampled('recovery_work_ms')!, sampled('recovery_time_ms'));
+  assert.equal(closed?.recoveryMs, sampled('recovery_time_ms'));
 });
 
 test('an escalated reconciliation raises reconciliation-escalated and the partition stays open', async () => {

@@ -6,6 +6,7 @@
  * partition has a lane: its steps run one at a time.
  */
 import type { PartitionVerdict } from '../../core/classify-partition';
+import { recoveryTimeSplit } from '../../core/lifecycle/recovery-time';
 import { type LifecycleEvent, type PartitionLifecycleState, createPartitionLifecycle, stepPartition } from '../../core/lifecycle/partition-lifecycle';
 import { type ClusterPolicy, type PartitionFacts, defaultClusterPolicy } from '../../core/policy/cluster-policy';
 import { DivergenceSampler } from './divergence-sampler';
@@ -131,11 +132,14 @@ export class LifecycleRunner implements Lanes {
   /** Closes the partition when its lifecycle is back in Normal: reconciliation verified that nothing differs any more. */
   private async close(partitionId: string, state: PartitionLifecycleState): Promise<void> {
     const closedAtMs = state.closedAtMs ?? this.deps.nowMs();
-    const recoveryMs = state.healedAtMs === null || state.closedAtMs === null ? null : state.closedAtMs - state.healedAtMs;
+    const split = recoveryTimeSplit(state);
+    const recoveryMs = split?.totalMs ?? null;
     const summary = await this.deps.store.closeRecovered(partitionId, closedAtMs, recoveryMs);
+    const sample = (name: string, value: number) => ({ clusterId: state.clusterId, partitionId, name, value, atMs: closedAtMs });
     await this.deps.store.recordSamples([
-      { clusterId: state.clusterId, partitionId, name: 'divergence_ratio', value: 0, atMs: closedAtMs },
-      ...(recoveryMs !== null ? [{ clusterId: state.clusterId, partitionId, name: 'recovery_time_ms', value: recoveryMs, atMs: closedAtMs }] : []),
+      sample('divergence_ratio', 0),
+      // The total, and its parts: waiting for the start (an operator's approval) and working.
+      ...(split ? [sample('recovery_time_ms', split.totalMs), sample('recovery_wait_ms', split.waitingMs), sample('recovery_work_ms', split.workingMs)] : []),
     ]);
     this.running.delete(partitionId);
     this.deps.partitionChanged(summary);

@@ -22,6 +22,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { PrismaClient } from '../../generated/prisma/client';
 import { type LoadAgent, startLoadAgent } from '../helpers/load-agent';
+import { signInThroughForm } from '../helpers/sign-in-page';
 import { type TestServer, callApi, startTestServer, testAdminPassword, waitFor } from '../helpers/server-harness';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -82,12 +83,7 @@ describe('console hardening in Chromium', () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     page = await context.newPage();
     page.on('pageerror', (error) => process.stderr.write(`page error: ${error.message}\n`));
-    await page.goto(`${server.url}/`);
-    await page.waitForURL(/\/sign-in/);
-    await page.getByTestId('sign-in-name').fill('admin');
-    await page.getByTestId('sign-in-password').fill(testAdminPassword);
-    await page.getByTestId('sign-in-submit').click();
-    await page.waitForURL(`${server.url}/`);
+    await signInThroughForm(page, server.url, 'admin', testAdminPassword);
   });
 
   after(async () => {
