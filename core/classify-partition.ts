@@ -15,7 +15,16 @@
  *    own is "stale": its outgoing view is unknown.
  * 2. An observer whose own health is discounted (see detectors/observer-health.ts) is
  *    not believed when it says "I cannot hear X" (it may be the one that is sick); its
- *    "I hear X" still counts, because hearing cannot be faked by a slow observer.
+ *    "I hear X" still counts, because hearing cannot be faked by a slow observer. Two
+ *    exceptions, where the claim blames nobody but the observer's own side or agrees with
+ *    what the server sees itself, so that the penalty cannot hide a real failure:
+ *    - X still reports and hears the observer: the claim only makes X → observer a
+ *      one-way link into the observer. A node that hears no peer while they all hear it
+ *      is deaf (inbound black-holed), and the one-way partition towards it is named. Not
+ *      for an observer that missed its own deadlines (paused or starved), whose silence
+ *      may be its own slowness.
+ *    - X's own reports have stopped and no trusted observer hears it: the server cannot
+ *      hear X either, so losing it is a mass failure to name, never health.
  * 3. A direction counts as broken only when its receiver says so; silence is not a cut.
  * 4. Nodes about which nothing fresh is known at all are left out of the graph (unknown),
  *    so a node that never reported does not look like a partition.
@@ -167,6 +176,8 @@ export interface PartitionVerdict {
   isolatedNodes: NodeId[];
   /** Nodes silent to everyone: crashed or isolated, indistinguishable from outside. */
   silentNodes: NodeId[];
+  /** Nodes that report hearing no peer while every peer that reports on them hears them: inbound black-holed (the one-way links towards them are in `oneWayLinks`). */
+  deafNodes: NodeId[];
   /** Nodes cut from the control server only (peers hear them): not a cluster partition. */
   controlPlaneCutNodes: NodeId[];
   /** Nodes about which nothing fresh is known; left out of `components`. */
@@ -214,7 +225,13 @@ interface Prepared {
   discounted: Set<NodeId>;
 }
 
-/** Keeps fresh cells only, and drops "unreachable" claims of discounted observers. */
+/** A discounted observer's "unreachable" claim, decided once everyone's fresh view is known. */
+interface DeferredClaim {
+  observer: number;
+  subject: number;
+}
+
+/** Keeps fresh cells only, and drops "unreachable" claims of discounted observers except where rule 2 keeps them. */
 function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared {
   const { nodes } = matrix;
   const count = nodes.length;
@@ -229,6 +246,8 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
     discounted: new Set<NodeId>(),
   };
   const discounting = options.discountUnhealthyObservers ?? true;
+  const deferred: DeferredClaim[] = [];
+  const stale = new Uint8Array(count);
   for (let observer = 0; observer < count; observer += 1) {
     const node = nodes[observer]!;
     const unhealthy = discounting && options.observerHealth?.get(node)?.discounted === true;
@@ -243,21 +262,43 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
         freshOwnCells += 1;
         if (cell.reachable) hearsSomebody = true;
       }
+      const subject = index.get(peer);
       if (unhealthy && !cell.reachable) {
-        prepared.discounted.add(node);
+        if (subject !== undefined && subject !== observer) deferred.push({ observer, subject });
+        else prepared.discounted.add(node);
         return;
       }
-      const subject = index.get(peer);
       if (subject === undefined) return;
       prepared.hears[observer * count + subject] = cell.reachable ? heardReachable : heardUnreachable;
       if (subject === observer) return;
       if (cell.reachable) prepared.heardBy[subject]! += 1;
       else prepared.lostBy[subject]! += 1;
     });
-    if (freshCells === 0) prepared.staleNodes.push(node);
+    if (freshCells === 0) {
+      prepared.staleNodes.push(node);
+      stale[observer] = 1;
+    }
     if (freshOwnCells > 0 && !hearsSomebody) prepared.hearsNobody[observer] = 1;
   }
+  for (const claim of deferred) decideDiscountedClaim(claim, matrix, options, prepared, stale);
   return prepared;
+}
+
+/** Rule 2's exceptions: keeps a discounted observer's "unreachable" claim when it blames nobody but the observer's side, or when the server cannot hear the subject either. */
+function decideDiscountedClaim(claim: DeferredClaim, matrix: ReachabilityMatrix, options: ClassifyOptions, prepared: Prepared, stale: Uint8Array): void {
+  const count = matrix.nodes.length;
+  const { observer, subject } = claim;
+  const observerId = matrix.nodes[observer]!;
+  const subjectHearsObserver = prepared.hears[subject * count + observer] === heardReachable;
+  const stalled = options.observerHealth?.get(observerId)?.lastReason === 'missed-deadline';
+  const deafTowardsObserver = stale[subject] === 0 && subjectHearsObserver && !stalled;
+  const massFailure = stale[subject] === 1 && prepared.heardBy[subject] === 0;
+  if (!deafTowardsObserver && !massFailure) {
+    prepared.discounted.add(observerId);
+    return;
+  }
+  prepared.hears[observer * count + subject] = heardUnreachable;
+  prepared.lostBy[subject]! += 1;
 }
 
 /** A table byte back as `canDeliver` answers: true, false, or undefined when nothing fresh and trusted was said. */
@@ -316,6 +357,13 @@ function linkGraph(matrix: ReachabilityMatrix, prepared: Prepared, known: readon
   }
   const components = sets.components(known);
   return { cutLinks, twoWay, components };
+}
+
+/** Nodes that report and hear no peer, while every fresh observer reporting on them hears them (at least one does). */
+function deafNodes(matrix: ReachabilityMatrix, prepared: Prepared, conditions: readonly NodeCondition[]): NodeId[] {
+  return matrix.nodes.filter(
+    (_, position) => conditions[position] === 'healthy' && prepared.hearsNobody[position] === 1 && prepared.heardBy[position]! > 0 && prepared.lostBy[position] === 0,
+  );
 }
 
 /** Articulation points of the graph of two-way links (iterative Tarjan over positions, bounded by the node count). */
@@ -450,6 +498,7 @@ export function classifyPartition(matrix: ReachabilityMatrix, options: ClassifyO
     overlappingMajorities: components.length === 1 && cutLinks.length > 0 && hasOverlappingMajorities(known, twoWay, total),
     isolatedNodes: withCondition('isolated'),
     silentNodes: withCondition('crashed-or-isolated'),
+    deafNodes: deafNodes(matrix, prepared, conditionList),
     controlPlaneCutNodes: withCondition('control-plane-cut'),
     unknownNodes: withCondition('unknown'),
     conditions: matrix.nodes.map((nodeId, position) => ({ nodeId, condition: conditionList[position]! })),
@@ -553,6 +602,7 @@ function summarize(verdict: PartitionVerdict): string {
   const notes = [
     listed('isolated:', verdict.isolatedNodes),
     listed('crashed or isolated:', verdict.silentNodes),
+    listed('deaf (hears no peer, heard by all):', verdict.deafNodes),
     listed('control-plane cut (not a partition):', verdict.controlPlaneCutNodes),
     listed('byzantine nodes:', verdict.byzantine.nodes),
     listed('bridges:', verdict.bridgeNodes),

@@ -132,9 +132,12 @@ function applyFault(fault: Fault, state: NetworkState, context: { live: readonly
       );
       return;
     }
-    case 'isolate': {
+    case 'isolate':
+    case 'isolate-group': {
       const isolated = map(fault.nodes);
-      cutBetweenGroups(state, [isolated, live.filter((node) => !isolated.includes(node))]);
+      // `isolate` leaves every listed node alone; `isolate-group` keeps the listed nodes together.
+      const cut = fault.kind === 'isolate' ? isolated.map((node) => [node]) : [isolated];
+      cutBetweenGroups(state, [...cut, live.filter((node) => !isolated.includes(node))]);
       if (fault.controlPlane) isolated.forEach((node) => state.controlPlaneCut.add(node));
       return;
     }
