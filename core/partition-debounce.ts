@@ -102,6 +102,14 @@ export function initialDebounceState(): DebounceState {
   };
 }
 
+/** Whether two partitions' marks overlap by at least half of their union: the same links failing again, not a new partition elsewhere. */
+function sameIncident(marks: readonly string[], previous: readonly string[]): boolean {
+  const before = new Set(previous);
+  const shared = marks.filter((mark) => before.has(mark)).length;
+  const union = new Set([...marks, ...previous]).size;
+  return union > 0 && shared * 2 >= union;
+}
+
 /** The cut links and named nodes of a verdict, to tell a flap of the same partition from a new one. */
 function partitionMarks(verdict: PartitionVerdict): string[] {
   return [
@@ -197,7 +205,7 @@ function step(
   const { ready, provisional } = windowFor(state, pending, transition, nowMs, options);
   if (!ready) return { state: { ...state, pending }, events: [] };
   const recent = state.closedAtMs !== null && state.episode > 0 && nowMs - state.closedAtMs <= (options.flapWindowMs ?? 0);
-  const reopening = opening && recent && partitionMarks(verdict).some((mark) => state.lastPartitionMarks.includes(mark));
+  const reopening = opening && recent && sameIncident(partitionMarks(verdict), state.lastPartitionMarks);
   const episode = opening && !reopening ? state.episode + 1 : state.episode;
   const flaps = opening && !reopening ? 0 : state.flaps + (reopening ? 1 : 0);
   const type = reopening ? 'reopened' : opening ? 'opened' : closing ? 'closed' : 'changed';
