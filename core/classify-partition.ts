@@ -12,7 +12,10 @@
  *
  * Reading rules, in order:
  * 1. A cell older than `staleAfterMs` is not evidence. A node with no fresh cell of its
- *    own is "stale": its outgoing view is unknown.
+ *    own is "stale": its outgoing view is unknown. So is a node whose reports are overdue
+ *    (older than `overdueAfterMs`) when no observer that still reports on time hears it
+ *    and one of them has lost it: its last report predates its silence, and read as
+ *    current it would turn a crash into a string of one-way links.
  * 2. An observer whose own health is discounted (see detectors/observer-health.ts) is
  *    not believed when it says "I cannot hear X" (it may be the one that is sick); its
  *    "I hear X" still counts, because hearing cannot be faked by a slow observer. Two
@@ -74,6 +77,8 @@ export interface ClassifyOptions {
   discountUnhealthyObservers?: boolean;
   /** Bound on the evidence chain length; default `evidenceEntriesMaxDefault`. */
   evidenceEntriesMax?: number;
+  /** A node whose newest report is older than this (ms) is overdue (see rule 1); default `staleAfterMs` (never earlier than stale). */
+  overdueAfterMs?: number;
 }
 
 /** What Faultline can say about one node. */
@@ -253,11 +258,13 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
     const unhealthy = discounting && options.observerHealth?.get(node)?.discounted === true;
     let freshCells = 0;
     let freshOwnCells = 0;
+    let newestMs = Number.NEGATIVE_INFINITY;
     let hearsSomebody = false;
     // forEach rather than for-of: no entry pair per cell, and this visits every cell of the matrix.
     matrix.cells.get(node)?.forEach((cell, peer) => {
       if (options.nowMs - cell.reportedAtMs > options.staleAfterMs) return;
       freshCells += 1;
+      if (cell.reportedAtMs > newestMs) newestMs = cell.reportedAtMs;
       if (peer !== node) {
         freshOwnCells += 1;
         if (cell.reachable) hearsSomebody = true;
@@ -274,14 +281,46 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
       if (cell.reachable) prepared.heardBy[subject]! += 1;
       else prepared.lostBy[subject]! += 1;
     });
-    if (freshCells === 0) {
-      prepared.staleNodes.push(node);
-      stale[observer] = 1;
-    }
+    if (freshCells === 0) stale[observer] = 1;
+    else if (options.nowMs - newestMs > (options.overdueAfterMs ?? options.staleAfterMs)) stale[observer] = 2;
     if (freshOwnCells > 0 && !hearsSomebody) prepared.hearsNobody[observer] = 1;
   }
-  for (const claim of deferred) decideDiscountedClaim(claim, matrix, options, prepared, stale);
+  // Decided against the observers reporting on time only, then applied.
+  const silenced = [...stale.keys()].filter((node) => stale[node] === 2 && overdueIsSilent(node, prepared, deferred, stale));
+  for (const node of silenced) dropRow(node, prepared);
+  for (let observer = 0; observer < count; observer += 1) {
+    if (stale[observer] === 2) stale[observer] = silenced.includes(observer) ? 1 : 0;
+    if (stale[observer] === 1) prepared.staleNodes.push(nodes[observer]!);
+  }
+  for (const claim of deferred) if (stale[claim.observer] === 0) decideDiscountedClaim(claim, matrix, options, prepared, stale);
   return prepared;
+}
+
+/** Whether an overdue node (marked 2 in `stale`) is silent: no observer reporting on time (0) hears it, and one has lost it. */
+function overdueIsSilent(node: number, prepared: Prepared, deferred: readonly DeferredClaim[], stale: Uint8Array): boolean {
+  const count = stale.length;
+  let lost = deferred.some((claim) => claim.subject === node && stale[claim.observer] === 0);
+  for (let observer = 0; observer < count; observer += 1) {
+    if (stale[observer] !== 0) continue;
+    const byte = prepared.hears[observer * count + node];
+    if (byte === heardReachable) return false;
+    if (byte === heardUnreachable) lost = true;
+  }
+  return lost;
+}
+
+/** Takes a node's own claims out of the table: its view is no longer current. */
+function dropRow(node: number, prepared: Prepared): void {
+  const count = prepared.heardBy.length;
+  for (let subject = 0; subject < count; subject += 1) {
+    const byte = prepared.hears[node * count + subject];
+    if (byte === heardNothing) continue;
+    prepared.hears[node * count + subject] = heardNothing;
+    if (subject === node) continue;
+    if (byte === heardReachable) prepared.heardBy[subject]! -= 1;
+    else prepared.lostBy[subject]! -= 1;
+  }
+  prepared.hearsNobody[node] = 0;
 }
 
 /** Rule 2's exceptions: keeps a discounted observer's "unreachable" claim when it blames nobody but the observer's side, or when the server cannot hear the subject either. */

@@ -123,7 +123,12 @@ function partitionMarks(verdict: PartitionVerdict): string[] {
  * situation", whatever the fresh timestamps and evidence say.
  */
 export function verdictShapeKey(verdict: PartitionVerdict): string {
-  const links = verdict.cutLinks.map((link) => `${link.a}~${link.b}:${link.state}${link.workingDirection ? `>${link.workingDirection.to}` : ''}`);
+  // Between two components every link is cut by definition: how each one is known to be cut is not the shape.
+  const componentOf = new Map<string, number>();
+  if (verdict.components.length > 1) verdict.components.forEach((component, index) => component.forEach((node) => componentOf.set(node, index)));
+  const links = verdict.cutLinks
+    .filter((link) => componentOf.size === 0 || componentOf.get(link.a) === componentOf.get(link.b))
+    .map((link) => `${link.a}~${link.b}:${link.state}${link.workingDirection ? `>${link.workingDirection.to}` : ''}`);
   return JSON.stringify([
     verdict.partitioned,
     verdict.type,
