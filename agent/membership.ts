@@ -141,7 +141,7 @@ export class Membership {
     if (admission === 'duplicate') return;
     if (admission === 'replay') return untrusted('replay', claimed.id);
     if (admission === 'contradiction') return this.monitor.recordEvidence({ kind: 'contradiction', namedId: claimed.id, source, linkPeerId }, nowMs);
-    this.monitor.heard(claimed.id, nowMs);
+    this.monitor.heard(claimed.id, nowMs, envelope.sentAtMs);
     // A peer heard again flips back to reachable inside the monitor; the next check (within I/4) reports it.
     this.handleMessage(decoded.packet, nowMs);
   }

@@ -54,6 +54,21 @@ export const byzantineEvidenceCountMinDefault = 2;
 export const byzantineNodeAccusersMinDefault = 2;
 /** Default bound on evidence-chain entries carried by one verdict. */
 export const evidenceEntriesMaxDefault = 256;
+/** Extra delay (ms) from which a link is listed as slow in the verdict (late, not lost). */
+export const slowLinkDelayMsMin = 50;
+/** Most slow links one verdict lists (the slowest first). */
+export const slowLinksMax = 32;
+
+/** A link whose datagrams arrive late but arrive: shown to operators, never a partition. */
+export interface SlowLink {
+  /** The sender whose datagrams are late. */
+  from: NodeId;
+  /** The observer that measured it. */
+  to: NodeId;
+  /** Measured extra one-way delay (ms) above the link's fastest. */
+  delayMs: number;
+}
+
 /** Most untrusted-traffic findings one verdict lists (the largest counts first); the rest are counted in `untrustedTrafficOmitted`. */
 export const untrustedTrafficMax = 64;
 
@@ -155,6 +170,8 @@ export interface EvidenceEntry {
   observerHealthScore: number | null;
   /** Whether the claim was discounted because the observer was unhealthy. */
   discounted: boolean;
+  /** Measured extra delay (ms) of the subject's datagrams at the observer, when measured: a late link, not a lost one. */
+  delayMs?: number;
 }
 
 /** The classifier's answer for one cluster at one instant. */
@@ -191,6 +208,8 @@ export interface PartitionVerdict {
   conditions: Array<{ nodeId: NodeId; condition: NodeCondition }>;
   /** Byzantine nodes and links named by accusing evidence. */
   byzantine: ByzantineFindings;
+  /** Links measured slow (late, not lost), slowest first, at most `slowLinksMax`: shown to operators, never part of the type. */
+  slowLinks: SlowLink[];
   /** Datagrams failing integrity per observer and origin: shown to operators, never part of the type or any decision. */
   untrustedTraffic: UntrustedTraffic[];
   /** Untrusted-traffic findings left out of `untrustedTraffic` because of its bound. */
@@ -398,6 +417,19 @@ function linkGraph(matrix: ReachabilityMatrix, prepared: Prepared, known: readon
   return { cutLinks, twoWay, components };
 }
 
+/** Fresh cells measuring an extra delay of at least `slowLinkDelayMsMin`, slowest first. */
+function slowLinks(matrix: ReachabilityMatrix, options: ClassifyOptions): SlowLink[] {
+  const found: SlowLink[] = [];
+  matrix.cells.forEach((row, observer) =>
+    row.forEach((cell, peer) => {
+      if (cell.delayMs === undefined || cell.delayMs < slowLinkDelayMsMin || !cell.reachable) return;
+      if (options.nowMs - cell.reportedAtMs > options.staleAfterMs) return;
+      found.push({ from: peer, to: observer, delayMs: cell.delayMs });
+    }),
+  );
+  return found.sort((x, y) => y.delayMs - x.delayMs || x.from.localeCompare(y.from) || x.to.localeCompare(y.to)).slice(0, slowLinksMax);
+}
+
 /** Nodes that report and hear no peer, while every fresh observer reporting on them hears them (at least one does). */
 function deafNodes(matrix: ReachabilityMatrix, prepared: Prepared, conditions: readonly NodeCondition[]): NodeId[] {
   return matrix.nodes.filter(
@@ -538,6 +570,7 @@ export function classifyPartition(matrix: ReachabilityMatrix, options: ClassifyO
     isolatedNodes: withCondition('isolated'),
     silentNodes: withCondition('crashed-or-isolated'),
     deafNodes: deafNodes(matrix, prepared, conditionList),
+    slowLinks: slowLinks(matrix, options),
     controlPlaneCutNodes: withCondition('control-plane-cut'),
     unknownNodes: withCondition('unknown'),
     conditions: matrix.nodes.map((nodeId, position) => ({ nodeId, condition: conditionList[position]! })),
@@ -579,12 +612,14 @@ function evidenceChain(
       suspicion: cell.suspicion,
       observerHealthScore: health(observer),
       discounted: !cell.reachable && discounted.has(observer),
+      ...(cell.delayMs !== undefined && { delayMs: cell.delayMs }),
     });
   };
   for (const link of verdict.cutLinks) {
     pushCell(link.a, link.b);
     pushCell(link.b, link.a);
   }
+  for (const link of verdict.slowLinks) pushCell(link.to, link.from);
   for (const subject of [...verdict.silentNodes, ...verdict.controlPlaneCutNodes]) {
     for (const observer of matrix.nodes) if (observer !== subject) pushCell(observer, subject);
   }
@@ -647,6 +682,7 @@ function summarize(verdict: PartitionVerdict): string {
     listed('bridges:', verdict.bridgeNodes),
     verdict.overlappingMajorities ? 'overlapping majorities (ring)' : null,
     listed('one-way:', verdict.oneWayLinks.map((link) => `${link.from}->${link.to} lost`)),
+    listed('slow (late, not lost):', verdict.slowLinks.map((link) => `${link.from}->${link.to} +${link.delayMs} ms`)),
     untrustedNote(verdict.untrustedTraffic),
   ].filter((note): note is string => note !== null);
   const head =

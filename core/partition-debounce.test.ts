@@ -12,7 +12,7 @@ function verdict(type: PartitionVerdict['type'], cut = 1): PartitionVerdict {
   return {
     partitioned: type !== null, type, components: [['a', 'b', 'c']], majorityIndex: 0,
     cutLinks: Array.from({ length: type ? cut : 0 }, (_, index) => ({ a: 'a', b: `x${index}`, state: 'down' as const })),
-    staleNodes: [], oneWayLinks: [], bridgeNodes: [], overlappingMajorities: false, isolatedNodes: [], silentNodes: [], deafNodes: [],
+    staleNodes: [], oneWayLinks: [], bridgeNodes: [], overlappingMajorities: false, isolatedNodes: [], silentNodes: [], deafNodes: [], slowLinks: [],
     controlPlaneCutNodes: [], unknownNodes: [], conditions: [], byzantine: { nodes: [], links: [] }, untrustedTraffic: [], untrustedTrafficOmitted: 0,
     discountedObservers: [],
     evidence: [], evidenceOmitted: 0, summary: type ?? 'whole',

@@ -15,9 +15,9 @@
  *   `provisional`, so that nobody is paged on a shape that is about to change.
  * - Flapping is one incident. A partition that reopens within `flapWindowMs` of its
  *   close keeps its episode number (a `reopened` event, not a new `opened`), and every
- *   heal that did not last is counted in `flaps`. The close window grows with the flaps
- *   (up to `flapCloseFactorMax` times `closeStableMs`), the dampening BGP applies to
- *   flapping routes, so the incident stays open while the link keeps flapping.
+ *   heal that did not last is counted in `flaps`. The close window grows with each
+ *   reopening (up to `flapCloseFactorMax` times `closeStableMs`), the dampening BGP
+ *   applies to flapping routes, so the incident stays open while the link keeps flapping.
  *
  * Pure and stateful by value: `stepDebounce(state, verdict, nowMs, options)` returns
  * the next state and the events to act on.
@@ -78,6 +78,8 @@ export interface DebounceState {
   pending: { key: string; sinceMs: number } | null;
   /** Flaps of the current (or last) episode. */
   flaps: number;
+  /** Reopenings of the current (or last) episode: what lengthens its close window. */
+  reopenings: number;
   /** When the last episode closed (ms), or null; a reopening soon after is a flap. */
   closedAtMs: number | null;
   /** Whether the published partition was opened as provisional and has not settled since. */
@@ -96,6 +98,7 @@ export function initialDebounceState(): DebounceState {
     healthySinceMs: null,
     pending: null,
     flaps: 0,
+    reopenings: 0,
     closedAtMs: null,
     provisional: false,
     lastPartitionMarks: [],
@@ -181,7 +184,7 @@ function windowFor(
   options: DebounceOptions,
 ): { ready: boolean; provisional: boolean } {
   if (transition === 'closing') {
-    const factor = Math.min(options.flapCloseFactorMax ?? 1, 1 + state.flaps);
+    const factor = Math.min(options.flapCloseFactorMax ?? 1, 1 + state.reopenings);
     return { ready: nowMs - state.healthySinceMs! >= options.closeStableMs * Math.max(1, factor), provisional: false };
   }
   if (transition === 'changing') return { ready: nowMs - pending.sinceMs >= options.changeStableMs, provisional: false };
@@ -213,6 +216,7 @@ function step(
   const reopening = opening && recent && sameIncident(partitionMarks(verdict), state.lastPartitionMarks);
   const episode = opening && !reopening ? state.episode + 1 : state.episode;
   const flaps = opening && !reopening ? 0 : state.flaps + (reopening ? 1 : 0);
+  const reopenings = opening && !reopening ? 0 : state.reopenings + (reopening ? 1 : 0);
   const type = reopening ? 'reopened' : opening ? 'opened' : closing ? 'closed' : 'changed';
   const next: DebounceState = {
     ...state,
@@ -221,6 +225,7 @@ function step(
     episode,
     pending: null,
     flaps,
+    reopenings,
     closedAtMs: closing ? nowMs : opening ? null : state.closedAtMs,
     // A later change of a provisional partition is its settled shape.
     provisional: opening && provisional,

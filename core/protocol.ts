@@ -46,6 +46,12 @@ export const PeerObservationSchema = z.strictObject({
    * `alive` that the peer answered after all.
    */
   probe: z.enum(['alive', 'link-cut', 'peer-down', 'inconclusive']).optional(),
+  /**
+   * Measured extra one-way delay (ms) of the peer's datagrams above the fastest seen on
+   * the link (so the clocks' offset cancels out), smoothed; absent when not measured.
+   * Late is not lost: a slow link shows here, not as a partition.
+   */
+  delayMs: z.number().nonnegative().max(600_000).optional(),
 });
 export type PeerObservation = z.infer<typeof PeerObservationSchema>;
 

@@ -15,6 +15,8 @@ export interface ReachabilityCell {
   sinceMs: number;
   /** Detector suspicion carried from the report. */
   suspicion: number;
+  /** Measured extra delay (ms) of `to`'s datagrams at `from`, when the report carried one. */
+  delayMs?: number;
 }
 
 /** Directed matrix: `cells.get(from)?.get(to)` is what `from` says about `to`. */
@@ -132,6 +134,8 @@ export interface RowEntry {
   sinceMs: number;
   /** Detector suspicion carried from the report. */
   suspicion: number;
+  /** Measured extra delay (ms), when the observer measured one. */
+  delayMs?: number;
 }
 
 /**
@@ -157,9 +161,10 @@ export function setRow(matrix: ReachabilityMatrix, from: NodeId, entries: readon
       previous.reportedAtMs = reportedAtMs;
       previous.sinceMs = entry.sinceMs;
       previous.suspicion = entry.suspicion;
+      previous.delayMs = entry.delayMs;
       continue;
     }
-    row.set(entry.peerId, { reachable: entry.reachable, reportedAtMs, sinceMs: entry.sinceMs, suspicion: entry.suspicion });
+    row.set(entry.peerId, { reachable: entry.reachable, reportedAtMs, sinceMs: entry.sinceMs, suspicion: entry.suspicion, delayMs: entry.delayMs });
     addNode(matrix, entry.peerId);
   }
   return changed;
