@@ -161,10 +161,12 @@ export function setRow(matrix: ReachabilityMatrix, from: NodeId, entries: readon
       previous.reportedAtMs = reportedAtMs;
       previous.sinceMs = entry.sinceMs;
       previous.suspicion = entry.suspicion;
-      previous.delayMs = entry.delayMs;
+      if (entry.delayMs !== undefined || previous.delayMs !== undefined) previous.delayMs = entry.delayMs;
       continue;
     }
-    row.set(entry.peerId, { reachable: entry.reachable, reportedAtMs, sinceMs: entry.sinceMs, suspicion: entry.suspicion, delayMs: entry.delayMs });
+    const cell: ReachabilityCell = { reachable: entry.reachable, reportedAtMs, sinceMs: entry.sinceMs, suspicion: entry.suspicion };
+    if (entry.delayMs !== undefined) cell.delayMs = entry.delayMs;
+    row.set(entry.peerId, cell);
     addNode(matrix, entry.peerId);
   }
   return changed;
