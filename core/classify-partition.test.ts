@@ -306,3 +306,14 @@ test('invariants hold on random matrices', () => {
     }),
   );
 });
+
+test('a slow link is listed with its measured delay, in the summary and the evidence, and is no partition', () => {
+  const matrix = matrixOf(five, () => true);
+  matrix.cells.get('n2')!.get('n1')!.delayMs = 212;
+  matrix.cells.get('n3')!.get('n1')!.delayMs = 3;
+  const verdict = classifyPartition(matrix, options);
+  assert.equal(verdict.partitioned, false);
+  assert.deepEqual(verdict.slowLinks, [{ from: 'n1', to: 'n2', delayMs: 212 }]);
+  assert.match(verdict.summary, /slow \(late, not lost\): n1->n2 \+212 ms/);
+  assert.equal(verdict.evidence.find((entry) => entry.observerId === 'n2' && entry.subjectId === 'n1')?.delayMs, 212);
+});

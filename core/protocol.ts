@@ -233,12 +233,16 @@ export const FaultRuleSchema = z.strictObject({
   lossRatio: z.number().min(0).max(1).optional(),
   /** Fraction (0..1) of the datagrams this agent sends to the peer that get a flipped byte: a corrupting link. */
   corruptRatio: z.number().min(0).max(1).optional(),
+  /** Delay (ms) added to every datagram this agent sends to the peer: a slow link, every datagram still arriving. */
+  delayMs: z.number().nonnegative().max(60_000).optional(),
+  /** Uniform random extra delay 0..jitterMs (ms) per datagram sent to the peer, on top of `delayMs`. */
+  jitterMs: z.number().nonnegative().max(60_000).optional(),
 });
 export type FaultRule = z.infer<typeof FaultRuleSchema>;
 
 /** Whether a rule still does anything (rules that do nothing are removed). */
 export const faultRuleActive = (rule: FaultRule): boolean =>
-  rule.dropInbound || rule.dropOutbound || (rule.lossRatio ?? 0) > 0 || (rule.corruptRatio ?? 0) > 0;
+  rule.dropInbound || rule.dropOutbound || (rule.lossRatio ?? 0) > 0 || (rule.corruptRatio ?? 0) > 0 || (rule.delayMs ?? 0) > 0 || (rule.jitterMs ?? 0) > 0;
 
 /** Commands the server sends to agents. */
 export const AgentCommandSchema = z.discriminatedUnion('type', [
