@@ -83,20 +83,22 @@ interface PeerState {
   extraDelayMs: number;
   /** Recent peak extra delay (ms), decaying: how long a late datagram may still take. */
   extraDelayPeakMs: number;
-  /** When a late grace last ran out with nothing late arriving (ms): the link loses datagrams, it is not merely slow. */
-  graceLostAtMs: number;
+  /** When the last link-cut conclusions about the peer came (ms), newest last, at most `lossyLinkCutsMin`: several close together make the link lossy, not merely slow. */
+  linkCutsAtMs: number[];
   /** When a lossy, unreachable peer was first heard again (ms), or null. */
   recoveringSinceMs: number | null;
 }
 
-/** For this many intervals after a grace ran out, a link that is not measured slow gets no grace: it has shown itself lossy. */
+/** A link with this many link-cut conclusions within `lossyMemoryIntervals`, and not measured slow, is lossy: it gets no late grace. */
+const lossyLinkCutsMin = 2;
+/** How far back (intervals) link-cut conclusions count towards a lossy link. */
 const lossyMemoryIntervals = 16;
 
 /** Weight of one new transit sample in the smoothed extra delay. */
 const extraDelaySmoothing = 0.2;
 /** Per sample, the recent peak extra delay keeps this fraction of itself when the new sample is lower. */
 const extraDelayPeakDecay = 0.95;
-/** A datagram at least this fraction of an interval later than the link's fastest is late; one arriving faster after a silence says the silence was loss. */
+/** A link whose recent peak extra delay reaches this fraction of an interval is slow: its silences are lateness, never counted as loss. */
 export const lateRatioMin = 0.25;
 /** Extra delays below this (ms) are not reported: clock jitter and scheduling, not a slow link. */
 export const reportedDelayMinMs = 5;
@@ -195,7 +197,7 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
     transitFloorMs: Number.POSITIVE_INFINITY,
     extraDelayMs: 0,
     extraDelayPeakMs: 0,
-    graceLostAtMs: Number.NEGATIVE_INFINITY,
+    linkCutsAtMs: [],
     recoveringSinceMs: null,
   }));
   const states = new Map<NodeId, PeerState>(peerStates.map((state) => [state.peer, state]));
@@ -239,6 +241,7 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
     refreshAttention(state);
     result.conclusions.push({ target: probe.target, conclusion });
     if (conclusion === 'inconclusive') health = recordProbeUnanswered(health, nowMs, profile.health);
+    if (conclusion === 'link-cut') state.linkCutsAtMs = [...state.linkCutsAtMs, nowMs].slice(-lossyLinkCutsMin);
     if (conclusion === 'link-cut' && !lossyLink(state, nowMs)) {
       // Others reach the peer, we do not: a cut link, or a slow one whose datagrams are still on their way.
       state.lateGraceUntilMs = nowMs + lateGraceMs(state);
@@ -248,7 +251,9 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
 
   /** A link whose last late grace ran out recently and that is not measured slow: it loses datagrams. */
   const lossyLink = (state: PeerState, nowMs: number) =>
-    state.extraDelayPeakMs < scaled.heartbeatIntervalMs * lateRatioMin && nowMs - state.graceLostAtMs <= lossyMemoryIntervals * scaled.heartbeatIntervalMs;
+    state.extraDelayPeakMs < scaled.heartbeatIntervalMs * lateRatioMin &&
+    state.linkCutsAtMs.length >= lossyLinkCutsMin &&
+    nowMs - state.linkCutsAtMs[0]! <= lossyMemoryIntervals * scaled.heartbeatIntervalMs;
 
   /** How long a link-cut conclusion waits for a late datagram: one interval, or twice the recent peak delay if longer, at most four intervals. */
   const lateGraceMs = (state: PeerState) => Math.min(4 * scaled.heartbeatIntervalMs, Math.max(scaled.heartbeatIntervalMs, 2 * state.extraDelayPeakMs));
@@ -288,9 +293,9 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
     heard(peerId, nowMs, sentAtMs) {
       const state = states.get(peerId);
       if (!state) return;
-      const extraMs = sentAtMs === undefined ? 0 : noteTransit(state, nowMs, sentAtMs);
-      if (state.lateGraceUntilMs !== null && extraMs >= scaled.heartbeatIntervalMs * lateRatioMin) {
-        // It was late, not lost. (A datagram on time after the silence says the silence was loss: the grace runs on.)
+      if (sentAtMs !== undefined) noteTransit(state, nowMs, sentAtMs);
+      if (state.lateGraceUntilMs !== null) {
+        // It was late, not lost (or a datagram or two were lost on a link that otherwise delivers).
         state.lateGraceUntilMs = null;
         state.lastConclusion = 'alive';
       }
@@ -348,7 +353,6 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
         if (state.lateGraceUntilMs !== null) {
           if (nowMs < state.lateGraceUntilMs) continue;
           state.lateGraceUntilMs = null;
-          state.graceLostAtMs = nowMs;
           markUnreachable(peer, state, nowMs);
           continue;
         }
