@@ -192,9 +192,9 @@ test('observations carry the heartbeats\' loss and one-way delay, measured on re
   // Loss needs two intervals watched; every heartbeat arrives on loopback.
   await until('a reports loss and delay of b', () => {
     const observation = cluster.observedAt('a', 'b');
-    return typeof observation.lossRatio === 'number' && typeof observation.delayMs === 'number';
+    return typeof observation.lossRatio === 'number' && typeof observation.transitMs === 'number';
   });
   const observation = cluster.observedAt('a', 'b');
-  assert.ok(observation.delayMs! >= 0 && observation.delayMs! < 1000, `delay ${observation.delayMs} ms on loopback`);
+  assert.ok(observation.transitMs! >= 0 && observation.transitMs! < 1000, `delay ${observation.transitMs} ms on loopback`);
   assert.ok(observation.lossRatio! >= 0 && observation.lossRatio! <= 1);
 });

@@ -147,7 +147,7 @@ export class Membership {
     if (admission === 'duplicate') return;
     if (admission === 'replay') return untrusted('replay', claimed.id);
     if (admission === 'contradiction') return this.monitor.recordEvidence({ kind: 'contradiction', namedId: claimed.id, source, linkPeerId }, nowMs);
-    this.monitor.heard(claimed.id, nowMs);
+    this.monitor.heard(claimed.id, nowMs, envelope.sentAtMs);
     if (decoded.packet.message.type === 'heartbeat') this.linkQuality.get(claimed.id)!.heard(nowMs, envelope.sentAtMs);
     // A peer heard again flips back to reachable inside the monitor; the next check (within I/4) reports it.
     this.handleMessage(decoded.packet, nowMs);
@@ -174,7 +174,7 @@ export class Membership {
         ...observation,
         suspicion: Math.round(observation.suspicion * 1000) / 1000,
         ...(figures && {
-          delayMs: figures.delayMs === null ? null : Math.round(figures.delayMs * 10) / 10,
+          transitMs: figures.delayMs === null ? null : Math.round(figures.delayMs * 10) / 10,
           lossRatio: figures.lossRatio === null ? null : Math.round(figures.lossRatio * 1000) / 1000,
         }),
         ...(probe !== null && { probe }),

@@ -250,14 +250,35 @@ test('property: untrusted evidence never changes anything but the untrusted find
   );
 });
 
-test('a discounted observer is not believed when it says it hears nobody', () => {
+test('a stalled observer is not believed when it says it hears nobody', () => {
   const matrix = matrixOf(five, (a) => a !== 'n1');
-  const observerHealth = new Map([['n1', { score: 4, discounted: true, lastReason: 'mass-loss' as const, missedDeadlines: 0 }]]);
+  const observerHealth = new Map([['n1', { score: 4, discounted: true, lastReason: 'missed-deadline' as const, missedDeadlines: 3 }]]);
   const trusting = classifyPartition(matrix, options);
   assert.equal(trusting.type, 'asymmetric');
   const discounting = classifyPartition(matrix, { ...options, observerHealth });
   assert.equal(discounting.partitioned, false);
   assert.deepEqual(discounting.discountedObservers, ['n1']);
+});
+
+test('a deaf node (hears nobody, heard by all) is named despite its mass-loss penalty, with every failing direction', () => {
+  const matrix = matrixOf(five, (a) => a !== 'n1');
+  const observerHealth = new Map([['n1', { score: 4, discounted: true, lastReason: 'mass-loss' as const, missedDeadlines: 0 }]]);
+  const verdict = classifyPartition(matrix, { ...options, observerHealth });
+  assert.equal(verdict.type, 'asymmetric');
+  assert.deepEqual(verdict.deafNodes, ['n1']);
+  assert.deepEqual(verdict.oneWayLinks.map((link) => `${link.from}>${link.to}`).sort(), ['n2>n1', 'n3>n1', 'n4>n1', 'n5>n1']);
+  assert.deepEqual(verdict.discountedObservers, []);
+  assert.match(verdict.summary, /deaf .*n1/);
+});
+
+test('a mass failure is named even when the survivors are discounted for losing most peers at once', () => {
+  // n1..n3 stopped reporting; n4 and n5 lost them and are discounted for it.
+  const matrix = matrixOf(five, (a, b) => !['n1', 'n2', 'n3'].includes(b) || ['n1', 'n2', 'n3'].includes(a), ['n1', 'n2', 'n3']);
+  const health = { score: 4, discounted: true, lastReason: 'mass-loss' as const, missedDeadlines: 0 };
+  const verdict = classifyPartition(matrix, { ...options, observerHealth: new Map([['n4', health], ['n5', health]]) });
+  assert.equal(verdict.type, 'complete');
+  assert.deepEqual(verdict.silentNodes, ['n1', 'n2', 'n3']);
+  assert.equal(verdict.majorityIndex, null);
 });
 
 test('evidence chain names observers and is bounded', () => {
@@ -284,4 +305,15 @@ test('invariants hold on random matrices', () => {
       assert.equal(verdict.conditions.length, nodes.length);
     }),
   );
+});
+
+test('a slow link is listed with its measured delay, in the summary and the evidence, and is no partition', () => {
+  const matrix = matrixOf(five, () => true);
+  matrix.cells.get('n2')!.get('n1')!.delayMs = 212;
+  matrix.cells.get('n3')!.get('n1')!.delayMs = 3;
+  const verdict = classifyPartition(matrix, options);
+  assert.equal(verdict.partitioned, false);
+  assert.deepEqual(verdict.slowLinks, [{ from: 'n1', to: 'n2', delayMs: 212 }]);
+  assert.match(verdict.summary, /slow \(late, not lost\): n1->n2 \+212 ms/);
+  assert.equal(verdict.evidence.find((entry) => entry.observerId === 'n2' && entry.subjectId === 'n1')?.delayMs, 212);
 });

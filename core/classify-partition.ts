@@ -12,10 +12,22 @@
  *
  * Reading rules, in order:
  * 1. A cell older than `staleAfterMs` is not evidence. A node with no fresh cell of its
- *    own is "stale": its outgoing view is unknown.
+ *    own is "stale": its outgoing view is unknown. So is a node whose reports are overdue
+ *    (older than `overdueAfterMs`) when no observer that still reports on time hears it
+ *    and one of them has lost it: its last report predates its silence, and read as
+ *    current it would turn a crash into a string of one-way links.
  * 2. An observer whose own health is discounted (see detectors/observer-health.ts) is
  *    not believed when it says "I cannot hear X" (it may be the one that is sick); its
- *    "I hear X" still counts, because hearing cannot be faked by a slow observer.
+ *    "I hear X" still counts, because hearing cannot be faked by a slow observer. Two
+ *    exceptions, where the claim blames nobody but the observer's own side or agrees with
+ *    what the server sees itself, so that the penalty cannot hide a real failure:
+ *    - X still reports and hears the observer: the claim only makes X → observer a
+ *      one-way link into the observer. A node that hears no peer while they all hear it
+ *      is deaf (inbound black-holed), and the one-way partition towards it is named. Not
+ *      for an observer that missed its own deadlines (paused or starved), whose silence
+ *      may be its own slowness.
+ *    - X's own reports have stopped and no trusted observer hears it: the server cannot
+ *      hear X either, so losing it is a mass failure to name, never health.
  * 3. A direction counts as broken only when its receiver says so; silence is not a cut.
  * 4. Nodes about which nothing fresh is known at all are left out of the graph (unknown),
  *    so a node that never reported does not look like a partition.
@@ -42,6 +54,21 @@ export const byzantineEvidenceCountMinDefault = 2;
 export const byzantineNodeAccusersMinDefault = 2;
 /** Default bound on evidence-chain entries carried by one verdict. */
 export const evidenceEntriesMaxDefault = 256;
+/** Extra delay (ms) from which a link is listed as slow in the verdict (late, not lost). */
+export const slowLinkDelayMsMin = 50;
+/** Most slow links one verdict lists (the slowest first). */
+export const slowLinksMax = 32;
+
+/** A link whose datagrams arrive late but arrive: shown to operators, never a partition. */
+export interface SlowLink {
+  /** The sender whose datagrams are late. */
+  from: NodeId;
+  /** The observer that measured it. */
+  to: NodeId;
+  /** Measured extra one-way delay (ms) above the link's fastest. */
+  delayMs: number;
+}
+
 /** Most untrusted-traffic findings one verdict lists (the largest counts first); the rest are counted in `untrustedTrafficOmitted`. */
 export const untrustedTrafficMax = 64;
 
@@ -65,6 +92,8 @@ export interface ClassifyOptions {
   discountUnhealthyObservers?: boolean;
   /** Bound on the evidence chain length; default `evidenceEntriesMaxDefault`. */
   evidenceEntriesMax?: number;
+  /** A node whose newest report is older than this (ms) is overdue (see rule 1); default `staleAfterMs` (never earlier than stale). */
+  overdueAfterMs?: number;
 }
 
 /** What Faultline can say about one node. */
@@ -141,6 +170,8 @@ export interface EvidenceEntry {
   observerHealthScore: number | null;
   /** Whether the claim was discounted because the observer was unhealthy. */
   discounted: boolean;
+  /** Measured extra delay (ms) of the subject's datagrams at the observer, when measured: a late link, not a lost one. */
+  delayMs?: number;
 }
 
 /** The classifier's answer for one cluster at one instant. */
@@ -167,6 +198,8 @@ export interface PartitionVerdict {
   isolatedNodes: NodeId[];
   /** Nodes silent to everyone: crashed or isolated, indistinguishable from outside. */
   silentNodes: NodeId[];
+  /** Nodes that report hearing no peer while every peer that reports on them hears them: inbound black-holed (the one-way links towards them are in `oneWayLinks`). */
+  deafNodes: NodeId[];
   /** Nodes cut from the control server only (peers hear them): not a cluster partition. */
   controlPlaneCutNodes: NodeId[];
   /** Nodes about which nothing fresh is known; left out of `components`. */
@@ -175,6 +208,8 @@ export interface PartitionVerdict {
   conditions: Array<{ nodeId: NodeId; condition: NodeCondition }>;
   /** Byzantine nodes and links named by accusing evidence. */
   byzantine: ByzantineFindings;
+  /** Links measured slow (late, not lost), slowest first, at most `slowLinksMax`: shown to operators, never part of the type. */
+  slowLinks: SlowLink[];
   /** Datagrams failing integrity per observer and origin: shown to operators, never part of the type or any decision. */
   untrustedTraffic: UntrustedTraffic[];
   /** Untrusted-traffic findings left out of `untrustedTraffic` because of its bound. */
@@ -214,7 +249,13 @@ interface Prepared {
   discounted: Set<NodeId>;
 }
 
-/** Keeps fresh cells only, and drops "unreachable" claims of discounted observers. */
+/** A discounted observer's "unreachable" claim, decided once everyone's fresh view is known. */
+interface DeferredClaim {
+  observer: number;
+  subject: number;
+}
+
+/** Keeps fresh cells only, and drops "unreachable" claims of discounted observers except where rule 2 keeps them. */
 function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared {
   const { nodes } = matrix;
   const count = nodes.length;
@@ -229,35 +270,93 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
     discounted: new Set<NodeId>(),
   };
   const discounting = options.discountUnhealthyObservers ?? true;
+  const deferred: DeferredClaim[] = [];
+  const stale = new Uint8Array(count);
   for (let observer = 0; observer < count; observer += 1) {
     const node = nodes[observer]!;
     const unhealthy = discounting && options.observerHealth?.get(node)?.discounted === true;
     let freshCells = 0;
     let freshOwnCells = 0;
+    let newestMs = Number.NEGATIVE_INFINITY;
     let hearsSomebody = false;
     // forEach rather than for-of: no entry pair per cell, and this visits every cell of the matrix.
     matrix.cells.get(node)?.forEach((cell, peer) => {
       if (options.nowMs - cell.reportedAtMs > options.staleAfterMs) return;
       freshCells += 1;
+      if (cell.reportedAtMs > newestMs) newestMs = cell.reportedAtMs;
       if (peer !== node) {
         freshOwnCells += 1;
         if (cell.reachable) hearsSomebody = true;
       }
+      const subject = index.get(peer);
       if (unhealthy && !cell.reachable) {
-        prepared.discounted.add(node);
+        if (subject !== undefined && subject !== observer) deferred.push({ observer, subject });
+        else prepared.discounted.add(node);
         return;
       }
-      const subject = index.get(peer);
       if (subject === undefined) return;
       prepared.hears[observer * count + subject] = cell.reachable ? heardReachable : heardUnreachable;
       if (subject === observer) return;
       if (cell.reachable) prepared.heardBy[subject]! += 1;
       else prepared.lostBy[subject]! += 1;
     });
-    if (freshCells === 0) prepared.staleNodes.push(node);
+    if (freshCells === 0) stale[observer] = 1;
+    else if (options.nowMs - newestMs > (options.overdueAfterMs ?? options.staleAfterMs)) stale[observer] = 2;
     if (freshOwnCells > 0 && !hearsSomebody) prepared.hearsNobody[observer] = 1;
   }
+  // Decided against the observers reporting on time only, then applied.
+  const silenced = [...stale.keys()].filter((node) => stale[node] === 2 && overdueIsSilent(node, prepared, deferred, stale));
+  for (const node of silenced) dropRow(node, prepared);
+  for (let observer = 0; observer < count; observer += 1) {
+    if (stale[observer] === 2) stale[observer] = silenced.includes(observer) ? 1 : 0;
+    if (stale[observer] === 1) prepared.staleNodes.push(nodes[observer]!);
+  }
+  for (const claim of deferred) if (stale[claim.observer] === 0) decideDiscountedClaim(claim, matrix, options, prepared, stale);
   return prepared;
+}
+
+/** Whether an overdue node (marked 2 in `stale`) is silent: no observer reporting on time (0) hears it, and one has lost it. */
+function overdueIsSilent(node: number, prepared: Prepared, deferred: readonly DeferredClaim[], stale: Uint8Array): boolean {
+  const count = stale.length;
+  let lost = deferred.some((claim) => claim.subject === node && stale[claim.observer] === 0);
+  for (let observer = 0; observer < count; observer += 1) {
+    if (stale[observer] !== 0) continue;
+    const byte = prepared.hears[observer * count + node];
+    if (byte === heardReachable) return false;
+    if (byte === heardUnreachable) lost = true;
+  }
+  return lost;
+}
+
+/** Takes a node's own claims out of the table: its view is no longer current. */
+function dropRow(node: number, prepared: Prepared): void {
+  const count = prepared.heardBy.length;
+  for (let subject = 0; subject < count; subject += 1) {
+    const byte = prepared.hears[node * count + subject];
+    if (byte === heardNothing) continue;
+    prepared.hears[node * count + subject] = heardNothing;
+    if (subject === node) continue;
+    if (byte === heardReachable) prepared.heardBy[subject]! -= 1;
+    else prepared.lostBy[subject]! -= 1;
+  }
+  prepared.hearsNobody[node] = 0;
+}
+
+/** Rule 2's exceptions: keeps a discounted observer's "unreachable" claim when it blames nobody but the observer's side, or when the server cannot hear the subject either. */
+function decideDiscountedClaim(claim: DeferredClaim, matrix: ReachabilityMatrix, options: ClassifyOptions, prepared: Prepared, stale: Uint8Array): void {
+  const count = matrix.nodes.length;
+  const { observer, subject } = claim;
+  const observerId = matrix.nodes[observer]!;
+  const subjectHearsObserver = prepared.hears[subject * count + observer] === heardReachable;
+  const stalled = options.observerHealth?.get(observerId)?.lastReason === 'missed-deadline';
+  const deafTowardsObserver = stale[subject] === 0 && subjectHearsObserver && !stalled;
+  const massFailure = stale[subject] === 1 && prepared.heardBy[subject] === 0;
+  if (!deafTowardsObserver && !massFailure) {
+    prepared.discounted.add(observerId);
+    return;
+  }
+  prepared.hears[observer * count + subject] = heardUnreachable;
+  prepared.lostBy[subject]! += 1;
 }
 
 /** A table byte back as `canDeliver` answers: true, false, or undefined when nothing fresh and trusted was said. */
@@ -316,6 +415,26 @@ function linkGraph(matrix: ReachabilityMatrix, prepared: Prepared, known: readon
   }
   const components = sets.components(known);
   return { cutLinks, twoWay, components };
+}
+
+/** Fresh cells measuring an extra delay of at least `slowLinkDelayMsMin`, slowest first. */
+function slowLinks(matrix: ReachabilityMatrix, options: ClassifyOptions): SlowLink[] {
+  const found: SlowLink[] = [];
+  matrix.cells.forEach((row, observer) =>
+    row.forEach((cell, peer) => {
+      if (cell.delayMs === undefined || cell.delayMs < slowLinkDelayMsMin || !cell.reachable) return;
+      if (options.nowMs - cell.reportedAtMs > options.staleAfterMs) return;
+      found.push({ from: peer, to: observer, delayMs: cell.delayMs });
+    }),
+  );
+  return found.sort((x, y) => y.delayMs - x.delayMs || x.from.localeCompare(y.from) || x.to.localeCompare(y.to)).slice(0, slowLinksMax);
+}
+
+/** Nodes that report and hear no peer, while every fresh observer reporting on them hears them (at least one does). */
+function deafNodes(matrix: ReachabilityMatrix, prepared: Prepared, conditions: readonly NodeCondition[]): NodeId[] {
+  return matrix.nodes.filter(
+    (_, position) => conditions[position] === 'healthy' && prepared.hearsNobody[position] === 1 && prepared.heardBy[position]! > 0 && prepared.lostBy[position] === 0,
+  );
 }
 
 /** Articulation points of the graph of two-way links (iterative Tarjan over positions, bounded by the node count). */
@@ -450,6 +569,8 @@ export function classifyPartition(matrix: ReachabilityMatrix, options: ClassifyO
     overlappingMajorities: components.length === 1 && cutLinks.length > 0 && hasOverlappingMajorities(known, twoWay, total),
     isolatedNodes: withCondition('isolated'),
     silentNodes: withCondition('crashed-or-isolated'),
+    deafNodes: deafNodes(matrix, prepared, conditionList),
+    slowLinks: slowLinks(matrix, options),
     controlPlaneCutNodes: withCondition('control-plane-cut'),
     unknownNodes: withCondition('unknown'),
     conditions: matrix.nodes.map((nodeId, position) => ({ nodeId, condition: conditionList[position]! })),
@@ -491,12 +612,14 @@ function evidenceChain(
       suspicion: cell.suspicion,
       observerHealthScore: health(observer),
       discounted: !cell.reachable && discounted.has(observer),
+      ...(cell.delayMs !== undefined && { delayMs: cell.delayMs }),
     });
   };
   for (const link of verdict.cutLinks) {
     pushCell(link.a, link.b);
     pushCell(link.b, link.a);
   }
+  for (const link of verdict.slowLinks) pushCell(link.to, link.from);
   for (const subject of [...verdict.silentNodes, ...verdict.controlPlaneCutNodes]) {
     for (const observer of matrix.nodes) if (observer !== subject) pushCell(observer, subject);
   }
@@ -553,11 +676,13 @@ function summarize(verdict: PartitionVerdict): string {
   const notes = [
     listed('isolated:', verdict.isolatedNodes),
     listed('crashed or isolated:', verdict.silentNodes),
+    listed('deaf (hears no peer, heard by all):', verdict.deafNodes),
     listed('control-plane cut (not a partition):', verdict.controlPlaneCutNodes),
     listed('byzantine nodes:', verdict.byzantine.nodes),
     listed('bridges:', verdict.bridgeNodes),
     verdict.overlappingMajorities ? 'overlapping majorities (ring)' : null,
     listed('one-way:', verdict.oneWayLinks.map((link) => `${link.from}->${link.to} lost`)),
+    listed('slow (late, not lost):', verdict.slowLinks.map((link) => `${link.from}->${link.to} +${link.delayMs} ms`)),
     untrustedNote(verdict.untrustedTraffic),
   ].filter((note): note is string => note !== null);
   const head =

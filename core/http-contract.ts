@@ -116,7 +116,7 @@ export interface HttpExchanges {
   'partitions.get': { response: PartitionWithTimeline };
   'faults.list': { query: ClusterChoice; response: FaultsView };
   'faults.cut': { body: ClusterChoice & { from: NodeId; to: NodeId; oneWay?: boolean }; response: FaultsView };
-  'faults.degrade': { body: ClusterChoice & { from: NodeId; to: NodeId; lossRatio?: number; corruptRatio?: number }; response: FaultsView };
+  'faults.degrade': { body: ClusterChoice & { from: NodeId; to: NodeId; lossRatio?: number; corruptRatio?: number; delayMs?: number; jitterMs?: number }; response: FaultsView };
   'faults.isolate': { body: ClusterChoice & { node: NodeId }; response: FaultsView };
   'faults.split': { body: ClusterChoice & { groups: NodeId[][] }; response: FaultsView };
   'faults.heal': { body: ClusterChoice & { from?: NodeId; to?: NodeId }; response: FaultsView };

@@ -47,11 +47,17 @@ export const PeerObservationSchema = z.strictObject({
    */
   probe: z.enum(['alive', 'link-cut', 'peer-down', 'inconclusive']).optional(),
   /**
-   * Median one-way delay (ms) of the peer's recent heartbeats, arrival minus their send
+   * Measured extra one-way delay (ms) of the peer's datagrams above the fastest seen on
+   * the link (so the clocks' offset cancels out), smoothed; absent when not measured.
+   * Late is not lost: a slow link shows here, not as a partition.
+   */
+  delayMs: z.number().nonnegative().max(600_000).optional(),
+  /**
+   * Median transit time (ms) of the peer's recent heartbeats, arrival minus their send
    * time: includes any clock offset between the hosts; null when none arrived lately
    * (optional: older agents omit it). See core/detectors/link-quality.ts.
    */
-  delayMs: z.number().nonnegative().max(3_600_000).nullable().optional(),
+  transitMs: z.number().nonnegative().max(3_600_000).nullable().optional(),
   /** Share (0–1) of the peer's heartbeats expected lately that did not arrive; null before enough was watched (optional). */
   lossRatio: z.number().min(0).max(1).nullable().optional(),
 });
@@ -235,12 +241,16 @@ export const FaultRuleSchema = z.strictObject({
   lossRatio: z.number().min(0).max(1).optional(),
   /** Fraction (0..1) of the datagrams this agent sends to the peer that get a flipped byte: a corrupting link. */
   corruptRatio: z.number().min(0).max(1).optional(),
+  /** Delay (ms) added to every datagram this agent sends to the peer: a slow link, every datagram still arriving. */
+  delayMs: z.number().nonnegative().max(60_000).optional(),
+  /** Uniform random extra delay 0..jitterMs (ms) per datagram sent to the peer, on top of `delayMs`. */
+  jitterMs: z.number().nonnegative().max(60_000).optional(),
 });
 export type FaultRule = z.infer<typeof FaultRuleSchema>;
 
 /** Whether a rule still does anything (rules that do nothing are removed). */
 export const faultRuleActive = (rule: FaultRule): boolean =>
-  rule.dropInbound || rule.dropOutbound || (rule.lossRatio ?? 0) > 0 || (rule.corruptRatio ?? 0) > 0;
+  rule.dropInbound || rule.dropOutbound || (rule.lossRatio ?? 0) > 0 || (rule.corruptRatio ?? 0) > 0 || (rule.delayMs ?? 0) > 0 || (rule.jitterMs ?? 0) > 0;
 
 /** Commands the server sends to agents. */
 export const AgentCommandSchema = z.discriminatedUnion('type', [

@@ -15,8 +15,10 @@ export interface ReachabilityCell {
   sinceMs: number;
   /** Detector suspicion carried from the report. */
   suspicion: number;
-  /** Median one-way delay of `to`'s heartbeats at `from` (ms), when the report carried it. */
-  delayMs?: number | null;
+  /** Measured extra delay (ms) of `to`'s datagrams at `from`, when the report carried one. */
+  delayMs?: number;
+  /** Median transit time of `to`'s heartbeats at `from` (ms, includes clock offset), when the report carried it. */
+  transitMs?: number | null;
   /** Share of `to`'s heartbeats lost on the way to `from` (0–1), when the report carried it. */
   lossRatio?: number | null;
 }
@@ -136,8 +138,10 @@ export interface RowEntry {
   sinceMs: number;
   /** Detector suspicion carried from the report. */
   suspicion: number;
-  /** Heartbeat delay and loss, when the report carried them. */
-  delayMs?: number | null;
+  /** Measured extra delay (ms), when the observer measured one. */
+  delayMs?: number;
+  /** Heartbeat transit time and loss, when the report carried them. */
+  transitMs?: number | null;
   lossRatio?: number | null;
 }
 
@@ -164,18 +168,16 @@ export function setRow(matrix: ReachabilityMatrix, from: NodeId, entries: readon
       previous.reportedAtMs = reportedAtMs;
       previous.sinceMs = entry.sinceMs;
       previous.suspicion = entry.suspicion;
-      if (entry.delayMs !== undefined) previous.delayMs = entry.delayMs;
+      if (entry.delayMs !== undefined || previous.delayMs !== undefined) previous.delayMs = entry.delayMs;
+      if (entry.transitMs !== undefined) previous.transitMs = entry.transitMs;
       if (entry.lossRatio !== undefined) previous.lossRatio = entry.lossRatio;
       continue;
     }
-    row.set(entry.peerId, {
-      reachable: entry.reachable,
-      reportedAtMs,
-      sinceMs: entry.sinceMs,
-      suspicion: entry.suspicion,
-      ...(entry.delayMs !== undefined && { delayMs: entry.delayMs }),
-      ...(entry.lossRatio !== undefined && { lossRatio: entry.lossRatio }),
-    });
+    const cell: ReachabilityCell = { reachable: entry.reachable, reportedAtMs, sinceMs: entry.sinceMs, suspicion: entry.suspicion };
+    if (entry.delayMs !== undefined) cell.delayMs = entry.delayMs;
+    if (entry.transitMs !== undefined) cell.transitMs = entry.transitMs;
+    if (entry.lossRatio !== undefined) cell.lossRatio = entry.lossRatio;
+    row.set(entry.peerId, cell);
     addNode(matrix, entry.peerId);
   }
   return changed;

@@ -167,7 +167,9 @@ export class ReportFold<N extends FoldedNode = FoldedNode> {
   /** Runs the classifier over the view at `nowMs`. */
   classify(nowMs: number, staleAfterMs: number): PartitionVerdict {
     const evidence = this.untrustedEvidence.length > 0 ? [...this.evidence, ...this.untrustedEvidence] : this.evidence;
-    return classifyPartition(this.matrix, { nowMs, staleAfterMs, evidence, observerHealth: this.observerHealth });
+    // Half the stale age (1.5 intervals with the profiles' 3I + 100 ms) is overdue: see classify-partition's rule 1.
+    const overdueAfterMs = staleAfterMs / 2;
+    return classifyPartition(this.matrix, { nowMs, staleAfterMs, evidence, observerHealth: this.observerHealth, overdueAfterMs });
   }
 
   /** Records that `observerId` named `peerId`, which is not a member. */

@@ -92,8 +92,8 @@ export class ClusterState extends ReportFold<NodeState> {
     const figures: LinkFigureView[] = [];
     for (const [observer, row] of this.matrix.cells) {
       for (const [peer, cell] of row) {
-        if (cell.delayMs === undefined && cell.lossRatio === undefined) continue;
-        figures.push({ from: peer, to: observer, delayMs: cell.delayMs ?? null, lossRatio: cell.lossRatio ?? null });
+        if (cell.transitMs === undefined && cell.lossRatio === undefined) continue;
+        figures.push({ from: peer, to: observer, delayMs: cell.transitMs ?? null, lossRatio: cell.lossRatio ?? null });
       }
     }
     return figures;

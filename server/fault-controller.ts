@@ -52,9 +52,13 @@ export class FaultController {
    * Degrades a link without cutting it: `lossRatio` of the datagrams in both
    * directions are lost (a flaky link); `corruptRatio` of those `from` sends to
    * `to` get a flipped byte (`to` sees the link from `from` failing integrity:
-   * untrusted traffic, which accuses no node). Zero lifts either.
+   * untrusted traffic, which accuses no node); `delayMs` and `jitterMs` slow the link
+   * both ways (every datagram still arrives). Zero lifts any of them.
    */
-  async degrade(cluster: ClusterState, request: { from: NodeId; to: NodeId; lossRatio?: number; corruptRatio?: number }): Promise<void> {
+  async degrade(
+    cluster: ClusterState,
+    request: { from: NodeId; to: NodeId; lossRatio?: number; corruptRatio?: number; delayMs?: number; jitterMs?: number },
+  ): Promise<void> {
     this.requireNode(cluster, request.from);
     this.requireNode(cluster, request.to);
     if (request.from === request.to) throw new AppError('invalid_input', 'from and to must differ');
@@ -63,6 +67,11 @@ export class FaultController {
       this.upsertRule(cluster, request.to, request.from, { lossRatio: request.lossRatio });
     }
     if (request.corruptRatio !== undefined) this.upsertRule(cluster, request.from, request.to, { corruptRatio: request.corruptRatio });
+    const slow = { ...(request.delayMs !== undefined && { delayMs: request.delayMs }), ...(request.jitterMs !== undefined && { jitterMs: request.jitterMs }) };
+    if (Object.keys(slow).length > 0) {
+      this.upsertRule(cluster, request.from, request.to, slow);
+      this.upsertRule(cluster, request.to, request.from, slow);
+    }
     await this.push(cluster, [request.from, request.to]);
   }
 

@@ -91,6 +91,31 @@ describe('catalog scenarios on a live cluster', () => {
       assert.deepEqual(drops(p, 10_000), cutsBetween(['node-2'], ['node-1', 'node-3', 'node-4', 'node-5']));
       assert.equal(ruleOf(p, 0, 'node-4', 'node-5')?.lossRatio, 0.01);
     }],
+    ['latency-onset.json', (p) => {
+      assert.deepEqual([ruleOf(p, 4000, 'node-2', 'node-5')?.delayMs, ruleOf(p, 4000, 'node-2', 'node-5')?.jitterMs], [210, 120]);
+      assert.deepEqual(drops(p, 4000), []);
+      assert.match(p.notes.join(' '), /onset is played as a step/);
+    }],
+    ['latency-spike.json', (p) => assert.equal(ruleOf(p, 4000, 'node-5', 'node-2')?.delayMs, 280)],
+    ['deaf-node.json', (p) => {
+      for (const peer of ['node-1', 'node-2', 'node-3', 'node-5']) assert.equal(ruleOf(p, 6000, 'node-4', peer)?.dropInbound, true);
+      assert.equal(ruleOf(p, 6000, 'node-4', 'node-1')?.dropOutbound, false, 'a deaf node still sends');
+    }],
+    ['flapping-bridge.json', (p) => {
+      assert.deepEqual(drops(p, 5000), cutsBetween(['node-1', 'node-2'], ['node-4', 'node-5']));
+      assert.deepEqual(drops(p, 7000), []);
+      assert.deepEqual(drops(p, 21_000), cutsBetween(['node-1', 'node-2'], ['node-4', 'node-5']));
+    }],
+    ['majorities-ring-7.json', (p) => assert.ok(drops(p, 6000).length > 0)],
+    ['isolate-several.json', (p) => {
+      // Seven scenario nodes on five: n6 is node-1, n7 node-2. `isolate` n2, n6 leaves node-2 and node-1 each alone.
+      assert.ok(drops(p, 4000).includes('node-1>node-2') && drops(p, 4000).includes('node-2>node-1'), 'isolated nodes cannot hear each other');
+      // `isolate-group` n1, n3 keeps node-1 and node-3 together.
+      assert.ok(!drops(p, 15_000).includes('node-1>node-3'));
+    }],
+    ['mass-crash.json', (p) => assert.deepEqual(stepAt(p, 5000).controlPlaneCut, ['node-1', 'node-2', 'node-3'])],
+    ['lone-survivor.json', (p) => assert.equal(stepAt(p, 5000).controlPlaneCut.length, 5)],
+    ['lossy-jitter-soak.json', (p) => assert.equal(ruleOf(p, 0, 'node-1', 'node-5')?.lossRatio, 0.02)],
     ['healthy-soak.json', (p) => {
       assert.equal(ruleOf(p, 0, 'node-1', 'node-5')?.lossRatio, 0.02);
       assert.deepEqual(drops(p, 0), []);

@@ -8,8 +8,8 @@
  * Scenario node `nK` (or the K-th listed id) plays the K-th live node (sorted by
  * name); a scenario with more nodes than the cluster wraps around, which the plan's
  * notes say. `*`, random halves and the majorities ring cover every live node.
- * What the agents' transports cannot do (delay, duplication) is left out and named
- * in the notes; a pause or a crash is played as the node going silent (cut from
+ * Delay faults become the transports' delay rules (an onset is played as a step);
+ * duplication is left out and named in the notes; a pause or a crash is played as the node going silent (cut from
  * its peers and from the server) for the same window.
  */
 import { type RandomSource, shuffled } from '../core/detectors/random-source';
@@ -50,6 +50,8 @@ interface Link {
   drop: boolean;
   loss: number;
   corrupt: number;
+  delayMs: number;
+  jitterMs: number;
 }
 
 /** The directed links of one moment, and the nodes cut from the server. */
@@ -60,7 +62,7 @@ class NetworkState {
   private link(from: NodeId, to: NodeId): Link {
     const key = `${from}\u0000${to}`;
     let link = this.links.get(key);
-    if (!link) this.links.set(key, (link = { drop: false, loss: 0, corrupt: 0 }));
+    if (!link) this.links.set(key, (link = { drop: false, loss: 0, corrupt: 0, delayMs: 0, jitterMs: 0 }));
     return link;
   }
 
@@ -76,7 +78,14 @@ class NetworkState {
     if (from !== to) this.link(from, to).corrupt = Math.max(this.link(from, to).corrupt, ratio);
   }
 
-  /** Each agent's rules: outbound drops, loss and corruption are its own links, inbound drops its peers'. */
+  slow(from: NodeId, to: NodeId, delayMs: number, jitterMs: number): void {
+    if (from === to) return;
+    const link = this.link(from, to);
+    link.delayMs += delayMs;
+    link.jitterMs += jitterMs;
+  }
+
+  /** Each agent's rules: outbound drops, loss, corruption and delay are its own links, inbound drops its peers'. */
   rules(nodes: readonly NodeId[]): Map<NodeId, FaultRule[]> {
     const rules = new Map<NodeId, FaultRule[]>();
     for (const owner of nodes) {
@@ -88,7 +97,9 @@ class NetworkState {
         const rule: FaultRule = { peerId: peer, dropOutbound: out?.drop ?? false, dropInbound: into?.drop ?? false };
         if (out && out.loss > 0) rule.lossRatio = out.loss;
         if (out && out.corrupt > 0) rule.corruptRatio = out.corrupt;
-        if (rule.dropOutbound || rule.dropInbound || rule.lossRatio || rule.corruptRatio) list.push(rule);
+        if (out && out.delayMs > 0) rule.delayMs = out.delayMs;
+        if (out && out.jitterMs > 0) rule.jitterMs = out.jitterMs;
+        if (rule.dropOutbound || rule.dropInbound || rule.lossRatio || rule.corruptRatio || rule.delayMs || rule.jitterMs) list.push(rule);
       }
       if (list.length > 0) rules.set(owner, list);
     }
@@ -132,9 +143,12 @@ function applyFault(fault: Fault, state: NetworkState, context: { live: readonly
       );
       return;
     }
-    case 'isolate': {
+    case 'isolate':
+    case 'isolate-group': {
       const isolated = map(fault.nodes);
-      cutBetweenGroups(state, [isolated, live.filter((node) => !isolated.includes(node))]);
+      // `isolate` leaves every listed node alone; `isolate-group` keeps the listed nodes together.
+      const cut = fault.kind === 'isolate' ? isolated.map((node) => [node]) : [isolated];
+      cutBetweenGroups(state, [...cut, live.filter((node) => !isolated.includes(node))]);
       if (fault.controlPlane) isolated.forEach((node) => state.controlPlaneCut.add(node));
       return;
     }
@@ -158,6 +172,7 @@ function applyFault(fault: Fault, state: NetworkState, context: { live: readonly
       map(fault.nodes).forEach((node) => state.controlPlaneCut.add(node));
       return;
     case 'delay':
+      return map(fault.from).forEach((a) => map(fault.to).forEach((b) => state.slow(a, b, fault.delayMs, fault.jitterMs)));
     case 'duplicate':
       return;
   }
@@ -169,7 +184,8 @@ function notesOf(scenario: Scenario, scenarioNodes: readonly string[], live: rea
     notes.push(`the scenario has ${scenarioNodes.length} nodes and the cluster ${live.length}: ${scenarioNodes[live.length]} and later wrap around onto the live nodes`);
   }
   const kinds = new Set(scenario.faults.map((fault) => fault.kind));
-  for (const kind of ['delay', 'duplicate'] as const) if (kinds.has(kind)) notes.push(`${kind} faults are left out: the agents' transports drop, lose and corrupt datagrams, nothing else`);
+  if (kinds.has('duplicate')) notes.push('duplicate faults are left out: the agents\' transports drop, lose, corrupt and delay datagrams, nothing else');
+  if (scenario.faults.some((fault) => fault.kind === 'delay' && fault.onsetMs > 0)) notes.push('a delay\'s onset is played as a step: the full delay from its start');
   for (const kind of ['pause', 'crash'] as const) if (kinds.has(kind)) notes.push(`a ${kind} is played as the node going silent (cut from its peers and the server); the agent keeps running`);
   if (scenario.network.duplicateRatio > 0) notes.push('the background duplication is left out');
   return notes;

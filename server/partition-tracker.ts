@@ -58,10 +58,14 @@ export class PartitionTracker {
   /** Stability windows scaled to the cluster's heartbeat interval. */
   private debounceOptions(cluster: ClusterState): DebounceOptions {
     const intervalMs = cluster.heartbeatIntervalMs;
+    const stableMs = Math.round(intervalMs * this.deps.options.openStableIntervals);
     return {
-      openStableMs: Math.round(intervalMs * this.deps.options.openStableIntervals),
-      changeStableMs: Math.round(intervalMs * this.deps.options.openStableIntervals),
+      openStableMs: stableMs,
+      changeStableMs: stableMs,
       closeStableMs: Math.max(this.deps.options.healStableMs, intervalMs * 4),
+      // The first verdict should be the right one: a shape still moving after 2 intervals opens anyway.
+      openSettleMs: stableMs,
+      openSettleMaxMs: Math.max(stableMs, 2 * intervalMs),
     };
   }
 

@@ -50,6 +50,10 @@ export interface TimelineEntry {
   summary: string;
   /** The full verdict published. */
   verdict: PartitionVerdict;
+  /** Whether the verdict went out while its shape was still moving (see core/partition-debounce.ts). */
+  provisional: boolean;
+  /** Flaps of the episode so far. */
+  flaps: number;
 }
 
 /** A change in the set of links the classifier lists untrusted traffic on (raw verdicts: it is never published). */
@@ -228,7 +232,7 @@ class ClusterSimulation {
         for (const node of fault.nodes) this.queue.push(fault.untilMs, { type: 'resume', node });
       } else if (fault.kind === 'crash') {
         for (const node of fault.nodes) this.crashes.set(node, Math.min(this.crashes.get(node) ?? Infinity, fault.atMs));
-      } else if (fault.kind === 'control-plane-cut' || (fault.kind === 'isolate' && fault.controlPlane)) {
+      } else if (fault.kind === 'control-plane-cut' || ((fault.kind === 'isolate' || fault.kind === 'isolate-group') && fault.controlPlane)) {
         this.controlPlaneCuts.push({ atMs: fault.atMs, untilMs: fault.untilMs ?? endMs, nodes: new Set(fault.nodes) });
       }
     }
@@ -346,7 +350,15 @@ class ClusterSimulation {
     const stepped = stepDebounce(this.debounce, verdict, nowMs, this.profile.debounce);
     this.debounce = stepped.state;
     for (const event of stepped.events) {
-      this.timeline.push({ atMs: nowMs, type: event.type, episode: event.episode, summary: event.verdict.summary, verdict: event.verdict });
+      this.timeline.push({
+        atMs: nowMs,
+        type: event.type,
+        episode: event.episode,
+        summary: event.verdict.summary,
+        verdict: event.verdict,
+        provisional: event.provisional,
+        flaps: event.flaps,
+      });
     }
     // A pending change must be re-examined when its window ends, even if no report arrives.
     const published = this.debounce.published;

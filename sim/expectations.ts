@@ -91,6 +91,46 @@ function judgeVerdict(timeline: readonly TimelineEntry[], expected: VerdictExpec
   return { held: false, metAtMs: null, latencyMs: null, detail: `not seen by ${endMs} ms; last published: ${last.join('; ')}` };
 }
 
+/** What became of the first verdicts of the partitions a run opened. */
+export interface FirstVerdictTally {
+  /** Partitions opened (reopenings of a flapping one not counted). */
+  opened: number;
+  /** Of those, opened as provisional (the shape was still moving; a change was announced). */
+  provisional: number;
+  /** Of the others, the ones whose shape was changed before the faults changed: a first verdict that was wrong. */
+  changed: number;
+}
+
+/** Times (ms) at which some fault starts or ends: between two of them the network stays the same. */
+function faultBoundaries(scenario: Scenario): number[] {
+  const times = scenario.faults.flatMap((fault) => [fault.atMs, ...('untilMs' in fault && fault.untilMs !== undefined ? [fault.untilMs] : [])]);
+  return [...new Set(times)].sort((x, y) => x - y);
+}
+
+/**
+ * Counts, among the partitions opened between `fromMs` and `untilMs`, the first verdicts
+ * that were later changed while the faults stayed as they were (a change after a fault
+ * began or ended is the network moving, not the verdict being wrong).
+ */
+export function tallyFirstVerdicts(scenario: Scenario, timeline: readonly TimelineEntry[], fromMs = 0, untilMs = scenario.durationMs): FirstVerdictTally {
+  const boundaries = faultBoundaries(scenario);
+  const tally: FirstVerdictTally = { opened: 0, provisional: 0, changed: 0 };
+  timeline.forEach((entry, position) => {
+    if (entry.type !== 'opened' || entry.atMs < fromMs || entry.atMs > untilMs) return;
+    tally.opened += 1;
+    if (entry.provisional) {
+      tally.provisional += 1;
+      return;
+    }
+    const nextBoundaryMs = boundaries.find((atMs) => atMs > entry.atMs) ?? Number.POSITIVE_INFINITY;
+    const later = timeline.slice(position + 1);
+    const end = later.findIndex((item) => item.type === 'closed' || item.type === 'opened');
+    const during = end === -1 ? later : later.slice(0, end);
+    if (during.some((item) => item.type === 'changed' && item.atMs < nextBoundaryMs)) tally.changed += 1;
+  });
+  return tally;
+}
+
 /** Judges every expectation of `scenario` against `timeline`. */
 export function evaluateExpectations(scenario: Scenario, timeline: readonly TimelineEntry[], untrusted: readonly UntrustedSighting[] = []): ExpectationOutcome[] {
   return scenario.expect.map((expectation) => {
@@ -130,6 +170,21 @@ export function evaluateExpectations(scenario: Scenario, timeline: readonly Time
         return closed
           ? { expectation, held: true, metAtMs: closed.atMs, latencyMs: closed.atMs - expectation.afterMs, detail: 'whole' }
           : { expectation, held: false, metAtMs: null, latencyMs: null, detail: `still partitioned at ${endMs} ms` };
+      }
+      case 'partitioned': {
+        const untilMs = expectation.untilMs ?? scenario.durationMs;
+        const window = timeline.filter((entry) => entry.atMs >= expectation.fromMs && entry.atMs <= untilMs);
+        const raised = window.findIndex((entry) => entry.verdict.partitioned);
+        const whole = raised === -1 ? undefined : window.slice(raised).find((entry) => !entry.verdict.partitioned);
+        if (raised === -1) return { expectation, held: false, metAtMs: null, latencyMs: null, detail: 'no partition published' };
+        return whole
+          ? { expectation, held: false, metAtMs: null, latencyMs: null, detail: `published whole at ${whole.atMs} ms: ${whole.summary}` }
+          : { expectation, held: true, metAtMs: window[raised]!.atMs, latencyMs: window[raised]!.atMs - expectation.fromMs, detail: 'stayed partitioned' };
+      }
+      case 'first-verdict': {
+        const tally = tallyFirstVerdicts(scenario, timeline, expectation.fromMs, expectation.untilMs ?? scenario.durationMs);
+        const detail = `${tally.opened} opened, ${tally.provisional} provisional, ${tally.changed} first verdict(s) changed`;
+        return { expectation, held: tally.changed === 0, metAtMs: null, latencyMs: null, detail };
       }
     }
   });

@@ -58,7 +58,9 @@ function printResult(file: string, result: SimulationResult): void {
   console.log(`\n== ${result.scenario} (${file}) seed=${result.seed} detector=${result.mode} nodes=${result.nodeCount}`);
   if (result.timeline.length === 0) console.log('   timeline: nothing published (cluster whole throughout)');
   for (const entry of result.timeline) {
-    console.log(`   ${seconds(entry.atMs).padStart(8)}  ${entry.type.padEnd(7)} #${entry.episode}  ${entry.summary}`);
+    const notes = [entry.provisional ? 'provisional' : null, entry.flaps > 0 ? `${entry.flaps} flap(s)` : null].filter(Boolean);
+    const note = notes.length > 0 ? ` (${notes.join(', ')})` : '';
+    console.log(`   ${seconds(entry.atMs).padStart(8)}  ${entry.type.padEnd(8)} #${entry.episode}${note}  ${entry.summary}`);
   }
   for (const outcome of result.outcomes) {
     const label = outcome.expectation.kind === 'verdict' ? `verdict ${outcome.expectation.type ?? 'whole'}` : outcome.expectation.kind;

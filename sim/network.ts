@@ -55,8 +55,10 @@ export class SimulatedNetwork {
       const fault = rule.fault;
       if (fault.kind === 'loss') lossKept *= 1 - fault.ratio;
       else if (fault.kind === 'delay') {
-        delayMs += fault.delayMs;
-        jitterMs += fault.jitterMs;
+        // A delay with an onset grows linearly to its full value (a queue filling up), a step otherwise.
+        const grown = fault.onsetMs > 0 ? Math.min(1, (nowMs - rule.atMs) / fault.onsetMs) : 1;
+        delayMs += fault.delayMs * grown;
+        jitterMs += fault.jitterMs * grown;
       } else if (fault.kind === 'duplicate') duplicateRatio = 1 - (1 - duplicateRatio) * (1 - fault.ratio);
       else if (fault.kind === 'corrupt') corruptKept *= 1 - fault.ratio;
       else dropped = true;
@@ -121,6 +123,11 @@ function compile(fault: Fault, nodes: readonly string[], random: RandomSource, d
       });
     }
     case 'isolate': {
+      // Every listed node alone: cut from every other node, the other listed ones included.
+      const isolated = memberOf(fault.nodes);
+      return rule((from, to) => isolated(from) || isolated(to));
+    }
+    case 'isolate-group': {
       const isolated = memberOf(fault.nodes);
       return rule((from, to) => isolated(from) !== isolated(to));
     }

@@ -33,7 +33,9 @@ const FaultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('majorities-ring'), ...window })
     .describe('each node keeps links to its nearest ring neighbours only, just enough to see a majority'),
   z.strictObject({ kind: z.literal('isolate'), ...window, nodes: nodeList, controlPlane: z.boolean().default(false) })
-    .describe('cut the nodes from every peer; with controlPlane also from the control server'),
+    .describe('cut each listed node from every other node, the other listed ones included (n listed nodes become n lone nodes); with controlPlane also from the control server'),
+  z.strictObject({ kind: z.literal('isolate-group'), ...window, nodes: nodeList, controlPlane: z.boolean().default(false) })
+    .describe('cut the listed nodes, as one group that still hears itself, from every node outside it; with controlPlane also from the control server'),
   z.strictObject({ kind: z.literal('drop'), ...window, from: selector, to: selector }).describe('drop datagrams in one direction'),
   z.strictObject({ kind: z.literal('loss'), ...window, from: selector, to: selector, ratio, bidirectional: z.boolean().default(true) }),
   z.strictObject({
@@ -41,9 +43,10 @@ const FaultSchema = z.discriminatedUnion('kind', [
     ...window,
     from: selector,
     to: selector,
-    delayMs: z.number().nonnegative().max(60_000),
-    jitterMs: z.number().nonnegative().max(60_000).default(0),
-  }),
+    delayMs: z.number().nonnegative().max(60_000).describe('added one-way delay (ms), every datagram still arriving'),
+    jitterMs: z.number().nonnegative().max(60_000).default(0).describe('added uniform random delay 0..jitterMs (ms) per datagram'),
+    onsetMs: timeMs.default(0).describe('the delay and jitter grow linearly from 0 to their full value over this long after atMs (0: a step)'),
+  }).describe('slow the link in one direction: late is not lost, and must never open a partition'),
   z.strictObject({ kind: z.literal('duplicate'), ...window, from: selector, to: selector, ratio }),
   z.strictObject({ kind: z.literal('corrupt'), ...window, from: selector, to: selector, ratio })
     .describe('flip bits: the receiver sees a bad signature, counted as untrusted traffic on the link (never byzantine)'),
@@ -96,6 +99,16 @@ const ExpectationSchema = z.discriminatedUnion('kind', [
     linksFrom: nodeList.describe('exact set of peers whose links to some observer carry datagrams failing integrity'),
   }).describe('untrusted traffic (bad signatures and the like) listed by the classifier; it is never a partition and accuses no node'),
   z.strictObject({ kind: z.literal('healed'), afterMs: timeMs, withinMs: timeMs }).describe('the published verdict is whole again in time'),
+  z.strictObject({
+    kind: z.literal('partitioned'),
+    fromMs: timeMs,
+    untilMs: timeMs.optional(),
+  }).describe('once a partition is published after fromMs, the published verdict stays partitioned until untilMs (a mass failure is never reported as health)'),
+  z.strictObject({
+    kind: z.literal('first-verdict'),
+    fromMs: timeMs.default(0),
+    untilMs: timeMs.optional(),
+  }).describe('every partition opened in the window keeps its first published shape until it closes, unless that first verdict was published as provisional'),
 ]);
 export type Expectation = z.infer<typeof ExpectationSchema>;
 

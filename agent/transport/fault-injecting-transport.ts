@@ -1,16 +1,23 @@
 /**
  * Wraps a transport and drops datagrams to or from chosen peers, on command, or
  * loses or corrupts a fraction of those sent to a peer (a flaky or corrupting
- * link). This is how a partition is injected portably (no root, no kernel help).
+ * link), or delays them (a slow link: `delayMs` plus up to `jitterMs`, every datagram
+ * still arriving, for kernels without netem). This is how a partition is injected
+ * portably (no root, no kernel help).
  */
 import type { FaultRule } from '../../core/protocol';
 import { type Endpoint, type Transport, endpointKey } from './transport';
+
+/** Most datagrams held back by delay rules at once; beyond, new ones are sent undelayed rather than queued without bound. */
+export const delayedDatagramsMax = 10_000;
 
 export class FaultInjectingTransport implements Transport {
   private dropOutbound = new Set<string>();
   private dropInbound = new Set<string>();
   private lossRatio = new Map<string, number>();
   private corruptRatio = new Map<string, number>();
+  private delay = new Map<string, { delayMs: number; jitterMs: number }>();
+  private readonly delayed = new Set<ReturnType<typeof setTimeout>>();
   /** Datagrams corrupted on purpose. */
   corruptedCount = 0;
   /** Datagrams dropped on purpose, for the agent's own metrics. */
@@ -34,6 +41,7 @@ export class FaultInjectingTransport implements Transport {
     const inbound = new Set<string>();
     const loss = new Map<string, number>();
     const corrupt = new Map<string, number>();
+    const delay = new Map<string, { delayMs: number; jitterMs: number }>();
     for (const rule of rules) {
       const endpoint = this.endpointOf(rule.peerId);
       if (!endpoint) continue;
@@ -42,7 +50,9 @@ export class FaultInjectingTransport implements Transport {
       if (rule.dropInbound) inbound.add(key);
       if ((rule.lossRatio ?? 0) > 0) loss.set(key, rule.lossRatio!);
       if ((rule.corruptRatio ?? 0) > 0) corrupt.set(key, rule.corruptRatio!);
+      if ((rule.delayMs ?? 0) > 0 || (rule.jitterMs ?? 0) > 0) delay.set(key, { delayMs: rule.delayMs ?? 0, jitterMs: rule.jitterMs ?? 0 });
     }
+    this.delay = delay;
     this.dropOutbound = outbound;
     this.dropInbound = inbound;
     this.lossRatio = loss;
@@ -62,10 +72,22 @@ export class FaultInjectingTransport implements Transport {
       const index = Math.floor(this.random() * corrupted.length);
       corrupted[index] = (corrupted[index] ?? 0) ^ 0xff;
       this.corruptedCount += 1;
-      this.inner.send(to, corrupted);
+      this.deliver(key, to, corrupted);
       return;
     }
-    this.inner.send(to, bytes);
+    this.deliver(key, to, bytes);
+  }
+
+  /** Sends now, or after the link's delay rule (a copy: the caller may reuse its buffer). */
+  private deliver(key: string, to: Endpoint, bytes: Uint8Array): void {
+    const rule = this.delay.get(key);
+    if (!rule || this.delayed.size >= delayedDatagramsMax) return this.inner.send(to, bytes);
+    const copy = Uint8Array.from(bytes);
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      this.inner.send(to, copy);
+    }, rule.delayMs + rule.jitterMs * this.random());
+    this.delayed.add(timer);
   }
 
   onMessage(handler: (bytes: Uint8Array, from: Endpoint) => void): void {
@@ -79,6 +101,8 @@ export class FaultInjectingTransport implements Transport {
   }
 
   close(): Promise<void> {
+    for (const timer of this.delayed) clearTimeout(timer);
+    this.delayed.clear();
     return this.inner.close();
   }
 }

@@ -16,7 +16,9 @@
  *   within 2I is a mass loss (+4); one point decays per 2I.
  * - probe schedule: every peer up to 32 peers; beyond, 32 per interval round-robin.
  * - server side: reports every I; a row is stale after 3I + 100 ms; a partition opens
- *   after I/4 of continuous partition, closes after 8I of health, reshapes after I/2.
+ *   after I/4 of continuous partition once its shape has held I/2 (or after 2I of a
+ *   moving shape, as provisional), closes after 8I of health (16I once it flapped),
+ *   reshapes after I/2; a reopening within 16I of the close is the same incident.
  *
  * | profile | I       | σ      | p     | t    | phi (alone / with probes) |
  * |---------|---------|--------|-------|------|---------------------------|
@@ -127,7 +129,15 @@ export function buildProfile(name: ProfileName, mode: DetectorMode, overrides: P
     schedule: { peersPerIntervalMax: overrides.peersPerIntervalMax ?? 32 },
     reportIntervalMs: intervalMs,
     staleAfterMs: 3 * intervalMs + 100,
-    debounce: { openStableMs: intervalMs / 4, closeStableMs: 8 * intervalMs, changeStableMs: intervalMs / 2 },
+    debounce: {
+      openStableMs: intervalMs / 4,
+      closeStableMs: 8 * intervalMs,
+      changeStableMs: intervalMs / 2,
+      openSettleMs: intervalMs / 2,
+      openSettleMaxMs: 2 * intervalMs,
+      flapWindowMs: 16 * intervalMs,
+      flapCloseFactorMax: 2,
+    },
   };
 }
 

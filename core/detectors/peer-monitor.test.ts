@@ -1,6 +1,7 @@
 // Proves the agent's detection loop on a fake clock: heartbeats keep peers reachable,
 // silence makes them unreachable (at once with phi, after probes with phi+indirect),
-// a prober's ack concludes "link cut", a direct answer cancels the suspicion, and a
+// a prober's ack concludes "link cut" once a late grace has passed (a late datagram keeps
+// the peer and its delay is reported), a direct answer cancels the suspicion, and a
 // stalled observer discounts itself; a peer never heard is left alone during the join grace.
 // Sleeping through the checks `idleChecksAhead` calls idle changes nothing (seeded runs
 // against a monitor that runs every check), and a heartbeat check cannot be skipped.
@@ -19,8 +20,8 @@ function run(mode: 'phi' | 'phi+indirect', silentAfterMs: number, untilMs: numbe
   const random = createPrng(1);
   const started: string[] = [];
   for (let t = 0; t <= untilMs; t += checkMs) {
-    if (t % intervalMs === 0) for (const peer of ['c', 'd']) monitor.heard(peer, t);
-    if (t % intervalMs === 0 && t < silentAfterMs) monitor.heard('b', t);
+    if (t % intervalMs === 0) for (const peer of ['c', 'd']) monitor.heard(peer, t, t);
+    if (t % intervalMs === 0 && t < silentAfterMs) monitor.heard('b', t, t);
     const result = monitor.check(t, t, random);
     for (const probe of result.probesStarted) started.push(`${t}:${probe.target}:${probe.probers.join(',')}`);
     if (started.length > 0) return { monitor, started, atMs: t };
@@ -45,9 +46,30 @@ test('phi+indirect: silence starts a probe; a prober ack concludes link-cut', ()
   monitor.proberAnswered('b', 'd', 'nack');
   const result = monitor.check(atMs + checkMs, atMs + checkMs, createPrng(2));
   assert.deepEqual(result.conclusions, [{ target: 'b', conclusion: 'link-cut' }]);
-  assert.equal(monitor.observations(atMs + checkMs).find((observation) => observation.peerId === 'b')!.reachable, false);
-  monitor.heard('b', 5_600);
-  assert.equal(monitor.observations(5_600).find((observation) => observation.peerId === 'b')!.reachable, true);
+  const reachable = (nowMs: number) => monitor.observations(nowMs).find((observation) => observation.peerId === 'b')!.reachable;
+  // Late is not lost: the link-cut conclusion waits one interval for a late datagram before it counts.
+  assert.equal(reachable(atMs + checkMs), true);
+  const graceEndsMs = atMs + checkMs + 250;
+  for (let t = atMs + 2 * checkMs; t <= graceEndsMs + checkMs; t += checkMs) monitor.check(t, t, createPrng(2));
+  assert.equal(reachable(graceEndsMs + checkMs), false);
+  // One link-cut does not make the link lossy: heard again, it is back at once.
+  monitor.heard('b', 6_000, 6_000);
+  assert.equal(reachable(6_000), true);
+});
+
+test('phi+indirect: a late datagram during the grace keeps the peer, and its delay is reported', () => {
+  const { monitor, atMs } = run('phi+indirect', 5_000, 6_000);
+  monitor.proberAnswered('b', 'c', 'ack');
+  monitor.proberAnswered('b', 'd', 'ack');
+  monitor.check(atMs + checkMs, atMs + checkMs, createPrng(2));
+  assert.equal(monitor.lastConclusion('b'), 'link-cut');
+  // Sent 300 ms before it arrived, where the link's fastest was about 0 ms: late, not lost.
+  monitor.heard('b', atMs + checkMs + 100, atMs + checkMs - 200);
+  for (let t = atMs + 2 * checkMs; t <= atMs + 8 * checkMs; t += checkMs) monitor.check(t, t, createPrng(2));
+  const view = monitor.observations(atMs + 8 * checkMs).find((observation) => observation.peerId === 'b')!;
+  assert.equal(view.reachable, true);
+  assert.equal(monitor.lastConclusion('b'), 'alive');
+  assert.ok((view.delayMs ?? 0) >= 5, `delay ${view.delayMs}`);
 });
 
 test('phi+indirect: a direct answer during the probe cancels the suspicion', () => {
@@ -87,13 +109,13 @@ test('join grace: a peer never heard is not judged until the grace ends, then it
   const monitor = createPeerMonitor({ selfId: 'a', peers, profile: buildProfile('local', 'phi'), startedAtMs: 0, joinGraceMs: 2_000 });
   const random = createPrng(4);
   for (let t = 0; t < 2_000; t += checkMs) {
-    if (t % intervalMs === 0) for (const peer of ['c', 'd']) monitor.heard(peer, t);
+    if (t % intervalMs === 0) for (const peer of ['c', 'd']) monitor.heard(peer, t, t);
     monitor.check(t, t, random);
   }
   assert.ok(monitor.observations(1_999).every((observation) => observation.reachable), 'b, late to start, is presumed reachable');
   assert.equal(monitor.health(1_999).discounted, false, 'a slow start is no mass loss');
   for (let t = 2_000; t <= 2_250; t += checkMs) {
-    if (t % intervalMs === 0) for (const peer of ['c', 'd']) monitor.heard(peer, t);
+    if (t % intervalMs === 0) for (const peer of ['c', 'd']) monitor.heard(peer, t, t);
     monitor.check(t, t, random);
   }
   const view = new Map(monitor.observations(2_250).map((observation) => [observation.peerId, observation.reachable]));

@@ -75,12 +75,38 @@ interface PeerState {
   sinceMs: number;
   probe: ProbeRound | null;
   lastConclusion: ProbeConclusion | null;
+  /** After a `link-cut` conclusion, the peer is kept until this time (ms) in case its datagrams are late, not lost; null otherwise. */
+  lateGraceUntilMs: number | null;
+  /** Smallest transit (receive time − the sender's send time, ms) seen: the link's floor plus the clocks' offset. */
+  transitFloorMs: number;
+  /** Smoothed extra delay above the floor (ms): what the report shows. */
+  extraDelayMs: number;
+  /** Recent peak extra delay (ms), decaying: how long a late datagram may still take. */
+  extraDelayPeakMs: number;
+  /** When the last link-cut conclusions about the peer came (ms), newest last, at most `lossyLinkCutsMin`: several close together make the link lossy, not merely slow. */
+  linkCutsAtMs: number[];
+  /** When a lossy, unreachable peer was first heard again (ms), or null. */
+  recoveringSinceMs: number | null;
 }
+
+/** A link with this many link-cut conclusions within `lossyMemoryIntervals`, and not measured slow, is lossy: it gets no late grace. */
+const lossyLinkCutsMin = 2;
+/** How far back (intervals) link-cut conclusions count towards a lossy link. */
+const lossyMemoryIntervals = 16;
+
+/** Weight of one new transit sample in the smoothed extra delay. */
+const extraDelaySmoothing = 0.2;
+/** Per sample, the recent peak extra delay keeps this fraction of itself when the new sample is lower. */
+const extraDelayPeakDecay = 0.95;
+/** A link whose recent peak extra delay reaches this fraction of an interval is slow: its silences are lateness, never counted as loss. */
+export const lateRatioMin = 0.25;
+/** Extra delays below this (ms) are not reported: clock jitter and scheduling, not a slow link. */
+export const reportedDelayMinMs = 5;
 
 /** The monitor's surface. */
 export interface PeerMonitor {
-  /** A valid datagram (heartbeat, ping, ack) arrived directly from `peerId` at `nowMs`. */
-  heard(peerId: NodeId, nowMs: number): void;
+  /** A valid datagram (heartbeat, ping, ack) arrived directly from `peerId` at `nowMs`, sent at `sentAtMs` by the peer's clock when known. */
+  heard(peerId: NodeId, nowMs: number, sentAtMs?: number): void;
   /** A prober answered about `target`. */
   proberAnswered(target: NodeId, proberId: NodeId, outcome: ProberOutcome): void;
   /** A bad datagram at `nowMs`, counted against where it came from (see core/evidence-ledger.ts); never a sign of life. */
@@ -167,6 +193,12 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
     sinceMs: options.startedAtMs,
     probe: null,
     lastConclusion: null,
+    lateGraceUntilMs: null,
+    transitFloorMs: Number.POSITIVE_INFINITY,
+    extraDelayMs: 0,
+    extraDelayPeakMs: 0,
+    linkCutsAtMs: [],
+    recoveringSinceMs: null,
   }));
   const states = new Map<NodeId, PeerState>(peerStates.map((state) => [state.peer, state]));
   /**
@@ -178,7 +210,8 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
    */
   const attentionAtMs = new Float64Array(peers.length);
   const refreshAttention = (state: PeerState) => {
-    attentionAtMs[state.position] = state.probe ? Number.NEGATIVE_INFINITY : state.reachable ? state.quietUntilMs : Number.POSITIVE_INFINITY;
+    attentionAtMs[state.position] =
+      state.probe || state.lateGraceUntilMs !== null ? Number.NEGATIVE_INFINITY : state.reachable ? state.quietUntilMs : Number.POSITIVE_INFINITY;
   };
   peerStates.forEach(refreshAttention);
   let health: ObserverHealthState = initialObserverHealth(options.startedAtMs);
@@ -208,7 +241,32 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
     refreshAttention(state);
     result.conclusions.push({ target: probe.target, conclusion });
     if (conclusion === 'inconclusive') health = recordProbeUnanswered(health, nowMs, profile.health);
-    if (meansUnreachable(conclusion)) markUnreachable(probe.target, state, nowMs);
+    if (conclusion === 'link-cut') state.linkCutsAtMs = [...state.linkCutsAtMs, nowMs].slice(-lossyLinkCutsMin);
+    if (conclusion === 'link-cut' && !lossyLink(state, nowMs)) {
+      // Others reach the peer, we do not: a cut link, or a slow one whose datagrams are still on their way.
+      state.lateGraceUntilMs = nowMs + lateGraceMs(state);
+      refreshAttention(state);
+    } else if (meansUnreachable(conclusion)) markUnreachable(probe.target, state, nowMs);
+  };
+
+  /** A link whose last late grace ran out recently and that is not measured slow: it loses datagrams. */
+  const lossyLink = (state: PeerState, nowMs: number) =>
+    state.extraDelayPeakMs < scaled.heartbeatIntervalMs * lateRatioMin &&
+    state.linkCutsAtMs.length >= lossyLinkCutsMin &&
+    nowMs - state.linkCutsAtMs[0]! <= lossyMemoryIntervals * scaled.heartbeatIntervalMs;
+
+  /** How long a link-cut conclusion waits for a late datagram: one interval, or twice the recent peak delay if longer, at most four intervals. */
+  const lateGraceMs = (state: PeerState) => Math.min(4 * scaled.heartbeatIntervalMs, Math.max(scaled.heartbeatIntervalMs, 2 * state.extraDelayPeakMs));
+
+  /** Learns the link's delay from one datagram's transit (the clocks' offset cancels against the floor). */
+  const noteTransit = (state: PeerState, nowMs: number, sentAtMs: number): number => {
+    const transitMs = nowMs - sentAtMs;
+    if (!Number.isFinite(transitMs)) return 0;
+    state.transitFloorMs = Math.min(state.transitFloorMs, transitMs);
+    const extraMs = transitMs - state.transitFloorMs;
+    state.extraDelayMs += extraDelaySmoothing * (extraMs - state.extraDelayMs);
+    state.extraDelayPeakMs = Math.max(extraMs, state.extraDelayPeakMs * extraDelayPeakDecay);
+    return extraMs;
   };
 
   /**
@@ -232,16 +290,27 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
   const reachablePeers = () => peerStates.filter((state) => state.reachable).map((state) => state.peer);
 
   return {
-    heard(peerId, nowMs) {
+    heard(peerId, nowMs, sentAtMs) {
       const state = states.get(peerId);
       if (!state) return;
+      if (sentAtMs !== undefined) noteTransit(state, nowMs, sentAtMs);
+      if (state.lateGraceUntilMs !== null) {
+        // It was late, not lost (or a datagram or two were lost on a link that otherwise delivers).
+        state.lateGraceUntilMs = null;
+        state.lastConclusion = 'alive';
+      }
       state.detector.heartbeat(nowMs);
       state.quietUntilMs = nowMs + quietSpanMs(state.detector);
       if (state.probe) {
         state.probe = null;
         state.lastConclusion = 'alive';
       }
-      if (!state.reachable && state.detector.isAvailable(nowMs)) {
+      // A link that has shown itself lossy comes back only once heard again an interval after the first datagram through: a flaky link stays down, not up and down per datagram.
+      const lossy = lossyLink(state, nowMs);
+      if (!state.reachable && lossy && state.recoveringSinceMs === null) state.recoveringSinceMs = nowMs;
+      const recovered = !lossy || (state.recoveringSinceMs !== null && nowMs - state.recoveringSinceMs >= scaled.heartbeatIntervalMs);
+      if (!state.reachable && recovered && state.detector.isAvailable(nowMs)) {
+        state.recoveringSinceMs = null;
         state.reachable = true;
         state.sinceMs = nowMs;
         changed = true;
@@ -279,6 +348,12 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
         if (state.probe) {
           const complete = state.probe.answers.length >= state.probe.probers.length && state.probe.probers.length > 0;
           if (nowMs >= state.probe.deadlineMs || complete) conclude(state, nowMs, result);
+          continue;
+        }
+        if (state.lateGraceUntilMs !== null) {
+          if (nowMs < state.lateGraceUntilMs) continue;
+          state.lateGraceUntilMs = null;
+          markUnreachable(peer, state, nowMs);
           continue;
         }
         if (late || !state.reachable || nowMs < state.quietUntilMs || joining(state, nowMs)) continue;
@@ -319,6 +394,7 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
           lastHeardAtMs: state.detector.lastHeartbeatAtMs(),
           sinceMs: state.sinceMs,
           suspicion: Math.min(1e6, state.detector.suspicion(nowMs)),
+          ...(state.extraDelayMs >= reportedDelayMinMs && { delayMs: Math.min(600_000, Math.round(state.extraDelayMs)) }),
         };
       });
     },

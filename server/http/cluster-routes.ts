@@ -37,8 +37,13 @@ const DegradeBody = requestSchema('faults.degrade', 'body')(
       to: NodeIdSchema,
       lossRatio: z.number().min(0).max(1).optional(),
       corruptRatio: z.number().min(0).max(1).optional(),
+      delayMs: z.number().nonnegative().max(60_000).optional(),
+      jitterMs: z.number().nonnegative().max(60_000).optional(),
     })
-    .refine((body) => body.lossRatio !== undefined || body.corruptRatio !== undefined, { message: 'give lossRatio, corruptRatio or both', path: ['lossRatio'] }),
+    .refine((body) => [body.lossRatio, body.corruptRatio, body.delayMs, body.jitterMs].some((value) => value !== undefined), {
+      message: 'give lossRatio, corruptRatio, delayMs or jitterMs',
+      path: ['lossRatio'],
+    }),
 );
 const IsolateBody = requestSchema('faults.isolate', 'body')(z.strictObject({ clusterId: ClusterIdSchema.optional(), node: NodeIdSchema }));
 const SplitBody = requestSchema('faults.split', 'body')(

@@ -7,7 +7,12 @@
  * - isolate one node: complete, the node alone on its side, isolated (it still reports);
  * - split halves {n1,n2} | {n3,n4,n5}: complete, the majority side named;
  * - bridge {n1,n2} | {n4,n5} with n3 hearing both: partial, n3 the bridge node;
- * - one-way n1 → n2 lost: asymmetric, the failing direction named.
+ * - one-way n1 → n2 lost: asymmetric, the failing direction named;
+ * - a deaf node (n4's inbound dropped, its outbound kept): asymmetric, a one-way
+ *   partition towards n4 with all four failing directions named, n4 named deaf;
+ * - a delayed link n2 ↔ n5 (about 200 ms each way with jitter; this kernel has no
+ *   netem, so the delay is the agent transport's fault rule, `delayMs`/`jitterMs`, and
+ *   the test says which path it took): never a partition, the measured delay shown.
  * Every case heals before the next, and the stored partitions end; a case that fails
  * still has its rules flushed and the cluster whole again before the next one starts.
  * Needs Linux, root, `ip` and `iptables`; otherwise it prints why and skips.
@@ -332,5 +337,41 @@ describe('real partitions in network namespaces', { skip: reason ?? false, timeo
     assert.deepEqual(verdict.verdict.oneWayLinks, [{ from: 'n1', to: 'n2' }]);
     assert.deepEqual(verdict.verdict.components, [['n1', 'n2', 'n3', 'n4', 'n5']]);
     await heal(stored.id);
+  });
+
+  it('deaf node: n4 hears nobody, everyone hears it: a one-way partition towards n4, every failing direction named', async () => {
+    drop('n4', ['n1', 'n2', 'n3', 'n5'], { inbound: true, outbound: false });
+    const { verdict, stored } = await expectPartition('deaf n4 (inbound DROP only)', 'asymmetric', (latest) => latest.verdict.oneWayLinks.length === 4);
+    const failing = verdict.verdict.oneWayLinks.map((link) => `${link.from}>${link.to}`).sort();
+    assert.deepEqual(failing, ['n1>n4', 'n2>n4', 'n3>n4', 'n5>n4']);
+    assert.deepEqual(verdict.verdict.deafNodes, ['n4']);
+    assert.deepEqual(verdict.verdict.components, [['n1', 'n2', 'n3', 'n4', 'n5']]);
+    await heal(stored.id);
+  });
+
+  it('delayed link: n2 ↔ n5 slowed by about 200 ms with jitter is no partition, and its delay is measured', async () => {
+    process.stdout.write('# measured: delay path: agent transport fault rule (this kernel has no netem qdisc)\n');
+    const degrade = await callApi(test!.url, '/api/faults/degrade', { method: 'POST', body: { clusterId, from: 'n2', to: 'n5', delayMs: 200, jitterMs: 100 } });
+    assert.equal(degrade.status, 200, JSON.stringify(degrade.payload));
+    try {
+      const before = (await partitions()).length;
+      const slow = await waitFor('the delay measured on n2 ↔ n5', async () => {
+        const latest = await snapshot();
+        assert.ok(!latest?.verdict.partitioned, `a slow link raised a partition: ${latest?.verdict.summary}`);
+        const link = latest?.verdict.slowLinks.find((item) => [item.from, item.to].sort().join('-') === 'n2-n5');
+        return link && link.delayMs >= 100 ? link : null;
+      }, verdictTimeoutMs, 100);
+      // Slow for 8 s more: never partitioned, nothing stored.
+      const untilMs = Date.now() + 8000;
+      while (Date.now() < untilMs) {
+        const latest = await snapshot();
+        assert.ok(!latest?.verdict.partitioned, `a slow link raised a partition: ${latest?.verdict.summary}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal((await partitions()).length, before, 'no partition stored for a slow link');
+      process.stdout.write(`# measured: delayed link: ${slow.from} -> ${slow.to} +${slow.delayMs} ms, no partition\n`);
+    } finally {
+      await callApi(test!.url, '/api/faults/heal', { method: 'POST', body: { clusterId } });
+    }
   });
 });
