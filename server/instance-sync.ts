@@ -24,6 +24,7 @@ import type { Server } from 'socket.io';
 import type { PartitionSummary, ClusterSnapshot } from '../core/realtime-contract';
 import type { AgentHello, AgentReport, FaultRule } from '../core/protocol';
 import { initialDebounceState } from '../core/partition-debounce';
+import type { AlertsService } from './alerts-service';
 import type { Broadcaster, ClusterService } from './cluster-service';
 import type { ClusterState } from './cluster-view';
 import type { PartitionStore } from './db/partition-repository';
@@ -31,8 +32,9 @@ import type { LeaderGate } from './leadership';
 import type { Logger } from './logger';
 import { seedDebounceFromActive } from './partition-tracker';
 import type { FanoutKind } from './realtime/fanout';
-import type { LifecycleRunner } from './recovery/orchestrator';
+import { type LifecycleRunner, factsOf } from './recovery/orchestrator';
 import type { RecoveryEffect } from './recovery/recovery-service';
+import { standingAlerts } from './recovery/standing-alerts';
 
 /** How often each instance publishes the agents it holds (ms). */
 export const holdingsEveryMs = 1000;
@@ -90,6 +92,8 @@ export interface InstanceSyncDeps {
   local: Broadcaster;
   /** `cluster/agent` of the agents connected to this instance. */
   localAgents: () => string[];
+  /** Alerts a new leader raises when the old one saved a step but died before raising them. */
+  alerts: Pick<AlertsService, 'ensureRaised'>;
   /** The leader carries out recovery decisions taken on any instance. */
   handleRecovery: (effects: RecoveryEffect[]) => void;
   /** An agent said hello on another instance, or left the last instance that held it (agent presence, on the leader). */
@@ -215,8 +219,14 @@ export class InstanceSync implements ScaleOut {
       cluster.activePartition = await this.deps.partitions.findActive(cluster.clusterId);
       cluster.debounce = initialDebounceState();
       if (!cluster.activePartition) continue;
-      this.deps.lifecycle.restore(cluster.activePartition.id, cluster.clusterId, await this.deps.partitions.findLifecycle(cluster.activePartition.id));
-      seedDebounceFromActive(cluster, nowMs, this.deps.staleAfterMs);
+      const { id } = cluster.activePartition;
+      const saved = await this.deps.partitions.findLifecycle(id);
+      this.deps.lifecycle.restore(id, cluster.clusterId, saved);
+      const seed = seedDebounceFromActive(cluster, nowMs, this.deps.staleAfterMs);
+      // The old leader died between opening the partition and its lifecycle's first step: take that step now.
+      if (seed && (saved === null || saved.detectedAtMs === null)) void this.deps.lifecycle.feed(id, cluster.clusterId, { type: 'partition-observed', facts: factsOf(seed, null) });
+      // Or between saving a step and raising its alerts: raise those never raised.
+      if (saved) for (const alert of standingAlerts(saved)) await this.deps.alerts.ensureRaised({ clusterId: cluster.clusterId, partitionId: id, ...alert });
     }
     this.tookOver = true;
     this.deps.logger.info({ clusters: service.listClusters().length, open: service.listClusters().filter((cluster) => cluster.activePartition).length }, 'took over: open partitions restored');

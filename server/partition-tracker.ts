@@ -151,10 +151,12 @@ function changedShape(active: PartitionSummary, verdict: PartitionVerdict): bool
  * partition, or a cluster that healed meanwhile would never publish the heal and
  * the partition would stay open for ever. The seed is the current verdict, marked
  * partitioned when it is not, so a healthy view closes it after the usual window.
+ * Returns the seed.
  */
-export function seedDebounceFromActive(cluster: ClusterState, nowMs: number, staleAfterMs: number): void {
-  if (!cluster.activePartition) return;
+export function seedDebounceFromActive(cluster: ClusterState, nowMs: number, staleAfterMs: number): PartitionVerdict | null {
+  if (!cluster.activePartition) return null;
   const current = cluster.classify(nowMs, staleAfterMs);
   const seed: PartitionVerdict = current.partitioned ? current : { ...current, partitioned: true, type: cluster.activePartition.type };
   cluster.debounce = { ...initialDebounceState(), published: seed, publishedKey: verdictShapeKey(seed), episode: 1, partitionedSinceMs: nowMs };
+  return seed;
 }

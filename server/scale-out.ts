@@ -6,6 +6,7 @@
  * `gate.serve(name, { start, stop })` call, here or next to its construction.
  */
 import type { AgentPresence } from './agent-presence';
+import type { AlertsService } from './alerts-service';
 import type { ClusterRegistry } from './cluster-registry';
 import type { ClusterService } from './cluster-service';
 import type { ServerConfig } from './config';
@@ -30,6 +31,7 @@ export function wireScaleOut(input: {
   partitions: PartitionStore;
   lifecycle: LifecycleRunner;
   presence: AgentPresence;
+  alerts: AlertsService;
   registry: ClusterRegistry;
   config: Pick<ServerConfig, 'staleAfterMs' | 'divergenceSampleMs' | 'recoveryTimers'>;
   logger: Logger;
@@ -42,6 +44,7 @@ export function wireScaleOut(input: {
     getService: input.getService,
     partitions: input.partitions,
     lifecycle,
+    alerts: input.alerts,
     local: realtime.broadcaster,
     localAgents: () => realtime.localAgents(),
     handleRecovery: (effects) => lifecycle.handle(effects),

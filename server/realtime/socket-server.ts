@@ -31,6 +31,12 @@ export const socketMessageBytesMax = 1024 * 1024;
 export const dataPlaneTimeoutMs = 15_000;
 /** How long the server waits for an agent to acknowledge a command (ms). */
 export const commandTimeoutMs = 3000;
+/**
+ * How long a command to an agent held by another instance may take (ms): two more
+ * hops through the fan-out, each a NOTIFY (or a Redis publish) and its listener,
+ * which a loaded machine delays by seconds.
+ */
+export const remoteCommandTimeoutMs = 10_000;
 /** Most agent connections held at once; more are refused at the handshake. */
 export const agentConnectionsMax = 2000;
 
@@ -238,9 +244,11 @@ export function attachRealtime(options: {
     try {
       if (socket) return (await socket.timeout(timeoutMs).emitWithAck('command', command)) as Reply<unknown>;
       if (fanout.kind === 'none') return null;
-      const replies = (await agents.to(agentRoom(clusterId, agentId)).timeout(timeoutMs).emitWithAck('command', command as AgentCommand)) as Reply<unknown>[];
+      const remote = agents.to(agentRoom(clusterId, agentId)).timeout(Math.max(timeoutMs, remoteCommandTimeoutMs));
+      const replies = (await remote.emitWithAck('command', command as AgentCommand)) as Reply<unknown>[];
       return replies[0] ?? null;
-    } catch {
+    } catch (error) {
+      logger.warn({ clusterId, agentId, command: command.type, held: socket ? 'here' : 'elsewhere', err: error }, 'agent command not answered');
       return null;
     }
   };
