@@ -92,6 +92,8 @@ export interface InstanceSyncDeps {
   local: Broadcaster;
   /** `cluster/agent` of the agents connected to this instance. */
   localAgents: () => string[];
+  /** Another instance verified this report: its nonce is used here too (replay protection across instances). */
+  rememberNonce: (report: AgentReport) => void;
   /** Alerts a new leader raises when the old one saved a step but died before raising them. */
   alerts: Pick<AlertsService, 'ensureRaised'>;
   /** The leader carries out recovery decisions taken on any instance. */
@@ -118,6 +120,7 @@ export class InstanceSync implements ScaleOut {
     const service = () => deps.getService();
     const failed = (what: string) => (error: unknown) => deps.logger.warn({ err: error }, `forwarded ${what} not folded`);
     this.feed.on('feed:report', (report, receivedAtMs) => {
+      deps.rememberNonce(report);
       service().ensureCluster(report.clusterId).then((cluster) => service().foldReport(cluster, report, receivedAtMs), failed('report'));
     });
     this.feed.on('feed:hello', (hello, receivedAtMs) => {

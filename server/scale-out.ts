@@ -7,6 +7,7 @@
  */
 import type { AgentPresence } from './agent-presence';
 import type { AlertsService } from './alerts-service';
+import type { AgentCredentials } from './auth/agent-credentials';
 import type { ClusterRegistry } from './cluster-registry';
 import type { ClusterService } from './cluster-service';
 import type { ServerConfig } from './config';
@@ -32,6 +33,7 @@ export function wireScaleOut(input: {
   lifecycle: LifecycleRunner;
   presence: AgentPresence;
   alerts: AlertsService;
+  credentials: AgentCredentials;
   registry: ClusterRegistry;
   config: Pick<ServerConfig, 'staleAfterMs' | 'divergenceSampleMs' | 'recoveryTimers'>;
   logger: Logger;
@@ -45,6 +47,7 @@ export function wireScaleOut(input: {
     partitions: input.partitions,
     lifecycle,
     alerts: input.alerts,
+    rememberNonce: (report) => input.credentials.rememberNonce(report),
     local: realtime.broadcaster,
     localAgents: () => realtime.localAgents(),
     handleRecovery: (effects) => lifecycle.handle(effects),

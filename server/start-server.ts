@@ -192,7 +192,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   });
   // Operators' decisions on any instance; the leader's lifecycle runner carries them out.
   recoveryEvents.on('effects', (effects) => sync.publishRecovery(effects));
-  const sync: InstanceSync = wireScaleOut({ realtime, faults, gate, getService: (): ClusterService => service, partitions, lifecycle, presence, alerts: consoleServices.alerts, registry, config, logger });
+  const sync: InstanceSync = wireScaleOut({ realtime, faults, gate, getService: (): ClusterService => service, partitions, lifecycle, presence, alerts: consoleServices.alerts, credentials, registry, config, logger });
   const service = new ClusterService({
     registry,
     clusters: new PrismaClusterStore(database.prisma),

@@ -67,6 +67,7 @@ describe('fan-out between instances through PostgreSQL', () => {
       partitions: unused,
       lifecycle: unused,
       alerts: unused,
+      rememberNonce: unused,
       local: {
         clusterUpdated: (snapshot) => io.local.to(clusterRoom(snapshot.clusterId)).emit('cluster:update', snapshot),
         partitionChanged: (partition) => io.local.to(clusterRoom(partition.clusterId)).emit('partition:changed', partition),
