@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { loadAgentConfig } from './config';
 import { serverUrlsMax } from './server-link';
 
-const env = { FAULTLINE_AGENT_TOKEN: 'agent-token-0123456789', FAULTLINE_CLUSTER_KEY: 'cluster-key-0123456789' };
+const env = { NODE_ENV: 'test' as const, FAULTLINE_AGENT_TOKEN: 'agent-token-0123456789', FAULTLINE_CLUSTER_KEY: 'cluster-key-0123456789' };
 const flags = (server: string) => ['--id', 'n1', '--listen', '127.0.0.1:7946', '--peers', 'n2=127.0.0.1:7947', '--server', server];
 
 describe('agent configuration: control server URLs', () => {
