@@ -185,6 +185,8 @@ export function startElection(options: { gate: LeaderGate; url: string; selfUrl:
        ON CONFLICT ("id") DO UPDATE SET "lastSeenAt" = now(), "url" = EXCLUDED."url"`,
       [gate.instanceId, options.selfUrl, startedAt],
     );
+    // Instances gone for a day are forgotten: a restart without FAULTLINE_INSTANCE_ID is a new id.
+    await db.query(`DELETE FROM "ServerInstance" WHERE "lastSeenAt" < now() - interval '1 day'`);
     const instances = await db.query<{ id: string; url: string; lastSeenAt: Date }>(
       `SELECT "id", "url", "lastSeenAt" FROM "ServerInstance" WHERE "lastSeenAt" > now() - make_interval(secs => $1) ORDER BY "startedAt" LIMIT $2`,
       [instanceListedForMs / 1000, instancesListedMax],

@@ -52,7 +52,9 @@ export function attachFanout(io: Server, options: { kind: FanoutKind; databaseUr
     const publisher = new Redis(options.redisUrl!, { lazyConnect: false, maxRetriesPerRequest: 2 });
     const subscriber = publisher.duplicate();
     for (const client of [publisher, subscriber]) client.on('error', (error) => logger.warn({ err: error }, 'fan-out (redis) connection failed'));
-    io.adapter(createRedisAdapter(publisher, subscriber, { requestsTimeout: adapterHeartbeatTimeoutMs }));
+    // Channels named after the database: deployments sharing one Redis do not hear each other (NOTIFY is per database already).
+    const key = `faultline#${decodeURIComponent(new URL(options.databaseUrl).pathname.slice(1)) || 'default'}`;
+    io.adapter(createRedisAdapter(publisher, subscriber, { key, requestsTimeout: adapterHeartbeatTimeoutMs }));
     logger.info({ fanout: 'redis' }, 'instances fan out through Redis pub/sub');
     return {
       kind: 'redis',

@@ -1,12 +1,13 @@
 /**
- * Proves the fan-out between instances on a real PostgreSQL (server/realtime/fanout.ts,
- * server/instance-sync.ts), as the server's restricted runtime role: a cluster
- * snapshot far above NOTIFY's 8000-byte limit (a 300-node cluster view) published
- * by the leader's instance sync reaches a dashboard client connected to another
- * instance whole, through the adapter's attachments table, and the other
- * instance keeps it as the leader's latest; an older one does not replace it. A
- * command sent to an agent's room on another instance gets the agent's answer back,
- * a large one (a page of changes) included.
+ * Proves the fan-out between instances, on a real PostgreSQL (the default) and on
+ * a real Redis (server/realtime/fanout.ts, server/instance-sync.ts), as the
+ * server's restricted database role: a cluster snapshot far above NOTIFY's
+ * 8000-byte limit (a 300-node cluster view) published by the leader's instance
+ * sync reaches a dashboard client connected to another instance whole (on
+ * PostgreSQL through the adapter's attachments table), and the other instance
+ * keeps it as the leader's latest; an older one does not replace it. A command
+ * sent to an agent's room on another instance gets the agent's answer back, a
+ * large one (a page of changes) included.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -28,6 +29,8 @@ import { waitFor } from '../helpers/server-harness';
 
 const logger = createLogger('silent');
 const nodesInView = 300;
+/** The project's machines run Redis here; its channels are named after the test's fresh database, so runs never meet. */
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A real cluster view of `nodesInView` nodes, as the leader would push it. */
 function bigSnapshot(seq: number): ClusterSnapshot {
@@ -44,7 +47,7 @@ interface Instance {
   close(): Promise<void>;
 }
 
-describe('fan-out between instances through PostgreSQL', () => {
+for (const kind of ['postgres', 'redis'] as const) describe(`fan-out between instances through ${kind === 'postgres' ? 'PostgreSQL' : 'Redis'}`, () => {
   let database: TestDatabase;
   let runtimeUrl: string;
   const instances: Instance[] = [];
@@ -53,7 +56,7 @@ describe('fan-out between instances through PostgreSQL', () => {
   async function startInstance(name: string, leader: boolean): Promise<Instance> {
     const httpServer = createServer();
     const io = new Server(httpServer, { maxHttpBufferSize: 1024 * 1024 });
-    const fanout = attachFanout(io, { kind: 'postgres', databaseUrl: runtimeUrl, redisUrl: undefined, logger });
+    const fanout = attachFanout(io, { kind, databaseUrl: runtimeUrl, redisUrl, logger });
     io.on('connection', (socket) => socket.on('cluster:subscribe', (clusterId: string) => void socket.join(clusterRoom(clusterId))));
     const gate = new LeaderGate(name, logger);
     if (leader) await gate.lead(1);
@@ -61,7 +64,7 @@ describe('fan-out between instances through PostgreSQL', () => {
     const unused = undefined as never;
     const sync = new InstanceSync({
       io,
-      fanout: 'postgres',
+      fanout: kind,
       gate,
       getService: unused,
       partitions: unused,
@@ -130,7 +133,7 @@ describe('fan-out between instances through PostgreSQL', () => {
     await waitFor('the newer snapshot', () => received.some((update) => update.seq === 8), 15_000, 20);
     assert.equal(follower.sync.mirrored('big')?.seq, 8);
     assert.ok(!received.some((update) => update.seq === 6), 'an older snapshot is not delivered after a newer one');
-    process.stdout.write(`# measured: ${bytes}-byte snapshot (${nodesInView} nodes) crossed instances through the attachments table\n`);
+    process.stdout.write(`# measured: ${bytes}-byte snapshot (${nodesInView} nodes) crossed instances through ${kind === 'postgres' ? 'the attachments table' : 'Redis'}\n`);
   });
 
   it('carries a command to an agent held by another instance and its large answer back', async () => {
