@@ -155,7 +155,11 @@ export class InstanceSync implements ScaleOut {
     return this.deps.gate.isLeader && this.tookOver;
   }
 
-  /** True when other instances are listed: forwarding to nobody costs a NOTIFY per report for nothing. */
+  /**
+   * True when other instances are listed (the election's instance list, refreshed
+   * every 2 s): publishing to nobody would cost a NOTIFY (and, past 8000 bytes, an
+   * attachment row) per report and per snapshot for nothing, so a lone instance does not.
+   */
   private get shared(): boolean {
     return this.deps.fanout !== 'none' && this.deps.gate.status().instances.length > 1;
   }
@@ -182,18 +186,18 @@ export class InstanceSync implements ScaleOut {
   /** The leader's push of a snapshot: to this instance's dashboards and, through the fan-out, to every other's. */
   publishSnapshot(snapshot: ClusterSnapshot): void {
     this.mirror(snapshot);
-    if (this.deps.fanout !== 'none') this.feed.serverSideEmit('feed:snapshot', snapshot);
+    if (this.shared) this.feed.serverSideEmit('feed:snapshot', snapshot);
   }
 
   /** The leader's push of a partition change, likewise. */
   publishPartition(partition: PartitionSummary): void {
     this.deps.local.partitionChanged(partition);
-    if (this.deps.fanout !== 'none') this.feed.serverSideEmit('feed:partition', partition);
+    if (this.shared) this.feed.serverSideEmit('feed:partition', partition);
   }
 
   /** Fault rules changed on this instance (API, scenario): the others' views (the leader's above all) get them too. */
   publishFaults(cluster: ClusterState): void {
-    if (this.deps.fanout === 'none') return;
+    if (!this.shared) return;
     const nodes = [...cluster.nodes.entries()].map(([id, node]) => ({ id, faults: node.faults, controlPlaneCut: node.controlPlaneCut ?? false }));
     this.feed.serverSideEmit('feed:faults', cluster.clusterId, nodes);
   }
@@ -201,7 +205,8 @@ export class InstanceSync implements ScaleOut {
   /** An operator's recovery decision on this instance: carried out here when leading, by the leader otherwise. */
   publishRecovery(effects: RecoveryEffect[]): void {
     if (this.deps.gate.isLeader) this.deps.handleRecovery(effects);
-    else if (this.deps.fanout !== 'none') this.feed.serverSideEmit('feed:recovery', effects);
+    else if (this.shared) this.feed.serverSideEmit('feed:recovery', effects);
+    else this.deps.logger.warn({ effects: effects.length }, 'recovery decision taken on a follower that sees no leader; not carried out');
   }
 
   /** An agent connected to or left this instance: tell the others now rather than at the next tick. */

@@ -21,7 +21,7 @@ import { ClusterState } from '../../server/cluster-view';
 import { applyMigrations } from '../../server/db/database';
 import { prepareRuntimeRole } from '../../server/db/runtime-role';
 import { InstanceSync } from '../../server/instance-sync';
-import { LeaderGate } from '../../server/leadership';
+import { LeaderGate, startElection } from '../../server/leadership';
 import { createLogger } from '../../server/logger';
 import { type Fanout, attachFanout } from '../../server/realtime/fanout';
 import { type TestDatabase, createTestDatabase } from '../helpers/database';
@@ -44,6 +44,7 @@ interface Instance {
   url: string;
   fanout: Fanout;
   sync: InstanceSync;
+  gate: LeaderGate;
   close(): Promise<void>;
 }
 
@@ -53,13 +54,15 @@ for (const kind of ['postgres', 'redis'] as const) describe(`fan-out between ins
   const instances: Instance[] = [];
   const clients: Socket[] = [];
 
-  async function startInstance(name: string, leader: boolean): Promise<Instance> {
+  async function startInstance(name: string): Promise<Instance> {
     const httpServer = createServer();
     const io = new Server(httpServer, { maxHttpBufferSize: 1024 * 1024 });
     const fanout = attachFanout(io, { kind, databaseUrl: runtimeUrl, redisUrl, logger });
     io.on('connection', (socket) => socket.on('cluster:subscribe', (clusterId: string) => void socket.join(clusterRoom(clusterId))));
     const gate = new LeaderGate(name, logger);
-    if (leader) await gate.lead(1);
+    // The real election: the first instance leads, and each lists the other (a lone instance publishes nothing).
+    const election = startElection({ gate, url: runtimeUrl, selfUrl: `http://${name}`, pollMs: 100, logger });
+    await election.firstRound;
     // Only the snapshot path runs here: the deps it never touches are left out.
     const unused = undefined as never;
     const sync = new InstanceSync({
@@ -89,7 +92,9 @@ for (const kind of ['postgres', 'redis'] as const) describe(`fan-out between ins
       url: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`,
       fanout,
       sync,
+      gate,
       async close() {
+        await election.stop();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await fanout.close();
       },
@@ -100,7 +105,10 @@ for (const kind of ['postgres', 'redis'] as const) describe(`fan-out between ins
     database = await createTestDatabase();
     await applyMigrations(database.url, logger);
     runtimeUrl = (await prepareRuntimeRole(database.url, logger)).url;
-    instances.push(await startInstance('leader', true), await startInstance('follower', false));
+    instances.push(await startInstance('leader'));
+    instances.push(await startInstance('follower'));
+    assert.deepEqual(instances.map((instance) => instance.gate.isLeader), [true, false]);
+    await waitFor('each instance lists the other', () => instances.every((instance) => instance.gate.status().instances.length === 2), 15_000, 100);
     // Both adapters heard each other's heartbeat: a broadcast expects both.
     await waitFor('two servers in the adapter', async () => (await instances[0]!.io.of('/').adapter.serverCount()) === 2, 15_000, 100);
   });
