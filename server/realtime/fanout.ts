@@ -38,6 +38,10 @@ export function attachFanout(io: Server, options: { kind: FanoutKind; databaseUr
   if (options.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: fanoutPoolMax, keepAlive: true });
     pool.on('error', (error) => logger.warn({ err: error }, 'fan-out pool connection failed'));
+    // The adapter holds one client out of the pool for LISTEN without an error listener of its own: a reset
+    // connection (database restart, outage) would be an uncaught exception. Heard here, it ends the client,
+    // and the adapter listens again on a new one.
+    pool.on('connect', (client) => client.on('error', (error) => logger.warn({ err: error }, 'fan-out connection failed; the adapter reconnects')));
     io.adapter(
       createPostgresAdapter(pool, {
         cleanupInterval: attachmentKeepMs,
