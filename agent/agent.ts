@@ -109,7 +109,7 @@ export async function startAgent(
   };
 
   const link = new ServerLink({
-    serverUrl: config.serverUrl,
+    serverUrls: config.serverUrls,
     token: config.token,
     hello: {
       clusterId: config.clusterId,

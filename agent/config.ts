@@ -13,6 +13,7 @@ import { detectorModeDefault, resolveDetectorChoice } from './detector-settings'
 import { type RedisTarget, parseRedisUrl } from './adapters/redis/redis-url';
 import { type Endpoint, parseEndpoint } from './transport/transport';
 import { writeKeysMax, writeRateMax } from './write-load';
+import { serverUrlsMax } from './server-link';
 
 const EndpointSchema = z.string().transform((text, context) => {
   try {
@@ -82,7 +83,11 @@ const AgentConfigSchema = z.object({
   cluster: ClusterIdSchema.default('default'),
   listen: EndpointSchema,
   peers: PeersSchema.pipe(z.array(z.object({ id: NodeIdSchema, address: EndpointSchema })).min(1).max(1024)),
-  server: z.url(),
+  /** One control server URL, or several (comma-separated, or a list in the config file) sharing one database. */
+  server: z
+    .union([z.string(), z.array(z.string())])
+    .transform((value) => (Array.isArray(value) ? value : value.split(',')).map((url) => url.trim().replace(/\/$/, '')).filter((url) => url.length > 0))
+    .pipe(z.array(z.url()).min(1).max(serverUrlsMax)),
   heartbeatIntervalMs: z.coerce.number().int().min(10).max(600_000).optional(),
   missedHeartbeats: z.coerce.number().int().min(1).max(100).default(3),
   profile: z.enum(['lan', 'wan', 'local', 'demo']).optional(),
@@ -113,8 +118,8 @@ export interface AgentConfig {
   listen: Endpoint;
   /** Its peers and their heartbeat endpoints. */
   peers: { id: string; endpoint: Endpoint }[];
-  /** Control server base URL. */
-  serverUrl: string;
+  /** Control servers' base URLs (several instances on one database), tried in turn on failover. */
+  serverUrls: string[];
   /** Time between heartbeats (ms); the brief's default is 5000, or the named profile's interval. */
   heartbeatIntervalMs: number;
   /** Missed heartbeats before a peer is unreachable under the fixed rule; the brief's default is 3. */
@@ -221,7 +226,7 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     clusterId: c.cluster,
     listen: c.listen,
     peers: c.peers.map((peer) => ({ id: peer.id, endpoint: peer.address })),
-    serverUrl: c.server.replace(/\/$/, ''),
+    serverUrls: c.server,
     heartbeatIntervalMs: choice.heartbeatIntervalMs,
     missedHeartbeats: c.missedHeartbeats,
     profile: choice.profile,

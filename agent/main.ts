@@ -1,6 +1,7 @@
 /**
  * Entry point of the agent that runs beside each cluster node:
  *   npm run agent -- --id n1 --listen 0.0.0.0:7946 --peers n2=10.0.0.2:7946,n3=10.0.0.3:7946 --server http://faultline:3000
+ *   (several control servers on one database: --server http://a:3000,http://b:3000)
  * or `--config agent.json`. Secrets come from FAULTLINE_AGENT_TOKEN and FAULTLINE_CLUSTER_KEY.
  */
 import { startAgent } from './agent';

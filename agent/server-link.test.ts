@@ -60,7 +60,7 @@ describe('server link reconnection', () => {
   const startLink = () => {
     const lines: string[] = [];
     const link = new ServerLink({
-      serverUrl: url,
+      serverUrls: [url],
       token: 'test-token',
       hello,
       outbox: new MemoryOutbox(10),
@@ -99,6 +99,61 @@ describe('server link reconnection', () => {
       assert.ok(Date.now() - startedAtMs >= 875, 'waited between attempts');
     } finally {
       await link.close();
+    }
+  });
+});
+
+describe('server link failover between several control servers', () => {
+  /** A bare control server on loopback that greets agents and counts their hellos. */
+  async function startServer() {
+    const httpServer = createServer();
+    const io = new Server(httpServer);
+    const counts = { hellos: 0 };
+    io.of(agentNamespace).on('connection', (socket) => {
+      socket.on('hello', (_input: unknown, reply: (answer: unknown) => void) => {
+        counts.hellos += 1;
+        reply({ ok: true, data: { serverTimeMs: Date.now() } });
+      });
+    });
+    await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', () => resolve()));
+    const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+    const stop = async () => {
+      // What a killed server looks like from the agent: every transport closes and nothing answers again.
+      for (const socket of io.of(agentNamespace).sockets.values()) socket.conn.close();
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    };
+    return { url, counts, stop };
+  }
+
+  it('reconnects to the next server within a few seconds when its server dies, and logs which one', async () => {
+    const first = await startServer();
+    const second = await startServer();
+    const lines: { message: string; fields?: Record<string, unknown> }[] = [];
+    // The second URL points at nothing first: a dead entry in the list is skipped, not waited on for ever.
+    const link = new ServerLink({
+      serverUrls: [first.url, 'http://127.0.0.1:1', second.url],
+      token: 'test-token',
+      hello,
+      outbox: new MemoryOutbox(10),
+      onCommand: async () => ({ ok: true, data: null }),
+      log: (_level, message, fields) => lines.push({ message, ...(fields ? { fields } : {}) }),
+    });
+    try {
+      await waitUntil('a hello at the first server', () => first.counts.hellos === 1 && link.connected);
+      assert.equal(link.serverUrl, first.url);
+      const killedAtMs = Date.now();
+      await first.stop();
+      await waitUntil('a hello at the third server', () => second.counts.hellos === 1 && link.connected);
+      const failoverMs = Date.now() - killedAtMs;
+      assert.equal(link.serverUrl, second.url);
+      // Two randomized steps of 250 and 500 ms at most, plus a refused connection to port 1.
+      assert.ok(failoverMs < 5000, `failed over in ${failoverMs} ms`);
+      const back = lines.find((line) => line.message === 'reconnected to control server');
+      assert.equal(back?.fields?.server, second.url, JSON.stringify(lines));
+      assert.ok(lines.some((line) => line.message.includes('unreachable') && line.fields?.server === 'http://127.0.0.1:1'), 'tried the dead entry and said so');
+    } finally {
+      await link.close();
+      await second.stop();
     }
   });
 });

@@ -5,6 +5,11 @@
  * or partitioned server costs bounded time and is retried with backoff. The link
  * reconnects after every disconnect, for ever, with randomized backoff capped at
  * `handshakeRetryMaxMs`, and logs each time it goes down and comes back.
+ *
+ * Several control servers may share one database (README: several instances):
+ * the link takes a list of their URLs and, each time it has to connect again,
+ * tries the next one, so an agent whose server died is back on another after
+ * one randomized backoff step (a quarter of a second at first).
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { ConsecutiveBreaker, ExponentialBackoff, TimeoutStrategy, circuitBreaker, handleAll, timeout, wrap } from 'cockatiel';
@@ -45,7 +50,8 @@ export const handshakeRetryMaxMs = 5000;
 
 /** Settings of the link. */
 export interface ServerLinkOptions {
-  serverUrl: string;
+  /** Control servers' base URLs, tried in turn (one URL: the same server again). */
+  serverUrls: readonly string[];
   token: string;
   hello: AgentHello;
   outbox: Outbox;
@@ -56,8 +62,13 @@ export interface ServerLinkOptions {
   nowMs?: () => number;
 }
 
+/** Most control server URLs one link rotates over. */
+export const serverUrlsMax = 16;
+
 export class ServerLink {
-  private readonly socket: Socket<ServerToAgentEvents, AgentToServerEvents>;
+  private socket: Socket<ServerToAgentEvents, AgentToServerEvents>;
+  /** Index in `serverUrls` of the server the current socket talks to. */
+  private urlIndex = 0;
   private ready = false;
   private pumping = false;
   private stopped = false;
@@ -81,45 +92,54 @@ export class ServerLink {
   duplicateCount = 0;
 
   constructor(private readonly options: ServerLinkOptions) {
+    if (options.serverUrls.length === 0 || options.serverUrls.length > serverUrlsMax) {
+      throw new Error(`serverUrls: between 1 and ${serverUrlsMax} control server URLs`);
+    }
     this.signingKey = signature.signingKey(signature.tokenVerifier(options.token));
     this.nowMs = options.nowMs ?? (() => Date.now());
-    const { clusterId, agentId } = options.hello;
-    this.socket = io(`${options.serverUrl}${agentNamespace}`, {
-      auth: { token: options.token, clusterId, agentId },
+    this.socket = this.open();
+  }
+
+  /** The control server the link talks to (or tries to) now. */
+  get serverUrl(): string {
+    return this.options.serverUrls[this.urlIndex]!;
+  }
+
+  /**
+   * A socket to the current URL. Reconnection is ours, not Socket.IO's: its own
+   * would keep knocking on a dead server, while the next attempt should go to
+   * the next one.
+   */
+  private open(): Socket<ServerToAgentEvents, AgentToServerEvents> {
+    const { clusterId, agentId } = this.options.hello;
+    const socket: Socket<ServerToAgentEvents, AgentToServerEvents> = io(`${this.serverUrl}${agentNamespace}`, {
+      auth: { token: this.options.token, clusterId, agentId },
       transports: ['websocket'],
-      // Forever, with randomized exponential backoff capped at `handshakeRetryMaxMs`.
-      reconnection: true,
-      reconnectionAttempts: Infinity,
-      reconnectionDelay: handshakeRetryInitialMs,
-      reconnectionDelayMax: handshakeRetryMaxMs,
-      randomizationFactor: 0.5,
+      forceNew: true,
+      reconnection: false,
     });
-    this.socket.on('connect', () => {
+    socket.on('connect', () => {
       this.handshakeRetryMs = handshakeRetryInitialMs;
       void this.greet();
     });
-    this.socket.on('disconnect', (reason) => {
+    socket.on('disconnect', (reason) => {
       this.ready = false;
       if (this.stopped) return;
       this.downSinceMs ??= this.nowMs();
-      // Socket.IO reconnects by itself after a lost transport, but not after the
-      // server ended the session ("io server disconnect": a restart, a replaced or
-      // refused duplicate): then only we can, and must, or the agent stays away for good.
-      const byServer = reason === 'io server disconnect';
-      options.log('warn', 'disconnected from control server; reconnecting', { reason, reconnectedBy: byServer ? 'agent' : 'socket.io' });
-      if (byServer) this.reconnectLater();
+      this.options.log('warn', 'disconnected from control server; reconnecting', { reason, server: this.serverUrl });
+      this.reconnectLater();
     });
-    this.socket.on('connect_error', (error) => {
-      options.log('warn', 'control server unreachable or refused the handshake', { error: error.message });
-      // A refusal by the server's middleware (unavailable, rate_limited, conflict) stops Socket.IO's own reconnection.
-      if (!this.socket.active) this.reconnectLater();
+    socket.on('connect_error', (error) => {
+      this.options.log('warn', 'control server unreachable or refused the handshake', { error: error.message, server: this.serverUrl });
+      this.reconnectLater();
     });
-    this.socket.on('command', (command, reply) => {
-      options.onCommand(command).then(
+    socket.on('command', (command, reply) => {
+      this.options.onCommand(command).then(
         (result) => reply(result),
         () => reply({ ok: false, code: 'internal', message: 'command failed' }),
       );
     });
+    return socket;
   }
 
   /** True while connected and greeted. */
@@ -142,7 +162,7 @@ export class ServerLink {
       this.ready = true;
       const downMs = this.downSinceMs === null ? null : this.nowMs() - this.downSinceMs;
       this.downSinceMs = null;
-      this.options.log('info', downMs === null ? 'connected to control server' : 'reconnected to control server', downMs === null ? {} : { downMs });
+      this.options.log('info', downMs === null ? 'connected to control server' : 'reconnected to control server', { server: this.serverUrl, ...(downMs === null ? {} : { downMs }) });
       void this.pump();
     } catch (error) {
       this.options.log('warn', 'hello failed', { error: (error as Error).message });
@@ -207,8 +227,8 @@ export class ServerLink {
   }
 
   /**
-   * Connects again after a randomized, doubling delay (at most `handshakeRetryMaxMs`),
-   * for the cases Socket.IO gives up on. Never gives up itself: only `close` stops it.
+   * Connects again, to the next server of the list, after a randomized, doubling
+   * delay (at most `handshakeRetryMaxMs`). Never gives up itself: only `close` stops it.
    */
   private reconnectLater(): void {
     if (this.stopped || this.reconnectTimer) return;
@@ -216,7 +236,11 @@ export class ServerLink {
     this.handshakeRetryMs = Math.min(handshakeRetryMaxMs, this.handshakeRetryMs * 2);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      if (!this.stopped && !this.socket.connected && !this.socket.active) this.socket.connect();
+      if (this.stopped) return;
+      this.socket.removeAllListeners();
+      this.socket.close();
+      this.urlIndex = (this.urlIndex + 1) % this.options.serverUrls.length;
+      this.socket = this.open();
     }, delayMs);
   }
 

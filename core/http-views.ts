@@ -31,6 +31,19 @@ export interface Readiness {
    * since the start (the ones that make it unready), and connected but stale.
    */
   agents: { known: number; connected: number; missing: number; missingSinceStart: number; stale: number };
+  /**
+   * Several instances on one database: this instance, whether it leads, the
+   * leader's id and lease epoch (grows by one at every takeover), and the
+   * instances heard from recently (server/leadership.ts).
+   */
+  leadership?: {
+    instanceId: string;
+    leader: boolean;
+    leaderId: string | null;
+    epoch: number | null;
+    leaderSinceMs: number | null;
+    instances: { id: string; url: string; lastSeenAtMs: number }[];
+  };
 }
 
 /** One cluster as listed by the API. */

@@ -34,7 +34,8 @@ interface Tracked extends PresenceEntry {
 export class AgentPresence {
   private readonly entries = new Map<string, Tracked>();
   private readonly duplicateAlertedAtMs = new Map<string, number>();
-  private readonly startedAtMs: number;
+  /** When this instance started watching (its start, or its takeover as leader). */
+  private startedAtMs: number;
   private checkTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   /** One alert write at a time, in order, so an alert is never raised and resolved out of order. */
@@ -56,6 +57,7 @@ export class AgentPresence {
 
   /** Loads the agents known from before the start and open alerts, then watches. */
   async start(): Promise<void> {
+    this.startedAtMs = this.deps.nowMs();
     const since = new Date(this.startedAtMs - this.deps.options.knownWindowMs);
     const nodes = await this.deps.prisma.node.findMany({
       where: { lastSeenAt: { gte: since }, clusterId: { notIn: [...(this.deps.ignoredClusters ?? [])] } },

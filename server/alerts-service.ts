@@ -129,6 +129,23 @@ export class AlertsService {
     }
   }
 
+  /**
+   * Fires a partition's alert unless one was ever raised for its rule: for a new
+   * leader replaying what its lifecycle's saved state says was raised, when the old
+   * leader may have died between saving the state and raising the alert. Never
+   * re-fires one that exists (resolved by an operator included), so no alert goes out twice.
+   */
+  async ensureRaised(input: { clusterId: string; partitionId: string; rule: string; severity: IncidentSeverity; title: string }): Promise<AlertView> {
+    const existing = await this.store.findForPartition(input.partitionId, input.rule);
+    if (existing) return existing;
+    return this.create(input.clusterId, input.partitionId, input.rule, { type: 'fire', severity: input.severity, title: input.title }, this.clock.nowMs()).catch(async (error: unknown) => {
+      // Alert_partitionId_rule_key: raised meanwhile by another instance.
+      const raced = await this.store.findForPartition(input.partitionId, input.rule);
+      if (raced) return raced;
+      throw error;
+    });
+  }
+
   private async create(clusterId: string, partitionId: string | null, rule: string, event: IncidentEvent, nowMs: number): Promise<AlertView> {
     const step = stepIncident(null, event, nowMs);
     if (step.change === null) throw new Error('an alert is created only by firing');

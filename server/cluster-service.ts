@@ -16,6 +16,7 @@ import { PartitionTracker, type PartitionTrackingOptions } from './partition-tra
 import type { LifecycleRunner } from './recovery/orchestrator';
 import type { Logger } from './logger';
 import type { ReportWriter } from './report-writer';
+import type { ScaleOut } from './instance-sync';
 
 /** Longest a dashboard waits for a snapshot while only report times changed (ms): the ages it shows are at most this much behind. */
 export const snapshotRefreshMs = 1000;
@@ -51,6 +52,8 @@ export interface ClusterServiceDeps {
   membership: Pick<ClusterMembership, 'load' | 'isMember' | 'admit' | 'noteUnknown'>;
   /** Runs each open partition's lifecycle; without one, a heal closes the partition. */
   lifecycle: LifecycleRunner | null;
+  /** Several instances on one database (instance-sync.ts); absent: this instance is alone and leads. */
+  scaleOut?: ScaleOut;
 }
 
 export class ClusterService {
@@ -131,41 +134,49 @@ export class ClusterService {
     const cluster = new ClusterState(clusterId, row.name, row.demo, (nodeId) => membership.isMember(clusterId, nodeId));
     for (const node of await clusters.nodes(clusterId)) cluster.node(node.id).address = node.address;
     cluster.activePartition = await partitions.findActive(clusterId);
-    if (cluster.activePartition && lifecycle) {
+    // A follower's lifecycle runs nothing: the leader restores every open partition when it takes over.
+    if (cluster.activePartition && lifecycle && this.leading()) {
       lifecycle.restore(cluster.activePartition.id, clusterId, await partitions.findLifecycle(cluster.activePartition.id));
     }
     registry.add(cluster);
     return cluster;
   }
 
-  /**
-   * Loads the clusters the database knows, with their nodes, so that after a
-   * restart they are listed (and their missing nodes visible) before, or without,
-   * their agents coming back. Returns how many.
-   */
+  /** Loads the clusters the database knows, with their nodes, so that after a restart they are listed (missing nodes visible) before their agents return. Returns how many. */
   async loadClusters(): Promise<number> {
     const ids = await this.deps.clusters.clusterIds(clustersLoadMax);
     for (const id of ids) await this.ensureCluster(id);
     return ids.length;
   }
 
+  /** Whether this instance leads (always, when it is alone). */
+  leading(): boolean {
+    return this.deps.scaleOut?.leading() ?? true;
+  }
+
   /** Records an agent's hello and persists the node. */
   async hello(hello: AgentHello): Promise<void> {
+    const nowMs = this.options.nowMs();
+    await this.foldHello(hello, nowMs);
+    await this.deps.clusters.upsertNode({ clusterId: hello.clusterId, id: hello.agentId, address: hello.address, incarnation: hello.incarnation, seenAtMs: nowMs });
+    this.deps.scaleOut?.forwardHello(hello, nowMs);
+  }
+
+  /** Folds a hello into the view (this instance's, or one another instance received). */
+  async foldHello(hello: AgentHello, receivedAtMs: number): Promise<void> {
     const cluster = await this.ensureCluster(hello.clusterId);
     this.deps.membership.admit(hello.clusterId, hello.agentId);
-    const nowMs = this.options.nowMs();
-    cluster.applyHello(hello, nowMs);
+    cluster.applyHello(hello, receivedAtMs);
     this.reportUnknownPeers(cluster);
     cluster.node(hello.agentId).connected = true;
-    await this.deps.clusters.upsertNode({ clusterId: hello.clusterId, id: hello.agentId, address: hello.address, incarnation: hello.incarnation, seenAtMs: nowMs });
     this.evaluate(cluster);
   }
 
-  /** Marks an agent's control connection up or down. */
+  /** Marks an agent's control connection to this instance up or down; it stays up while another instance holds it. */
   setConnected(clusterId: string, agentId: string, connected: boolean): void {
     const cluster = this.deps.registry.find(clusterId);
     if (!cluster) return;
-    cluster.node(agentId).connected = connected;
+    cluster.node(agentId).connected = connected || (this.deps.scaleOut?.connectedElsewhere(clusterId, agentId) ?? false);
     this.evaluate(cluster);
   }
 
@@ -203,10 +214,8 @@ export class ClusterService {
       throw new AppError('unavailable', 'control-plane link cut by a chaos scenario; retry later');
     }
     const receivedAtMs = this.options.nowMs();
-    this.deps.membership.admit(report.clusterId, report.agentId);
-    cluster.applyReport(report, receivedAtMs, this.options.staleAfterMs);
-    this.reportUnknownPeers(cluster);
-    this.evaluate(cluster);
+    this.foldReport(cluster, report, receivedAtMs);
+    this.deps.scaleOut?.forwardReport(report, receivedAtMs);
     let duplicate: boolean;
     try {
       ({ duplicate } = await this.deps.writer.write(report, receivedAtMs));
@@ -218,10 +227,15 @@ export class ClusterService {
     return { report, duplicate };
   }
 
-  /**
-   * Logs each (agent, unknown peer) pair once (bounded per agent by the view) and
-   * asks for the members again: the peer may hold a credential issued since.
-   */
+  /** Folds a verified report into the view (this instance's, or one another instance stored). */
+  foldReport(cluster: ClusterState, report: AgentReport, receivedAtMs: number): void {
+    this.deps.membership.admit(report.clusterId, report.agentId);
+    cluster.applyReport(report, receivedAtMs, this.options.staleAfterMs);
+    this.reportUnknownPeers(cluster);
+    this.evaluate(cluster);
+  }
+
+  /** Logs each (agent, unknown peer) pair once (bounded per agent by the view) and asks for the members again: the peer may hold a credential issued since. */
   private reportUnknownPeers(cluster: ClusterState): void {
     const fresh = cluster.takeNewUnknownPeers();
     if (fresh.length === 0) return;
@@ -232,10 +246,11 @@ export class ClusterService {
     this.deps.membership.noteUnknown(cluster.clusterId);
   }
 
-  /** Current snapshot of a cluster. */
+  /** Current snapshot of a cluster: on a follower, the leader's latest (one source of truth) once one arrived. */
   snapshot(clusterId: string): ClusterSnapshot {
     const cluster = this.getClusterOrThrow(clusterId);
-    return cluster.snapshot(this.options.nowMs(), this.options.staleAfterMs);
+    const mirrored = this.leading() ? null : this.deps.scaleOut?.mirrored(clusterId);
+    return mirrored ?? cluster.snapshot(this.options.nowMs(), this.options.staleAfterMs);
   }
 
   /** Re-evaluates every cluster (timer tick). */
@@ -243,8 +258,9 @@ export class ClusterService {
     for (const cluster of this.deps.registry.list()) this.evaluate(cluster);
   }
 
-  /** Re-classifies one cluster, drives its partition and pushes what changed. */
+  /** Re-classifies one cluster, drives its partition and pushes what changed; the leader's work alone. */
   evaluate(cluster: ClusterState): void {
+    if (!this.leading()) return;
     const nowMs = this.options.nowMs();
     const verdict = cluster.classify(nowMs, this.options.staleAfterMs);
     this.tracker.drive(cluster, verdict, nowMs);
@@ -277,9 +293,7 @@ export class ClusterService {
   }
 
   /** Nodes of a cluster whose agents are connected now. */
-  connectedNodes(clusterId: string): string[] {
-    return this.deps.registry.connectedNodes(clusterId);
-  }
+  connectedNodes(clusterId: string): string[] { return this.deps.registry.connectedNodes(clusterId); }
 
   /** Partitions from the database, newest first. */
   listPartitions(options: PartitionPage) {

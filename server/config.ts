@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { MonitoringThresholds } from '../core/policy/thresholds';
 import { type SessionPolicy, sessionPolicyDefault } from './auth/session-policy';
 import { type ConnectionLimits, connectionLimitsDefault } from './http/connection-limits';
+import type { FanoutKind } from './realtime/fanout';
 
 const onOff = z
   .enum(['on', 'off', 'true', 'false', '1', '0'])
@@ -55,8 +56,18 @@ const EnvSchema = z.object({
   FAULTLINE_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(connectionLimitsDefault.requestTimeoutMs),
   FAULTLINE_HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(connectionLimitsDefault.keepAliveTimeoutMs),
   FAULTLINE_HTTP_CONNECTIONS_MAX: z.coerce.number().int().min(10).max(1_000_000).default(connectionLimitsDefault.connectionsMax),
+  REDIS_URL: z.url().optional(),
+  FAULTLINE_FANOUT: z.enum(['auto', 'postgres', 'redis', 'none']).default('auto'),
+  FAULTLINE_LEADER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
+  FAULTLINE_INSTANCE_ID: z.string().regex(/^[\w.-]{1,64}$/, 'letters, digits, ".", "-" and "_", at most 64').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().optional(),
+}).refine((env) => env.FAULTLINE_FANOUT !== 'postgres' || env.DATABASE_URL !== undefined, {
+  message: 'postgres fan-out needs DATABASE_URL (the embedded database serves one instance)',
+  path: ['FAULTLINE_FANOUT'],
+}).refine((env) => env.FAULTLINE_FANOUT !== 'redis' || env.REDIS_URL !== undefined, {
+  message: 'redis fan-out needs REDIS_URL',
+  path: ['FAULTLINE_FANOUT'],
 }).refine((env) => env.FAULTLINE_SESSION_TOUCH_INTERVAL_S < env.FAULTLINE_SESSION_IDLE_TIMEOUT_S, {
   // A touch interval as long as the idle timeout would let a session in use go idle.
   message: 'must be shorter than FAULTLINE_SESSION_IDLE_TIMEOUT_S',
@@ -133,6 +144,11 @@ export interface ServerConfig {
   partitionTracking: { evaluateIntervalMs: number; healStableMs: number; openStableIntervals: number };
   /** The recovery orchestrator's clocks (fixed, see `recoveryTimerDefaults`). */
   recoveryTimers: { lifecycleTickMs: number; acknowledgementCheckMs: number };
+  /**
+   * Several instances on one database (server/README.md): how they reach each
+   * other's sockets, how often followers try the leader lock, this instance's id.
+   */
+  scaleOut: { fanout: FanoutKind; redisUrl: string | undefined; leaderPollMs: number; instanceId: string | undefined };
   /** pino log level. */
   logLevel: string;
   /** Serve the Next.js app in development mode. */
@@ -201,6 +217,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     },
     partitionTracking: { ...partitionTrackingDefaults },
     recoveryTimers: { ...recoveryTimerDefaults },
+    scaleOut: {
+      // auto: Redis when REDIS_URL is set, else PostgreSQL when the database is shared, else none (embedded: one instance).
+      fanout: e.FAULTLINE_FANOUT !== 'auto' ? e.FAULTLINE_FANOUT : e.REDIS_URL ? 'redis' : e.DATABASE_URL ? 'postgres' : 'none',
+      redisUrl: e.REDIS_URL,
+      leaderPollMs: e.FAULTLINE_LEADER_POLL_MS,
+      instanceId: e.FAULTLINE_INSTANCE_ID,
+    },
     logLevel: e.LOG_LEVEL,
     dev: argv.includes('--dev'),
     web: true,

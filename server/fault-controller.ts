@@ -18,7 +18,11 @@ export interface CutRequest {
 }
 
 export class FaultController {
-  constructor(private readonly send: CommandSender) {}
+  /** `rulesChanged` hears of every change before it is pushed (other server instances keep the same rules). */
+  constructor(
+    private readonly send: CommandSender,
+    private readonly rulesChanged: (cluster: ClusterState) => void = () => undefined,
+  ) {}
 
   private requireNode(cluster: ClusterState, node: NodeId): void {
     if (!cluster.nodes.has(node)) throw new AppError('not_found', `no node ${node} in cluster ${cluster.clusterId}`);
@@ -144,6 +148,7 @@ export class FaultController {
   }
 
   private async push(cluster: ClusterState, agents: NodeId[]): Promise<void> {
+    this.rulesChanged(cluster);
     const unique = [...new Set(agents)];
     const results = await Promise.all(
       unique.map((agentId) =>

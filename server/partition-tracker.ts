@@ -5,7 +5,7 @@
  * event. One write per cluster at a time.
  */
 import type { PartitionVerdict } from '../core/classify-partition';
-import { type DebounceOptions, stepDebounce } from '../core/partition-debounce';
+import { type DebounceOptions, initialDebounceState, stepDebounce, verdictShapeKey } from '../core/partition-debounce';
 import type { PartitionSummary } from '../core/realtime-contract';
 import type { ClusterState } from './cluster-view';
 import { type PartitionStore, mostSevere } from './db/partition-repository';
@@ -70,6 +70,21 @@ export class PartitionTracker {
   }
 
   /**
+   * After a refused open: the database allows one open partition per cluster, and
+   * another instance that led a moment ago opened it. This one takes it over with
+   * its saved lifecycle; any other failure is thrown on.
+   */
+  private async adopt(cluster: ClusterState, error: unknown): Promise<null> {
+    const existing = await this.deps.partitions.findActive(cluster.clusterId);
+    if (!existing) throw error;
+    this.deps.logger.warn({ cluster: cluster.clusterId, partition: existing.id }, 'partition already open in the database (opened by another instance); adopted, not opened twice');
+    cluster.activePartition = existing;
+    this.deps.lifecycle?.restore(existing.id, cluster.clusterId, await this.deps.partitions.findLifecycle(existing.id));
+    this.deps.partitionChanged(existing);
+    return null;
+  }
+
+  /**
    * Feeds the raw verdict through the debouncer and turns what it publishes into
    * partition records and lifecycle events. One write per cluster at a time; the
    * debouncer only advances when no write is in flight, so nothing it publishes is
@@ -86,7 +101,8 @@ export class PartitionTracker {
     let work: (() => Promise<PartitionSummary | null>) | null = null;
     if (event && event.verdict.partitioned && !active) {
       work = async () => {
-        const opened = await this.deps.partitions.open(cluster.clusterId, event.verdict, event.atMs, 'Normal');
+        const opened = await this.deps.partitions.open(cluster.clusterId, event.verdict, event.atMs, 'Normal').catch((error: unknown) => this.adopt(cluster, error));
+        if (opened === null) return null;
         cluster.activePartition = opened;
         if (!lifecycle) return opened;
         await lifecycle.feed(opened.id, cluster.clusterId, { type: 'partition-observed', facts: factsOf(event.verdict, null) });
@@ -131,4 +147,20 @@ function changedShape(active: PartitionSummary, verdict: PartitionVerdict): bool
     JSON.stringify(active.components) !== JSON.stringify(verdict.components) ||
     JSON.stringify(active.cutLinks) !== JSON.stringify(verdict.cutLinks)
   );
+}
+
+/**
+ * Seeds a cluster's debouncer from its open partition, for an instance that takes
+ * over (or restarts) while one is open: the debouncer must hold a published
+ * partition, or a cluster that healed meanwhile would never publish the heal and
+ * the partition would stay open for ever. The seed is the current verdict, marked
+ * partitioned when it is not, so a healthy view closes it after the usual window.
+ * Returns the seed.
+ */
+export function seedDebounceFromActive(cluster: ClusterState, nowMs: number, staleAfterMs: number): PartitionVerdict | null {
+  if (!cluster.activePartition) return null;
+  const current = cluster.classify(nowMs, staleAfterMs);
+  const seed: PartitionVerdict = current.partitioned ? current : { ...current, partitioned: true, type: cluster.activePartition.type };
+  cluster.debounce = { ...initialDebounceState(), published: seed, publishedKey: verdictShapeKey(seed), episode: 1, partitionedSinceMs: nowMs };
+  return seed;
 }

@@ -14,6 +14,8 @@ export async function readinessOf(input: {
   /** Whether missing agents make the server unready. */
   requiresAgents: boolean;
   closing: boolean;
+  /** Who leads (several instances on one database); leadership does not make an instance unready: followers serve too. */
+  leadership?: Readiness['leadership'];
 }): Promise<Readiness> {
   const databaseHealth = await probeDatabase(input.database);
   const nowMs = Date.now();
@@ -33,5 +35,6 @@ export async function readinessOf(input: {
       ...agents,
       stale: nodes.filter((node) => node.connected && (node.lastReportAtMs === null || nowMs - node.lastReportAtMs > input.staleAfterMs)).length,
     },
+    ...(input.leadership ? { leadership: input.leadership } : {}),
   };
 }

@@ -41,6 +41,9 @@ import { type ConsoleServices, startConsoleServices } from './console-services';
 import { ScenarioRunner, loadScenarioCatalog } from './scenario-runner';
 import { ReportWriter } from './report-writer';
 import { loadSecrets } from './secrets';
+import type { InstanceSync } from './instance-sync';
+import { type Election, LeaderGate, newInstanceId } from './leadership';
+import { startLeadership, wireScaleOut } from './scale-out';
 
 /** A running server. */
 export interface RunningServer {
@@ -60,6 +63,8 @@ export interface RunningServer {
   lifecycle: LifecycleRunner;
   /** The operator console's services: auth, audit, alerts, recovery, history. */
   console: ConsoleServices;
+  /** Whether this instance leads (several instances on one database); leader-only services subscribe to it. */
+  leadership: LeaderGate;
   close(): Promise<void>;
 }
 
@@ -99,7 +104,11 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
 
   const httpServer = createServer(serverOptionsFor(config.connectionLimits));
   applyConnectionCap(httpServer, config.connectionLimits);
+  // One mechanism for "this runs on one instance only": services subscribe to the gate (scale-out.ts).
+  const gate = new LeaderGate(config.scaleOut.instanceId ?? newInstanceId(), logger.child({ component: 'leadership' }));
+  const { fanout } = config.scaleOut;
   const realtime = attachRealtime({
+    fanout: fanout === 'none' ? undefined : { kind: fanout, databaseUrl: database.url, redisUrl: config.scaleOut.redisUrl },
     httpServer,
     credentials,
     getService: () => service,
@@ -114,21 +123,14 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     agentsMissing: () => presence.summary().missing,
     databaseUp: async () => (await probeDatabase(database)).ok,
   });
-  events.on('clusterUpdated', (snapshot) => realtime.broadcaster.clusterUpdated(snapshot));
+  events.on('clusterUpdated', (snapshot) => sync.publishSnapshot(snapshot));
   events.on('partitionChanged', (partition) => {
     serverMetrics.partitionChanged(partition);
-    realtime.broadcaster.partitionChanged(partition);
+    sync.publishPartition(partition);
   });
   events.on('refused', (reason) => serverMetrics.refused(reason));
   events.on('reportOutcome', (outcome) => serverMetrics.reportOutcome(outcome));
-  const faults = new FaultController(realtime.sendCommand);
-  realtime.onAgentReady = (clusterId, agentId) => {
-    presence.agentReady(clusterId, agentId);
-    const cluster = service.findCluster(clusterId);
-    if (cluster && cluster.node(agentId).faults.length > 0) {
-      faults.resend(cluster, agentId).catch((error: unknown) => logger.warn({ err: error, agentId }, 'fault rules not re-sent'));
-    }
-  };
+  const faults = new FaultController(realtime.sendCommand, (cluster) => sync.publishFaults(cluster));
   const health = async (): Promise<HealthReport> => ({
     ...healthOf(await probeDatabase(database)),
     agentsConnected: realtime.agentsConnected(),
@@ -157,7 +159,6 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     // A demo switched off is not missing its agents.
     ignoredClusters: config.demo ? [] : [demoClusterId],
   });
-  realtime.onAgentGone = (clusterId, agentId) => presence.agentGone(clusterId, agentId);
   realtime.onDuplicateRefused = (clusterId, agentId, detail) => presence.duplicateRefused(clusterId, agentId, detail);
   const driver = new ReconciliationDriver(
     (clusterId, agentId, command) => realtime.requestAgent(clusterId, agentId, command),
@@ -182,7 +183,9 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     logger: logger.child({ component: 'lifecycle' }),
     nowMs: () => Date.now(),
   });
-  recoveryEvents.on('effects', (effects) => lifecycle.handle(effects));
+  // Operators' decisions on any instance; the leader's lifecycle runner carries them out.
+  recoveryEvents.on('effects', (effects) => sync.publishRecovery(effects));
+  const sync: InstanceSync = wireScaleOut({ realtime, faults, gate, getService: (): ClusterService => service, partitions, lifecycle, presence, alerts: consoleServices.alerts, credentials, registry, config, logger });
   const service = new ClusterService({
     registry,
     clusters: new PrismaClusterStore(database.prisma),
@@ -197,6 +200,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       logger: logger.child({ component: 'cluster-membership' }),
     }),
     lifecycle,
+    scaleOut: sync,
   });
   events.on('partitionSaved', (summary) => service.partitionChanged(summary));
   const scenarioLogger = logger.child({ component: 'scenarios' });
@@ -204,7 +208,8 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   const apiContext = { service, faults, scenarios, health, logger: logger.child({ component: 'api' }), ...consoleServices };
 
   let closing: Promise<void> | null = null;
-  const readiness = () => readinessOf({ database, registry, presence, staleAfterMs: config.staleAfterMs, requiresAgents: config.readyRequiresAgents, closing: closing !== null });
+  const readiness = () =>
+    readinessOf({ database, registry, presence, staleAfterMs: config.staleAfterMs, requiresAgents: config.readyRequiresAgents, closing: closing !== null, leadership: gate.status() });
   const agentRoutesContext = {
     credentials,
     adminCheck: consoleAdminCheck(bearerAdminCheck(config.adminToken), consoleServices),
@@ -217,7 +222,6 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   // Before the listener opens: clusters are listed, and the agents known from before
   // are expected, before the first agent can say hello.
   await service.loadClusters();
-  await presence.start();
   // Before any agent can connect: nonces used before a restart must stay used after it.
   await credentials.loadRecentNonces();
 
@@ -264,8 +268,10 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     events.on('alertChanged', (alert) => void webhook.deliver(alert));
   }
   service.start();
-  lifecycle.start({ divergenceSampleMs: config.divergenceSampleMs, ...config.recoveryTimers });
-  logger.info({ url, embeddedDatabase: database.embedded }, 'Faultline control server listening');
+  sync.start();
+  // Leader-only services (lifecycle runner, presence alerts) start when this instance leads: at once when it is alone.
+  const election: Election = await startLeadership({ gate, database, selfUrl: url, pollMs: config.scaleOut.leaderPollMs, logger: logger.child({ component: 'leadership' }) });
+  logger.info({ url, embeddedDatabase: database.embedded, instanceId: gate.instanceId, leader: gate.isLeader, fanout }, 'Faultline control server listening');
 
   if (config.demo && !demo) demo = await startDemo(url);
 
@@ -278,6 +284,9 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
         httpServer.closeIdleConnections?.();
       }],
       ['demo agents', () => demo?.stop()],
+      // Releases the lock early: a follower takes over at its next poll.
+      ['leadership', () => election.stop()],
+      ['instance sync', () => sync.stop()],
       ['lifecycle', () => lifecycle.stop()],
       ['cluster service', () => service.stop()],
       ['report writes', () => writer.flush()],
@@ -291,5 +300,5 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     return closing;
   };
 
-  return { url, port, database, service, demo, agentToken: secrets.agentToken, clusterKey: secrets.clusterKey, credentials, metrics: serverMetrics, logger, console: consoleServices, lifecycle, close };
+  return { url, port, database, service, demo, agentToken: secrets.agentToken, clusterKey: secrets.clusterKey, credentials, metrics: serverMetrics, logger, console: consoleServices, lifecycle, leadership: gate, close };
 }

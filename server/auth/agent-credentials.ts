@@ -222,6 +222,11 @@ export class AgentCredentials {
     if (admission === 'full') throw this.refuse('replay-cache-full', claim, 'rate_limited', 'too many reports in the replay window; retry later');
   }
 
+  /** Remembers the nonce of a report another instance verified, so a replay of it to this instance is refused too. */
+  rememberNonce(report: AgentReport): void {
+    if (report.auth) this.nonces.admit(`${report.clusterId}/${report.agentId}`, report.auth.nonce, report.auth.signedAtMs, this.options.nowMs());
+  }
+
   /** Remembers the nonces of recently stored reports (see `ReportNonces.loadRecent`); call before agents connect. */
   loadRecentNonces(): Promise<number> {
     return this.nonces.loadRecent(this.prisma, this.options.nowMs());

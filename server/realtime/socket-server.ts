@@ -22,6 +22,7 @@ import { type DataPlaneCommand, type DataPlaneReply, DataPlaneReplySchema } from
 import type { CommandSender } from '../fault-controller';
 import type { Logger } from '../logger';
 import { type AgentSocket, agentHolderSilenceDefaultMs, agentHolders } from './agent-holders';
+import { type Fanout, type FanoutKind, attachFanout } from './fanout';
 import { agentReportsPerSecondMax, reportRateLimiter } from './report-rate-limiter';
 
 /** Largest Socket.IO message accepted, in bytes. */
@@ -30,6 +31,12 @@ export const socketMessageBytesMax = 1024 * 1024;
 export const dataPlaneTimeoutMs = 15_000;
 /** How long the server waits for an agent to acknowledge a command (ms). */
 export const commandTimeoutMs = 3000;
+/**
+ * How long a command to an agent held by another instance may take (ms): two more
+ * hops through the fan-out, each a NOTIFY (or a Redis publish) and its listener,
+ * which a loaded machine delays by seconds.
+ */
+export const remoteCommandTimeoutMs = 10_000;
 /** Most agent connections held at once; more are refused at the handshake. */
 export const agentConnectionsMax = 2000;
 
@@ -52,10 +59,18 @@ const AgentAuthSchema = z.object({
 });
 
 
+/** The room of one agent's connection in the agents namespace: commands reach it from any instance. */
+const agentRoom = (clusterId: string, agentId: string) => `agent:${clusterId}/${agentId}`;
+
 /** The Socket.IO server plus the adapters the rest of the server talks to. */
 export interface Realtime {
   io: Server<ClientToServerEvents, ServerToClientEvents>;
+  /** Pushes to this instance's dashboards only (what other instances push reaches theirs through the fan-out). */
   broadcaster: Broadcaster;
+  /** Which engine joins this instance to the others. */
+  fanout: FanoutKind;
+  /** `cluster/agent` of every agent connected to this instance. */
+  localAgents(): string[];
   sendCommand: CommandSender;
   /** Sends a data-plane command to one agent and returns its validated reply. */
   requestAgent(clusterId: string, agentId: string, command: DataPlaneCommand): Promise<Reply<DataPlaneReply | null>>;
@@ -80,12 +95,16 @@ export function attachRealtime(options: {
   onReportOutcome?: (outcome: ReportOutcome) => void;
   /** See `agentHolderSilenceDefaultMs`. */
   agentHolderSilenceMs?: number;
+  /** How this instance reaches the others' sockets (several instances on one database); none by default. */
+  fanout?: { kind: FanoutKind; databaseUrl: string; redisUrl: string | undefined };
 }): Realtime {
   const { logger } = options;
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(options.httpServer, {
     maxHttpBufferSize: socketMessageBytesMax,
     serveClient: false,
   });
+  // Before any namespace exists, so that every one (dashboards and agents) gets the adapter.
+  const fanout: Fanout = options.fanout ? attachFanout(io as unknown as Server, { ...options.fanout, logger }) : { kind: 'none', close: async () => undefined };
   const agentSockets = new Map<string, AgentSocket>();
   const key = (clusterId: string, agentId: string) => `${clusterId}/${agentId}`;
   const holders = agentHolders(agentSockets, options.agentHolderSilenceMs ?? agentHolderSilenceDefaultMs);
@@ -153,6 +172,7 @@ export function attachRealtime(options: {
       socket.disconnect(true);
       return;
     }
+    void socket.join(agentRoom(clusterId, agentId));
     if (holders.take(socket)) logger.warn({ clusterId, agentId }, 'agent connected; its previous connection had gone silent and was replaced');
     else logger.info({ clusterId, agentId }, 'agent connected');
 
@@ -214,34 +234,43 @@ export function attachRealtime(options: {
     });
   });
 
+  /**
+   * Sends `command` to an agent and returns its raw reply, or null when no reply
+   * came: through the local socket when the agent is connected here, otherwise to
+   * its room, which the fan-out delivers on whichever instance holds it.
+   */
+  const commandAgent = async (clusterId: string, agentId: string, command: AgentCommand | DataPlaneCommand, timeoutMs: number): Promise<Reply<unknown> | null> => {
+    const socket = agentSockets.get(key(clusterId, agentId));
+    try {
+      if (socket) return (await socket.timeout(timeoutMs).emitWithAck('command', command)) as Reply<unknown>;
+      if (fanout.kind === 'none') return null;
+      const remote = agents.to(agentRoom(clusterId, agentId)).timeout(Math.max(timeoutMs, remoteCommandTimeoutMs));
+      const replies = (await remote.emitWithAck('command', command as AgentCommand)) as Reply<unknown>[];
+      return replies[0] ?? null;
+    } catch (error) {
+      logger.warn({ clusterId, agentId, command: command.type, held: socket ? 'here' : 'elsewhere', err: error }, 'agent command not answered');
+      return null;
+    }
+  };
+
   const realtime: Realtime = {
     io,
+    fanout: fanout.kind,
+    localAgents: () => [...agentSockets.keys()],
     broadcaster: {
-      clusterUpdated: (snapshot) => io.to(clusterRoom(snapshot.clusterId)).emit('cluster:update', snapshot),
-      partitionChanged: (partition) => io.to(clusterRoom(partition.clusterId)).emit('partition:changed', partition),
+      clusterUpdated: (snapshot) => io.local.to(clusterRoom(snapshot.clusterId)).emit('cluster:update', snapshot),
+      partitionChanged: (partition) => io.local.to(clusterRoom(partition.clusterId)).emit('partition:changed', partition),
     },
     async sendCommand(clusterId: string, agentId: string, command: AgentCommand) {
-      const socket = agentSockets.get(key(clusterId, agentId));
-      if (!socket) return false;
-      try {
-        const reply = await socket.timeout(commandTimeoutMs).emitWithAck('command', command);
-        return reply.ok;
-      } catch {
-        return false;
-      }
+      return (await commandAgent(clusterId, agentId, command, commandTimeoutMs))?.ok ?? false;
     },
     async requestAgent(clusterId: string, agentId: string, command: DataPlaneCommand): Promise<Reply<DataPlaneReply | null>> {
-      const socket = agentSockets.get(key(clusterId, agentId));
-      if (!socket) return { ok: false, code: 'unavailable', message: `agent ${agentId} is not connected` };
-      try {
-        const reply = (await socket.timeout(dataPlaneTimeoutMs).emitWithAck('command', command)) as Reply<unknown>;
-        if (!reply.ok) return reply;
-        if (reply.data === null) return { ok: true, data: null };
-        const parsed = DataPlaneReplySchema.safeParse(reply.data);
-        return parsed.success ? { ok: true, data: parsed.data } : { ok: false, code: 'invalid_input', message: `agent reply: ${describeZodError(parsed.error)}` };
-      } catch {
-        return { ok: false, code: 'unavailable', message: `agent ${agentId} did not answer within ${dataPlaneTimeoutMs} ms` };
-      }
+      const reply = await commandAgent(clusterId, agentId, command, dataPlaneTimeoutMs);
+      if (reply === null) return { ok: false, code: 'unavailable', message: `agent ${agentId} is not connected or did not answer within ${dataPlaneTimeoutMs} ms` };
+      if (!reply.ok) return reply;
+      if (reply.data === null) return { ok: true, data: null };
+      const parsed = DataPlaneReplySchema.safeParse(reply.data);
+      return parsed.success ? { ok: true, data: parsed.data } : { ok: false, code: 'invalid_input', message: `agent reply: ${describeZodError(parsed.error)}` };
     },
     agentsConnected: () => agentSockets.size,
     onAgentReady: () => undefined,
@@ -254,6 +283,7 @@ export function attachRealtime(options: {
       for (const socket of io.of('/').sockets.values()) socket.conn.close();
       for (const socket of agentSockets.values()) socket.conn.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await fanout.close();
     },
   };
   return realtime;

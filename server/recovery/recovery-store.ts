@@ -9,6 +9,7 @@ import type { StrategyChoice } from '../../core/policy/recovery-strategy';
 import type { RecoveryRunView, RecoveryStatus } from '../../core/realtime-contract';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client';
 import { clientOf } from '../db/transaction-scope';
+import { AppError } from '../app-error';
 
 /** Largest page of recovery runs one read returns. */
 export const recoveryPageMax = 200;
@@ -116,6 +117,10 @@ export class PrismaRecoveryStore implements RecoveryStore {
         createdAt: new Date(run.createdAtMs),
         ...(run.startedAtMs !== null ? { startedAt: new Date(run.startedAtMs) } : {}),
       },
+    }).catch((error: unknown) => {
+      // RecoveryRun_one_open_per_partition: another instance (a leader a moment ago) opened one first.
+      if ((error as { code?: string }).code === 'P2002') throw new AppError('conflict', 'partition already has an open recovery');
+      throw error;
     });
     return this.view(row);
   }

@@ -137,6 +137,9 @@ describe('operator console in Chromium', () => {
   test('flow 3: an operator approves a manual recovery', async () => {
     // A recorded complete partition (3 | 2) that the lifecycle runner does not drive, so
     // the run stays where the operator puts it; the run itself goes through the service.
+    // The database keeps one open partition per cluster: flow 1's is healed and closed first.
+    assert.ok((await callApi(server.url, '/api/faults/heal', { method: 'POST', body: {} })).payload.ok);
+    await waitFor('flow 1\'s partition closed', async () => (await server.server.database.prisma.partition.count({ where: { clusterId: 'demo', endedAt: null } })) === 0, 90_000, 250);
     const recorded = await server.server.database.prisma.partition.create({
       data: {
         clusterId: 'demo',

@@ -10,9 +10,8 @@
  * database against the sequence numbers each agent sent.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { type TestDatabase, createTestDatabase } from '../helpers/database';
 import type { AgentProcessCommand, AgentProcessSettings, AgentProcessStatus } from './agent-process';
 import { countReports, printCounts } from './fault-counts';
+import { startServerProcess } from './server-launch';
+import { freePort } from '../../local-stores/ports';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const adminToken = 'fault-test-admin-token-0123456789';
@@ -32,33 +33,6 @@ const loadAfterRestartMs = 2000;
 /** Every agent must be back (greeted) within this long of the server listening again. */
 const reconnectWithinMs = 10_000;
 const drainTimeoutMs = 60_000;
-
-async function freeTcpPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function startServerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'server-process.ts')], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start within 60 s')), 60_000);
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('READY ')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before READY`)));
-  });
-}
 
 /** A load agent in a process of its own (agent-process.ts), spoken to over IPC. */
 class AgentProcess {
@@ -154,7 +128,7 @@ describe('fault: server restarts (SIGTERM and kill -9) under 5 agent processes',
   before(async () => {
     database = await createTestDatabase();
     dataDir = await mkdtemp(path.join(tmpdir(), 'faultline-kill-'));
-    const port = await freeTcpPort();
+    const port = await freePort();
     env = {
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -166,7 +140,7 @@ describe('fault: server restarts (SIGTERM and kill -9) under 5 agent processes',
       NODE_ENV: 'production',
     };
     url = `http://127.0.0.1:${port}`;
-    server = await startServerProcess(env);
+    server = (await startServerProcess(env)).child;
   });
   after(async () => {
     await Promise.all(agents.map((agent) => agent.close()));
@@ -201,7 +175,7 @@ describe('fault: server restarts (SIGTERM and kill -9) under 5 agent processes',
       await exited;
       await sleep(downMs);
       const whileDown = await statuses(cohort);
-      server = await startServerProcess(env);
+      server = (await startServerProcess(env)).child;
       const reconnectMs = await waitForReconnect(cohort, beforeRestart, reconnectWithinMs);
 
       await sleep(loadAfterRestartMs);

@@ -39,7 +39,7 @@ export async function startLoadAgent(options: LoadAgentOptions): Promise<LoadAge
   const outbox = await FileOutbox.open({ directory: await mkdtemp(path.join(tmpdir(), `faultline-load-${options.agentId}-`)) });
   const incarnation = Date.now();
   const link = new ServerLink({
-    serverUrl: options.serverUrl,
+    serverUrls: options.serverUrl.split(','),
     token: options.token,
     hello: { clusterId: options.clusterId, agentId: options.agentId, address: '127.0.0.1:9', incarnation, peers: options.peers },
     outbox,

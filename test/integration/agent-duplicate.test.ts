@@ -42,7 +42,7 @@ describe('a second connection with an agent identity', () => {
     await assert.rejects(connectAgentClient(test.url, token, cluster, 'a'), /conflict: agent dup-test\/a is already connected/);
     const lines: string[] = [];
     const copy = new ServerLink({
-      serverUrl: test.url,
+      serverUrls: [test.url],
       token,
       hello: { clusterId: cluster, agentId: 'a', address: '127.0.0.1:9', incarnation: Date.now(), peers: [] },
       outbox: new MemoryOutbox(10),

@@ -26,7 +26,10 @@ describe('store contracts on PostgreSQL', () => {
     await test?.stop();
   });
 
-  /** Cluster c1 with partitions p1 and p2 (complete, sides [a, b, c] | [d, e], majority 0, started at t0) and nothing else in it. */
+  /**
+   * Cluster c1 with partitions p1 and p2 (complete, sides [a, b, c] | [d, e], majority 0, started at t0) and nothing else in it;
+   * p2 ended a second after it began (the database keeps at most one open partition per cluster).
+   */
   const clean = async () => {
     const prisma = test.server.database.prisma;
     await prisma.recoveryRun.deleteMany({});
@@ -35,7 +38,10 @@ describe('store contracts on PostgreSQL', () => {
     await prisma.cluster.upsert({ where: { id: 'c1' }, create: { id: 'c1', name: 'c1' }, update: {} });
     for (const id of ['p1', 'p2']) {
       await prisma.partition.create({
-        data: { id, clusterId: 'c1', type: 'complete', state: 'Normal', startedAt: new Date(1_700_000_000_000), detail: { components: [['a', 'b', 'c'], ['d', 'e']], cutLinks: [], majorityIndex: 0 }, nodeIds: ['d', 'e'] },
+        data: {
+          id, clusterId: 'c1', type: 'complete', state: 'Normal', startedAt: new Date(1_700_000_000_000), detail: { components: [['a', 'b', 'c'], ['d', 'e']], cutLinks: [], majorityIndex: 0 }, nodeIds: ['d', 'e'],
+          ...(id === 'p2' ? { endedAt: new Date(1_700_000_000_000 + 1000) } : {}),
+        },
       });
     }
     return prisma;
