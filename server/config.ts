@@ -34,6 +34,9 @@ const EnvSchema = z.object({
   FAULTLINE_ALERT_WEBHOOK_URL: z.url().optional(),
   FAULTLINE_EXTERNAL_URL: z.url().optional(),
   FAULTLINE_ACK_TIMEOUT_S: z.coerce.number().positive().max(31_536_000).default(1800),
+  FAULTLINE_EXPERIMENT_NODES_MAX: z.coerce.number().int().min(1).max(100_000).default(100),
+  FAULTLINE_EXPERIMENT_FRACTION_MAX: z.coerce.number().min(0).max(1).default(0.5),
+  FAULTLINE_EXPERIMENT_SAMPLE_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   FAULTLINE_STABILITY_WINDOW_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000),
   FAULTLINE_DIVERGENCE_SAMPLE_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
   FAULTLINE_KNOWN_AGENT_WINDOW_S: z.coerce.number().int().min(10).max(2_592_000).default(900),
@@ -100,6 +103,8 @@ export interface ServerConfig {
   acknowledgementTimeoutMs: number;
   /** A healed partition must stay healed (and reconciled) this long before it is closed (ms). */
   stabilityWindowMs: number;
+  /** Experiments: the blast-radius limit an experiment may raise only by saying so, and how often a run samples the cluster (ms). */
+  experiments: { blastRadius: { nodesMax: number; fractionMax: number }; sampleMs: number };
   /** Alert thresholds (the brief's: 300 s duration, 600 s recovery, 10 % divergence); divergence past its limit is also an emergency. */
   thresholds: MonitoringThresholds;
   /** How often divergence is sampled from replicas' digests while a partition is open (ms). */
@@ -172,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     externalUrl: e.FAULTLINE_EXTERNAL_URL,
     acknowledgementTimeoutMs: e.FAULTLINE_ACK_TIMEOUT_S * 1000,
     stabilityWindowMs: e.FAULTLINE_STABILITY_WINDOW_MS,
+    experiments: { blastRadius: { nodesMax: e.FAULTLINE_EXPERIMENT_NODES_MAX, fractionMax: e.FAULTLINE_EXPERIMENT_FRACTION_MAX }, sampleMs: e.FAULTLINE_EXPERIMENT_SAMPLE_MS },
     thresholds: {
       partitionDurationMaxMs: e.FAULTLINE_DURATION_MAX_S * 1000,
       recoveryTimeMaxMs: e.FAULTLINE_RECOVERY_MAX_S * 1000,

@@ -39,6 +39,7 @@ import { type ServerMetrics, createMetrics } from './metrics';
 import { attachRealtime } from './realtime/socket-server';
 import { type ConsoleServices, startConsoleServices } from './console-services';
 import { ScenarioRunner, loadScenarioCatalog } from './scenario-runner';
+import { createExperiments } from './experiments/experiment-wiring';
 import { ReportWriter } from './report-writer';
 import { loadSecrets } from './secrets';
 
@@ -208,7 +209,14 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   events.on('partitionSaved', (summary) => service.partitionChanged(summary));
   const scenarioLogger = logger.child({ component: 'scenarios' });
   const scenarios = new ScenarioRunner(await loadScenarioCatalog(config.scenariosDir, scenarioLogger), faults, scenarioLogger);
-  const apiContext = { service, faults, scenarios, health, logger: logger.child({ component: 'api' }), ...consoleServices };
+  // Experiments (server/experiments): only these lines wire them, so they can be gated to one instance.
+  const experiments = createExperiments({
+    prisma: database.prisma, service, scenarios, faults, config: config.experiments, logger: logger.child({ component: 'experiments' }),
+    storeUrls: (clusterId) => (clusterId === demoClusterId && demo ? demo.storeUrls : new Map()),
+    policy: () => clusterPolicy({ stabilityWindowMs: config.stabilityWindowMs, thresholds: config.thresholds }),
+  });
+  await experiments.recoverInterrupted();
+  const apiContext = { service, faults, scenarios, health, logger: logger.child({ component: 'api' }), ...consoleServices, ...experiments.api };
 
   let closing: Promise<void> | null = null;
   const readiness = () => readinessOf({ database, registry, presence, staleAfterMs: config.staleAfterMs, requiresAgents: config.readyRequiresAgents, closing: closing !== null });
@@ -265,6 +273,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   // `closing` is declared above, where readiness reads it.
   const close = () => {
     closing ??= shutDown(logger, [
+      ['experiments', () => experiments.close()],
       ['scenarios', () => scenarios.close()],
       ['listener', () => {
         httpServer.close();
