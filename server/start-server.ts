@@ -211,7 +211,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   const scenarios = new ScenarioRunner(await loadScenarioCatalog(config.scenariosDir, scenarioLogger), faults, scenarioLogger);
   // Experiments (server/experiments): only these lines wire them, so they can be gated to one instance.
   const experiments = createExperiments({
-    prisma: database.prisma, service, scenarios, faults, config: config.experiments, logger: logger.child({ component: 'experiments' }),
+    prisma: database.prisma, service, scenarios, faults, recovery: consoleServices.recovery, config: config.experiments, logger: logger.child({ component: 'experiments' }),
     storeUrls: (clusterId) => (clusterId === demoClusterId && demo ? demo.storeUrls : new Map()),
     policy: () => clusterPolicy({ stabilityWindowMs: config.stabilityWindowMs, thresholds: config.thresholds }),
   });

@@ -55,6 +55,7 @@ export const ExperimentBlockSchema = z.strictObject({
       settleMs: z.number().int().nonnegative().max(600_000).default(3_000).describe('judged from this long after detection (fences take a moment)'),
     })
     .prefault({}),
+  approveManualRecovery: z.boolean().default(true).describe('approve, on behalf of whoever started the run, a manual recovery its partition waits for (critical partitions recover manually); false leaves it to an operator'),
   staleReads: z.enum(['forbidden', 'allowed']).default('forbidden').describe('whether a fenced side may serve a read older than an acknowledged write'),
 });
 export type ExperimentBlock = z.infer<typeof ExperimentBlockSchema>;

@@ -38,6 +38,8 @@ export interface ExperimentRunnerOptions {
   /** Each node's store API base URL, where the server knows it (the demo cluster). */
   storeUrls: (clusterId: string) => ReadonlyMap<NodeId, string>;
   policy: () => ClusterPolicy;
+  /** Approves the manual recoveries waiting on these partitions, as `actor`; answers how many. */
+  approvePendingRecovery: (partitionIds: readonly string[], actor: string, reason: string) => Promise<number>;
   blastRadius: BlastRadiusLimit;
   sampleMs: number;
   logger: Logger;
@@ -193,6 +195,7 @@ export class ExperimentRunner {
         run.normalAtMs = sample.atMs;
         break;
       }
+      await this.approveRecovery(run);
       if (await this.sleepUntil(run, Math.min(deadlineMs, this.nowMs() + this.options.sampleMs))) return this.finish(run, 'aborted', []);
     }
     await this.event(run, 'recovery', run.normalAtMs === null ? `not Normal within ${prepared.block.recoveryWithinMs} ms` : `Normal ${run.normalAtMs - healAtMs} ms after the heal`);
@@ -214,6 +217,17 @@ export class ExperimentRunner {
     };
     const verdicts = judgeExperiment(observation, prepared.expected, prepared.block, this.options.policy());
     await this.finish(run, runStatusOf(verdicts), verdicts);
+  }
+
+  /** Approves a manual recovery the run's partitions wait for, when the experiment says so. */
+  private async approveRecovery(run: ActiveRun): Promise<void> {
+    if (!run.prepared.block.approveManualRecovery || run.observer.partitionIds.size === 0) return;
+    try {
+      const approved = await this.options.approvePendingRecovery([...run.observer.partitionIds], `${run.view.startedBy} (experiment ${run.view.id})`, `experiment ${run.view.scenario}: the heal is part of the scenario`);
+      if (approved > 0) await this.event(run, 'recovery-approved', `approved ${approved} manual recovery run${approved === 1 ? '' : 's'} on behalf of ${run.view.startedBy}`);
+    } catch (error) {
+      this.options.logger.warn({ err: error, runId: run.view.id }, 'manual recovery not approved');
+    }
   }
 
   /** Reads the client's keys back from every replica, a few times until they agree. */

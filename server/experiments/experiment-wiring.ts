@@ -11,6 +11,7 @@ import type { ClusterService } from '../cluster-service';
 import type { ServerConfig } from '../config';
 import type { FaultController } from '../fault-controller';
 import type { Logger } from '../logger';
+import type { RecoveryService } from '../recovery/recovery-service';
 import type { ScenarioRunner } from '../scenario-runner';
 import { validateScenarioFile } from './experiment-plan';
 import { ExperimentRunner } from './experiment-runner';
@@ -34,6 +35,7 @@ export function createExperiments(deps: {
   faults: FaultController;
   storeUrls: (clusterId: string) => ReadonlyMap<NodeId, string>;
   policy: () => ClusterPolicy;
+  recovery: RecoveryService;
   config: ServerConfig['experiments'];
   logger: Logger;
 }): Experiments {
@@ -46,6 +48,16 @@ export function createExperiments(deps: {
     snapshot: (clusterId) => deps.service.snapshot(clusterId),
     storeUrls: deps.storeUrls,
     policy: deps.policy,
+    approvePendingRecovery: async (partitionIds, actor, reason) => {
+      let approved = 0;
+      for (const partitionId of partitionIds) {
+        for (const pending of await deps.recovery.list({ status: ['pending-approval'], partitionId, limit: 10 })) {
+          await deps.recovery.approve(pending.id, actor, reason);
+          approved += 1;
+        }
+      }
+      return approved;
+    },
     blastRadius: deps.config.blastRadius,
     sampleMs: deps.config.sampleMs,
     logger: deps.logger,
