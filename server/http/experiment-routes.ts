@@ -56,7 +56,8 @@ export const experimentRoutes: Route[] = [
     },
   }),
   route('experiments.validate', {
-    access: 'read',
+    // A POST: kept to those who may start experiments, like every state-changing route.
+    access: 'chaos:run',
     audit: 'experiment.validate',
     handler: async ({ body }, context) => context.validateScenario(parse(ValidateBody, body ?? {}).scenario),
   }),
