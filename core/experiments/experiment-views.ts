@@ -45,7 +45,7 @@ export interface ExperimentSampleView {
   atMs: number;
   /** Fraction of the client's operations served since the previous sample (null: none made). */
   availability: number | null;
-  /** Divergence between replicas: the server's measured ratio for the open partition, or the share of nodes off the most common digest. */
+  /** Divergence between replicas: the peak ratio the server measured for the open partition so far (0 without one). */
   divergence: number;
   /** The recorded partition's type at the sample, or null. */
   partitionType: PartitionType | null;

@@ -101,6 +101,15 @@ describe('availability and tripwires', () => {
     const broken = windowed([write(11_000, 'a', 'x1'), write(11_200, 'd', 'x3'), write(11_300, 'e', 'x4', false)]);
     assert.match(judgeAvailability(broken, block, defaultClusterPolicy).summary, /\[d, e\] should refuse, served 50 % of 2/);
   });
+  it('judges the sides as the partition settled, with the divergence the server measured', () => {
+    const partialFirst = [sample(7000, { partition: { type: 'partial', components: [nodes] } }), sample(12_000, { partition: split }), sample(20_000)];
+    const refusedEverywhere = [write(12_500, 'a', 'x1', false), write(12_600, 'd', 'x2', false)];
+    const calm = judgeAvailability(observation({ samples: partialFirst, client: refusedEverywhere }), block, defaultClusterPolicy);
+    assert.match(calm.summary, /\[a, b, c\] should serve, served 0 %/);
+    const diverged = partialFirst.map((entry) => (entry.partition ? { ...entry, partition: { ...entry.partition, divergenceMax: 0.4 } } : entry));
+    const emergency = judgeAvailability(observation({ samples: diverged, client: refusedEverywhere }), block, defaultClusterPolicy);
+    assert.equal(emergency.outcome, 'pass', 'past the divergence limit every side keeps only critical writes');
+  });
   it('ignores operations before the fences settle, and skips without any', () => {
     assert.equal(judgeAvailability(windowed([write(8000, 'd', 'x3')]), block, defaultClusterPolicy).outcome, 'skipped');
   });

@@ -149,23 +149,34 @@ export interface SidePromise {
   promise: 'serve' | 'refuse';
 }
 
-/** The sides of the first detected partition and what the policy promises each. */
+/**
+ * The sides of a recorded partition and what the policy promises each, with the
+ * divergence the server measured (past its limit the policy declares emergency,
+ * and every side keeps only critical writes).
+ */
 export function sidePromises(partition: SeenPartition, policy: ClusterPolicy): SidePromise[] {
   const total = partition.components.reduce((sum, side) => sum + side.length, 0);
   const majorityIndex = partition.components.findIndex((side) => side.length * 2 > total);
   const decision = decideHandling(
-    { type: partition.type, sides: partition.components, majorityIndex: majorityIndex < 0 ? null : majorityIndex, byzantineEvidence: false, divergenceRatio: null, flapCount: 0 },
+    { type: partition.type, sides: partition.components, majorityIndex: majorityIndex < 0 ? null : majorityIndex, byzantineEvidence: false, divergenceRatio: partition.divergenceMax, flapCount: 0 },
     policy,
   );
   const fenced = new Set(decision.fences.flatMap((fence) => fence.nodeIds));
   return partition.components.map((side) => ({ nodes: [...side], promise: side.some((node) => fenced.has(node)) ? 'refuse' : 'serve' }));
 }
 
-/** The window availability and tripwires judge: from detection plus the settling time to the heal. */
-export function settledWindow(observation: ExperimentObservation, settleMs: number): { fromMs: number; untilMs: number; detected: ClusterSample } | null {
+/**
+ * The window availability and tripwires judge (from detection plus the settling
+ * time to the heal) and the partition as it settled: the last one recorded in the
+ * window (a partition is often first recorded partial, then complete).
+ */
+export function settledWindow(observation: ExperimentObservation, settleMs: number): { fromMs: number; untilMs: number; partition: SeenPartition } | null {
   const detected = firstDetection(observation);
   if (!detected) return null;
-  return { fromMs: detected.atMs + settleMs, untilMs: observation.healAtMs, detected };
+  const fromMs = detected.atMs + settleMs;
+  const untilMs = observation.healAtMs;
+  const settled = [...observation.samples].reverse().find((sample) => sample.partition !== null && sample.atMs >= fromMs && sample.atMs <= untilMs);
+  return { fromMs, untilMs, partition: (settled ?? detected).partition! };
 }
 
 function writeTallies(observation: ExperimentObservation, side: readonly NodeId[], fromMs: number, untilMs: number): { ok: number; total: number; source: 'client' | 'store counters' } {
@@ -192,7 +203,7 @@ export function judgeAvailability(observation: ExperimentObservation, block: Exp
   if (!window || window.fromMs >= window.untilMs) {
     return { validator: 'availability', outcome: 'skipped', summary: window ? 'the partition was detected too late to judge its sides' : 'no partition recorded: no sides to judge', evidence: {} };
   }
-  const sides = sidePromises(window.detected.partition!, policy).map((side) => {
+  const sides = sidePromises(window.partition, policy).map((side) => {
     const tally = writeTallies(observation, side.nodes, window.fromMs, window.untilMs);
     const servedRatio = tally.total === 0 ? null : tally.ok / tally.total;
     const kept = servedRatio === null ? null : side.promise === 'serve' ? servedRatio >= block.availability.serveMin : 1 - servedRatio >= block.availability.refuseMin;
@@ -200,7 +211,7 @@ export function judgeAvailability(observation: ExperimentObservation, block: Exp
   });
   const judged = sides.filter((side) => side.kept !== null);
   const broken = judged.filter((side) => !side.kept);
-  const evidence = { fromMs: window.fromMs, untilMs: window.untilMs, serveMin: block.availability.serveMin, refuseMin: block.availability.refuseMin, sides };
+  const evidence = { fromMs: window.fromMs, untilMs: window.untilMs, partition: { type: window.partition.type, divergenceMax: window.partition.divergenceMax }, serveMin: block.availability.serveMin, refuseMin: block.availability.refuseMin, sides };
   if (judged.length === 0) return { validator: 'availability', outcome: 'skipped', summary: 'no client operation in the settled window', evidence };
   const text = (side: (typeof sides)[number]) => `[${side.nodes.join(', ')}] ${side.promise === 'serve' ? 'should serve' : 'should refuse'}, served ${Math.round((side.servedRatio ?? 0) * 100)} % of ${side.total}`;
   return {
@@ -251,7 +262,7 @@ function staleFencedReads(observation: ExperimentObservation, fromMs: number, un
 export function judgeTripwires(observation: ExperimentObservation, block: ExperimentBlock, policy: ClusterPolicy): ExperimentVerdict {
   const window = settledWindow(observation, block.availability.settleMs);
   if (!window) return { validator: 'tripwires', outcome: 'skipped', summary: 'no partition recorded: no sides to watch', evidence: {} };
-  const sides = sidePromises(window.detected.partition!, policy);
+  const sides = sidePromises(window.partition, policy);
   const oneWriterPromised = sides.filter((side) => side.promise === 'serve').length <= 1;
   const concurrent = oneWriterPromised ? concurrentWriters(observation, sides, window.fromMs, window.untilMs) : [];
   const stale = staleFencedReads(observation, window.fromMs, window.untilMs);

@@ -41,15 +41,6 @@ export function sampleOf(snapshot: ClusterSnapshot): ClusterSample {
   };
 }
 
-/** Share of nodes off the most common digest: 0 when every replica agrees. */
-export function digestSpread(sample: ClusterSample): number {
-  const roots = sample.nodes.map((node) => node.digestRoot).filter((root): root is string => root !== null);
-  if (roots.length === 0) return 0;
-  const counts = new Map<string, number>();
-  for (const root of roots) counts.set(root, (counts.get(root) ?? 0) + 1);
-  return 1 - Math.max(...counts.values()) / roots.length;
-}
-
 export class ExperimentObserver {
   readonly samples: ClusterSample[] = [];
   readonly partitionIds = new Set<string>();
@@ -101,7 +92,7 @@ export class ExperimentObserver {
     const view: ExperimentSampleView = {
       atMs: sample.atMs - this.options.startedAtMs,
       availability: fresh.length === 0 ? null : fresh.filter((op) => op.ok).length / fresh.length,
-      divergence: sample.partition ? Math.max(sample.partition.divergenceMax, digestSpread(sample)) : digestSpread(sample),
+      divergence: sample.partition?.divergenceMax ?? 0,
       partitionType: sample.partition?.type ?? null,
     };
     try {

@@ -98,6 +98,7 @@ describe('experiments against real agents', { timeout: 175_000 }, () => {
     assert.equal(plain.status, 409);
     const { code, stdout, stderr } = await cli;
     const report = await reportOf(test.url, progress.runId);
+    process.stdout.write(`# split-halves on 6 real agents: ${report.status}; ${report.verdictDetails.map((verdict) => `${verdict.validator} ${verdict.outcome} (${verdict.summary})`).join('; ')}\n`);
     assert.deepEqual(report.verdictDetails.map((verdict) => verdict.validator), ['detection', 'consistency', 'availability', 'recovery', 'tripwires']);
     assert.equal(code, report.status === 'passed' ? 0 : 1, `${stdout}\n${stderr}`);
     for (const verdict of report.verdictDetails) assert.match(stdout, new RegExp(`${verdict.outcome.toUpperCase()}\\s+${verdict.validator}: `));
