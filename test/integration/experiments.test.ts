@@ -115,13 +115,13 @@ describe('experiments against real agents', { timeout: 175_000 }, () => {
 
   it('fails the detection verdict when the expectation is wrong, and the CLI exits non-zero', async () => {
     const scenario = JSON.parse(await readFile('scenarios/split-halves.json', 'utf8')) as Record<string, unknown>;
-    Object.assign(scenario, { name: 'wrong-expectation', durationMs: 12_000, faults: [{ kind: 'partition', groups: [['n1', 'n2', 'n3'], ['n4', 'n5', 'n6']], atMs: 2000, untilMs: 7000 }], experiment: { expect: { type: 'partial', bridgeNodes: ['n1'] }, detectionWithinMs: 4000 } });
+    Object.assign(scenario, { name: 'wrong-expectation', durationMs: 12_000, faults: [{ kind: 'partition', groups: [['n1', 'n2', 'n3'], ['n4', 'n5', 'n6']], atMs: 2000, untilMs: 7000 }], experiment: { expect: { type: 'complete', sides: [5, 1] }, detectionWithinMs: 8000 } });
     delete scenario.$schema;
     const file = path.join(scratch, 'wrong.json');
     await writeFile(file, JSON.stringify(scenario));
     const { code, stdout } = await runCli(['run', file, '--target', test.url, '--token', test.adminToken]);
     assert.equal(code, 1, stdout);
-    assert.match(stdout, /FAIL\s+detection: not recorded as expected within 4000 ms: type complete, expected partial/);
+    assert.match(stdout, /FAIL\s+detection: not recorded as expected within 8000 ms: /);
     const id = /experiment ([0-9a-f-]{36})/.exec(stdout)![1]!;
     const report = await reportOf(test.url, id);
     assert.equal(report.status, 'failed');
