@@ -115,7 +115,7 @@ describe('experiments against real agents', { timeout: 175_000 }, () => {
 
   it('fails the detection verdict when the expectation is wrong, and the CLI exits non-zero', async () => {
     const scenario = JSON.parse(await readFile('scenarios/split-halves.json', 'utf8')) as Record<string, unknown>;
-    Object.assign(scenario, { name: 'wrong-expectation', durationMs: 12_000, faults: [{ kind: 'partition', groups: [['n1', 'n2', 'n3'], ['n4', 'n5', 'n6']], atMs: 2000, untilMs: 7000 }], experiment: { expect: { type: 'complete', sides: [5, 1] }, detectionWithinMs: 8000 } });
+    Object.assign(scenario, { name: 'wrong-expectation', durationMs: 8_000, faults: [{ kind: 'partition', groups: [['n1', 'n2', 'n3'], ['n4', 'n5', 'n6']], atMs: 1000, untilMs: 6000 }], experiment: { expect: { type: 'complete', sides: [5, 1] }, detectionWithinMs: 8000 } });
     delete scenario.$schema;
     const file = path.join(scratch, 'wrong.json');
     await writeFile(file, JSON.stringify(scenario));
