@@ -8,6 +8,7 @@
  */
 import type { ClientOperation, FinalRead } from '../../core/experiments/observation';
 import type { NodeId } from '../../core/protocol';
+import type { ClusterSnapshot } from '../../core/realtime-contract';
 
 /** Longest wait for one store request (ms). */
 export const clientRequestTimeoutMs = 1_500;
@@ -122,4 +123,22 @@ export class ExperimentClient {
     );
     return perNode.flat();
   }
+}
+
+/**
+ * The store API of every node whose reference store serves one, from the endpoint
+ * its reports name (`host:port`; a wildcard host is replaced by the node's own
+ * address), so the client works on any cluster, not only the demo.
+ */
+export function storeUrlsOf(snapshot: ClusterSnapshot): Map<NodeId, string> {
+  const urls = new Map<NodeId, string>();
+  for (const node of snapshot.nodes) {
+    const store = node.dataPlane?.store;
+    if (store?.kind !== 'reference' || !/^[^\s/]+:\d+$/.test(store.endpoint)) continue;
+    const separator = store.endpoint.lastIndexOf(':');
+    let host = store.endpoint.slice(0, separator);
+    if (host === '0.0.0.0' || host === '[::]' || host === '::') host = node.address ? node.address.slice(0, node.address.lastIndexOf(':')) : '127.0.0.1';
+    urls.set(node.id, `http://${host}:${store.endpoint.slice(separator + 1)}`);
+  }
+  return urls;
 }

@@ -13,6 +13,7 @@ import type { FaultController } from '../fault-controller';
 import type { Logger } from '../logger';
 import type { RecoveryService } from '../recovery/recovery-service';
 import type { ScenarioRunner } from '../scenario-runner';
+import { storeUrlsOf } from './experiment-client';
 import { validateScenarioFile } from './experiment-plan';
 import { ExperimentRunner } from './experiment-runner';
 import { ExperimentService } from './experiment-service';
@@ -33,6 +34,7 @@ export function createExperiments(deps: {
   service: ClusterService;
   scenarios: ScenarioRunner;
   faults: FaultController;
+  /** Store API URLs the server knows itself (the demo's); other nodes' come from the endpoint their reports name. */
   storeUrls: (clusterId: string) => ReadonlyMap<NodeId, string>;
   policy: () => ClusterPolicy;
   recovery: RecoveryService;
@@ -46,7 +48,7 @@ export function createExperiments(deps: {
     faults: deps.faults,
     cluster: (clusterId) => deps.service.getClusterOrThrow(clusterId),
     snapshot: (clusterId) => deps.service.snapshot(clusterId),
-    storeUrls: deps.storeUrls,
+    storeUrls: (clusterId) => new Map([...storeUrlsOf(deps.service.snapshot(clusterId)), ...deps.storeUrls(clusterId)]),
     policy: deps.policy,
     approvePendingRecovery: async (partitionIds, actor, reason) => {
       let approved = 0;
