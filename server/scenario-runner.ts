@@ -50,6 +50,8 @@ export class ScenarioRunner {
   private readonly runs = new Map<string, { view: ScenarioRunView; timers: NodeJS.Timeout[] }>();
   /** Clusters an experiment holds, with the reason a plain start is refused. */
   private readonly reserved = new Map<string, string>();
+  /** Hears a held cluster's run ended from outside (heal everything): the experiment holding it is over. */
+  onReservedRunCancelled: ((clusterId: string) => void) | null = null;
 
   constructor(
     catalog: readonly Scenario[],
@@ -139,6 +141,7 @@ export class ScenarioRunner {
     if (!run) return false;
     run.timers.forEach(clearTimeout);
     this.runs.delete(clusterId);
+    if (this.reserved.has(clusterId)) this.onReservedRunCancelled?.(clusterId);
     this.logger.info({ cluster: clusterId, scenario: run.view.scenario }, 'scenario ended before its time');
     return true;
   }

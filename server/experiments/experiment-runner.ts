@@ -66,6 +66,13 @@ export class ExperimentRunner {
 
   constructor(private readonly options: ExperimentRunnerOptions) {
     this.nowMs = options.nowMs ?? Date.now;
+    // "Heal everything" (the chaos panel, POST /api/faults/heal) ends the steps: the experiment is aborted with them.
+    options.scenarios.onReservedRunCancelled = (clusterId) => {
+      const run = this.active.get(clusterId);
+      if (!run || run.abortedBy) return;
+      run.abortedBy = 'heal everything';
+      run.wake();
+    };
   }
 
   /** Starts an experiment from a scenario file on a cluster; answers once its first step applied. */
