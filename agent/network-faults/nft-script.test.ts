@@ -39,14 +39,14 @@ describe('buildNftScript', () => {
       '\t\telements = { tcp . 6379, udp . 7946 }',
       '\t}',
       '\tchain out_0 {',
-      '\t\tdrop comment "faultline peer=n2 drop-outbound"',
+      '\t\tcounter drop comment "faultline peer=n2 drop-outbound"',
       '\t}',
       '\tchain in_0 {',
-      '\t\tdrop comment "faultline peer=n2 drop-inbound"',
+      '\t\tcounter drop comment "faultline peer=n2 drop-inbound"',
       '\t}',
       '\tchain out_1 {',
-      '\t\tnumgen random mod 10000 < 2500 drop comment "faultline peer=n3 loss=0.25"',
-      '\t\tmeta l4proto udp numgen random mod 10000 < 1000 @th,72,8 set @th,72,8 ^ 0xff comment "faultline peer=n3 corrupt=0.1"',
+      '\t\tnumgen random mod 10000 < 2500 counter drop comment "faultline peer=n3 loss=0.25"',
+      '\t\tmeta l4proto udp numgen random mod 10000 < 1000 @th,72,8 set @th,72,8 ^ 0xff counter comment "faultline peer=n3 corrupt=0.1"',
       '\t}',
       '\tmap out4 {',
       '\t\ttype ipv4_addr : verdict',
@@ -82,9 +82,9 @@ describe('buildNftScript', () => {
 
   it('a full loss is a drop and leaves no corruption roll; a ratio too small to roll is left out', () => {
     const total = buildNftScript({ rules: [{ peerId: 'n2', dropOutbound: false, dropInbound: false, lossRatio: 1, corruptRatio: 0.5 }], peers, ports, ...lease });
-    assert.match(total, /chain out_0 \{\n\t\tdrop comment "faultline peer=n2 loss=1"\n\t\}/);
+    assert.match(total, /chain out_0 \{\n\t\tcounter drop comment "faultline peer=n2 loss=1"\n\t\}/);
     const tiny = buildNftScript({ rules: [{ peerId: 'n2', dropOutbound: false, dropInbound: false, lossRatio: 0.00001, corruptRatio: 1 }], peers, ports, ...lease });
-    assert.match(tiny, /chain out_0 \{\n\t\tmeta l4proto udp @th,72,8 set @th,72,8 \^ 0xff comment "faultline peer=n2 corrupt=1"\n\t\}/);
+    assert.match(tiny, /chain out_0 \{\n\t\tmeta l4proto udp @th,72,8 set @th,72,8 \^ 0xff counter comment "faultline peer=n2 corrupt=1"\n\t\}/);
   });
 
   it('delay alone is not nftables\' business: no chain, no element', () => {

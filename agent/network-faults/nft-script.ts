@@ -16,6 +16,9 @@
  *   ports, the agent's own, and `--fault-ports`): other hosts, and other ports of a
  *   peer (SSH, the control server), are never matched.
  *
+ * Every statement counts what it hit (`counter`), so `nft list table inet faultline`
+ * shows how many packets the kernel dropped or corrupted for each peer.
+ *
  * A packet is looked up once per direction: the base chain `goto`s the peer's
  * chain, whose return ends the evaluation at the base chain's policy (accept), so a
  * datagram whose source and destination ports are both cluster ports is never rolled
@@ -68,16 +71,16 @@ const steps = (ratio: number | undefined) => Math.min(ratioSteps, Math.max(0, Ma
 /** The statements of the chain a peer's outbound packets go to, or none when nothing acts outbound. */
 function outboundStatements(rule: FaultRule): string[] {
   const who = `faultline peer=${rule.peerId}`;
-  if (rule.dropOutbound) return [`drop comment "${who} drop-outbound"`];
+  if (rule.dropOutbound) return [`counter drop comment "${who} drop-outbound"`];
   const statements: string[] = [];
   const loss = steps(rule.lossRatio);
-  if (loss >= ratioSteps) statements.push(`drop comment "${who} loss=1"`);
-  else if (loss > 0) statements.push(`numgen random mod ${ratioSteps} < ${loss} drop comment "${who} loss=${rule.lossRatio}"`);
+  if (loss >= ratioSteps) statements.push(`counter drop comment "${who} loss=1"`);
+  else if (loss > 0) statements.push(`numgen random mod ${ratioSteps} < ${loss} counter drop comment "${who} loss=${rule.lossRatio}"`);
   const corrupt = steps(rule.corruptRatio);
   const flip = `@th,${corruptBitOffset},8 set @th,${corruptBitOffset},8 ^ 0xff`;
-  if (loss < ratioSteps && corrupt >= ratioSteps) statements.push(`meta l4proto udp ${flip} comment "${who} corrupt=1"`);
+  if (loss < ratioSteps && corrupt >= ratioSteps) statements.push(`meta l4proto udp ${flip} counter comment "${who} corrupt=1"`);
   else if (loss < ratioSteps && corrupt > 0) {
-    statements.push(`meta l4proto udp numgen random mod ${ratioSteps} < ${corrupt} ${flip} comment "${who} corrupt=${rule.corruptRatio}"`);
+    statements.push(`meta l4proto udp numgen random mod ${ratioSteps} < ${corrupt} ${flip} counter comment "${who} corrupt=${rule.corruptRatio}"`);
   }
   return statements;
 }
@@ -114,7 +117,7 @@ export function buildNftScript(plan: NftPlan): string {
       elements.out[peer.family].push(`${peer.address} timeout ${plan.ttlMs}ms : goto out_${index}`);
     }
     if (rule.dropInbound) {
-      chains.push(`\tchain in_${index} {`, `\t\tdrop comment "faultline peer=${rule.peerId} drop-inbound"`, '\t}');
+      chains.push(`\tchain in_${index} {`, `\t\tcounter drop comment "faultline peer=${rule.peerId} drop-inbound"`, '\t}');
       elements.in[peer.family].push(`${peer.address} timeout ${plan.ttlMs}ms : goto in_${index}`);
     }
   });
