@@ -41,11 +41,12 @@ export interface KernelProbe {
   reason: string;
 }
 
-/** Whether the kernel has netem: tried on a dummy device of the probe's own, removed at once. */
+/** Whether the kernel has netem: tried on a device of the probe's own (dummy, or a veth pair where there is no dummy), removed at once. */
 async function probeNetem(run: CommandRunner): Promise<{ netem: boolean; why: string }> {
   const device = `flnetem${process.pid % 100_000}`;
-  const created = await run('ip', ['link', 'add', device, 'type', 'dummy']);
-  if (!created.ok) return { netem: false, why: `netem not tried (no dummy device: ${firstLine(created.stderr)})` };
+  let created = await run('ip', ['link', 'add', device, 'type', 'dummy']);
+  if (!created.ok) created = await run('ip', ['link', 'add', device, 'type', 'veth', 'peer', 'name', `${device}p`]);
+  if (!created.ok) return { netem: false, why: `netem not tried (no probe device: ${firstLine(created.stderr)}): delay in the transport` };
   try {
     const netem = await run('tc', ['qdisc', 'add', 'dev', device, 'root', 'netem', 'delay', '1ms']);
     return netem.ok ? { netem: true, why: 'netem for delay' } : { netem: false, why: `no netem in this kernel (${firstLine(netem.stderr)}): delay in the transport` };
