@@ -429,8 +429,10 @@ describe('kernel faults injected by real agents in network namespaces', { skip: 
       // The server stored the episode: a partition opened during the run, or the one still open took it in. Its stored
       // type is the debounced one (a verdict that flaps between shapes is published once it holds), so it is printed, not compared.
       if (verdict.type !== null) {
-        const stored = await waitFor(`${scenario.name}: a stored partition`, async () =>
-          (await partitions()).find((partition) => partition.startedAtMs >= startedAtMs || partition.endedAtMs === null), verdictTimeoutMs, 200);
+        const stored = await waitFor(`${scenario.name}: a stored partition`, async () => {
+          const listed = await partitions();
+          return listed.find((partition) => partition.startedAtMs >= startedAtMs) ?? listed.find((partition) => partition.endedAtMs === null);
+        }, verdictTimeoutMs, 200);
         process.stdout.write(`# ${scenario.name}: stored partition ${stored.type}, ${JSON.stringify(stored.components)}\n`);
       }
     });
