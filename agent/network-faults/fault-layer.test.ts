@@ -8,13 +8,14 @@
  *   renewal before that moves the deadline;
  * - the dead man's switch: a server gone for `serverLossHealMs` heals; a link back
  *   in time disarms it;
- * - an empty rule set (the abort) heals at once.
+ * - an empty rule set (the abort) heals at once;
+ * - in kernel mode the transport keeps only the delays netem did not take.
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { FaultInjectingTransport } from '../transport/fault-injecting-transport';
 import { MemoryNetwork, MemoryTransport } from '../transport/transport';
-import { FaultLayer } from './fault-layer';
+import { FaultLayer, transportShare } from './fault-layer';
 
 const self = { host: '198.51.100.65', port: 7946 };
 const peer = { host: '198.51.100.66', port: 7946 };
@@ -118,5 +119,17 @@ describe('FaultLayer (transport mode)', () => {
     assert.equal(await delivered(), true);
     assert.equal(layer.status().rules, 0);
     assert.equal(layer.status().lastSelfHeal, null, 'an abort is not a self-heal');
+  });
+});
+
+describe('transportShare', () => {
+  it('keeps only the delays the kernel did not take, never a drop, loss or corruption', () => {
+    const rules = [
+      { peerId: 'n2', dropOutbound: true, dropInbound: true, delayMs: 100, jitterMs: 10 },
+      { peerId: 'n3', dropOutbound: false, dropInbound: false, lossRatio: 0.5, delayMs: 50 },
+      { peerId: 'n4', dropOutbound: false, dropInbound: false, corruptRatio: 0.5 },
+    ];
+    assert.deepEqual(transportShare(rules, new Set(['n3'])), [{ peerId: 'n2', dropOutbound: false, dropInbound: false, delayMs: 100, jitterMs: 10 }]);
+    assert.deepEqual(transportShare(rules, new Set(['n2', 'n3'])), []);
   });
 });
