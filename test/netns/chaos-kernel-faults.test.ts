@@ -275,7 +275,7 @@ const pairs = (verdict: Verdict) => verdict.cutLinks.filter((link) => link.state
 const sortedSides = (components: string[][]) => components.map((side) => [...side].sort().join(',')).sort();
 
 /** The catalog scenarios run on the live cluster: what the verdict must look like, and which agent's kernel rules must count packets. */
-const catalog: { name: string; owner: string; shape: string; matches: (verdict: Verdict) => boolean }[] = [
+const catalog: { name: string; owner: string; shape: string; matches: (verdict: Verdict) => boolean; storedTypeVaries?: boolean }[] = [
   {
     name: 'isolate-one', owner: 'n1', shape: 'complete, n1 alone and isolated',
     matches: (v) => v.type === 'complete' && JSON.stringify(sortedSides(v.components)) === JSON.stringify(['n1', 'n2,n3,n4,n5,n6']) && v.isolatedNodes.includes('n1'),
@@ -290,7 +290,8 @@ const catalog: { name: string; owner: string; shape: string; matches: (verdict: 
     matches: (v) => v.type === 'asymmetric' && JSON.stringify(v.oneWayLinks) === JSON.stringify([{ from: 'n1', to: 'n2' }]),
   },
   {
-    name: 'flaky-link', owner: 'n1', shape: 'partial, only the link n1–n2 down',
+    // A link that flaps may be published (debounced) as asymmetric before it is seen down both ways: its stored type is printed, not compared.
+    name: 'flaky-link', owner: 'n1', shape: 'partial, only the link n1–n2 down', storedTypeVaries: true,
     matches: (v) => v.type === 'partial' && JSON.stringify(pairs(v)) === JSON.stringify(['n1-n2']),
   },
   {
@@ -366,6 +367,8 @@ describe('kernel faults injected by real agents in network namespaces', { skip: 
       FAULTLINE_ADMIN_PASSWORD: adminPassword,
       FAULTLINE_CLUSTER_KEY: clusterKey,
       FAULTLINE_FAULT_TTL_MS: String(faultTtlMs),
+      // A healed partition closes after this much calm (10 s by default): each scenario then gets a stored partition of its own.
+      FAULTLINE_STABILITY_WINDOW_MS: '2000',
       FAULTLINE_SCENARIOS_DIR: path.join(projectRoot, 'scenarios'),
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
@@ -426,14 +429,15 @@ describe('kernel faults injected by real agents in network namespaces', { skip: 
       await api('/api/faults/heal', { clusterId }); // Ends the run's last (empty) step too.
       assert.deepEqual(residueEverywhere(), []);
       for (const node of nodeIds) assert.ok(foreignRulesIntact(node), `${node}: foreign rules survive the heal`);
-      // The server stored the episode: a partition opened during the run, or the one still open took it in. Its stored
-      // type is the debounced one (a verdict that flaps between shapes is published once it holds), so it is printed, not compared.
+      // The server stored the episode as a partition of its own (the one before ended, see below).
       if (verdict.type !== null) {
-        const stored = await waitFor(`${scenario.name}: a stored partition`, async () => {
-          const listed = await partitions();
-          return listed.find((partition) => partition.startedAtMs >= startedAtMs) ?? listed.find((partition) => partition.endedAtMs === null);
-        }, verdictTimeoutMs, 200);
+        const stored = await waitFor(`${scenario.name}: a stored partition`, async () => (await partitions()).find((partition) => partition.startedAtMs >= startedAtMs), verdictTimeoutMs, 200);
         process.stdout.write(`# ${scenario.name}: stored partition ${stored.type}, ${JSON.stringify(stored.components)}\n`);
+        if (!scenario.storedTypeVaries) assert.equal(stored.type, verdict.type);
+      }
+      // A partition still open would take in the next scenario's shape; a split without a majority (the last scenario) stays open for reconciliation.
+      if (scenario.name !== 'split-halves') {
+        await waitFor(`${scenario.name}: every stored partition ended`, async () => (await partitions()).every((partition) => partition.endedAtMs !== null), 30_000, 250);
       }
     });
   }
