@@ -54,6 +54,8 @@ export interface ServerLinkOptions {
   log: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
   /** Source of time (ms since epoch); reports are signed with it, corrected by the server's clock. */
   nowMs?: () => number;
+  /** Told when the link goes down (false) and when it is greeted again (true): the fault layer's dead man's switch. */
+  onLinkChange?: (up: boolean) => void;
 }
 
 export class ServerLink {
@@ -102,6 +104,7 @@ export class ServerLink {
       this.ready = false;
       if (this.stopped) return;
       this.downSinceMs ??= this.nowMs();
+      options.onLinkChange?.(false);
       // Socket.IO reconnects by itself after a lost transport, but not after the
       // server ended the session ("io server disconnect": a restart, a replaced or
       // refused duplicate): then only we can, and must, or the agent stays away for good.
@@ -140,6 +143,7 @@ export class ServerLink {
         return;
       }
       this.ready = true;
+      this.options.onLinkChange?.(true);
       const downMs = this.downSinceMs === null ? null : this.nowMs() - this.downSinceMs;
       this.downSinceMs = null;
       this.options.log('info', downMs === null ? 'connected to control server' : 'reconnected to control server', downMs === null ? {} : { downMs });

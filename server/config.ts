@@ -6,7 +6,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { MonitoringThresholds } from '../core/policy/thresholds';
+import { faultTtlMsMax, faultTtlMsMin } from '../core/protocol';
 import { type SessionPolicy, sessionPolicyDefault } from './auth/session-policy';
+import { faultTtlMsDefault } from './fault-controller';
 import { type ConnectionLimits, connectionLimitsDefault } from './http/connection-limits';
 
 const onOff = z
@@ -43,6 +45,7 @@ const EnvSchema = z.object({
   FAULTLINE_AGENT_RECONNECT_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   FAULTLINE_READY_REQUIRES_AGENTS: onOff.default(true),
   FAULTLINE_AGENT_HOLDER_SILENCE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  FAULTLINE_FAULT_TTL_MS: z.coerce.number().int().min(faultTtlMsMin).max(faultTtlMsMax).default(faultTtlMsDefault),
   FAULTLINE_REPORT_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(50),
   FAULTLINE_ADMIN_PASSWORD: z.string().min(10, 'at least 10 characters').max(256).optional(),
   FAULTLINE_SESSION_LIFETIME_S: z.coerce.number().int().min(1).max(31_536_000).default(sessionPolicyDefault.lifetimeMs / 1000),
@@ -119,6 +122,8 @@ export interface ServerConfig {
   agentHolderSilenceMs: number;
   /** Longest time a report waits in the write batch before it is flushed (ms). */
   reportFlushMs: number;
+  /** Lease of the fault rules pushed to agents (ms): an agent heals by itself when it passes unrenewed (`FAULTLINE_FAULT_TTL_MS`). */
+  faultTtlMs: number;
   /** Password of the first admin, created when no admin exists; generated and printed once when unset. */
   adminPassword: string | undefined;
   /** Origins besides the server's own allowed to send browser requests (for a proxy on another host name). */
@@ -169,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     clusterKey: e.FAULTLINE_CLUSTER_KEY,
     staleAfterMs: e.FAULTLINE_STALE_AFTER_MS,
     reportFlushMs: e.FAULTLINE_REPORT_FLUSH_MS,
+    faultTtlMs: e.FAULTLINE_FAULT_TTL_MS,
     knownAgentWindowMs: e.FAULTLINE_KNOWN_AGENT_WINDOW_S * 1000,
     agentReconnectGraceMs: e.FAULTLINE_AGENT_RECONNECT_GRACE_MS,
     readyRequiresAgents: e.FAULTLINE_READY_REQUIRES_AGENTS,

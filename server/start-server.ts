@@ -129,7 +129,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   });
   events.on('refused', (reason) => serverMetrics.refused(reason));
   events.on('reportOutcome', (outcome) => serverMetrics.reportOutcome(outcome));
-  const faults = new FaultController(realtime.sendCommand);
+  const faults = new FaultController(realtime.sendCommand, { ttlMs: config.faultTtlMs });
   realtime.onAgentReady = (clusterId, agentId) => {
     presence.agentReady(clusterId, agentId);
     const cluster = service.findCluster(clusterId);
@@ -275,6 +275,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     closing ??= shutDown(logger, [
       ['experiments', () => experiments.close()],
       ['scenarios', () => scenarios.close()],
+      ['fault leases', () => faults.close()],
       ['listener', () => {
         httpServer.close();
         httpServer.closeIdleConnections?.();

@@ -1,7 +1,9 @@
 /**
  * Wraps a transport and drops datagrams to or from chosen peers, on command, or
- * loses or corrupts a fraction of those sent to a peer (a flaky or corrupting
- * link). This is how a partition is injected portably (no root, no kernel help).
+ * loses, corrupts or delays those sent to a peer (a flaky, corrupting or slow
+ * link). This is how a partition is injected portably (no root, no kernel help);
+ * with `--network-faults kernel` the kernel does it instead (agent/network-faults),
+ * and this transport keeps only what the kernel cannot (delay without netem).
  */
 import type { FaultRule } from '../../core/protocol';
 import { type Endpoint, type Transport, endpointKey } from './transport';
@@ -11,6 +13,9 @@ export class FaultInjectingTransport implements Transport {
   private dropInbound = new Set<string>();
   private lossRatio = new Map<string, number>();
   private corruptRatio = new Map<string, number>();
+  private delay = new Map<string, { delayMs: number; jitterMs: number }>();
+  /** Delayed datagrams not sent yet, so close can drop them. */
+  private readonly pending = new Set<NodeJS.Timeout>();
   /** Datagrams corrupted on purpose. */
   corruptedCount = 0;
   /** Datagrams dropped on purpose, for the agent's own metrics. */
@@ -34,6 +39,7 @@ export class FaultInjectingTransport implements Transport {
     const inbound = new Set<string>();
     const loss = new Map<string, number>();
     const corrupt = new Map<string, number>();
+    const delay = new Map<string, { delayMs: number; jitterMs: number }>();
     for (const rule of rules) {
       const endpoint = this.endpointOf(rule.peerId);
       if (!endpoint) continue;
@@ -42,11 +48,13 @@ export class FaultInjectingTransport implements Transport {
       if (rule.dropInbound) inbound.add(key);
       if ((rule.lossRatio ?? 0) > 0) loss.set(key, rule.lossRatio!);
       if ((rule.corruptRatio ?? 0) > 0) corrupt.set(key, rule.corruptRatio!);
+      if ((rule.delayMs ?? 0) > 0) delay.set(key, { delayMs: rule.delayMs!, jitterMs: rule.jitterMs ?? 0 });
     }
     this.dropOutbound = outbound;
     this.dropInbound = inbound;
     this.lossRatio = loss;
     this.corruptRatio = corrupt;
+    this.delay = delay;
   }
 
   send(to: Endpoint, bytes: Uint8Array): void {
@@ -62,10 +70,23 @@ export class FaultInjectingTransport implements Transport {
       const index = Math.floor(this.random() * corrupted.length);
       corrupted[index] = (corrupted[index] ?? 0) ^ 0xff;
       this.corruptedCount += 1;
-      this.inner.send(to, corrupted);
+      this.sendLater(key, to, corrupted);
       return;
     }
-    this.inner.send(to, bytes);
+    this.sendLater(key, to, bytes);
+  }
+
+  /** Sends now, or after the link's delay (± its jitter, uniform) when it has one. */
+  private sendLater(key: string, to: Endpoint, bytes: Uint8Array): void {
+    const delay = this.delay.get(key);
+    if (!delay) return this.inner.send(to, bytes);
+    const waitMs = Math.max(0, delay.delayMs + (this.random() * 2 - 1) * delay.jitterMs);
+    const held = bytes.slice(); // The caller may reuse its buffer before the delay is over.
+    const timer = setTimeout(() => {
+      this.pending.delete(timer);
+      this.inner.send(to, held);
+    }, waitMs);
+    this.pending.add(timer);
   }
 
   onMessage(handler: (bytes: Uint8Array, from: Endpoint) => void): void {
@@ -79,6 +100,8 @@ export class FaultInjectingTransport implements Transport {
   }
 
   close(): Promise<void> {
+    this.pending.forEach(clearTimeout);
+    this.pending.clear();
     return this.inner.close();
   }
 }

@@ -225,7 +225,7 @@ export function attachRealtime(options: {
       if (!socket) return false;
       try {
         const reply = await socket.timeout(commandTimeoutMs).emitWithAck('command', command);
-        return reply.ok;
+        return reply.ok ? true : { refused: `${reply.code}: ${reply.message}` };
       } catch {
         return false;
       }
