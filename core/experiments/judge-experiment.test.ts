@@ -53,6 +53,12 @@ describe('detection', () => {
     assert.match(judgeDetection(observation(), { type: 'complete', sides: [4, 1] }, 30_000).summary, /side sizes 3\+2, expected 4\+1/);
     assert.equal(judgeDetection(observation(), { type: 'complete' }, 1000).outcome, 'fail');
   });
+  it('compares without the live nodes no scenario node plays', () => {
+    const isolateOnSix = observation({ samples: [sample(7000, { partition: { type: 'complete', components: [['b', 'c', 'd', 'e', 'f'], ['a']] } })], unplayedNodes: ['f'] });
+    const verdict = judgeDetection(isolateOnSix, { type: 'complete', components: [['b', 'c', 'd', 'e'], ['a']], sides: [4, 1] }, 30_000);
+    assert.equal(verdict.outcome, 'pass', verdict.summary);
+    assert.equal(judgeDetection({ ...isolateOnSix, unplayedNodes: [] }, { type: 'complete', sides: [4, 1] }, 30_000).outcome, 'fail');
+  });
   it('expects quiet when the type is null, and skips a run without faults', () => {
     assert.equal(judgeDetection(observation(), { type: null }, 30_000).outcome, 'fail');
     assert.equal(judgeDetection(observation({ samples: [sample(6000)] }), { type: null }, 30_000).outcome, 'pass');

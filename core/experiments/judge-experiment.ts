@@ -47,6 +47,28 @@ export function classificationMismatches(expected: ExpectedClassification, sampl
   return problems;
 }
 
+/**
+ * The sample as the scenario's nodes see it: live nodes no scenario node plays
+ * (a cluster larger than the file) are left out of the sides and of the verdict's
+ * lists, so an expectation written in the file's nodes can match.
+ */
+export function withoutNodes(sample: ClusterSample, nodes: ReadonlySet<NodeId>): ClusterSample {
+  if (nodes.size === 0) return sample;
+  const keep = (node: NodeId) => !nodes.has(node);
+  const sides = (components: NodeId[][]) => components.map((side) => side.filter(keep)).filter((side) => side.length > 0);
+  return {
+    ...sample,
+    partition: sample.partition ? { ...sample.partition, components: sides(sample.partition.components) } : null,
+    verdict: {
+      ...sample.verdict,
+      components: sides(sample.verdict.components),
+      bridgeNodes: sample.verdict.bridgeNodes.filter(keep),
+      isolatedNodes: sample.verdict.isolatedNodes.filter(keep),
+      oneWayLinks: sample.verdict.oneWayLinks.filter((link) => keep(link.from) && keep(link.to)),
+    },
+  };
+}
+
 const describe = (partition: SeenPartition | null) => (partition ? { id: partition.id, type: partition.type, components: partition.components } : null);
 
 /** The first sample, from the first fault on, with a recorded partition. */
@@ -58,6 +80,7 @@ function firstDetection(observation: ExperimentObservation): ClusterSample | nul
 /** Detection: recorded within the limit and classified as expected. */
 export function judgeDetection(observation: ExperimentObservation, expected: ExpectedClassification | null, withinMs: number): ExperimentVerdict {
   const start = observation.faultStartMs;
+  const unplayed = new Set(observation.unplayedNodes ?? []);
   if (start === null) return { validator: 'detection', outcome: 'skipped', summary: 'the scenario injects no fault', evidence: {} };
   const inRun = observation.samples.filter((sample) => sample.atMs >= start && sample.atMs <= observation.healAtMs);
   const first = firstDetection(observation);
@@ -71,12 +94,13 @@ export function judgeDetection(observation: ExperimentObservation, expected: Exp
       evidence: { expected, firstRecorded: seen ? { afterMs: seen.atMs - start, partition: describe(seen.partition) } : null },
     };
   }
-  const window = inRun.filter((sample) => sample.atMs <= start + withinMs);
+  const window = inRun.filter((sample) => sample.atMs <= start + withinMs).map((sample) => withoutNodes(sample, unplayed));
   const matched = window.find((sample) => classificationMismatches(expected, sample).length === 0);
   const last = [...window].reverse().find((sample) => sample.partition !== null) ?? window.at(-1);
   const evidence = {
     expected,
     withinMs,
+    ...(unplayed.size > 0 ? { comparedWithout: [...unplayed] } : {}),
     detectedAfterMs: first ? first.atMs - start : null,
     matchedAfterMs: matched ? matched.atMs - start : null,
     firstRecorded: first ? describe(first.partition) : null,

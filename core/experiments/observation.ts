@@ -93,6 +93,8 @@ export interface ExperimentObservation {
   finalReads: FinalRead[];
   /** Ids of the partitions the server recorded during the run. */
   partitionIds: string[];
+  /** Live nodes no scenario node plays (the cluster is larger than the file): detection compares the classification without them. */
+  unplayedNodes?: NodeId[];
 }
 
 /** The outcome of one validator. */

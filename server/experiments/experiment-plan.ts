@@ -56,6 +56,8 @@ export function prepareExperiment(input: unknown, liveNodes: readonly NodeId[], 
   const scenario = parseScenarioFile(input);
   const block = scenario.experiment ?? defaultExperimentBlock();
   const plan = planLiveScenario(scenario, liveNodes);
+  const unplayed = liveNodes.filter((node) => !Object.values(plan.mapping).includes(node));
+  if (unplayed.length > 0) plan.notes.push(`${unplayed.join(', ')} play no scenario node: the expected classification is compared without them`);
   const blast = blastRadiusOf(plan.steps, liveNodes, effectiveLimit(limit, block.blastRadius));
   if (blast.refusal) throw new AppError('invalid_input', `experiment refused: ${blast.refusal}`);
   const first = plan.steps.find(faulty);

@@ -221,6 +221,7 @@ export class ExperimentRunner {
       client: run.client.operations,
       finalReads,
       partitionIds: [...run.observer.partitionIds],
+      unplayedNodes: [...run.cluster.nodes.keys()].filter((node) => !Object.values(prepared.plan.mapping).includes(node)),
     };
     const verdicts = judgeExperiment(observation, prepared.expected, prepared.block, this.options.policy());
     await this.finish(run, runStatusOf(verdicts), verdicts);
