@@ -82,6 +82,8 @@ export class ExperimentRunner {
     if (busy) throw new AppError('conflict', `experiment ${busy.view.id} (${busy.view.scenario}) is running on cluster ${clusterId}: one experiment per cluster at a time; wait for it or abort it`);
     const playing = this.options.scenarios.current(clusterId);
     if (playing) throw new AppError('conflict', `scenario ${playing.scenario} is playing on cluster ${clusterId}: heal everything or wait for it to end first`);
+    const open = this.options.snapshot(clusterId).activePartition;
+    if (open) throw new AppError('conflict', `cluster ${clusterId} has an open partition (${open.id}, ${open.state}): an experiment starts from Normal, so that what it sees is its own; wait for it to close or recover it first`);
     const prepared = prepareExperiment(file, [...cluster.nodes.keys()], this.options.blastRadius);
     const startedAtMs = this.nowMs();
     const id = randomUUID();

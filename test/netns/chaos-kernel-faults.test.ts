@@ -451,6 +451,8 @@ describe('kernel faults injected by real agents in network namespaces', { skip: 
   // as experiments through POST /api/experiments, judged and stored; no rule is left.
   for (const name of ['split-halves', 'isolate-one']) {
     it(`${name} as an experiment: verdicts stored, the partition it caused linked, nothing left after`, async () => {
+      // An experiment starts from Normal: the previous scenario's partition must have closed.
+      await waitFor('no open partition', async () => (await snapshot()).activePartition === null, 60_000, 200);
       const started = await api<{ id: string; affectedNodes: string[] }>('/api/experiments', { clusterId, name });
       let hits = 0;
       const report = await waitFor(`${name}: experiment judged`, async () => {
