@@ -14,6 +14,7 @@ import { type DataPlane, startDataPlane } from './data-plane';
 import { agentDetectorProfile } from './detector-settings';
 import { startDetectionLoop } from './detection-loop';
 import { Membership } from './membership';
+import { FaultLayer } from './network-faults/fault-layer';
 import { MemoryOutbox, type Outbox } from './outbox';
 import { FileOutbox } from './outbox-file';
 import { ServerLink } from './server-link';
@@ -28,6 +29,8 @@ const levelRank: Record<string, number> = { debug: 10, info: 20, warn: 30, error
 export interface RunningAgent {
   config: AgentConfig;
   transport: FaultInjectingTransport;
+  /** Where injected faults act (transport or kernel), with their deadlines and dead man's switch. */
+  faults: FaultLayer;
   membership: Membership;
   outbox: Outbox;
   link: ServerLink;
@@ -55,6 +58,17 @@ export async function startAgent(
   const udp = injected.transport ?? (await UdpTransport.bind(config.listen));
   const peersById = new Map(config.peers.map((peer) => [peer.id, peer.endpoint]));
   const transport = new FaultInjectingTransport(udp, (peerId) => peersById.get(peerId));
+  const faults = await FaultLayer.start({
+    mode: config.networkFaults,
+    transport,
+    peers: config.peers,
+    listenPort: transport.local.port,
+    extraPorts: config.faultPorts,
+    defaultTtlMs: config.faultTtlMs,
+    serverLossHealMs: config.serverLossHealMs,
+    log: (level, message, fields) => log(level, message, fields),
+    nowMs,
+  });
   // Membership and the data plane share one identity, key, peer list and socket.
   const channel = { clusterId: config.clusterId, selfId: config.id, incarnation, clusterKey: config.clusterKey, peers: config.peers, transport };
   const membership = new Membership({
@@ -103,9 +117,9 @@ export async function startAgent(
       });
       return result;
     }
-    transport.setRules(command.type === 'set-faults' ? command.rules : []);
-    log('info', 'command applied', { command: command.type, rules: command.type === 'set-faults' ? command.rules.length : 0 });
-    return { ok: true, data: null };
+    const result = await faults.apply(command.type === 'set-faults' ? command : { rules: [] });
+    if (result.ok) log('info', 'command applied', { command: command.type, rules: command.type === 'set-faults' ? command.rules.length : 0, layer: faults.status().layer });
+    return result;
   };
 
   const link = new ServerLink({
@@ -122,6 +136,7 @@ export async function startAgent(
     onCommand: executeCommand,
     log: (level, message, fields) => log(level, message, fields),
     nowMs,
+    onLinkChange: (up) => faults.serverLinkChanged(up),
   });
 
   let reporting = true;
@@ -142,6 +157,7 @@ export async function startAgent(
       outboxDepth: outbox.depth(),
       outboxDropped: outbox.droppedCount(),
       dataPlane: dataPlane.status(),
+      faultInjection: faults.status(),
     };
     // The server refuses a report past `reportBytesMax`; only a flood of evidence can make one that large.
     const { report: entry, evidenceDropped } = fitReportBytes(written);
@@ -184,11 +200,13 @@ export async function startAgent(
     profile: config.profile,
     detector: config.detector,
     dataPlane: config.dataPlane.kind === 'redis' ? `redis ${config.dataPlane.endpoint}` : config.dataPlane.kind,
+    faults: faults.status().layer,
   });
 
   return {
     config,
     transport,
+    faults,
     membership,
     outbox,
     link,
@@ -199,6 +217,7 @@ export async function startAgent(
     },
     async close() {
       detectionLoop.stop();
+      await faults.close();
       await dataPlane.close();
       await link.close();
       await outbox.close();

@@ -8,9 +8,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ClusterIdSchema, NodeIdSchema } from '../core/protocol';
+import { ClusterIdSchema, NodeIdSchema, faultTtlMsMax, faultTtlMsMin } from '../core/protocol';
 import { detectorModeDefault, resolveDetectorChoice } from './detector-settings';
 import { type RedisTarget, parseRedisUrl } from './adapters/redis/redis-url';
+import { type ClusterPort, type NetworkFaultsMode, faultTtlMsDefault, serverLossHealMsDefault } from './network-faults/defaults';
+import { parseFaultPorts } from './network-faults/fault-scope';
 import { type Endpoint, parseEndpoint } from './transport/transport';
 import { writeKeysMax, writeRateMax } from './write-load';
 import { serverUrlsMax } from './server-link';
@@ -105,6 +107,20 @@ const AgentConfigSchema = z.object({
   writeKeys: z.coerce.number().int().min(1).max(writeKeysMax).default(500),
   dataPlane: DataPlaneSchema.optional(),
   pgDataDir: z.string().min(1).max(4096).optional(),
+  networkFaults: z.enum(['kernel', 'transport']).default('transport'),
+  faultPorts: z.union([
+    z.string().transform((text, context) => {
+      try {
+        return parseFaultPorts(text);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    z.array(z.object({ protocol: z.enum(['udp', 'tcp']), port: z.number().int().min(1).max(65535) })),
+  ]).pipe(z.array(z.object({ protocol: z.enum(['udp', 'tcp']), port: z.number().int() })).max(64)).default([]),
+  faultTtlMs: z.coerce.number().int().min(faultTtlMsMin).max(faultTtlMsMax).default(faultTtlMsDefault),
+  serverLossHealMs: z.coerce.number().int().min(1000).max(faultTtlMsMax).default(serverLossHealMsDefault),
   pgPeers: z.union([z.string().transform((text) => text.split(',').map((item) => item.trim()).filter(Boolean)), z.array(z.string())]).pipe(z.array(DataPlaneUrlSchema).max(16)).default([]),
 });
 
@@ -151,6 +167,14 @@ export interface AgentConfig {
   writeKeys: number;
   /** The store the data plane fences and reconciles (`--data-plane URL`: redis:// or postgresql://; the reference store when absent). */
   dataPlane: DataPlaneTarget;
+  /** Where injected faults act (`--network-faults`): `transport` (default) or `kernel` (nftables/netem, when the probe finds it usable). */
+  networkFaults: NetworkFaultsMode;
+  /** Ports besides the heartbeat ports that kernel faults touch on peer addresses (`--fault-ports tcp:6379,udp:5000`). */
+  faultPorts: ClusterPort[];
+  /** Lease of fault rules whose command carries none (`--fault-ttl-ms`, default 5 min). */
+  faultTtlMs: number;
+  /** Dead man's switch: the agent heals every fault once the server has been gone this long (`--server-loss-heal-ms`, default 30 s). */
+  serverLossHealMs: number;
 }
 
 /** Parses flags, config file and environment; throws an Error listing every problem. */
@@ -180,6 +204,10 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
       'data-plane': { type: 'string' },
       'pg-data-dir': { type: 'string' },
       'pg-peers': { type: 'string' },
+      'network-faults': { type: 'string' },
+      'fault-ports': { type: 'string' },
+      'fault-ttl-ms': { type: 'string' },
+      'server-loss-heal-ms': { type: 'string' },
     },
     strict: true,
   });
@@ -207,6 +235,10 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     ...(values['data-plane'] !== undefined && { dataPlane: values['data-plane'] }),
     ...(values['pg-data-dir'] !== undefined && { pgDataDir: values['pg-data-dir'] }),
     ...(values['pg-peers'] !== undefined && { pgPeers: values['pg-peers'] }),
+    ...(values['network-faults'] !== undefined && { networkFaults: values['network-faults'] }),
+    ...(values['fault-ports'] !== undefined && { faultPorts: values['fault-ports'] }),
+    ...(values['fault-ttl-ms'] !== undefined && { faultTtlMs: values['fault-ttl-ms'] }),
+    ...(values['server-loss-heal-ms'] !== undefined && { serverLossHealMs: values['server-loss-heal-ms'] }),
     token: env.FAULTLINE_AGENT_TOKEN ?? fromFile.token,
     clusterKey: env.FAULTLINE_CLUSTER_KEY ?? fromFile.clusterKey,
   };
@@ -248,5 +280,9 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
       : c.dataPlane.kind === 'redis'
         ? c.dataPlane
         : { kind: 'postgres', url: c.dataPlane.url, dataDir: c.pgDataDir === undefined ? null : path.resolve(c.pgDataDir), peers: c.pgPeers },
+    networkFaults: c.networkFaults,
+    faultPorts: c.faultPorts,
+    faultTtlMs: c.faultTtlMs,
+    serverLossHealMs: c.serverLossHealMs,
   };
 }

@@ -60,6 +60,8 @@ export interface ServerLinkOptions {
   log: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
   /** Source of time (ms since epoch); reports are signed with it, corrected by the server's clock. */
   nowMs?: () => number;
+  /** Told when the link goes down (false) and when it is greeted again (true): the fault layer's dead man's switch. */
+  onLinkChange?: (up: boolean) => void;
 }
 
 /** Most control server URLs one link rotates over. */
@@ -126,6 +128,7 @@ export class ServerLink {
       this.ready = false;
       if (this.stopped) return;
       this.downSinceMs ??= this.nowMs();
+      this.options.onLinkChange?.(false);
       this.options.log('warn', 'disconnected from control server; reconnecting', { reason, server: this.serverUrl });
       this.reconnectLater();
     });
@@ -160,6 +163,7 @@ export class ServerLink {
         return;
       }
       this.ready = true;
+      this.options.onLinkChange?.(true);
       const downMs = this.downSinceMs === null ? null : this.nowMs() - this.downSinceMs;
       this.downSinceMs = null;
       this.options.log('info', downMs === null ? 'connected to control server' : 'reconnected to control server', { server: this.serverUrl, ...(downMs === null ? {} : { downMs }) });

@@ -11,6 +11,7 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import { Fragment } from 'react';
 import { canDecideRecovery } from '../core/permissions';
 import { api } from './api-client';
+import { ReproducePartition } from './reproduce-partition';
 import { useSession } from './session';
 import { StateDiagram } from './state-diagram';
 import { formatDuration } from './time';
@@ -115,6 +116,7 @@ export function PartitionPage() {
           </dd>
         </dl>
         {partition.endedAtMs === null && canDecideRecovery(session.user.role) ? <StartButtons partitionId={partition.id} /> : null}
+        <ReproducePartition partitionId={partition.id} clusterId={partition.clusterId} />
       </section>
       <section className="panel" aria-labelledby="path-heading">
         <h2 id="path-heading">Lifecycle path</h2>

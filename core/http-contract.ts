@@ -7,6 +7,7 @@
  * Every answer travels as `{ ok: true, data } | { ok: false, code, message }`.
  */
 import type { DryRun } from './policy/dry-run';
+import type { CoverageView, ExperimentProgress, ExperimentReport, ExperimentRunView, ScenarioValidation } from './experiments/experiment-views';
 import type { Role } from './permissions';
 import type { NodeId } from './protocol';
 import type { AlertView, ClusterSnapshot, PartitionSummary, RecoveryRunView } from './realtime-contract';
@@ -54,6 +55,16 @@ export const httpRoutes = {
   'scenarios.list': { method: 'GET', path: '/api/scenarios' },
   'scenarios.run': { method: 'GET', path: '/api/scenarios/run' },
   'scenarios.start': { method: 'POST', path: '/api/scenarios/:name/start' },
+  // Experiments (core/experiments): literal paths before `:id`.
+  'experiments.list': { method: 'GET', path: '/api/experiments' },
+  'experiments.start': { method: 'POST', path: '/api/experiments' },
+  'experiments.validate': { method: 'POST', path: '/api/experiments/validate' },
+  'experiments.current': { method: 'GET', path: '/api/experiments/current' },
+  'experiments.abort': { method: 'POST', path: '/api/experiments/abort' },
+  'experiments.coverage': { method: 'GET', path: '/api/experiments/coverage' },
+  'experiments.export': { method: 'GET', path: '/api/experiments/:id/export' },
+  'experiments.get': { method: 'GET', path: '/api/experiments/:id' },
+  'partitions.reproduce': { method: 'GET', path: '/api/partitions/:id/scenario' },
   'auth.session': { method: 'GET', path: '/api/auth/session' },
   'auth.signIn': { method: 'POST', path: '/api/auth/sign-in' },
   'auth.signOut': { method: 'POST', path: '/api/auth/sign-out' },
@@ -123,6 +134,18 @@ export interface HttpExchanges {
   'scenarios.list': { response: ScenarioView[] };
   'scenarios.run': { query: ClusterChoice; response: ScenarioRunView | null };
   'scenarios.start': { body: ClusterChoice; response: ScenarioRunView };
+  /** `scenario` is a whole scenario file, or `name` one of the catalog's. */
+  'experiments.list': { query: ClusterChoice & { limit?: number }; response: ExperimentRunView[] };
+  'experiments.start': { body: ClusterChoice & { scenario?: unknown; name?: string }; response: ExperimentRunView };
+  'experiments.validate': { body: { scenario: unknown }; response: ScenarioValidation };
+  'experiments.current': { query: ClusterChoice; response: ExperimentProgress | null };
+  'experiments.abort': { body: ClusterChoice; response: ExperimentRunView };
+  'experiments.coverage': { query: ClusterChoice; response: CoverageView };
+  /** Streamed JSON or JUnit XML, not the JSON envelope: the console links to it. */
+  'experiments.export': { query: { format?: 'json' | 'junit' }; stream: true; response: string };
+  'experiments.get': { response: ExperimentReport };
+  /** A scenario file reproducing the partition (sim/scenario.ts schema). */
+  'partitions.reproduce': { response: Record<string, unknown> };
   'auth.session': { response: SessionView | null };
   'auth.signIn': { body: { name: string; password: string }; response: SignedIn };
   'auth.signOut': { body: Record<string, never>; response: null };

@@ -185,6 +185,81 @@ export const ObserverHealthSchema = z.strictObject({
 });
 export type ObserverHealth = z.infer<typeof ObserverHealthSchema>;
 
+/** Longest delay (and jitter) one rule may add to a link (ms). */
+export const faultDelayMsMax = 60_000;
+
+/**
+ * A fault the server asks an agent to inject on its links to one peer: in its own
+ * transport, or, when the agent is allowed and able to (`--network-faults kernel`),
+ * in the node's real traffic to and from the peer (nftables, tc netem).
+ */
+export const FaultRuleSchema = z.strictObject({
+  /** Peer the rule applies to. */
+  peerId: NodeIdSchema,
+  /** Drop datagrams this agent sends to the peer. */
+  dropOutbound: z.boolean(),
+  /** Drop datagrams this agent receives from the peer. */
+  dropInbound: z.boolean(),
+  /** Fraction (0..1) of the datagrams this agent sends to the peer that are lost at random: a flaky link. */
+  lossRatio: z.number().min(0).max(1).optional(),
+  /** Fraction (0..1) of the datagrams this agent sends to the peer that get a flipped byte: a corrupting link. */
+  corruptRatio: z.number().min(0).max(1).optional(),
+  /** Added delay (ms) on what this agent sends to the peer: a slow link (netem `delay`, or the transport). */
+  delayMs: z.number().int().min(0).max(faultDelayMsMax).optional(),
+  /** Random variation (ms, ±) around `delayMs` (netem jitter); ignored without a delay. */
+  jitterMs: z.number().int().min(0).max(faultDelayMsMax).optional(),
+});
+export type FaultRule = z.infer<typeof FaultRuleSchema>;
+
+/** Whether a rule still does anything (rules that do nothing are removed). */
+export const faultRuleActive = (rule: FaultRule): boolean =>
+  rule.dropInbound || rule.dropOutbound || (rule.lossRatio ?? 0) > 0 || (rule.corruptRatio ?? 0) > 0 || (rule.delayMs ?? 0) > 0;
+
+/** Shortest and longest deadline a `set-faults` command may give its rules (ms). */
+export const faultTtlMsMin = 1000;
+export const faultTtlMsMax = 24 * 3_600_000;
+
+/** A label the server puts on the rules of one experiment (or console action), shown in the agent's status and written into its kernel rules. */
+export const FaultTagSchema = z.string().regex(/^[A-Za-z0-9._-]{1,48}$/, '1 to 48 of A-Z a-z 0-9 . _ -');
+
+/**
+ * `set-faults`: the agent's whole desired rule set (it replaces the previous one).
+ * `ttlMs` is a lease: the agent removes every rule by itself once `ttlMs` has passed
+ * since it received the command, unless a newer command came first (the server
+ * renews leases while a fault should hold). Without it the agent applies its own
+ * default (`--fault-ttl-ms`).
+ */
+export const SetFaultsCommandSchema = z.strictObject({
+  type: z.literal('set-faults'),
+  rules: z.array(FaultRuleSchema).max(reportPeersMax),
+  ttlMs: z.number().int().min(faultTtlMsMin).max(faultTtlMsMax).optional(),
+  tag: FaultTagSchema.optional(),
+});
+export type SetFaultsCommand = z.infer<typeof SetFaultsCommandSchema>;
+
+/**
+ * Where an agent's faults act, as it reports them: `kernel` (nftables in the node's
+ * network namespace, and tc netem where the kernel has it) or `transport` (its own
+ * UDP transport only). Delay goes through netem or, without it, through the transport.
+ */
+export const FaultInjectionStatusSchema = z.strictObject({
+  /** Where drops, loss and corruption act. */
+  layer: z.enum(['kernel', 'transport']),
+  /** Where delay and jitter act. */
+  delayLayer: z.enum(['kernel', 'transport']),
+  /** Why this layer (what was asked for, what the probe found). */
+  reason: safeText().max(300),
+  /** Rules held now. */
+  rules: z.number().int().nonnegative().max(reportPeersMax),
+  /** When the rules held now expire (agent clock, ms since epoch), or null when none are held. */
+  expiresAtMs: timestampMs.nullable(),
+  /** The tag of the command that set them, or null. */
+  tag: FaultTagSchema.nullable(),
+  /** The last time the agent healed by itself, and why, or null. */
+  lastSelfHeal: z.strictObject({ atMs: timestampMs, reason: z.enum(['deadline', 'server-lost', 'startup-cleanup']) }).nullable(),
+});
+export type FaultInjectionStatus = z.infer<typeof FaultInjectionStatusSchema>;
+
 /** One report from an agent to the control server. */
 export const AgentReportSchema = z.strictObject({
   /** The cluster the agent belongs to. */
@@ -213,6 +288,8 @@ export const AgentReportSchema = z.strictObject({
   auth: ReportAuthSchema.optional(),
   /** The agent's data plane at report time (optional: agents without a store omit it). */
   dataPlane: DataPlaneStatusSchema.optional(),
+  /** Where the agent's injected faults act and what it holds now (optional: older agents omit it). */
+  faultInjection: FaultInjectionStatusSchema.optional(),
 });
 export type AgentReport = z.infer<typeof AgentReportSchema>;
 export type AgentReportInput = z.input<typeof AgentReportSchema>;
@@ -229,32 +306,10 @@ export const AgentHelloSchema = z.strictObject({
 });
 export type AgentHello = z.infer<typeof AgentHelloSchema>;
 
-/** A fault the server asks an agent to inject into its own transport. */
-export const FaultRuleSchema = z.strictObject({
-  /** Peer the rule applies to. */
-  peerId: NodeIdSchema,
-  /** Drop datagrams this agent sends to the peer. */
-  dropOutbound: z.boolean(),
-  /** Drop datagrams this agent receives from the peer. */
-  dropInbound: z.boolean(),
-  /** Fraction (0..1) of the datagrams this agent sends to the peer that are lost at random: a flaky link. */
-  lossRatio: z.number().min(0).max(1).optional(),
-  /** Fraction (0..1) of the datagrams this agent sends to the peer that get a flipped byte: a corrupting link. */
-  corruptRatio: z.number().min(0).max(1).optional(),
-  /** Delay (ms) added to every datagram this agent sends to the peer: a slow link, every datagram still arriving. */
-  delayMs: z.number().nonnegative().max(60_000).optional(),
-  /** Uniform random extra delay 0..jitterMs (ms) per datagram sent to the peer, on top of `delayMs`. */
-  jitterMs: z.number().nonnegative().max(60_000).optional(),
-});
-export type FaultRule = z.infer<typeof FaultRuleSchema>;
-
-/** Whether a rule still does anything (rules that do nothing are removed). */
-export const faultRuleActive = (rule: FaultRule): boolean =>
-  rule.dropInbound || rule.dropOutbound || (rule.lossRatio ?? 0) > 0 || (rule.corruptRatio ?? 0) > 0 || (rule.delayMs ?? 0) > 0 || (rule.jitterMs ?? 0) > 0;
-
 /** Commands the server sends to agents. */
 export const AgentCommandSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('set-faults'), rules: z.array(FaultRuleSchema).max(reportPeersMax) }),
+  SetFaultsCommandSchema,
+  // The abort: every rule removed at once, from the transport and the kernel.
   z.strictObject({ type: z.literal('heal-all') }),
   // Fencing and reconciliation steps, carried out by the agent's data-plane adapter.
   ...DataPlaneCommandSchema.options,

@@ -6,7 +6,7 @@
  */
 import type { PartitionType, PartitionVerdict } from './classify-partition';
 import type { IncidentEntry } from './lifecycle/incident';
-import type { AgentCommand, AgentHello, AgentReportInput, DataPlaneStatus, FaultRule, NodeId, Reply } from './protocol';
+import type { AgentCommand, AgentHello, AgentReportInput, DataPlaneStatus, FaultInjectionStatus, FaultRule, NodeId, Reply } from './protocol';
 import type { Link } from './reachability';
 import type { DataPlaneReply } from './reconcile/data-plane-commands';
 
@@ -21,8 +21,10 @@ export interface NodeView {
   lastReportAtMs: number | null;
   /** True when the latest report is older than the staleness bound. */
   stale: boolean;
-  /** Fault rules currently injected in this agent's transport. */
+  /** Fault rules the server wants this agent to hold (what it sent last). */
   faults: FaultRule[];
+  /** Where the agent says its faults act (kernel or transport), what it holds and until when, as of its latest report; absent or null when it never said. */
+  faultInjection?: FaultInjectionStatus | null;
   /** The node's store (keys, writes accepted and refused, fence in force) as of its latest report, or null. */
   dataPlane: DataPlaneStatus | null;
 }

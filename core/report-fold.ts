@@ -12,7 +12,7 @@
  * Pure: the receive time comes in.
  */
 import { type ObservedEvidence, type PartitionVerdict, classifyPartition, evidenceWindowMsDefault } from './classify-partition';
-import { type AgentReport, type DataPlaneStatus, type NodeId, type ObserverHealth, isAccusingEvidenceKind } from './protocol';
+import { type AgentReport, type DataPlaneStatus, type FaultInjectionStatus, type NodeId, type ObserverHealth, isAccusingEvidenceKind } from './protocol';
 import { type ReachabilityMatrix, createMatrix, setRow } from './reachability';
 import type { UnknownPeerEvidence } from './realtime-contract';
 
@@ -37,10 +37,12 @@ export interface FoldedNode {
   delayMinMs: number;
   /** The node's store as of its latest report (counters since its agent started); null when unknown. */
   dataPlane: DataPlaneStatus | null;
+  /** Where the agent's injected faults act (kernel or transport) and what it holds, as of its latest report; null when it never said. */
+  faultInjection: FaultInjectionStatus | null;
 }
 
 /** A fresh node's fold fields. */
-export const foldedNodeDefaults = (): FoldedNode => ({ incarnation: 0, lastReportAtMs: null, lastSentAtMs: 0, delayMinMs: Number.POSITIVE_INFINITY, dataPlane: null });
+export const foldedNodeDefaults = (): FoldedNode => ({ incarnation: 0, lastReportAtMs: null, lastSentAtMs: 0, delayMinMs: Number.POSITIVE_INFINITY, dataPlane: null, faultInjection: null });
 
 /**
  * One cluster's view folded from reports. `N` is what a node holds: the fold's fields
@@ -122,6 +124,7 @@ export class ReportFold<N extends FoldedNode = FoldedNode> {
     if (delayMs - delayMinMs > staleAfterMs) return false;
     state.lastReportAtMs = receivedAtMs;
     if (report.dataPlane) state.dataPlane = report.dataPlane;
+    if (report.faultInjection) state.faultInjection = report.faultInjection;
     this.heartbeatIntervalMs = report.heartbeatIntervalMs;
     this.applyHealth(report);
     this.applyEvidence(report, receivedAtMs);

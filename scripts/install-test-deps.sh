@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond npm packages, from Debian's packages:
-# Chromium (browser tests), iptables and iproute2 (real-packet partition tests in
-# network namespaces), prometheus (promtool checks /metrics), and the real stores
+# Chromium (browser tests), iptables, nftables and iproute2 (real-packet partition
+# tests in network namespaces, and the agents' kernel fault injection), prometheus (promtool checks /metrics), and the real stores
 # the store tests start themselves (redis-server, PostgreSQL 15). Skips what is
 # already there; needs root for apt-get.
 set -euo pipefail
@@ -10,6 +10,7 @@ need=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)

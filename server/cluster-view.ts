@@ -69,6 +69,7 @@ export class ClusterState extends ReportFold<NodeState> {
         stale: state.lastReportAtMs === null || nowMs - state.lastReportAtMs > staleAfterMs,
         faults: state.faults,
         dataPlane: state.dataPlane,
+        faultInjection: state.faultInjection,
       }));
     const verdict = this.verdict ?? this.classify(nowMs, staleAfterMs);
     return {

@@ -6,7 +6,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { MonitoringThresholds } from '../core/policy/thresholds';
+import { faultTtlMsMax, faultTtlMsMin } from '../core/protocol';
 import { type SessionPolicy, sessionPolicyDefault } from './auth/session-policy';
+import { faultTtlMsDefault } from './fault-controller';
 import { type ConnectionLimits, connectionLimitsDefault } from './http/connection-limits';
 import type { FanoutKind } from './realtime/fanout';
 
@@ -36,12 +38,16 @@ const EnvSchema = z.object({
   FAULTLINE_ALERT_WEBHOOK_URL: z.url().optional(),
   FAULTLINE_EXTERNAL_URL: z.url().optional(),
   FAULTLINE_ACK_TIMEOUT_S: z.coerce.number().positive().max(31_536_000).default(1800),
+  FAULTLINE_EXPERIMENT_NODES_MAX: z.coerce.number().int().min(1).max(100_000).default(100),
+  FAULTLINE_EXPERIMENT_FRACTION_MAX: z.coerce.number().min(0).max(1).default(0.5),
+  FAULTLINE_EXPERIMENT_SAMPLE_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   FAULTLINE_STABILITY_WINDOW_MS: z.coerce.number().int().min(0).max(86_400_000).default(10_000),
   FAULTLINE_DIVERGENCE_SAMPLE_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
   FAULTLINE_KNOWN_AGENT_WINDOW_S: z.coerce.number().int().min(10).max(2_592_000).default(900),
   FAULTLINE_AGENT_RECONNECT_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   FAULTLINE_READY_REQUIRES_AGENTS: onOff.default(true),
   FAULTLINE_AGENT_HOLDER_SILENCE_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  FAULTLINE_FAULT_TTL_MS: z.coerce.number().int().min(faultTtlMsMin).max(faultTtlMsMax).default(faultTtlMsDefault),
   FAULTLINE_REPORT_FLUSH_MS: z.coerce.number().int().min(1).max(10_000).default(50),
   FAULTLINE_ADMIN_PASSWORD: z.string().min(10, 'at least 10 characters').max(256).optional(),
   FAULTLINE_SESSION_LIFETIME_S: z.coerce.number().int().min(1).max(31_536_000).default(sessionPolicyDefault.lifetimeMs / 1000),
@@ -118,6 +124,8 @@ export interface ServerConfig {
   acknowledgementTimeoutMs: number;
   /** A healed partition must stay healed (and reconciled) this long before it is closed (ms). */
   stabilityWindowMs: number;
+  /** Experiments: the blast-radius limit an experiment may raise only by saying so, and how often a run samples the cluster (ms). */
+  experiments: { blastRadius: { nodesMax: number; fractionMax: number }; sampleMs: number };
   /** Alert thresholds (the brief's: 300 s duration, 600 s recovery, 10 % divergence); divergence past its limit is also an emergency. */
   thresholds: MonitoringThresholds;
   /** How often divergence is sampled from replicas' digests while a partition is open (ms). */
@@ -132,6 +140,8 @@ export interface ServerConfig {
   agentHolderSilenceMs: number;
   /** Longest time a report waits in the write batch before it is flushed (ms). */
   reportFlushMs: number;
+  /** Lease of the fault rules pushed to agents (ms): an agent heals by itself when it passes unrenewed (`FAULTLINE_FAULT_TTL_MS`). */
+  faultTtlMs: number;
   /** Password of the first admin, created when no admin exists; generated and printed once when unset. */
   adminPassword: string | undefined;
   /** Origins besides the server's own allowed to send browser requests (for a proxy on another host name). */
@@ -188,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     clusterKey: e.FAULTLINE_CLUSTER_KEY,
     staleAfterMs: e.FAULTLINE_STALE_AFTER_MS,
     reportFlushMs: e.FAULTLINE_REPORT_FLUSH_MS,
+    faultTtlMs: e.FAULTLINE_FAULT_TTL_MS,
     knownAgentWindowMs: e.FAULTLINE_KNOWN_AGENT_WINDOW_S * 1000,
     agentReconnectGraceMs: e.FAULTLINE_AGENT_RECONNECT_GRACE_MS,
     readyRequiresAgents: e.FAULTLINE_READY_REQUIRES_AGENTS,
@@ -196,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     externalUrl: e.FAULTLINE_EXTERNAL_URL,
     acknowledgementTimeoutMs: e.FAULTLINE_ACK_TIMEOUT_S * 1000,
     stabilityWindowMs: e.FAULTLINE_STABILITY_WINDOW_MS,
+    experiments: { blastRadius: { nodesMax: e.FAULTLINE_EXPERIMENT_NODES_MAX, fractionMax: e.FAULTLINE_EXPERIMENT_FRACTION_MAX }, sampleMs: e.FAULTLINE_EXPERIMENT_SAMPLE_MS },
     thresholds: {
       partitionDurationMaxMs: e.FAULTLINE_DURATION_MAX_S * 1000,
       recoveryTimeMaxMs: e.FAULTLINE_RECOVERY_MAX_S * 1000,

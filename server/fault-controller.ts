@@ -1,14 +1,35 @@
 /**
- * Fault injection on demand: keeps the desired drop rules of every agent and
- * pushes them to the agent's transport. Rules are re-sent when an agent
- * reconnects, so a cut outlives a reconnect; heal removes them.
+ * Fault injection on demand: keeps the desired rules of every agent and pushes
+ * them to the agent (its transport, or its node's kernel when the agent is allowed
+ * to: see agent/network-faults). Rules are re-sent when an agent reconnects, so a
+ * cut outlives a reconnect; heal removes them.
+ *
+ * Every push carries a lease (`ttlMs`): the agent removes the rules by itself when
+ * it passes without a newer push. While an agent holds rules, the controller
+ * renews its lease every third of it, so a fault lasts as long as the server wants
+ * it and at most `ttlMs` after the server is gone.
  */
 import { type AgentCommand, type FaultRule, type NodeId, faultRuleActive } from '../core/protocol';
 import { AppError } from './app-error';
 import type { ClusterState } from './cluster-view';
 
-/** Sends a command to one agent; resolves false when the agent is not connected. */
-export type CommandSender = (clusterId: string, agentId: NodeId, command: AgentCommand) => Promise<boolean>;
+/**
+ * Sends a command to one agent: true when it applied it, false when the agent is
+ * not connected (or did not answer), `{ refused }` when it answered no (an agent
+ * refuses rules for peers it does not know, or more rules than it has peers).
+ */
+export type CommandSender = (clusterId: string, agentId: NodeId, command: AgentCommand) => Promise<boolean | { refused: string }>;
+
+/** Default lease of pushed rules (ms): `FAULTLINE_FAULT_TTL_MS`. */
+export const faultTtlMsDefault = 60_000;
+
+/** What a push says about its rules besides the rules: their lease and the tag of whoever set them. */
+export interface FaultLease {
+  /** Lease length (ms); the agent heals by itself when it passes unrenewed. */
+  ttlMs: number;
+  /** Label of the experiment (or console action) that set the rules, written into the agent's kernel rules. */
+  tag?: string;
+}
 
 /** A requested cut. `oneWay` cuts only datagrams from `from` to `to`. */
 export interface CutRequest {
@@ -18,11 +39,29 @@ export interface CutRequest {
 }
 
 export class FaultController {
-  /** `rulesChanged` hears of every change before it is pushed (other server instances keep the same rules). */
+  /** Clusters whose agents hold rules, with the lease their pushes carry. */
+  private readonly held = new Map<string, { cluster: ClusterState; lease: FaultLease }>();
+  private readonly renewal: NodeJS.Timeout;
+
   constructor(
     private readonly send: CommandSender,
-    private readonly rulesChanged: (cluster: ClusterState) => void = () => undefined,
-  ) {}
+    /** `rulesChanged` hears of every change before it is pushed (other server instances keep the same rules). */
+    private readonly options: { ttlMs?: number; rulesChanged?: (cluster: ClusterState) => void } = {},
+  ) {
+    const ttlMs = options.ttlMs ?? faultTtlMsDefault;
+    this.renewal = setInterval(() => void this.renewLeases(), Math.max(500, Math.floor(ttlMs / 3)));
+    this.renewal.unref();
+  }
+
+  /** The lease a push to `clusterId` carries now. */
+  leaseOf(clusterId: string): FaultLease {
+    return this.held.get(clusterId)?.lease ?? { ttlMs: this.options.ttlMs ?? faultTtlMsDefault };
+  }
+
+  /** Stops renewing leases (shutdown): agents heal by themselves when the last ones run out. */
+  close(): void {
+    clearInterval(this.renewal);
+  }
 
   private requireNode(cluster: ClusterState, node: NodeId): void {
     if (!cluster.nodes.has(node)) throw new AppError('not_found', `no node ${node} in cluster ${cluster.clusterId}`);
@@ -56,8 +95,9 @@ export class FaultController {
    * Degrades a link without cutting it: `lossRatio` of the datagrams in both
    * directions are lost (a flaky link); `corruptRatio` of those `from` sends to
    * `to` get a flipped byte (`to` sees the link from `from` failing integrity:
-   * untrusted traffic, which accuses no node); `delayMs` and `jitterMs` slow the link
-   * both ways (every datagram still arrives). Zero lifts any of them.
+   * untrusted traffic, which accuses no node); `delayMs` (± `jitterMs`) is added
+   * to each direction (a slow link: the round trip grows by twice the delay).
+   * Zero lifts any of them.
    */
   async degrade(
     cluster: ClusterState,
@@ -71,10 +111,10 @@ export class FaultController {
       this.upsertRule(cluster, request.to, request.from, { lossRatio: request.lossRatio });
     }
     if (request.corruptRatio !== undefined) this.upsertRule(cluster, request.from, request.to, { corruptRatio: request.corruptRatio });
-    const slow = { ...(request.delayMs !== undefined && { delayMs: request.delayMs }), ...(request.jitterMs !== undefined && { jitterMs: request.jitterMs }) };
-    if (Object.keys(slow).length > 0) {
-      this.upsertRule(cluster, request.from, request.to, slow);
-      this.upsertRule(cluster, request.to, request.from, slow);
+    if (request.delayMs !== undefined) {
+      const delay = { delayMs: request.delayMs, jitterMs: request.delayMs > 0 ? (request.jitterMs ?? 0) : 0 };
+      this.upsertRule(cluster, request.from, request.to, delay);
+      this.upsertRule(cluster, request.to, request.from, delay);
     }
     await this.push(cluster, [request.from, request.to]);
   }
@@ -109,9 +149,16 @@ export class FaultController {
   /**
    * Replaces every agent's rules with `rules` (agents not listed get none) and the
    * set of nodes cut from the control server; pushes to the agents whose rules changed.
-   * A scenario step: the whole network at once, not a change to it.
+   * A scenario step: the whole network at once, not a change to it. `lease` (tag,
+   * and a lease other than the default) holds for the cluster's pushes until heal.
    */
-  async replaceAll(cluster: ClusterState, rules: ReadonlyMap<NodeId, FaultRule[]>, controlPlaneCut: readonly NodeId[]): Promise<void> {
+  async replaceAll(
+    cluster: ClusterState,
+    rules: ReadonlyMap<NodeId, FaultRule[]>,
+    controlPlaneCut: readonly NodeId[],
+    lease?: Partial<FaultLease>,
+  ): Promise<void> {
+    if (lease) this.held.set(cluster.clusterId, { cluster, lease: { ...this.leaseOf(cluster.clusterId), ...lease } });
     const changed: NodeId[] = [];
     for (const [id, state] of cluster.nodes) {
       const next = (rules.get(id) ?? []).filter(faultRuleActive).sort((a, b) => a.peerId.localeCompare(b.peerId));
@@ -147,17 +194,42 @@ export class FaultController {
     await this.push(cluster, [agentId]);
   }
 
+  /** The command that gives `agentId` its desired rules under the cluster's lease. */
+  commandFor(cluster: ClusterState, agentId: NodeId): AgentCommand {
+    const lease = this.leaseOf(cluster.clusterId);
+    return { type: 'set-faults', rules: cluster.node(agentId).faults, ttlMs: lease.ttlMs, ...(lease.tag !== undefined && { tag: lease.tag }) };
+  }
+
   private async push(cluster: ClusterState, agents: NodeId[]): Promise<void> {
-    this.rulesChanged(cluster);
+    this.options.rulesChanged?.(cluster);
     const unique = [...new Set(agents)];
-    const results = await Promise.all(
-      unique.map((agentId) =>
-        this.send(cluster.clusterId, agentId, { type: 'set-faults', rules: cluster.node(agentId).faults }),
-      ),
-    );
-    const missed = unique.filter((_, index) => !results[index]);
+    const commands = unique.map((agentId) => this.commandFor(cluster, agentId));
+    this.track(cluster);
+    const results = await Promise.all(unique.map((agentId, index) => this.send(cluster.clusterId, agentId, commands[index]!)));
+    const refused = unique.flatMap((agentId, index) => {
+      const result = results[index];
+      return typeof result === 'object' ? [`${agentId}: ${result.refused}`] : [];
+    });
+    if (refused.length > 0) throw new AppError('conflict', `rules refused by ${refused.join('; ')}`);
+    const missed = unique.filter((_, index) => results[index] === false);
     if (missed.length > 0) {
       throw new AppError('unavailable', `rules saved but not delivered to ${missed.join(', ')} (not connected); they apply on reconnect`);
+    }
+  }
+
+  /** Keeps renewing the cluster's leases while any of its agents holds rules; forgets its lease (tag included) once none does. */
+  private track(cluster: ClusterState): void {
+    const holding = [...cluster.nodes.values()].some((state) => state.faults.length > 0);
+    if (!holding) this.held.delete(cluster.clusterId);
+    else if (!this.held.has(cluster.clusterId)) this.held.set(cluster.clusterId, { cluster, lease: this.leaseOf(cluster.clusterId) });
+  }
+
+  /** Re-sends the rules of every agent that holds some, so their leases never run out while the server wants them. */
+  private async renewLeases(): Promise<void> {
+    for (const { cluster } of [...this.held.values()]) {
+      const holders = [...cluster.nodes.entries()].filter(([, state]) => state.faults.length > 0).map(([id]) => id);
+      // Undelivered renewals are not news: the agent gets its rules again when it reconnects.
+      await Promise.all(holders.map((agentId) => this.send(cluster.clusterId, agentId, this.commandFor(cluster, agentId)).catch(() => false)));
     }
   }
 }

@@ -48,6 +48,10 @@ export async function loadScenarioCatalog(directory: string, logger: Logger): Pr
 export class ScenarioRunner {
   private readonly byName: Map<string, Scenario>;
   private readonly runs = new Map<string, { view: ScenarioRunView; timers: NodeJS.Timeout[] }>();
+  /** Clusters an experiment holds, with the reason a plain start is refused. */
+  private readonly reserved = new Map<string, string>();
+  /** Hears a held cluster's run ended from outside (heal everything): the experiment holding it is over. */
+  onReservedRunCancelled: ((clusterId: string) => void) | null = null;
 
   constructor(
     catalog: readonly Scenario[],
@@ -76,11 +80,36 @@ export class ScenarioRunner {
     return this.runs.get(clusterId)?.view ?? null;
   }
 
-  /** Starts `name` on the cluster (ending its current run); the first step applies at once. */
+  /** The catalog scenario named `name`, or null. */
+  find(name: string): Scenario | null {
+    return this.byName.get(name) ?? null;
+  }
+
+  /** Reserves a cluster for an experiment: `start` is refused with `reason` until `release`. */
+  reserve(clusterId: string, reason: string): void {
+    this.reserved.set(clusterId, reason);
+  }
+
+  release(clusterId: string): void {
+    this.reserved.delete(clusterId);
+  }
+
+  /** Starts `name` on the cluster (ending its current run); the first step applies at once. Refused while an experiment holds the cluster. */
   async start(cluster: ClusterState, name: string): Promise<ScenarioRunView> {
     const scenario = this.byName.get(name);
     if (!scenario) throw new AppError('not_found', `no scenario named ${name} in the catalog`);
-    const plan = planLiveScenario(scenario, [...cluster.nodes.keys()]);
+    const reserved = this.reserved.get(cluster.clusterId);
+    if (reserved) throw new AppError('conflict', reserved);
+    return this.play(cluster, scenario);
+  }
+
+  /**
+   * Plays `scenario` (from the catalog or not) on the cluster, ending its current
+   * run; `onStep` hears each step once applied (the experiment runner's progress).
+   */
+  async play(cluster: ClusterState, scenario: Scenario, options: { plan?: LiveScenarioPlan; onStep?: (index: number, atMs: number) => void } = {}): Promise<ScenarioRunView> {
+    const name = scenario.name;
+    const plan = options.plan ?? planLiveScenario(scenario, [...cluster.nodes.keys()]);
     this.cancel(cluster.clusterId);
     const startedAtMs = this.nowMs();
     const view: ScenarioRunView = {
@@ -95,13 +124,14 @@ export class ScenarioRunner {
     const [first, ...rest] = plan.steps;
     const timers = rest.map((step, index) =>
       setTimeout(() => {
-        void this.apply(cluster, plan, step);
+        void this.apply(cluster, plan, step).then(() => options.onStep?.(index + 1, this.nowMs()));
         if (index === rest.length - 1) this.runs.delete(cluster.clusterId);
       }, step.atMs),
     );
     this.runs.set(cluster.clusterId, { view, timers });
     this.logger.info({ cluster: cluster.clusterId, scenario: name, mapping: plan.mapping, notes: plan.notes }, 'scenario started');
     await this.apply(cluster, plan, first!);
+    options.onStep?.(0, this.nowMs());
     return view;
   }
 
@@ -111,6 +141,7 @@ export class ScenarioRunner {
     if (!run) return false;
     run.timers.forEach(clearTimeout);
     this.runs.delete(clusterId);
+    if (this.reserved.has(clusterId)) this.onReservedRunCancelled?.(clusterId);
     this.logger.info({ cluster: clusterId, scenario: run.view.scenario }, 'scenario ended before its time');
     return true;
   }

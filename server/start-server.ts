@@ -19,12 +19,11 @@ import { ClusterRegistry } from './cluster-registry';
 import { ClusterService } from './cluster-service';
 import { PrismaClusterStore } from './cluster-store';
 import { PartitionRepository } from './db/partition-repository';
-import { LifecycleRunner, clusterPolicy } from './recovery/orchestrator';
-import { PrismaLifecycleStore } from './recovery/lifecycle-store';
+import { type LifecycleRunner, clusterPolicy } from './recovery/orchestrator';
+import { createLifecycleRunner } from './recovery/lifecycle-wiring';
 import type { RecoveryEvents } from './recovery/recovery-service';
 import { Emitter } from './events';
 import type { ServerEvents } from './server-events';
-import { ReconciliationDriver } from './recovery/reconciliation-driver';
 import type { ServerConfig } from './config';
 import { type Database, openDatabase } from './db/database';
 import { type LocalCluster, demoAgentIds, demoClusterId, startLocalCluster } from './demo-cluster';
@@ -39,6 +38,7 @@ import { type ServerMetrics, createMetrics } from './metrics';
 import { attachRealtime } from './realtime/socket-server';
 import { type ConsoleServices, startConsoleServices } from './console-services';
 import { ScenarioRunner, loadScenarioCatalog } from './scenario-runner';
+import { createExperiments } from './experiments/experiment-wiring';
 import { ReportWriter } from './report-writer';
 import { loadSecrets } from './secrets';
 import type { InstanceSync } from './instance-sync';
@@ -130,7 +130,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   });
   events.on('refused', (reason) => serverMetrics.refused(reason));
   events.on('reportOutcome', (outcome) => serverMetrics.reportOutcome(outcome));
-  const faults = new FaultController(realtime.sendCommand, (cluster) => sync.publishFaults(cluster));
+  const faults = new FaultController(realtime.sendCommand, { ttlMs: config.faultTtlMs, rulesChanged: (cluster) => sync.publishFaults(cluster) });
   const health = async (): Promise<HealthReport> => ({
     ...healthOf(await probeDatabase(database)),
     agentsConnected: realtime.agentsConnected(),
@@ -160,28 +160,10 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     ignoredClusters: config.demo ? [] : [demoClusterId],
   });
   realtime.onDuplicateRefused = (clusterId, agentId, detail) => presence.duplicateRefused(clusterId, agentId, detail);
-  const driver = new ReconciliationDriver(
-    (clusterId, agentId, command) => realtime.requestAgent(clusterId, agentId, command),
-    logger.child({ component: 'reconciliation' }),
-  );
-  const lifecycle = new LifecycleRunner({
-    store: new PrismaLifecycleStore(database.prisma, partitions),
-    alerts: consoleServices.alerts,
-    recovery: consoleServices.recovery,
-    driver,
-    connectedNodes: (clusterId) => registry.connectedNodes(clusterId),
-    writesAccepted: (clusterId) => registry.writesAccepted(clusterId),
-    clusterIds: () => registry.ids(),
-    acknowledgementTimeoutMs: config.acknowledgementTimeoutMs,
-    sendDataPlane: async (clusterId, nodeIds, command) => {
-      const replies = await Promise.all(nodeIds.map((nodeId) => realtime.requestAgent(clusterId, nodeId, command)));
-      const failed = nodeIds.filter((_, index) => !replies[index]!.ok);
-      if (failed.length > 0) logger.warn({ clusterId, failed, command: command.type }, 'data-plane command not delivered');
-    },
-    policyFor: () => clusterPolicy({ stabilityWindowMs: config.stabilityWindowMs, thresholds: config.thresholds }),
-    partitionChanged: (summary) => events.emit('partitionSaved', summary),
-    logger: logger.child({ component: 'lifecycle' }),
-    nowMs: () => Date.now(),
+  const policy = () => clusterPolicy({ stabilityWindowMs: config.stabilityWindowMs, thresholds: config.thresholds });
+  const lifecycle = createLifecycleRunner({
+    prisma: database.prisma, partitions, consoleServices, registry, realtime, acknowledgementTimeoutMs: config.acknowledgementTimeoutMs, policy,
+    partitionChanged: (summary) => events.emit('partitionSaved', summary), logger,
   });
   // Operators' decisions on any instance; the leader's lifecycle runner carries them out.
   recoveryEvents.on('effects', (effects) => sync.publishRecovery(effects));
@@ -205,7 +187,15 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   events.on('partitionSaved', (summary) => service.partitionChanged(summary));
   const scenarioLogger = logger.child({ component: 'scenarios' });
   const scenarios = new ScenarioRunner(await loadScenarioCatalog(config.scenariosDir, scenarioLogger), faults, scenarioLogger);
-  const apiContext = { service, faults, scenarios, health, logger: logger.child({ component: 'api' }), ...consoleServices };
+  // Experiments (server/experiments): only these lines wire them, so they can be gated to one instance.
+  const experiments = createExperiments({
+    prisma: database.prisma, service, scenarios, faults, recovery: consoleServices.recovery, config: config.experiments, logger: logger.child({ component: 'experiments' }),
+    storeUrls: (clusterId) => (clusterId === demoClusterId && demo ? demo.storeUrls : new Map()),
+    policy,
+  });
+  // Runs marked running by an instance that died are closed by the leader, not by every instance that starts.
+  gate.serve('experiments', { start: () => experiments.recoverInterrupted(), stop: () => undefined });
+  const apiContext = { service, faults, scenarios, health, logger: logger.child({ component: 'api' }), ...consoleServices, ...experiments.api };
 
   let closing: Promise<void> | null = null;
   const readiness = () =>
@@ -278,7 +268,9 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   // `closing` is declared above, where readiness reads it.
   const close = () => {
     closing ??= shutDown(logger, [
+      ['experiments', () => experiments.close()],
       ['scenarios', () => scenarios.close()],
+      ['fault leases', () => faults.close()],
       ['listener', () => {
         httpServer.close();
         httpServer.closeIdleConnections?.();

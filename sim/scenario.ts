@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { NodeIdSchema, describeZodError } from '../core/protocol';
 import { detectorModes, profileNames } from '../core/detectors/detector-profiles';
+import { ExperimentBlockSchema } from '../core/experiments/experiment-spec';
 
 /** Most nodes one scenario may simulate; bounds memory and run time. */
 export const scenarioNodesMax = 1000;
@@ -136,6 +137,8 @@ export const ScenarioSchema = z
       .prefault({}),
     faults: z.array(FaultSchema).max(scenarioItemsMax).default([]),
     expect: z.array(ExpectationSchema).min(1).max(scenarioItemsMax),
+    // Additive, for live experiments only (core/experiments/experiment-spec.ts); the simulator ignores it.
+    experiment: ExperimentBlockSchema.optional().describe('limits and expectations of a run against a live cluster (ignored by the simulator)'),
   })
   .superRefine((scenario, context) => {
     const ids = typeof scenario.nodes === 'number' ? null : new Set(scenario.nodes);
@@ -157,6 +160,7 @@ export const ScenarioSchema = z
       }
     });
     scenario.expect.forEach((expectation, index) => check(expectation, ['expect', index]));
+    if (scenario.experiment?.expect) check(scenario.experiment.expect, ['experiment', 'expect']);
   });
 export type Scenario = z.infer<typeof ScenarioSchema>;
 

@@ -1,9 +1,9 @@
 /**
  * Wraps a transport and drops datagrams to or from chosen peers, on command, or
- * loses or corrupts a fraction of those sent to a peer (a flaky or corrupting
- * link), or delays them (a slow link: `delayMs` plus up to `jitterMs`, every datagram
- * still arriving, for kernels without netem). This is how a partition is injected
- * portably (no root, no kernel help).
+ * loses, corrupts or delays those sent to a peer (a flaky, corrupting or slow
+ * link). This is how a partition is injected portably (no root, no kernel help);
+ * with `--network-faults kernel` the kernel does it instead (agent/network-faults),
+ * and this transport keeps only what the kernel cannot (delay without netem).
  */
 import type { FaultRule } from '../../core/protocol';
 import { type Endpoint, type Transport, endpointKey } from './transport';
@@ -17,7 +17,8 @@ export class FaultInjectingTransport implements Transport {
   private lossRatio = new Map<string, number>();
   private corruptRatio = new Map<string, number>();
   private delay = new Map<string, { delayMs: number; jitterMs: number }>();
-  private readonly delayed = new Set<ReturnType<typeof setTimeout>>();
+  /** Delayed datagrams not sent yet, so close can drop them. */
+  private readonly pending = new Set<NodeJS.Timeout>();
   /** Datagrams corrupted on purpose. */
   corruptedCount = 0;
   /** Datagrams dropped on purpose, for the agent's own metrics. */
@@ -50,13 +51,13 @@ export class FaultInjectingTransport implements Transport {
       if (rule.dropInbound) inbound.add(key);
       if ((rule.lossRatio ?? 0) > 0) loss.set(key, rule.lossRatio!);
       if ((rule.corruptRatio ?? 0) > 0) corrupt.set(key, rule.corruptRatio!);
-      if ((rule.delayMs ?? 0) > 0 || (rule.jitterMs ?? 0) > 0) delay.set(key, { delayMs: rule.delayMs ?? 0, jitterMs: rule.jitterMs ?? 0 });
+      if ((rule.delayMs ?? 0) > 0) delay.set(key, { delayMs: rule.delayMs!, jitterMs: rule.jitterMs ?? 0 });
     }
-    this.delay = delay;
     this.dropOutbound = outbound;
     this.dropInbound = inbound;
     this.lossRatio = loss;
     this.corruptRatio = corrupt;
+    this.delay = delay;
   }
 
   send(to: Endpoint, bytes: Uint8Array): void {
@@ -72,22 +73,23 @@ export class FaultInjectingTransport implements Transport {
       const index = Math.floor(this.random() * corrupted.length);
       corrupted[index] = (corrupted[index] ?? 0) ^ 0xff;
       this.corruptedCount += 1;
-      this.deliver(key, to, corrupted);
+      this.sendLater(key, to, corrupted);
       return;
     }
-    this.deliver(key, to, bytes);
+    this.sendLater(key, to, bytes);
   }
 
-  /** Sends now, or after the link's delay rule (a copy: the caller may reuse its buffer). */
-  private deliver(key: string, to: Endpoint, bytes: Uint8Array): void {
-    const rule = this.delay.get(key);
-    if (!rule || this.delayed.size >= delayedDatagramsMax) return this.inner.send(to, bytes);
-    const copy = Uint8Array.from(bytes);
+  /** Sends now, or after the link's delay (± its jitter, uniform) when it has one. */
+  private sendLater(key: string, to: Endpoint, bytes: Uint8Array): void {
+    const delay = this.delay.get(key);
+    if (!delay || this.pending.size >= delayedDatagramsMax) return this.inner.send(to, bytes);
+    const waitMs = Math.max(0, delay.delayMs + (this.random() * 2 - 1) * delay.jitterMs);
+    const held = bytes.slice(); // The caller may reuse its buffer before the delay is over.
     const timer = setTimeout(() => {
-      this.delayed.delete(timer);
-      this.inner.send(to, copy);
-    }, rule.delayMs + rule.jitterMs * this.random());
-    this.delayed.add(timer);
+      this.pending.delete(timer);
+      this.inner.send(to, held);
+    }, waitMs);
+    this.pending.add(timer);
   }
 
   onMessage(handler: (bytes: Uint8Array, from: Endpoint) => void): void {
@@ -101,8 +103,8 @@ export class FaultInjectingTransport implements Transport {
   }
 
   close(): Promise<void> {
-    for (const timer of this.delayed) clearTimeout(timer);
-    this.delayed.clear();
+    this.pending.forEach(clearTimeout);
+    this.pending.clear();
     return this.inner.close();
   }
 }

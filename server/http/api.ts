@@ -22,6 +22,10 @@ import type { ScenarioRunner } from '../scenario-runner';
 import { authRoutes } from './auth-routes';
 import { clusterRoutes } from './cluster-routes';
 import { consoleRoutes } from './console-routes';
+import { experimentRoutes } from './experiment-routes';
+import type { ExperimentRunner } from '../experiments/experiment-runner';
+import type { ExperimentService } from '../experiments/experiment-service';
+import type { ScenarioValidation } from '../../core/experiments/experiment-views';
 import { readJsonBody, sendJson, sendStream } from './json-io';
 import { type RequestEntry, auditRefusal, runAudited } from './request-audit';
 import { type Route, isStreamResponse, route as declareRoute } from './route';
@@ -36,6 +40,10 @@ export interface ApiContext extends Omit<ConsoleServices, 'endSession'> {
   /** The scenario catalog and the runs going on. */
   scenarios: ScenarioRunner;
   health: () => Promise<HealthReport>;
+  /** Experiments: the runner (one per cluster) and the stored reports. */
+  experiments: ExperimentRunner;
+  experimentReports: ExperimentService;
+  validateScenario: (file: unknown) => ScenarioValidation;
   logger: Logger;
   /** Disconnects the live connections of a session that just ended. */
   endSession?: ConsoleServices['endSession'];
@@ -45,6 +53,7 @@ export interface ApiContext extends Omit<ConsoleServices, 'endSession'> {
 export const routes: Route[] = [
   declareRoute('health', { access: 'public', handler: async (_request, context) => context.health() }),
   ...clusterRoutes,
+  ...experimentRoutes,
   ...authRoutes,
   ...consoleRoutes,
 ];

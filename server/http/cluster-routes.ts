@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { FaultsView } from '../../core/http-views';
-import { ClusterIdSchema, NodeIdSchema, storableTimestampMsMax } from '../../core/protocol';
+import { ClusterIdSchema, NodeIdSchema, faultDelayMsMax, storableTimestampMsMax } from '../../core/protocol';
 import { AppError } from '../app-error';
 import type { ApiContext } from './api';
 import { type Route, parse, requestSchema, route } from './route';
@@ -37,11 +37,11 @@ const DegradeBody = requestSchema('faults.degrade', 'body')(
       to: NodeIdSchema,
       lossRatio: z.number().min(0).max(1).optional(),
       corruptRatio: z.number().min(0).max(1).optional(),
-      delayMs: z.number().nonnegative().max(60_000).optional(),
-      jitterMs: z.number().nonnegative().max(60_000).optional(),
+      delayMs: z.number().int().min(0).max(faultDelayMsMax).optional(),
+      jitterMs: z.number().int().min(0).max(faultDelayMsMax).optional(),
     })
-    .refine((body) => [body.lossRatio, body.corruptRatio, body.delayMs, body.jitterMs].some((value) => value !== undefined), {
-      message: 'give lossRatio, corruptRatio, delayMs or jitterMs',
+    .refine((body) => body.lossRatio !== undefined || body.corruptRatio !== undefined || body.delayMs !== undefined, {
+      message: 'give lossRatio, corruptRatio, delayMs or several',
       path: ['lossRatio'],
     }),
 );

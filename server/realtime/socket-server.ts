@@ -262,7 +262,9 @@ export function attachRealtime(options: {
       partitionChanged: (partition) => io.local.to(clusterRoom(partition.clusterId)).emit('partition:changed', partition),
     },
     async sendCommand(clusterId: string, agentId: string, command: AgentCommand) {
-      return (await commandAgent(clusterId, agentId, command, commandTimeoutMs))?.ok ?? false;
+      const reply = await commandAgent(clusterId, agentId, command, commandTimeoutMs);
+      if (reply === null) return false;
+      return reply.ok ? true : { refused: `${reply.code}: ${reply.message}` };
     },
     async requestAgent(clusterId: string, agentId: string, command: DataPlaneCommand): Promise<Reply<DataPlaneReply | null>> {
       const reply = await commandAgent(clusterId, agentId, command, dataPlaneTimeoutMs);

@@ -226,6 +226,8 @@ describe('issue 16 in Chromium: diagram, numbers, audit, ticking labels', () => 
     assert.match((await page.getByTestId('peak-divergence').textContent()) ?? '', /14\.8 % of all keys differed/);
     await shoot('19-partition-recovery-time');
 
+    // One open partition per cluster (a partial unique index): the earlier cases' splits must have closed.
+    await waitFor('no open partition in the demo cluster', async () => (await prisma.partition.count({ where: { clusterId: 'demo', endedAt: null } })) === 0, 60_000, 250);
     const open = await prisma.partition.create({
       data: { clusterId: 'demo', type: 'complete', state: 'EmergencyMode', startedAt: new Date(Date.now() - 60_000), detail: { components: sides, cutLinks: [], majorityIndex: 0 }, nodeIds: ['node-4', 'node-5'] },
     });

@@ -11,6 +11,8 @@ import { PrismaClusterStore } from '../../server/cluster-store';
 import { clusterStoreContract } from '../../server/cluster-store-contract';
 import { PartitionRepository } from '../../server/db/partition-repository';
 import { partitionStoreContract } from '../../server/db/partition-store-contract';
+import { experimentStoreContract } from '../../server/experiments/experiment-store-contract';
+import { PrismaExperimentStore } from '../../server/experiments/prisma-experiment-store';
 import { PrismaLifecycleStore } from '../../server/recovery/lifecycle-store';
 import { lifecycleStoreContract } from '../../server/recovery/lifecycle-store-contract';
 import { PrismaRecoveryStore } from '../../server/recovery/recovery-store';
@@ -52,6 +54,14 @@ describe('store contracts on PostgreSQL', () => {
   });
   describe('recovery store', () => {
     for (const [name, run] of recoveryStoreContract(async () => new PrismaRecoveryStore(await clean()))) it(name, run);
+  });
+  describe('experiment store', () => {
+    const empty = async () => {
+      const prisma = await clean();
+      await prisma.experimentRun.deleteMany({});
+      return prisma;
+    };
+    for (const [name, run] of experimentStoreContract(async () => new PrismaExperimentStore(await empty()))) it(name, run);
   });
   describe('lifecycle store', () => {
     for (const [name, run] of lifecycleStoreContract(async () => new PrismaLifecycleStore(await clean()))) it(name, run);
