@@ -19,11 +19,18 @@
  * 3. A direction counts as broken only when its receiver says so; silence is not a cut.
  * 4. Nodes about which nothing fresh is known at all are left out of the graph (unknown),
  *    so a node that never reported does not look like a partition.
+ * 5. Unknown is neither up nor down: "I hear X" counts only when the observer heard X
+ *    within `heardWithinMs`. Where agents heartbeat a bounded set of peers per interval
+ *    (round-robin, 32 of 999), an observer keeps calling a peer reachable for a whole
+ *    round after it last heard it; that claim says nothing about the link now. Read as
+ *    "up", the stale claims of an isolated node held it inside the cluster's component
+ *    and a one-node isolation of 1,000 nodes read "partial, 1000 nodes". Read as
+ *    unknown, it is cut from the others by its down links alone: "complete 999 + 1".
  */
 import { type AccusingEvidenceKind, type Evidence, type NodeId, type UntrustedEvidenceKind, isAccusingEvidenceKind } from './protocol';
 import type { ObserverHealthSnapshot } from './detectors/observer-health';
 import { DisjointSets } from './disjoint-sets';
-import { type Link, type ReachabilityMatrix, linkFromDirections } from './reachability';
+import { type Link, type ReachabilityCell, type ReachabilityMatrix, linkFromDirections } from './reachability';
 
 /** The kinds of partition Faultline names. */
 export type PartitionType = 'complete' | 'partial' | 'asymmetric' | 'byzantine';
@@ -65,6 +72,12 @@ export interface ClassifyOptions {
   discountUnhealthyObservers?: boolean;
   /** Bound on the evidence chain length; default `evidenceEntriesMaxDefault`. */
   evidenceEntriesMax?: number;
+  /**
+   * A "reachable" cell whose observer last heard the peer longer ago than this (ms), or
+   * never, is unknown rather than up (rule 5); default `staleAfterMs`. Cells that do not
+   * say when the peer was last heard are read as before.
+   */
+  heardWithinMs?: number;
 }
 
 /** What Faultline can say about one node. */
@@ -229,6 +242,7 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
     discounted: new Set<NodeId>(),
   };
   const discounting = options.discountUnhealthyObservers ?? true;
+  const heardWithinMs = options.heardWithinMs ?? options.staleAfterMs;
   for (let observer = 0; observer < count; observer += 1) {
     const node = nodes[observer]!;
     const unhealthy = discounting && options.observerHealth?.get(node)?.discounted === true;
@@ -239,6 +253,11 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
     matrix.cells.get(node)?.forEach((cell, peer) => {
       if (options.nowMs - cell.reportedAtMs > options.staleAfterMs) return;
       freshCells += 1;
+      // Rule 5: a reachable claim about a peer not heard lately is unknown, neither up nor down.
+      if (cell.reachable && unheard(cell, options.nowMs, heardWithinMs)) {
+        if (peer !== node) freshOwnCells += 1;
+        return;
+      }
       if (peer !== node) {
         freshOwnCells += 1;
         if (cell.reachable) hearsSomebody = true;
@@ -258,6 +277,12 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
     if (freshOwnCells > 0 && !hearsSomebody) prepared.hearsNobody[observer] = 1;
   }
   return prepared;
+}
+
+/** Whether a cell says when its observer last heard the peer, and that was never or longer than `heardWithinMs` before `nowMs`. */
+function unheard(cell: ReachabilityCell, nowMs: number, heardWithinMs: number): boolean {
+  if (cell.heardAtMs === undefined) return false;
+  return cell.heardAtMs === null || nowMs - cell.heardAtMs > heardWithinMs;
 }
 
 /** A table byte back as `canDeliver` answers: true, false, or undefined when nothing fresh and trusted was said. */

@@ -15,6 +15,12 @@ export interface ReachabilityCell {
   sinceMs: number;
   /** Detector suspicion carried from the report. */
   suspicion: number;
+  /**
+   * When `from` last heard `to` (server time, ms: the report's receive time less the
+   * observation's age on the agent's own clock, so agent clock skew cancels out); null
+   * when it never has; absent when the writer did not say (hand-built cells).
+   */
+  heardAtMs?: number | null;
 }
 
 /** Directed matrix: `cells.get(from)?.get(to)` is what `from` says about `to`. */
@@ -132,6 +138,14 @@ export interface RowEntry {
   sinceMs: number;
   /** Detector suspicion carried from the report. */
   suspicion: number;
+  /** When the observer last heard the peer, on the observer's clock (ms), or null; absent when not said. */
+  lastHeardAtMs?: number | null;
+}
+
+/** `heardAtMs` of a cell from an observation's last hearing (agent clock) and its report's send (agent clock) and receive (server clock) times. */
+function heardAtOf(entry: RowEntry, reportedAtMs: number, sentAtMs: number | undefined): number | null | undefined {
+  if (sentAtMs === undefined || entry.lastHeardAtMs === undefined) return undefined;
+  return entry.lastHeardAtMs === null ? null : reportedAtMs - Math.max(0, sentAtMs - entry.lastHeardAtMs);
 }
 
 /**
@@ -140,8 +154,10 @@ export interface RowEntry {
  * objects are updated in place (a large cluster rewrites every cell every interval, and
  * fresh objects would only feed the garbage collector), so callers must copy a cell they
  * want to keep as it was. Returns the peers whose reachable value changed, in entry order.
+ * With the report's send time (`sentAtMs`, agent clock) each cell also keeps when the
+ * observer last heard the peer (`heardAtMs`), which the classifier reads.
  */
-export function setRow(matrix: ReachabilityMatrix, from: NodeId, entries: readonly RowEntry[], reportedAtMs: number): NodeId[] {
+export function setRow(matrix: ReachabilityMatrix, from: NodeId, entries: readonly RowEntry[], reportedAtMs: number, sentAtMs?: number): NodeId[] {
   let row = matrix.cells.get(from);
   if (!row) {
     row = new Map();
@@ -157,9 +173,12 @@ export function setRow(matrix: ReachabilityMatrix, from: NodeId, entries: readon
       previous.reportedAtMs = reportedAtMs;
       previous.sinceMs = entry.sinceMs;
       previous.suspicion = entry.suspicion;
+      const heardAtMs = heardAtOf(entry, reportedAtMs, sentAtMs);
+      if (heardAtMs !== undefined || previous.heardAtMs !== undefined) previous.heardAtMs = heardAtMs;
       continue;
     }
-    row.set(entry.peerId, { reachable: entry.reachable, reportedAtMs, sinceMs: entry.sinceMs, suspicion: entry.suspicion });
+    const heardAtMs = heardAtOf(entry, reportedAtMs, sentAtMs);
+    row.set(entry.peerId, { reachable: entry.reachable, reportedAtMs, sinceMs: entry.sinceMs, suspicion: entry.suspicion, ...(heardAtMs !== undefined && { heardAtMs }) });
     addNode(matrix, entry.peerId);
   }
   return changed;
