@@ -73,9 +73,9 @@ export interface ClassifyOptions {
   /** Bound on the evidence chain length; default `evidenceEntriesMaxDefault`. */
   evidenceEntriesMax?: number;
   /**
-   * A "reachable" cell whose observer last heard the peer longer ago than this (ms), or
-   * never, is unknown rather than up (rule 5); default `staleAfterMs`. Cells that do not
-   * say when the peer was last heard are read as before.
+   * A "reachable" cell whose observer last heard the peer longer ago than this (ms) is
+   * unknown rather than up (rule 5); default `staleAfterMs`. Cells that do not say when
+   * the peer was last heard, or whose peer was never heard, are read as before.
    */
   heardWithinMs?: number;
 }
@@ -279,10 +279,14 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
   return prepared;
 }
 
-/** Whether a cell says when its observer last heard the peer, and that was never or longer than `heardWithinMs` before `nowMs`. */
+/**
+ * Whether a cell says its observer last heard the peer longer than `heardWithinMs` before
+ * `nowMs`. A peer never heard at all (null: the agent has just started, its first round is
+ * not over) is read as before, reachable by default: otherwise every start would split
+ * the cluster into singletons until each observer had heard every peer once.
+ */
 function unheard(cell: ReachabilityCell, nowMs: number, heardWithinMs: number): boolean {
-  if (cell.heardAtMs === undefined) return false;
-  return cell.heardAtMs === null || nowMs - cell.heardAtMs > heardWithinMs;
+  return typeof cell.heardAtMs === 'number' && nowMs - cell.heardAtMs > heardWithinMs;
 }
 
 /** A table byte back as `canDeliver` answers: true, false, or undefined when nothing fresh and trusted was said. */

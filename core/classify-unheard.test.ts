@@ -69,9 +69,9 @@ describe('unknown is not down: bounded probing at 1,000 nodes', () => {
     assert.deepEqual(verdict.components.map((side) => side.length), [1000]);
   });
 
-  it('an unheard claim is never a cut: a pair whose only claims are old is unknown, not down', () => {
+  it('an unheard claim is never a cut: a pair whose claims are old or never-heard is not down', () => {
     const matrix = createMatrix(['a', 'b', 'c']);
-    // a and b heard c lately and c heard both; a and b last heard each other long ago.
+    // a and b heard c lately and c heard both; a last heard b long ago, b never heard a (read as before: reachable).
     setRow(matrix, 'a', [{ peerId: 'b', reachable: true, sinceMs: 0, suspicion: 0, lastHeardAtMs: nowMs - 9000 }, { peerId: 'c', reachable: true, sinceMs: 0, suspicion: 0, lastHeardAtMs: nowMs - 10 }], nowMs, nowMs);
     setRow(matrix, 'b', [{ peerId: 'a', reachable: true, sinceMs: 0, suspicion: 0, lastHeardAtMs: null }, { peerId: 'c', reachable: true, sinceMs: 0, suspicion: 0, lastHeardAtMs: nowMs - 10 }], nowMs, nowMs);
     setRow(matrix, 'c', [{ peerId: 'a', reachable: true, sinceMs: 0, suspicion: 0, lastHeardAtMs: nowMs - 10 }, { peerId: 'b', reachable: true, sinceMs: 0, suspicion: 0, lastHeardAtMs: nowMs - 10 }], nowMs, nowMs);

@@ -7,6 +7,7 @@ import type { AgentHello, AgentReport } from '../core/protocol';
 import { parseAgentReport } from '../core/report-size';
 import type { ClusterSnapshot, PartitionSummary } from '../core/realtime-contract';
 import { AppError } from './app-error';
+import { EvaluationScheduler } from './evaluation-scheduler';
 import type { ClusterMembership } from './cluster-membership';
 import type { ClusterRegistry } from './cluster-registry';
 import type { ClusterStore } from './cluster-store';
@@ -53,6 +54,11 @@ export interface ClusterServiceDeps {
 export class ClusterService {
   private readonly clusterLoads = new Map<string, Promise<ClusterState>>();
   private readonly fingerprints = new Map<string, string>();
+  /** Spaces evaluations by their cost (see evaluation-scheduler.ts); its counts serve the scale benchmark. */
+  readonly evaluations = new EvaluationScheduler((clusterId) => {
+    const cluster = this.deps.registry.find(clusterId);
+    if (cluster) this.evaluate(cluster);
+  });
   private readonly tracker: PartitionTracker;
   private readonly options: ClusterServiceOptions;
   private readonly logger: Logger;
@@ -85,6 +91,7 @@ export class ClusterService {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.evaluations.cancelAll();
     await this.tracker.settled();
   }
 
@@ -201,7 +208,7 @@ export class ClusterService {
     this.deps.membership.admit(report.clusterId, report.agentId);
     cluster.applyReport(report, receivedAtMs, this.options.staleAfterMs);
     this.reportUnknownPeers(cluster);
-    this.evaluate(cluster);
+    this.evaluations.schedule(cluster.clusterId);
     let duplicate: boolean;
     try {
       ({ duplicate } = await this.deps.writer.write(report, receivedAtMs));
@@ -233,17 +240,19 @@ export class ClusterService {
     return cluster.snapshot(this.options.nowMs(), this.options.staleAfterMs);
   }
 
-  /** Re-evaluates every cluster (timer tick). */
+  /** Re-evaluates every cluster (timer tick: staleness moves with time alone), within each one's evaluation budget. */
   evaluateAll(): void {
-    for (const cluster of this.deps.registry.list()) this.evaluate(cluster);
+    for (const cluster of this.deps.registry.list()) this.evaluations.schedule(cluster.clusterId);
   }
 
   /** Re-classifies one cluster, drives its partition and pushes what changed. */
   evaluate(cluster: ClusterState): void {
-    const nowMs = this.options.nowMs();
-    const verdict = cluster.classify(nowMs, this.options.staleAfterMs);
-    this.tracker.drive(cluster, verdict, nowMs);
-    this.pushIfChanged(cluster, nowMs);
+    this.evaluations.measure(cluster.clusterId, () => {
+      const nowMs = this.options.nowMs();
+      const verdict = cluster.classify(nowMs, this.options.staleAfterMs);
+      this.tracker.drive(cluster, verdict, nowMs);
+      this.pushIfChanged(cluster, nowMs);
+    });
   }
 
   private pushIfChanged(cluster: ClusterState, nowMs: number): void {
