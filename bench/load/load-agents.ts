@@ -16,6 +16,8 @@ import type { SessionHeaders } from '../../test/helpers/server-harness';
 const signature = reportSignature({ createHash, createHmac });
 /** Credentials issued at once while provisioning. */
 const provisionConcurrency = 8;
+/** Handshake attempts per agent before the run gives up (a loaded server may refuse some). */
+const connectAttemptsMax = 6;
 /** Longest an acknowledgement is waited for (ms); later ones count as failed. */
 const ackTimeoutMs = 10_000;
 
@@ -78,8 +80,19 @@ export class LoadAgent {
     this.signingKey = signature.signingKey(signature.tokenVerifier(identity.token));
   }
 
-  /** Connects, says hello naming its peers, and answers commands. */
+  /** Connects (retrying a refused handshake, as the agent's link does), says hello naming its peers, and answers commands. */
   static async connect(url: string, clusterId: string, identity: AgentIdentity, peers: string[]): Promise<LoadAgent> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await LoadAgent.connectOnce(url, clusterId, identity, peers);
+      } catch (error) {
+        if (attempt >= connectAttemptsMax) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  private static async connectOnce(url: string, clusterId: string, identity: AgentIdentity, peers: string[]): Promise<LoadAgent> {
     const socket: Socket<ServerToAgentEvents, AgentToServerEvents> = io(`${url}${agentNamespace}`, {
       transports: ['websocket'],
       forceNew: true,

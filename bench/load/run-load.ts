@@ -54,7 +54,7 @@ export interface LoadRunResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Connections opened at once while agents connect. */
-const connectConcurrency = 50;
+const connectConcurrency = 20;
 /** Longest one injection is waited for on every dashboard (ms). */
 const injectionTimeoutMs = 15_000;
 
