@@ -31,8 +31,9 @@ async function main(): Promise<void> {
   console.log(`${seconds} s measured per size, reports every 250 ms naming 32 peers, ${dashboards} dashboards, ${injections} injections`);
   console.log('nodes  reports/s (offered)  ack p50 ms  ack p99 ms  classifier ms/call (calls)  RSS MB  CPU %  inject→dashboard p50 ms  p99 ms (samples)');
   for (const nodes of sizes) {
-    const server = await startControlServer();
+    let server: Awaited<ReturnType<typeof startControlServer>> | null = null;
     try {
+      server = await startControlServer();
       const row = await runLoad(server, { nodes, seconds, warmUpSeconds: 5, intervalMs: 250, peersPerReport: 32, dashboards, injections, clusterId: 'scale' });
       rows.push(row);
       console.log(
@@ -48,8 +49,11 @@ async function main(): Promise<void> {
           `${format(row.dashboardP99Ms)} (${row.dashboardSamples})`.padStart(16),
         ].join('  '),
       );
+    } catch (error) {
+      // One size failing (a loaded machine refusing connections) must not hide the others.
+      console.log(`${String(nodes).padStart(5)}  failed: ${(error as Error).message}`);
     } finally {
-      await server.stop();
+      await server?.stop();
     }
   }
   console.log(JSON.stringify({ seconds, dashboards, injections, rows }));

@@ -24,6 +24,18 @@ const ackTimeoutMs = 10_000;
 /** Why reports failed, across every load agent of this process: the reply's code, or `timeout`. */
 export const failureCodes = new Map<string, number>();
 
+/** Runs `attempt` until it succeeds, at most `connectAttemptsMax` times, backing off between tries: a loaded server refuses some handshakes. */
+export async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries += 1) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (tries >= connectAttemptsMax) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** tries));
+    }
+  }
+}
+
 /** One agent's id and credential. */
 export interface AgentIdentity {
   agentId: string;
@@ -82,14 +94,7 @@ export class LoadAgent {
 
   /** Connects (retrying a refused handshake, as the agent's link does), says hello naming its peers, and answers commands. */
   static async connect(url: string, clusterId: string, identity: AgentIdentity, peers: string[]): Promise<LoadAgent> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await LoadAgent.connectOnce(url, clusterId, identity, peers);
-      } catch (error) {
-        if (attempt >= connectAttemptsMax) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
-      }
-    }
+    return withRetries(() => LoadAgent.connectOnce(url, clusterId, identity, peers));
   }
 
   private static async connectOnce(url: string, clusterId: string, identity: AgentIdentity, peers: string[]): Promise<LoadAgent> {

@@ -9,7 +9,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ClusterSnapshot, ServerToClientEvents } from '../../core/realtime-contract';
 import { type ControlServer, processUsage } from './control-server';
-import { LoadAgent, percentile, provisionAgents, ringPeers } from './load-agents';
+import { LoadAgent, percentile, provisionAgents, ringPeers, withRetries } from './load-agents';
 
 /** Settings of one run. */
 export interface LoadRunOptions {
@@ -75,20 +75,30 @@ async function api(server: ControlServer, path: string, body: unknown): Promise<
 
 type DashboardSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+async function connectDashboard(server: ControlServer, clusterId: string, index: number, onUpdate: (index: number, snapshot: ClusterSnapshot) => void): Promise<DashboardSocket> {
+  const socket: DashboardSocket = io(server.url, { transports: ['websocket'], extraHeaders: server.admin, forceNew: true, reconnection: false });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    socket.on('cluster:update', (snapshot) => onUpdate(index, snapshot));
+    const reply = await socket.timeout(15_000).emitWithAck('cluster:subscribe', clusterId);
+    if (!reply.ok) throw new Error(`dashboard ${index} could not subscribe: ${reply.message}`);
+    return socket;
+  } catch (error) {
+    socket.close();
+    throw error;
+  }
+}
+
 async function connectDashboards(server: ControlServer, clusterId: string, count: number, onUpdate: (index: number, snapshot: ClusterSnapshot) => void): Promise<DashboardSocket[]> {
-  return Promise.all(
-    Array.from({ length: count }, async (_, index) => {
-      const socket: DashboardSocket = io(server.url, { transports: ['websocket'], extraHeaders: server.admin, forceNew: true, reconnection: false });
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', () => resolve());
-        socket.once('connect_error', reject);
-      });
-      socket.on('cluster:update', (snapshot) => onUpdate(index, snapshot));
-      const reply = await socket.timeout(15_000).emitWithAck('cluster:subscribe', clusterId);
-      if (!reply.ok) throw new Error(`dashboard ${index} could not subscribe: ${reply.message}`);
-      return socket;
-    }),
-  );
+  const sockets: DashboardSocket[] = [];
+  for (let index = 0; index < count; index += connectConcurrency) {
+    const indexes = Array.from({ length: Math.min(connectConcurrency, count - index) }, (_, offset) => index + offset);
+    sockets.push(...(await Promise.all(indexes.map((each) => withRetries(() => connectDashboard(server, clusterId, each, onUpdate))))));
+  }
+  return sockets;
 }
 
 /** Injects isolations one after another and times each until every dashboard shows it. */
