@@ -148,12 +148,12 @@ export async function runLoad(server: ControlServer, options: LoadRunOptions): P
     if (options.dashboards > 0 && options.injections > 0) await timeInjections(server, options, options.dashboards, pending);
     await window;
     for (const agent of agents) agent.measuring = false;
+    // Counted at the window's end, before the slow reads below: reports sent while /metrics answers are not in the window.
     const elapsedS = (performance.now() - before.atMs) / 1000;
+    const delta = (field: 'acked' | 'sent' | 'failed') => agents.reduce((sum, agent, index) => sum + agent.tally[field] - before.tallies[index]![field], 0);
+    const [acked, sent, failed] = [delta('acked'), delta('sent'), delta('failed')];
     const usage = server.pid ? processUsage(server.pid) : null;
     const counters = await evaluationCounters(server);
-    const acked = agents.reduce((sum, agent, index) => sum + agent.tally.acked - before.tallies[index]!.acked, 0);
-    const sent = agents.reduce((sum, agent, index) => sum + agent.tally.sent - before.tallies[index]!.sent, 0);
-    const failed = agents.reduce((sum, agent, index) => sum + agent.tally.failed - before.tallies[index]!.failed, 0);
     const latencies = agents.flatMap((agent) => agent.tally.ackLatenciesMs);
     const calls = counters && before.counters ? counters.count - before.counters.count : null;
     return {
