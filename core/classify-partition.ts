@@ -31,11 +31,18 @@
  * 3. A direction counts as broken only when its receiver says so; silence is not a cut.
  * 4. Nodes about which nothing fresh is known at all are left out of the graph (unknown),
  *    so a node that never reported does not look like a partition.
+ * 5. Unknown is neither up nor down: "I hear X" counts only when the observer heard X
+ *    within `heardWithinMs`. Where agents heartbeat a bounded set of peers per interval
+ *    (round-robin, 32 of 999), an observer keeps calling a peer reachable for a whole
+ *    round after it last heard it; that claim says nothing about the link now. Read as
+ *    "up", the stale claims of an isolated node held it inside the cluster's component
+ *    and a one-node isolation of 1,000 nodes read "partial, 1000 nodes". Read as
+ *    unknown, it is cut from the others by its down links alone: "complete 999 + 1".
  */
 import { type AccusingEvidenceKind, type Evidence, type NodeId, type UntrustedEvidenceKind, isAccusingEvidenceKind } from './protocol';
 import type { ObserverHealthSnapshot } from './detectors/observer-health';
 import { DisjointSets } from './disjoint-sets';
-import { type Link, type ReachabilityMatrix, linkFromDirections } from './reachability';
+import { type Link, type ReachabilityCell, type ReachabilityMatrix, linkFromDirections } from './reachability';
 
 /** The kinds of partition Faultline names. */
 export type PartitionType = 'complete' | 'partial' | 'asymmetric' | 'byzantine';
@@ -94,6 +101,12 @@ export interface ClassifyOptions {
   evidenceEntriesMax?: number;
   /** A node whose newest report is older than this (ms) is overdue (see rule 1); default `staleAfterMs` (never earlier than stale). */
   overdueAfterMs?: number;
+  /**
+   * A "reachable" cell whose observer last heard the peer longer ago than this (ms) is
+   * unknown rather than up (rule 5); default `staleAfterMs`. Cells that do not say when
+   * the peer was last heard, or whose peer was never heard, are read as before.
+   */
+  heardWithinMs?: number;
 }
 
 /** What Faultline can say about one node. */
@@ -272,6 +285,7 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
   const discounting = options.discountUnhealthyObservers ?? true;
   const deferred: DeferredClaim[] = [];
   const stale = new Uint8Array(count);
+  const heardWithinMs = options.heardWithinMs ?? options.staleAfterMs;
   for (let observer = 0; observer < count; observer += 1) {
     const node = nodes[observer]!;
     const unhealthy = discounting && options.observerHealth?.get(node)?.discounted === true;
@@ -284,6 +298,11 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
       if (options.nowMs - cell.reportedAtMs > options.staleAfterMs) return;
       freshCells += 1;
       if (cell.reportedAtMs > newestMs) newestMs = cell.reportedAtMs;
+      // Rule 5: a reachable claim about a peer not heard lately is unknown, neither up nor down.
+      if (cell.reachable && unheard(cell, options.nowMs, heardWithinMs)) {
+        if (peer !== node) freshOwnCells += 1;
+        return;
+      }
       if (peer !== node) {
         freshOwnCells += 1;
         if (cell.reachable) hearsSomebody = true;
@@ -357,6 +376,16 @@ function decideDiscountedClaim(claim: DeferredClaim, matrix: ReachabilityMatrix,
   }
   prepared.hears[observer * count + subject] = heardUnreachable;
   prepared.lostBy[subject]! += 1;
+}
+
+/**
+ * Whether a cell says its observer last heard the peer longer than `heardWithinMs` before
+ * `nowMs`. A peer never heard at all (null: the agent has just started, its first round is
+ * not over) is read as before, reachable by default: otherwise every start would split
+ * the cluster into singletons until each observer had heard every peer once.
+ */
+function unheard(cell: ReachabilityCell, nowMs: number, heardWithinMs: number): boolean {
+  return typeof cell.heardAtMs === 'number' && nowMs - cell.heardAtMs > heardWithinMs;
 }
 
 /** A table byte back as `canDeliver` answers: true, false, or undefined when nothing fresh and trusted was said. */

@@ -21,6 +21,12 @@ export interface ReachabilityCell {
   transitMs?: number | null;
   /** Share of `to`'s heartbeats lost on the way to `from` (0–1), when the report carried it. */
   lossRatio?: number | null;
+  /**
+   * When `from` last heard `to` (server time, ms: the report's receive time less the
+   * observation's age on the agent's own clock, so agent clock skew cancels out); null
+   * when it never has; absent when the writer did not say (hand-built cells).
+   */
+  heardAtMs?: number | null;
 }
 
 /** Directed matrix: `cells.get(from)?.get(to)` is what `from` says about `to`. */
@@ -143,6 +149,14 @@ export interface RowEntry {
   /** Heartbeat transit time and loss, when the report carried them. */
   transitMs?: number | null;
   lossRatio?: number | null;
+  /** When the observer last heard the peer, on the observer's clock (ms), or null; absent when not said. */
+  lastHeardAtMs?: number | null;
+}
+
+/** `heardAtMs` of a cell from an observation's last hearing (agent clock) and its report's send (agent clock) and receive (server clock) times. */
+function heardAtOf(entry: RowEntry, reportedAtMs: number, sentAtMs: number | undefined): number | null | undefined {
+  if (sentAtMs === undefined || entry.lastHeardAtMs === undefined) return undefined;
+  return entry.lastHeardAtMs === null ? null : reportedAtMs - Math.max(0, sentAtMs - entry.lastHeardAtMs);
 }
 
 /**
@@ -151,8 +165,10 @@ export interface RowEntry {
  * objects are updated in place (a large cluster rewrites every cell every interval, and
  * fresh objects would only feed the garbage collector), so callers must copy a cell they
  * want to keep as it was. Returns the peers whose reachable value changed, in entry order.
+ * With the report's send time (`sentAtMs`, agent clock) each cell also keeps when the
+ * observer last heard the peer (`heardAtMs`), which the classifier reads.
  */
-export function setRow(matrix: ReachabilityMatrix, from: NodeId, entries: readonly RowEntry[], reportedAtMs: number): NodeId[] {
+export function setRow(matrix: ReachabilityMatrix, from: NodeId, entries: readonly RowEntry[], reportedAtMs: number, sentAtMs?: number): NodeId[] {
   let row = matrix.cells.get(from);
   if (!row) {
     row = new Map();
@@ -171,12 +187,16 @@ export function setRow(matrix: ReachabilityMatrix, from: NodeId, entries: readon
       if (entry.delayMs !== undefined || previous.delayMs !== undefined) previous.delayMs = entry.delayMs;
       if (entry.transitMs !== undefined) previous.transitMs = entry.transitMs;
       if (entry.lossRatio !== undefined) previous.lossRatio = entry.lossRatio;
+      const heardAtMs = heardAtOf(entry, reportedAtMs, sentAtMs);
+      if (heardAtMs !== undefined || previous.heardAtMs !== undefined) previous.heardAtMs = heardAtMs;
       continue;
     }
     const cell: ReachabilityCell = { reachable: entry.reachable, reportedAtMs, sinceMs: entry.sinceMs, suspicion: entry.suspicion };
     if (entry.delayMs !== undefined) cell.delayMs = entry.delayMs;
     if (entry.transitMs !== undefined) cell.transitMs = entry.transitMs;
     if (entry.lossRatio !== undefined) cell.lossRatio = entry.lossRatio;
+    const heardAtMs = heardAtOf(entry, reportedAtMs, sentAtMs);
+    if (heardAtMs !== undefined) cell.heardAtMs = heardAtMs;
     row.set(entry.peerId, cell);
     addNode(matrix, entry.peerId);
   }

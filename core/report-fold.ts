@@ -143,7 +143,7 @@ export class ReportFold<N extends FoldedNode = FoldedNode> {
       });
     }
     for (const observation of entries) if (!this.nodes.has(observation.peerId)) this.node(observation.peerId);
-    const flipped = setRow(this.matrix, report.agentId, entries, receivedAtMs);
+    const flipped = setRow(this.matrix, report.agentId, entries, receivedAtMs, report.sentAtMs);
     if (flipped.length === 0) return;
     this.revision += 1;
     const row = this.matrix.cells.get(report.agentId)!;

@@ -113,7 +113,7 @@ test('a split becomes a saved partition whose lifecycle fences the minority; a h
   assert.deepEqual(world.fixture.commands, [{ nodeIds: ['d', 'e'], command: { type: 'fence', partitionId: opened.id, mode: 'read-only' } }]);
   assert.equal(world.service.findCluster('c1')?.activePartition?.id, opened.id);
   assert.ok(world.pushed.some((summary) => summary.id === opened.id && summary.state === 'DegradedOperation'), 'pushed in its lifecycle state');
-  assert.deepEqual((await world.fixture.alerts.list({ limit: 10 })).map((alert) => alert.rule), ['partition-detected']);
+  assert.deepEqual((await world.fixture.alerts.list({ limit: 10 })).map((alert) => alert.rule), ['partition']);
 
   await rounds(world, 8);
   const healed = await world.stores.partitions.findWithEvents(opened.id);

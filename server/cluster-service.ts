@@ -7,60 +7,25 @@ import type { AgentHello, AgentReport } from '../core/protocol';
 import { parseAgentReport } from '../core/report-size';
 import type { ClusterSnapshot, PartitionSummary } from '../core/realtime-contract';
 import { AppError } from './app-error';
-import type { ClusterMembership } from './cluster-membership';
-import type { ClusterRegistry } from './cluster-registry';
-import type { ClusterStore } from './cluster-store';
+import { EvaluationScheduler } from './evaluation-scheduler';
 import { ClusterState, snapshotFingerprint } from './cluster-view';
-import type { PartitionPage, PartitionStore } from './db/partition-repository';
-import { PartitionTracker, type PartitionTrackingOptions } from './partition-tracker';
-import type { LifecycleRunner } from './recovery/orchestrator';
+import type { PartitionPage } from './db/partition-repository';
+import { PartitionTracker } from './partition-tracker';
 import type { Logger } from './logger';
-import type { ReportWriter } from './report-writer';
-import type { ScaleOut } from './instance-sync';
+import { type ClusterServiceDeps, type ClusterServiceOptions, clustersLoadMax, snapshotRefreshMs } from './cluster-service-deps';
 
-/** Longest a dashboard waits for a snapshot while only report times changed (ms): the ages it shows are at most this much behind. */
-export const snapshotRefreshMs = 1000;
-
-/** Where pushes to dashboards go; the Socket.IO adapter implements it, tests may record. */
-export interface Broadcaster {
-  clusterUpdated(snapshot: ClusterSnapshot): void;
-  partitionChanged(partition: PartitionSummary): void;
-}
-
-/** Tunables of the service. */
-export interface ClusterServiceOptions extends PartitionTrackingOptions {
-  /** How often verdicts are re-evaluated, so staleness is noticed without new reports (ms). */
-  evaluateIntervalMs: number;
-  /** Source of time (ms since epoch). */
-  nowMs: () => number;
-}
-
-/** Most clusters loaded from the database at start; more are loaded when their agents say hello. */
-export const clustersLoadMax = 1000;
-
-/** What the service is built on; the composition root builds each before it. */
-export interface ClusterServiceDeps {
-  /** The clusters held in memory (shared with the lifecycle orchestrator). */
-  registry: ClusterRegistry;
-  clusters: ClusterStore;
-  partitions: PartitionStore;
-  writer: Pick<ReportWriter, 'write'>;
-  broadcaster: Broadcaster;
-  options: ClusterServiceOptions;
-  logger: Logger;
-  /** Who belongs to each cluster: only members become nodes. */
-  membership: Pick<ClusterMembership, 'load' | 'isMember' | 'admit' | 'noteUnknown'>;
-  /** Runs each open partition's lifecycle; without one, a heal closes the partition. */
-  lifecycle: LifecycleRunner | null;
-  /** Several instances on one database (instance-sync.ts); absent: this instance is alone and leads. */
-  scaleOut?: ScaleOut;
-}
+export { type Broadcaster, type ClusterServiceDeps, type ClusterServiceOptions, clustersLoadMax, snapshotRefreshMs } from './cluster-service-deps';
 
 export class ClusterService {
   private readonly clusterLoads = new Map<string, Promise<ClusterState>>();
   private readonly fingerprints = new Map<string, string>();
   /** When each cluster's snapshot was last pushed (ms), for the refresh of report ages. */
   private readonly pushedAtMs = new Map<string, number>();
+  /** Spaces evaluations by their cost (see evaluation-scheduler.ts); its counts serve the scale benchmark. */
+  readonly evaluations = new EvaluationScheduler((clusterId) => {
+    const cluster = this.deps.registry.find(clusterId);
+    if (cluster) this.evaluate(cluster);
+  });
   private readonly tracker: PartitionTracker;
   private readonly options: ClusterServiceOptions;
   private readonly logger: Logger;
@@ -93,6 +58,7 @@ export class ClusterService {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.evaluations.cancelAll();
     await this.tracker.settled();
   }
 
@@ -232,7 +198,7 @@ export class ClusterService {
     this.deps.membership.admit(report.clusterId, report.agentId);
     cluster.applyReport(report, receivedAtMs, this.options.staleAfterMs);
     this.reportUnknownPeers(cluster);
-    this.evaluate(cluster);
+    this.evaluations.schedule(cluster.clusterId);
   }
 
   /** Logs each (agent, unknown peer) pair once (bounded per agent by the view) and asks for the members again: the peer may hold a credential issued since. */
@@ -253,18 +219,20 @@ export class ClusterService {
     return mirrored ?? cluster.snapshot(this.options.nowMs(), this.options.staleAfterMs);
   }
 
-  /** Re-evaluates every cluster (timer tick). */
+  /** Re-evaluates every cluster (timer tick: staleness moves with time alone), within each one's evaluation budget. */
   evaluateAll(): void {
-    for (const cluster of this.deps.registry.list()) this.evaluate(cluster);
+    for (const cluster of this.deps.registry.list()) this.evaluations.schedule(cluster.clusterId);
   }
 
   /** Re-classifies one cluster, drives its partition and pushes what changed; the leader's work alone. */
   evaluate(cluster: ClusterState): void {
     if (!this.leading()) return;
-    const nowMs = this.options.nowMs();
-    const verdict = cluster.classify(nowMs, this.options.staleAfterMs);
-    this.tracker.drive(cluster, verdict, nowMs);
-    this.pushIfChanged(cluster, nowMs);
+    this.evaluations.measure(cluster.clusterId, () => {
+      const nowMs = this.options.nowMs();
+      const verdict = cluster.classify(nowMs, this.options.staleAfterMs);
+      this.tracker.drive(cluster, verdict, nowMs);
+      this.pushIfChanged(cluster, nowMs);
+    });
   }
 
   private pushIfChanged(cluster: ClusterState, nowMs: number): void {

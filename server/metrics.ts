@@ -97,6 +97,24 @@ export function createMetrics(sources: MetricsSources): ServerMetrics {
   const refusals = new Counter({ name: 'faultline_agent_refusals_total', help: 'Handshakes and reports refused by agent authentication, by reason.', labelNames: ['reason'], registers });
   const outboxDepth = new Gauge({ name: 'faultline_agent_outbox_depth', help: 'Reports waiting in each agent\'s outbox, as last reported.', labelNames: ['cluster', 'agent'], registers });
   const outboxDropped = new Gauge({ name: 'faultline_agent_outbox_dropped', help: 'Reports each agent\'s outbox dropped because it was full, as last reported.', labelNames: ['cluster', 'agent'], registers });
+  new Counter({
+    name: 'faultline_cluster_evaluations_total',
+    help: 'Cluster evaluations (classification, partition tracking, snapshot push) since start.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(sources.service().evaluations.count);
+    },
+  });
+  new Counter({
+    name: 'faultline_cluster_evaluation_seconds_total',
+    help: 'Wall-clock time spent in cluster evaluations since start; divided by the count, the cost of one.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(sources.service().evaluations.totalMs / 1000);
+    },
+  });
   new Gauge({ name: 'faultline_report_write_queue_depth', help: 'Reports waiting for their database batch.', registers, collect() { this.set(sources.writeQueueDepth()); } });
   new Gauge({ name: 'faultline_agents_connected', help: 'Agents holding a control connection.', registers, collect() { this.set(sources.agentsConnected()); } });
   new Gauge({ name: 'faultline_agents_missing', help: 'Known agents away longer than the reconnect grace.', registers, collect() { this.set(sources.agentsMissing?.() ?? 0); } });

@@ -25,7 +25,7 @@ import type { RecoveryEvents } from './recovery/recovery-service';
 import { Emitter } from './events';
 import type { ServerEvents } from './server-events';
 import type { ServerConfig } from './config';
-import { type Database, openDatabase } from './db/database';
+import { type Database, ingestPoolMax, openDatabase } from './db/database';
 import { type LocalCluster, demoAgentIds, demoClusterId, startLocalCluster } from './demo-cluster';
 import { FaultController } from './fault-controller';
 import type { HealthReport } from '../core/http-views';
@@ -87,7 +87,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     logger,
   });
   // Ingest writes on its own pool: console reads and exports cannot starve reports.
-  const writer = new ReportWriter(database.ingestPrisma, config.reportFlushMs, logger.child({ component: 'report-writer' }));
+  const writer = new ReportWriter(database.ingest, config.reportFlushMs, logger.child({ component: 'report-writer' }), database.embedded ? 1 : ingestPoolMax);
   // What flows back to the transport and the metrics, which are built after the services they observe.
   const events = new Emitter<ServerEvents>();
   const credentials = new AgentCredentials(database.prisma, {

@@ -7,6 +7,7 @@
  * skew rules included), runs the real classifier and debouncer, and records the
  * published timeline. One seed decides every random draw, so a run replays exactly.
  */
+import { type PacketDecodeResult, decodePacket } from '../agent/heartbeat-codec';
 import { Membership } from '../agent/membership';
 import type { PartitionVerdict } from '../core/classify-partition';
 import { type DetectorMode, type DetectorProfile, type ProfileName, buildProfile } from '../core/detectors/detector-profiles';
@@ -36,6 +37,11 @@ export interface SimulationOptions {
   mode?: DetectorMode;
   /** Seed to run instead of the scenario's. */
   seed?: number;
+  /**
+   * Runs without the simulator's speed-ups (the decode memo): the reference path that
+   * sim/timeline-digest.test.ts and `npm run bench:sim-speed` hold the fast path to.
+   */
+  reference?: boolean;
 }
 
 /** One published change, as the timeline shows it. */
@@ -140,7 +146,7 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
     heartbeatIntervalMs: scenario.heartbeatIntervalMs,
     peersPerIntervalMax: scenario.peersPerIntervalMax,
   });
-  const sim = new ClusterSimulation(scenario, profile, seed);
+  const sim = new ClusterSimulation(scenario, profile, seed, options.reference === true);
   sim.run();
   const outcomes = evaluateExpectations(scenario, sim.timeline, sim.untrusted);
   const nodeSeconds = (sim.nodes.size * scenario.durationMs) / 1000;
@@ -195,6 +201,7 @@ class ClusterSimulation {
     private readonly scenario: Scenario,
     private readonly profile: DetectorProfile,
     seed: number,
+    reference: boolean,
   ) {
     const ids = scenarioNodeIds(scenario);
     this.network = new SimulatedNetwork(scenario, ids, createPrng(seed, 1));
@@ -203,6 +210,7 @@ class ClusterSimulation {
     for (const id of ids) this.fold.node(id);
     this.checkIntervalMs = profile.heartbeatIntervalMs / checksPerInterval;
     const phaseRandom = createPrng(seed, 3);
+    const decode = reference ? decodePacket : memoisedDecode();
     ids.forEach((id, index) => {
       const membership = new Membership({
         clusterId: simulatedClusterId,
@@ -215,6 +223,7 @@ class ClusterSimulation {
         startedAtMs: 0,
         joinGraceMs: 0,
         random: createPrng(seed, 100 + index),
+        decode,
       });
       this.nodes.set(id, { id, membership, inbox: [], missedCheckAtMs: null, outbox: [], sequence: 0 });
       const firstCheckAtMs = phaseRandom() * this.checkIntervalMs;
@@ -378,6 +387,24 @@ class ClusterSimulation {
   peerLosses(): number {
     return this.fold.peerLossCount;
   }
+}
+
+/**
+ * `decodePacket`, remembered per packet object: a sender signs one packet for all its
+ * heartbeat targets (32 per interval in a large cluster), and the transport hands every
+ * target the same bytes, so each is verified and parsed once instead of 32 times. The
+ * answer is a pure function of the key and the bytes, and receivers only read it; a
+ * corrupted copy is a new object with its own entry.
+ */
+function memoisedDecode(): typeof decodePacket {
+  const memo = new WeakMap<Uint8Array, { key: string; result: PacketDecodeResult }>();
+  return (key, bytes) => {
+    const known = memo.get(bytes);
+    if (known && known.key === key) return known.result;
+    const result = decodePacket(key, bytes);
+    memo.set(bytes, { key, result });
+    return result;
+  };
 }
 
 /** A copy of `bytes` with one bit of the signature (after the type byte) flipped. */

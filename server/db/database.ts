@@ -11,7 +11,7 @@
  * (embedded-password-gate.ts) whose password is generated into the data directory's
  * secrets; its files are kept 0600 in 0700 directories.
  *
- * Two Prisma clients on a real server: agent ingest writes on its own pool, so a
+ * On a real server agent ingest writes on its own pg pool (ingest-query.ts), so a
  * burst of console reads or exports can never take the connections reports need.
  */
 import { execFile } from 'node:child_process';
@@ -28,6 +28,7 @@ import type { Logger } from '../logger';
 import { ensurePrivateDirectory } from '../secrets';
 import { startPasswordGate } from './embedded-password-gate';
 import { pendingMigrationReason } from './migration-state';
+import { type IngestQuery, poolIngestRunner, prismaIngestRunner } from './ingest-query';
 import { prepareRuntimeRole } from './runtime-role';
 
 const execFileAsync = promisify(execFile);
@@ -58,8 +59,8 @@ const dataDirectoryEntriesMax = 200_000;
 export interface Database {
   /** Console reads and writes, lifecycle, exports. */
   prisma: PrismaClient;
-  /** Agent report writes only (the same client as `prisma` on the embedded database). */
-  ingestPrisma: PrismaClient;
+  /** Agent report writes only: their own pg pool, or `prisma` on the embedded database. */
+  ingest: IngestQuery;
   /** The connection URL the server's pools use (embedded or external). */
   url: string;
   /** True when this process runs the embedded PGlite server. */
@@ -215,17 +216,19 @@ export async function openDatabase(options: {
     return new PrismaClient({ adapter });
   };
   const prisma = client(embedded ? embeddedPoolMax : externalPoolMax);
-  const ingestPrisma = embedded ? prisma : client(ingestPoolMax);
+  const ingest = embedded
+    ? prismaIngestRunner(prisma)
+    : poolIngestRunner({ connectionString: runtime.url, max: ingestPoolMax, connectionTimeoutMillis: 5000, queryTimeoutMs });
   return {
     prisma,
-    ingestPrisma,
+    ingest: ingest.query,
     url: runtime.url,
     embedded: embedded !== null,
     role: { name: runtime.role, restricted: runtime.restricted },
     async close() {
       for (const adapter of adapters) adapter.closed = true;
       await prisma.$disconnect();
-      if (ingestPrisma !== prisma) await ingestPrisma.$disconnect();
+      await ingest.close();
       await embedded?.stop();
     },
   };

@@ -60,6 +60,9 @@ const contrastOf = `((a, b) => {
 
 describe('issue 16 in Chromium: diagram, numbers, audit, ticking labels', () => {
   let server: TestServer;
+  /** Waits until the demo cluster has no open partition (each case starts from Normal). */
+  const noOpenPartition = () =>
+    waitFor('no open partition in the demo cluster', async () => (await server.server.database.prisma.partition.count({ where: { clusterId: 'demo', endedAt: null } })) === 0, 90_000, 250);
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -135,6 +138,8 @@ describe('issue 16 in Chromium: diagram, numbers, audit, ticking labels', () => 
   });
 
   test('3 and 4: during a split the diagram highlights what the badge says; φ is explained', async () => {
+    // From Normal: an earlier case's partition still reconciling would hold the badge in one state.
+    await noOpenPartition();
     await page.goto(`${server.url}/`);
     await page.locator('[data-testid="connection"][data-status="live"]').waitFor();
     await page.locator('[data-testid="state-diagram"] svg').waitFor({ timeout: 30_000 });
@@ -227,7 +232,7 @@ describe('issue 16 in Chromium: diagram, numbers, audit, ticking labels', () => 
     await shoot('19-partition-recovery-time');
 
     // One open partition per cluster (a partial unique index): the earlier cases' splits must have closed.
-    await waitFor('no open partition in the demo cluster', async () => (await prisma.partition.count({ where: { clusterId: 'demo', endedAt: null } })) === 0, 60_000, 250);
+    await noOpenPartition();
     const open = await prisma.partition.create({
       data: { clusterId: 'demo', type: 'complete', state: 'EmergencyMode', startedAt: new Date(Date.now() - 60_000), detail: { components: sides, cutLinks: [], majorityIndex: 0 }, nodeIds: ['node-4', 'node-5'] },
     });

@@ -33,11 +33,11 @@ describe('database close', { timeout: 120_000 }, () => {
 
   it('refuses queries after close instead of reconnecting, and leaves no connection open', async () => {
     await database.prisma.$queryRaw`SELECT 1`;
-    await database.ingestPrisma.$queryRaw`SELECT 1`;
+    await database.ingest('SELECT 1', []);
     assert.ok(socketsTo(port) > 0, 'the pools were connected');
     await database.close();
     await assert.rejects(database.prisma.$queryRaw`SELECT 1`, /database closed/);
-    await assert.rejects(database.ingestPrisma.$queryRaw`SELECT 1`, /database closed/);
+    await assert.rejects(database.ingest('SELECT 1', []), /database closed/);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(socketsTo(port), 0, 'no connection to PostgreSQL left open');
   });
