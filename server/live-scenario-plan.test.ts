@@ -91,6 +91,23 @@ describe('catalog scenarios on a live cluster', () => {
       assert.deepEqual(drops(p, 10_000), cutsBetween(['node-2'], ['node-1', 'node-3', 'node-4', 'node-5']));
       assert.equal(ruleOf(p, 0, 'node-4', 'node-5')?.lossRatio, 0.01);
     }],
+    ['large-isolate-1000.json', (p) => {
+      // n17 of 1,000 plays node-2 too; the isolation starts at 12 s and heals at 20 s.
+      assert.equal(p.mapping.n17, 'node-2');
+      assert.deepEqual(drops(p, 11_000), []);
+      assert.deepEqual(drops(p, 12_000), cutsBetween(['node-2'], ['node-1', 'node-3', 'node-4', 'node-5']));
+      assert.deepEqual(drops(p, 20_000), []);
+    }],
+    // The three shapes the chaos page offers for each recovery path (issue 13).
+    ['recovery-automatic.json', (p) => {
+      assert.deepEqual(drops(p, 5000), both('node-1', 'node-2').sort(), 'one cut link, every node still on one side');
+      assert.deepEqual(drops(p, 35_000), []);
+    }],
+    ['recovery-phased.json', (p) => assert.deepEqual(drops(p, 5000), cutsBetween(['node-1', 'node-2'], ['node-3', 'node-4', 'node-5']))],
+    ['recovery-manual.json', (p) => {
+      const expected = [...cutsBetween(['node-1', 'node-2'], ['node-3', 'node-4']), ...cutsBetween(['node-1', 'node-2', 'node-3', 'node-4'], ['node-5'])].sort();
+      assert.deepEqual(drops(p, 5000), expected, 'three sides, none a majority');
+    }],
     ['latency-onset.json', (p) => {
       assert.deepEqual([ruleOf(p, 4000, 'node-2', 'node-5')?.delayMs, ruleOf(p, 4000, 'node-2', 'node-5')?.jitterMs], [210, 120]);
       assert.deepEqual(drops(p, 4000), []);
