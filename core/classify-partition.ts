@@ -291,6 +291,8 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
     const unhealthy = discounting && options.observerHealth?.get(node)?.discounted === true;
     let freshCells = 0;
     let freshOwnCells = 0;
+    /** Fresh cells that say something (not rule 5's unknown). */
+    let knownCells = 0;
     let newestMs = Number.NEGATIVE_INFINITY;
     let hearsSomebody = false;
     // forEach rather than for-of: no entry pair per cell, and this visits every cell of the matrix.
@@ -298,11 +300,13 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
       if (options.nowMs - cell.reportedAtMs > options.staleAfterMs) return;
       freshCells += 1;
       if (cell.reportedAtMs > newestMs) newestMs = cell.reportedAtMs;
-      // Rule 5: a reachable claim about a peer not heard lately is unknown, neither up nor down.
-      if (cell.reachable && unheard(cell, options.nowMs, heardWithinMs)) {
-        if (peer !== node) freshOwnCells += 1;
-        return;
-      }
+      // Rule 5: a reachable claim about a peer not heard lately is unknown, neither up nor
+      // down, and says nothing of the observer either: it does not count towards "hears
+      // nobody", and a row of nothing but unknowns is read as stale (a row aging towards
+      // stale passes through this for a moment, and must not make its observer look deaf
+      // or alone).
+      if (cell.reachable && unheard(cell, options.nowMs, heardWithinMs)) return;
+      knownCells += 1;
       if (peer !== node) {
         freshOwnCells += 1;
         if (cell.reachable) hearsSomebody = true;
@@ -319,7 +323,8 @@ function prepare(matrix: ReachabilityMatrix, options: ClassifyOptions): Prepared
       if (cell.reachable) prepared.heardBy[subject]! += 1;
       else prepared.lostBy[subject]! += 1;
     });
-    if (freshCells === 0) stale[observer] = 1;
+    // A row whose every fresh claim is unknown says as little as a stale one: its view is unknown.
+    if (freshCells === 0 || knownCells === 0) stale[observer] = 1;
     else if (options.nowMs - newestMs > (options.overdueAfterMs ?? options.staleAfterMs)) stale[observer] = 2;
     if (freshOwnCells > 0 && !hearsSomebody) prepared.hearsNobody[observer] = 1;
   }

@@ -98,3 +98,23 @@ describe('setRow dates last hearings on the server clock', () => {
     assert.equal(matrix.cells.get('a')!.get('b')!.heardAtMs, undefined);
   });
 });
+
+describe('unknown says nothing of the observer either', () => {
+  it('a whole cluster whose rows are about to go stale is not read as deaf nodes', () => {
+    // Four nodes cut from the server together: their last reports (sent 40 ms after
+    // they last heard each other) age towards stale. For the last 40 ms before a row goes
+    // stale its claims are unheard, so unknown; that must not make its observer "hear
+    // nobody" (which reads as a one-way partition towards it). Seen as a transient
+    // partitioned verdict in test/faults/server-cut.test.ts under load.
+    const four = ['a', 'b', 'c', 'd'];
+    const matrix = createMatrix(four);
+    const reportedAtMs = 10_000;
+    for (const observer of four) {
+      const entries = four.filter((peer) => peer !== observer).map((peerId) => ({ peerId, reachable: true, sinceMs: 0, suspicion: 0, lastHeardAtMs: reportedAtMs - 40 }));
+      setRow(matrix, observer, entries, reportedAtMs, reportedAtMs);
+    }
+    const atEdge = reportedAtMs + staleAfterMs - 10;
+    const verdict = classifyPartition(matrix, { nowMs: atEdge, staleAfterMs });
+    assert.equal(verdict.partitioned, false, verdict.summary);
+  });
+});
