@@ -71,6 +71,10 @@ export async function prepareRuntimeRole(adminUrl: string, logger: Logger): Prom
       return { url: adminUrl, role: admin?.rolname ?? parsed.username, restricted: false };
     }
     const role = client.escapeIdentifier(roleName);
+    // Several instances starting at once on one database would race on the role's and the
+    // grants' catalog rows ("tuple concurrently updated"): one at a time, under a session
+    // advisory lock that ends with this connection.
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`faultline runtime role ${roleName}`]);
     const attributes = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT PASSWORD ${client.escapeLiteral(password)}`;
     try {
       await client.query(`CREATE ROLE ${role} ${attributes}`);
