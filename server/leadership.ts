@@ -39,6 +39,13 @@ export const instanceHeartbeatMs = 2000;
 export const instanceListedForMs = 10_000;
 /** Most instances listed in the status. */
 export const instancesListedMax = 64;
+/**
+ * Polls a leader that lost its lock connection sits out before it competes again. Its
+ * followers are polling already, so one of them takes over; without the pause the old
+ * leader, reconnecting at its next poll, won the lock back about as often as not, and a
+ * leader on a flapping connection kept leadership flapping with it.
+ */
+export const rejoinAfterPolls = 5;
 
 /** Who leads, as /readyz and the logs say it. */
 export interface LeadershipStatus {
@@ -156,6 +163,8 @@ export function startElection(options: { gate: LeaderGate; url: string; selfUrl:
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let heartbeatAtMs = 0;
+  /** Until then this instance does not try the lock (it has just lost it; see `rejoinAfterPolls`). */
+  let rejoinAtMs = 0;
   const startedAt = new Date();
   let firstRoundDone: () => void = () => undefined;
   const firstRound = new Promise<void>((resolve) => (firstRoundDone = resolve));
@@ -166,7 +175,10 @@ export function startElection(options: { gate: LeaderGate; url: string; selfUrl:
     old?.removeAllListeners();
     old?.on('error', () => undefined);
     void old?.end().catch(() => undefined);
-    if (gate.isLeader) void gate.stepDown(reason);
+    if (gate.isLeader) {
+      rejoinAtMs = Date.now() + rejoinAfterPolls * options.pollMs;
+      void gate.stepDown(reason);
+    }
   };
   const connect = async (): Promise<pg.Client> => {
     const fresh = new pg.Client({ connectionString: options.url, keepAlive: true, query_timeout: lockQueryTimeoutMs, connectionTimeoutMillis: lockQueryTimeoutMs });
@@ -203,7 +215,7 @@ export function startElection(options: { gate: LeaderGate; url: string; selfUrl:
     const db = client;
     if (gate.isLeader) {
       await db.query('SELECT 1');
-    } else {
+    } else if (Date.now() >= rejoinAtMs) {
       const locked = await db.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [...leaderLockKey]);
       if (locked.rows[0]?.locked) {
         const lease = await db.query<{ epoch: number }>(
