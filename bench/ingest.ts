@@ -5,11 +5,13 @@
  *   1. COPY … FROM STDIN (text format, pg-copy-streams): the baseline;
  *   2. the server's ReportWriter on the server's ingest pool (what an agent's report goes
  *      through after it is verified): batched `INSERT … SELECT * FROM unnest(…)`,
- *      idempotent, each write resolving once committed, `ingestPoolMax` batches at once;
+ *      idempotent, each write resolving once committed, `ingestPoolMax` batches at once,
+ *      with up to the writer's queue bound of reports in flight (a sliding window);
  * then truncates. Prints both rates per repetition and, last, one JSON line with the
- * medians (`copyRowsPerS`, `ingestRowsPerS`, `ratio` = ingest / COPY). Goal: ratio ≥ 0.5.
+ * medians (`copyRowsPerS`, `ingestRowsPerS`; `ratio`: the median of each run's ingest / COPY,
+ * the two loads of a run being back to back). Goal: ratio ≥ 0.5.
  *
- * `npm run bench:ingest -- [--rows N] [--runs R]` (defaults 50,000 rows, 3 runs).
+ * `npm run bench:ingest -- [--rows N] [--runs R]` (defaults 50,000 rows, 5 runs).
  * Needs the PostgreSQL of TEST_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test).
  */
 import { performance } from 'node:perf_hooks';
@@ -33,7 +35,7 @@ function numberArgument(name: string, fallback: number): number {
 }
 
 const rowCount = numberArgument('--rows', 50_000);
-const runs = numberArgument('--runs', 3);
+const runs = numberArgument('--runs', 5);
 /** Agents the rows are spread over (one report per agent per sequence number). */
 const agentCount = 1000;
 
@@ -92,12 +94,17 @@ async function timeCopy(client: pg.Client, lines: string[]): Promise<number> {
 
 async function timeIngest(writer: ReportWriter, rows: ReturnType<typeof makeReports>): Promise<number> {
   const startedMs = performance.now();
-  // As agents do: many reports in flight at once, never more than the writer's queue bound.
-  for (let index = 0; index < rows.length; index += reportQueueMax) {
-    const slice = rows.slice(index, index + reportQueueMax);
-    const results = await Promise.all(slice.map(({ report, receivedAtMs }) => writer.write(report, receivedAtMs)));
-    if (results.some((result) => result.duplicate)) throw new Error('a fresh row was taken for a duplicate');
-  }
+  // As agents do: reports keep arriving while earlier ones are written, up to the writer's
+  // queue bound in flight; each one written lets the next in (a sliding window, not waves
+  // that let the writer drain between them).
+  let next = 0;
+  const sender = async () => {
+    while (next < rows.length) {
+      const { report, receivedAtMs } = rows[next++]!;
+      if ((await writer.write(report, receivedAtMs)).duplicate) throw new Error('a fresh row was taken for a duplicate');
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(reportQueueMax, rows.length) }, sender));
   return performance.now() - startedMs;
 }
 
@@ -133,7 +140,10 @@ async function main(): Promise<void> {
     if (!replayed.every((result) => result.duplicate) || (await count()) !== rowCount) throw new Error('a replayed report was stored twice');
     const copyRowsPerS = Math.round(median(copyRates));
     const ingestRowsPerS = Math.round(median(ingestRates));
-    console.log(JSON.stringify({ rows: rowCount, runs, copyRowsPerS, ingestRowsPerS, ratio: Number((ingestRowsPerS / copyRowsPerS).toFixed(3)) }));
+    // Each run's two loads are back to back, so their ratio cancels most of what a shared
+    // machine's load does to both; the median of those pairs is the figure to read.
+    const ratio = median(ingestRates.map((rate, index) => rate / copyRates[index]!));
+    console.log(JSON.stringify({ rows: rowCount, runs, copyRowsPerS, ingestRowsPerS, ratio: Number(ratio.toFixed(3)) }));
   } finally {
     await ingest?.close();
     await client.end();

@@ -44,6 +44,18 @@ export function poolIngestRunner(options: { connectionString: string; max: numbe
   };
 }
 
+/**
+ * Whether a failed ingest statement was refused by a unique key (SQLSTATE 23505) or
+ * chosen as a deadlock's victim (40P01): either way it stored nothing and the same
+ * rows may be written again by a statement that skips conflicts. Read from pg's error
+ * or from Prisma's raw-query error, which carries the driver's code.
+ */
+export function isConflictFailure(error: unknown): boolean {
+  const shaped = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null;
+  const code = shaped?.meta?.driverAdapterError?.cause?.originalCode ?? shaped?.code;
+  return code === '23505' || code === '40P01';
+}
+
 /** Runs ingest statements on a Prisma client (its closing is the client's). */
 export function prismaIngestRunner(prisma: PrismaClient): IngestRunner {
   return {

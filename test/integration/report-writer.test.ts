@@ -50,6 +50,26 @@ describe('report writer (postgres)', { timeout: 120_000 }, () => {
     assert.equal(writer.duplicateCount, count + 20);
   });
 
+  it('writes new reports with the all-new statement and falls back, row by row, when a batch holds a stored one', async () => {
+    // A fresh writer has met no conflict yet, so its first batch tries the all-new insert.
+    const writer = new ReportWriter(database.ingest, 5, createLogger('warn'), 4);
+    const fresh = Array.from({ length: 30 }, (_, index) => makeReport('fcluster', `f${index % 3}`, Math.floor(index / 3) + 1));
+    const first = await Promise.all(fresh.map((report) => writer.write(report, 1_764_000_000_000)));
+    assert.ok(first.every((result) => !result.duplicate));
+    assert.equal(writer.conflictRetryCount, 0, 'a batch of new reports is stored by the all-new statement');
+    // Another writer (as after a restart, no conflict seen): half stored already, half new, in one batch.
+    const restarted = new ReportWriter(database.ingest, 5, createLogger('warn'), 4);
+    const more = Array.from({ length: 15 }, (_, index) => makeReport('fcluster', `f${index % 3}`, Math.floor(index / 3) + 11));
+    const mixed = await Promise.all([...fresh.slice(0, 15), ...more].map((report) => restarted.write(report, 1_764_000_000_000)));
+    assert.deepEqual(
+      mixed.map((result) => result.duplicate),
+      [...Array<boolean>(15).fill(true), ...Array<boolean>(15).fill(false)],
+      'the stored ones are named duplicates, the new ones stored',
+    );
+    assert.equal(restarted.conflictRetryCount, 1, 'the all-new attempt failed on the key and the batch was written again');
+    assert.equal(await database.prisma.agentReport.count({ where: { clusterId: 'fcluster' } }), 45);
+  });
+
   it('stores the report times in UTC to the millisecond, with its counts and nonce', async () => {
     const writer = new ReportWriter(database.ingest, 5, createLogger('warn'));
     const sentAtMs = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
