@@ -85,6 +85,8 @@ async function round(world: ReturnType<typeof build>, cut: string[] = []) {
     const report = { clusterId: 'c1', agentId, incarnation: 1, sequence, sentAtMs: nowMs, heartbeatIntervalMs: intervalMs, observations, evidence: [] };
     await world.service.ingest(report, { agentId, clusterId: 'c1' });
   }
+  // On a loaded machine a measured evaluation cost may space the next one past this round.
+  world.service.evaluations.runScheduled();
   await settle();
   world.fixture.clock.advance(intervalMs);
 }

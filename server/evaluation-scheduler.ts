@@ -60,6 +60,20 @@ export class EvaluationScheduler {
     }
   }
 
+  /**
+   * Runs every scheduled evaluation now, its spacing cut short. For callers that step
+   * their own clock (tests): a spacing measured on a loaded machine must not leave a
+   * verdict waiting past the moment they read it.
+   */
+  runScheduled(): void {
+    const clusterIds = [...this.scheduled.keys()];
+    for (const clusterId of clusterIds) {
+      this.scheduled.get(clusterId)?.();
+      this.scheduled.delete(clusterId);
+      this.evaluate(clusterId);
+    }
+  }
+
   /** Cancels every scheduled evaluation (shutdown). */
   cancelAll(): void {
     for (const cancel of this.scheduled.values()) cancel();
