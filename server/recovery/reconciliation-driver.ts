@@ -37,6 +37,17 @@ export const verifyBucketCount = 256;
 /** How long writes are held before digests are taken, so replication in flight lands (ms). */
 export const quiesceSettleMs = 250;
 
+/**
+ * Wait before attempt `attempt` (2, 3, …) of a run: 1 s, 2 s, 4 s, … up to 10 s. A
+ * replica that fails right after a heal is often busy becoming what the heal makes of
+ * it (an old Redis primary that Sentinel is demoting refuses, then drops its clients
+ * as it turns replica); retried at once, the attempts were spent within a second and
+ * the run escalated to an operator although the store was fine a moment later.
+ */
+export function reconcileRetryDelayMs(attempt: number): number {
+  return Math.min(10_000, 1000 * 2 ** Math.max(0, attempt - 2));
+}
+
 /** What one reconciliation needs. */
 export interface DriveInput {
   clusterId: string;
@@ -66,6 +77,7 @@ export class ReconciliationDriver {
     private readonly request: AgentRequester,
     private readonly logger: Logger,
     private readonly nowMs: () => number = Date.now,
+    private readonly retryDelayMs: (attempt: number) => number = reconcileRetryDelayMs,
   ) {}
 
   private async ask(clusterId: string, nodeId: NodeId, command: DataPlaneCommand): Promise<DataPlaneReply | null> {
@@ -166,7 +178,11 @@ export class ReconciliationDriver {
         return digest ? { type: 'digest-reported', nodeId, digest } : { type: 'node-failed', nodeId, reason: 'no digest' };
       });
     }
-    if (effect.kind === 'reconciliation-retrying') this.logger.warn({ partition: input.partitionId, attempt: effect.attempt, reason: effect.reason }, 'reconciliation retrying');
+    if (effect.kind === 'reconciliation-retrying') {
+      const delayMs = this.retryDelayMs(effect.attempt);
+      this.logger.warn({ partition: input.partitionId, attempt: effect.attempt, reason: effect.reason, delayMs }, 'reconciliation retrying');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
     return [];
   }
 
