@@ -65,6 +65,13 @@ export interface MembershipOptions {
    * a pure function of the key and the bytes, so the same bytes need checking once.
    */
   decode?: typeof decodePacket;
+  /**
+   * Whether to keep each peer's heartbeat loss and transit figures (core/detectors/link-quality.ts)
+   * for the reports' `lossRatio` and `transitMs` (default true). They are shown to operators
+   * and read by no verdict (the classifier never looks at them), so the simulator, which
+   * publishes only verdicts, turns them off on its fast path.
+   */
+  linkQuality?: boolean;
 }
 
 export class Membership {
@@ -96,7 +103,7 @@ export class Membership {
     }
     // A peer's heartbeats come once per interval, or once per round when a bounded schedule needs several to reach every peer.
     const rounds = Math.max(1, Math.ceil(options.peers.length / options.profile.schedule.peersPerIntervalMax));
-    for (const peer of options.peers) this.linkQuality.set(peer.id, new LinkQuality(options.profile.heartbeatIntervalMs * rounds, options.startedAtMs));
+    if (options.linkQuality !== false) for (const peer of options.peers) this.linkQuality.set(peer.id, new LinkQuality(options.profile.heartbeatIntervalMs * rounds, options.startedAtMs));
     this.monitor = createPeerMonitor({
       selfId: options.selfId,
       peers: options.peers.map((peer) => peer.id),
@@ -154,7 +161,7 @@ export class Membership {
     if (admission === 'replay') return untrusted('replay', claimed.id);
     if (admission === 'contradiction') return this.monitor.recordEvidence({ kind: 'contradiction', namedId: claimed.id, source, linkPeerId }, nowMs);
     this.monitor.heard(claimed.id, nowMs, envelope.sentAtMs);
-    if (decoded.packet.message.type === 'heartbeat') this.linkQuality.get(claimed.id)!.heard(nowMs, envelope.sentAtMs);
+    if (decoded.packet.message.type === 'heartbeat') this.linkQuality.get(claimed.id)?.heard(nowMs, envelope.sentAtMs);
     // A peer heard again flips back to reachable inside the monitor; the next check (within I/4) reports it.
     this.handleMessage(decoded.packet, nowMs);
   }
@@ -171,8 +178,13 @@ export class Membership {
     return idle;
   }
 
-  /** The current view of every peer, with the last probe conclusion where there is one. */
-  observations(nowMs: number): PeerObservation[] {
+  /**
+   * The current view of every peer, with the last probe conclusion where there is one.
+   * Given `into` (an array this method filled before, whose report is done with), the
+   * same values are written into its objects in place (see `PeerMonitor.observations`).
+   */
+  observations(nowMs: number, into?: PeerObservation[]): PeerObservation[] {
+    if (into) return this.observationsInto(nowMs, into);
     // The monitor builds fresh objects on every call, so they are finished in place: a
     // report of a 1,000-node cluster carries 999 of them, four times a second.
     const observations: PeerObservation[] = this.monitor.observations(nowMs);
@@ -185,6 +197,18 @@ export class Membership {
         observation.lossRatio = figures.lossRatio === null ? null : Math.round(figures.lossRatio * 1000) / 1000;
       }
       if (probe !== null) observation.probe = probe;
+    }
+    return observations;
+  }
+
+  private observationsInto(nowMs: number, into: PeerObservation[]): PeerObservation[] {
+    const observations = this.monitor.observations(nowMs, into);
+    const withFigures = this.linkQuality.size > 0;
+    for (const observation of observations) {
+      observation.suspicion = Math.round(observation.suspicion * 1000) / 1000;
+      const figures = withFigures ? this.linkQuality.get(observation.peerId)?.figures(nowMs) : undefined;
+      observation.transitMs = figures ? (figures.delayMs === null ? null : Math.round(figures.delayMs * 10) / 10) : undefined;
+      observation.lossRatio = figures ? (figures.lossRatio === null ? null : Math.round(figures.lossRatio * 1000) / 1000) : undefined;
     }
     return observations;
   }

@@ -14,7 +14,7 @@ import { type DetectorMode, type DetectorProfile, type ProfileName, buildProfile
 import { checksPerInterval } from '../core/detectors/peer-monitor';
 import type { RandomSource } from '../core/detectors/random-source';
 import { type DebounceEvent, type DebounceState, initialDebounceState, stepDebounce } from '../core/partition-debounce';
-import type { AgentReport, NodeId } from '../core/protocol';
+import type { AgentReport, NodeId, PeerObservation } from '../core/protocol';
 import { ReportFold, foldedNodeDefaults } from '../core/report-fold';
 import { EventQueue } from './event-queue';
 import { type ExpectationOutcome, evaluateExpectations } from './expectations';
@@ -38,7 +38,8 @@ export interface SimulationOptions {
   /** Seed to run instead of the scenario's. */
   seed?: number;
   /**
-   * Runs without the simulator's speed-ups (the decode memo): the reference path that
+   * Runs without the simulator's speed-ups (the decode memo, observation objects reused
+   * from report to report, no link-quality figures): the reference path that
    * sim/timeline-digest.test.ts and `npm run bench:sim-speed` hold the fast path to.
    */
   reference?: boolean;
@@ -129,6 +130,8 @@ interface SimNode {
   outbox: AgentReport[];
   /** The last report sequence number written. */
   sequence: number;
+  /** Observation arrays of this node's reports the fold is done with, to be written over by the next ones (fast path). */
+  spareObservations: PeerObservation[][];
 }
 
 interface Windowed {
@@ -201,7 +204,7 @@ class ClusterSimulation {
     private readonly scenario: Scenario,
     private readonly profile: DetectorProfile,
     seed: number,
-    reference: boolean,
+    private readonly reference: boolean,
   ) {
     const ids = scenarioNodeIds(scenario);
     this.network = new SimulatedNetwork(scenario, ids, createPrng(seed, 1));
@@ -224,8 +227,10 @@ class ClusterSimulation {
         joinGraceMs: 0,
         random: createPrng(seed, 100 + index),
         decode,
+        // Loss and transit figures are read by no verdict (only shown to operators): the fast path skips them.
+        linkQuality: reference,
       });
-      this.nodes.set(id, { id, membership, inbox: [], missedCheckAtMs: null, outbox: [], sequence: 0 });
+      this.nodes.set(id, { id, membership, inbox: [], missedCheckAtMs: null, outbox: [], sequence: 0, spareObservations: [] });
       const firstCheckAtMs = phaseRandom() * this.checkIntervalMs;
       this.queue.push(firstCheckAtMs, { type: 'check', node: id, scheduledAtMs: firstCheckAtMs });
     });
@@ -328,7 +333,7 @@ class ClusterSimulation {
       sequence: node.sequence,
       sentAtMs: Math.round(nowMs),
       heartbeatIntervalMs: Math.round(this.profile.heartbeatIntervalMs),
-      observations: node.membership.observations(nowMs),
+      observations: this.reference ? node.membership.observations(nowMs) : node.membership.observations(nowMs, node.spareObservations.pop() ?? []),
       evidence: node.membership.takeEvidence(),
       health: node.membership.health(nowMs),
     });
@@ -343,6 +348,8 @@ class ClusterSimulation {
   /** The simulated server's ingest: the server's own fold. */
   private ingest(report: AgentReport, nowMs: number): void {
     if (!this.fold.applyReport(report, nowMs, this.profile.staleAfterMs)) this.reportsTakenAsHistory += 1;
+    // The fold copies what it keeps of the observations into its cells and holds no reference to them.
+    if (!this.reference) this.nodes.get(report.agentId)!.spareObservations.push(report.observations);
   }
 
   private serverTick(nowMs: number): void {

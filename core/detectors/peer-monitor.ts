@@ -128,8 +128,13 @@ export interface PeerMonitor {
    * times, and its wakeups are most of its CPU.
    */
   idleChecksAhead(firstAtMs: number, checkIntervalMs: number): number;
-  /** The observations a report carries now. */
-  observations(nowMs: number): PeerObservation[];
+  /**
+   * The observations a report carries now, as fresh objects; or, given `into` (an array
+   * this method filled before, whose report is done with), written into those objects in
+   * place, each with the last probe conclusion as `probe` (undefined when none): the same
+   * values without a million fresh objects per second in a large simulation.
+   */
+  observations(nowMs: number, into?: PeerObservation[]): PeerObservation[];
   /** Evidence gathered since the last call, then forgotten (bounded by the ledger's limits, within `reportEvidenceMax`). */
   drainEvidence(): Evidence[];
   /** The monitor's own health now. */
@@ -287,6 +292,29 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
     return profile.fixed.missedHeartbeatsMax > 1 ? scaled.fixed.heartbeatIntervalMs : 0;
   };
 
+  const observationsInto = (nowMs: number, into: PeerObservation[]): PeerObservation[] => {
+    for (let position = 0; position < peerStates.length; position += 1) {
+      const state = peerStates[position]!;
+      const suspicion = Math.min(1e6, state.detector.suspicion(nowMs));
+      const delayMs = state.extraDelayMs >= reportedDelayMinMs ? Math.min(600_000, Math.round(state.extraDelayMs)) : undefined;
+      const probe = state.lastConclusion ?? undefined;
+      const observation = into[position];
+      if (observation === undefined) {
+        into.push({ peerId: state.peer, reachable: state.reachable, lastHeardAtMs: state.detector.lastHeartbeatAtMs(), sinceMs: state.sinceMs, suspicion, delayMs, probe });
+        continue;
+      }
+      observation.peerId = state.peer;
+      observation.reachable = state.reachable;
+      observation.lastHeardAtMs = state.detector.lastHeartbeatAtMs();
+      observation.sinceMs = state.sinceMs;
+      observation.suspicion = suspicion;
+      observation.delayMs = delayMs;
+      observation.probe = probe;
+    }
+    into.length = peerStates.length;
+    return into;
+  };
+
   const reachablePeers = () => peerStates.filter((state) => state.reachable).map((state) => state.peer);
 
   return {
@@ -386,7 +414,8 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
       const beforeAttention = earliestMs === Number.POSITIVE_INFINITY ? untilHeartbeat : Math.max(0, Math.ceil((earliestMs - firstAtMs) / checkIntervalMs));
       return Math.min(untilHeartbeat, beforeAttention);
     },
-    observations(nowMs) {
+    observations(nowMs, into) {
+      if (into) return observationsInto(nowMs, into);
       return peerStates.map((state) => {
         return {
           peerId: state.peer,

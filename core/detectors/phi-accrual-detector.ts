@@ -95,11 +95,16 @@ export function createPhiAccrualDetector(options: PhiAccrualOptions, startedAtMs
 
 /**
  * The detector's state as one object (a class rather than closures): a 200-node cluster
- * holds 40 000 of them and touches one on every arrival, so compactness is speed.
+ * holds 40 000 of them and a 1,000-node one a million, and each is touched on every
+ * arrival, so compactness is speed. The sample window grows as samples come (a plain
+ * array of doubles, pushed until it holds `sampleWindowSize`, a ring after that): a
+ * peer heard once per round of a bounded schedule fills it over minutes, and a window
+ * allocated whole up front was most of a large simulation's memory. The samples and
+ * the order of the sums are those of a window allocated whole, so phi is the same.
  */
 class PhiAccrual implements PhiAccrualDetector {
-  private readonly samples: Float64Array;
-  private count = 0;
+  private readonly samples: number[] = [];
+  private readonly windowSize: number;
   private next = 0;
   private sum = 0;
   private sumOfSquares = 0;
@@ -109,7 +114,7 @@ class PhiAccrual implements PhiAccrualDetector {
     private readonly options: PhiAccrualOptions,
     private readonly startedAtMs: number,
   ) {
-    this.samples = new Float64Array(options.sampleWindowSize);
+    this.windowSize = options.sampleWindowSize;
     // Akka seeds the window with two samples around the estimate so phi is defined at once.
     const estimateDeviationMs = options.firstHeartbeatEstimateMs / 4;
     this.add(options.firstHeartbeatEstimateMs - estimateDeviationMs);
@@ -141,29 +146,29 @@ class PhiAccrual implements PhiAccrualDetector {
 
   statistics(): { meanMs: number; stdDeviationMs: number; samples: number } {
     const meanMs = this.meanMs();
-    return { meanMs, stdDeviationMs: this.stdDeviationMs(meanMs), samples: this.count };
+    return { meanMs, stdDeviationMs: this.stdDeviationMs(meanMs), samples: this.samples.length };
   }
 
   private meanMs(): number {
-    return this.sum / this.count;
+    return this.sum / this.samples.length;
   }
 
   private stdDeviationMs(meanMs: number): number {
-    return Math.sqrt(Math.max(0, this.sumOfSquares / this.count - meanMs * meanMs));
+    return Math.sqrt(Math.max(0, this.sumOfSquares / this.samples.length - meanMs * meanMs));
   }
 
   private add(intervalMs: number): void {
     const samples = this.samples;
-    if (this.count === samples.length) {
+    if (samples.length === this.windowSize) {
       const old = samples[this.next]!;
       this.sum -= old;
       this.sumOfSquares -= old * old;
+      samples[this.next] = intervalMs;
     } else {
-      this.count += 1;
+      samples.push(intervalMs);
     }
-    samples[this.next] = intervalMs;
     this.sum += intervalMs;
     this.sumOfSquares += intervalMs * intervalMs;
-    this.next = (this.next + 1) % samples.length;
+    this.next = (this.next + 1) % this.windowSize;
   }
 }
