@@ -79,6 +79,12 @@ export class Membership {
   private readonly peers = new Map<string, Peer>();
   private readonly peersByEndpoint = new Map<string, Peer>();
   /**
+   * The "host:port" key of each configured peer's endpoint object, made once: a caller
+   * that hands `receive` those same objects (the simulator does) spares building and
+   * hashing a fresh key string per datagram. Any other object is keyed as it comes.
+   */
+  private readonly configuredSources = new Map<Endpoint, string>();
+  /**
    * Per-peer anti-replay windows, advanced only by verified datagrams naming that peer:
    * exact duplicates are dropped silently, stale and contradictory packets are evidence.
    */
@@ -99,6 +105,7 @@ export class Membership {
     for (const peer of options.peers) {
       this.peers.set(peer.id, peer);
       this.peersByEndpoint.set(endpointKey(peer.endpoint), peer);
+      this.configuredSources.set(peer.endpoint, endpointKey(peer.endpoint));
       this.windows.set(peer.id, createReplayWindow());
     }
     // A peer's heartbeats come once per interval, or once per round when a bounded schedule needs several to reach every peer.
@@ -146,24 +153,27 @@ export class Membership {
    * validly signed datagrams under one number) accuses the node.
    */
   receive(bytes: Uint8Array, from: Endpoint, nowMs: number): void {
-    const source = endpointKey(from);
+    const source = this.configuredSources.get(from) ?? endpointKey(from);
     const linkPeerId = this.peersByEndpoint.get(source)?.id;
-    const untrusted = (kind: UntrustedEvidenceKind, named: string | undefined) =>
-      this.monitor.recordEvidence({ kind, source, linkPeerId, namedId: named !== undefined && this.peers.has(named) ? named : undefined }, nowMs);
     const decoded = (this.options.decode ?? decodePacket)(this.options.clusterKey, bytes);
-    if (!decoded.ok) return untrusted(decoded.reason, decoded.claimedFrom);
+    if (!decoded.ok) return this.untrusted(decoded.reason, decoded.claimedFrom, source, linkPeerId, nowMs);
     const { envelope } = decoded.packet;
     const claimed = this.peers.get(envelope.from);
-    if (!claimed || envelope.clusterId !== this.options.clusterId) return untrusted('forged-sender', envelope.from);
-    if (linkPeerId !== undefined && linkPeerId !== claimed.id) return untrusted('forged-sender', claimed.id);
+    if (!claimed || envelope.clusterId !== this.options.clusterId) return this.untrusted('forged-sender', envelope.from, source, linkPeerId, nowMs);
+    if (linkPeerId !== undefined && linkPeerId !== claimed.id) return this.untrusted('forged-sender', claimed.id, source, linkPeerId, nowMs);
     const admission = admitSequence(this.windows.get(claimed.id)!, envelope.incarnation, envelope.sequence, decoded.packet.digest);
     if (admission === 'duplicate') return;
-    if (admission === 'replay') return untrusted('replay', claimed.id);
+    if (admission === 'replay') return this.untrusted('replay', claimed.id, source, linkPeerId, nowMs);
     if (admission === 'contradiction') return this.monitor.recordEvidence({ kind: 'contradiction', namedId: claimed.id, source, linkPeerId }, nowMs);
     this.monitor.heard(claimed.id, nowMs, envelope.sentAtMs);
     if (decoded.packet.message.type === 'heartbeat') this.linkQuality.get(claimed.id)?.heard(nowMs, envelope.sentAtMs);
     // A peer heard again flips back to reachable inside the monitor; the next check (within I/4) reports it.
     this.handleMessage(decoded.packet, nowMs);
+  }
+
+  /** Counts an untrusted datagram against where it came from (a method, not a closure made per datagram). */
+  private untrusted(kind: UntrustedEvidenceKind, named: string | undefined, source: string, linkPeerId: string | undefined, nowMs: number): void {
+    this.monitor.recordEvidence({ kind, source, linkPeerId, namedId: named !== undefined && this.peers.has(named) ? named : undefined }, nowMs);
   }
 
   /**

@@ -9,6 +9,7 @@
  */
 import { type PacketDecodeResult, decodePacket } from '../agent/heartbeat-codec';
 import { Membership } from '../agent/membership';
+import type { Endpoint } from '../agent/transport/transport';
 import type { PartitionVerdict } from '../core/classify-partition';
 import { type DetectorMode, type DetectorProfile, type ProfileName, buildProfile } from '../core/detectors/detector-profiles';
 import { checksPerInterval } from '../core/detectors/peer-monitor';
@@ -199,6 +200,7 @@ class ClusterSimulation {
   private nowMs = 0;
   private lastClassifiedAtMs = -Infinity;
   private readonly checkIntervalMs: number;
+  private readonly endpoints = new Map<NodeId, Endpoint>();
 
   constructor(
     private readonly scenario: Scenario,
@@ -214,13 +216,15 @@ class ClusterSimulation {
     this.checkIntervalMs = profile.heartbeatIntervalMs / checksPerInterval;
     const phaseRandom = createPrng(seed, 3);
     const decode = reference ? decodePacket : memoisedDecode();
+    // One endpoint object per node, shared by every membership, so a receiver finds a sender's key without building it.
+    for (const id of ids) this.endpoints.set(id, simulatedEndpoint(id));
     ids.forEach((id, index) => {
       const membership = new Membership({
         clusterId: simulatedClusterId,
         selfId: id,
         incarnation: 1,
         clusterKey: simulatedClusterKey,
-        peers: ids.filter((peer) => peer !== id).map((peer) => ({ id: peer, endpoint: simulatedEndpoint(peer) })),
+        peers: ids.filter((peer) => peer !== id).map((peer) => ({ id: peer, endpoint: this.endpoints.get(peer)! })),
         transport: new SimulatedTransport(id, (to, bytes) => this.send(id, to, bytes)),
         profile,
         startedAtMs: 0,
@@ -286,7 +290,7 @@ class ClusterSimulation {
       return;
     }
     if (event.type === 'check') return this.check(node, event.scheduledAtMs, nowMs);
-    node.membership.receive(event.bytes, simulatedEndpoint(event.from), nowMs);
+    node.membership.receive(event.bytes, this.endpoints.get(event.from)!, nowMs);
   }
 
   private resume(node: SimNode, nowMs: number): void {

@@ -84,7 +84,7 @@ interface PeerState {
   /** Recent peak extra delay (ms), decaying: how long a late datagram may still take. */
   extraDelayPeakMs: number;
   /** When the last link-cut conclusions about the peer came (ms), newest last, at most `lossyLinkCutsMin`: several close together make the link lossy, not merely slow. */
-  linkCutsAtMs: number[];
+  linkCutsAtMs: readonly number[];
   /** When a lossy, unreachable peer was first heard again (ms), or null. */
   recoveringSinceMs: number | null;
 }
@@ -93,6 +93,9 @@ interface PeerState {
 const lossyLinkCutsMin = 2;
 /** How far back (intervals) link-cut conclusions count towards a lossy link. */
 const lossyMemoryIntervals = 16;
+
+/** The `linkCutsAtMs` of every peer without a link cut: shared, since the list is replaced, never changed in place. */
+const noLinkCuts: readonly number[] = [];
 
 /** Weight of one new transit sample in the smoothed extra delay. */
 const extraDelaySmoothing = 0.2;
@@ -187,24 +190,48 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
   const peers = [...new Set(options.peers)].filter((peer) => peer !== selfId).sort();
   const scaled = scaledProfile(profile, peers.length);
   const factory = detectorFactory(scaled);
+  /**
+   * How long after a heartbeat suspicion stays below every threshold, so checks need not
+   * compute it: phi stays below the threshold (the lowest limit, whatever the health
+   * score) until `phiQuietDeviations` deviations past the learned mean plus the
+   * acceptable pause; the fixed rule counts at most one missed interval during the first
+   * interval. A detector's statistics change only on a heartbeat, when this is recomputed.
+   * Until the first heartbeat silence counts from the start, so the same span from the
+   * start holds for a peer never heard (at 1,000 peers on a bounded schedule, most of the
+   * first round: each check would otherwise compute phi for every one of them).
+   */
+  const quietDeviations = phiQuietDeviations(profile.phi.phiThreshold);
+  const quietSpanMs = (detector: FailureDetector): number => {
+    if ('statistics' in detector) {
+      if (profile.phi.phiThreshold <= 0.31) return 0;
+      const { meanMs, stdDeviationMs } = (detector as PhiAccrualDetector).statistics();
+      const deviationMs = Math.max(stdDeviationMs, scaled.phi.minStdDeviationMs);
+      return meanMs + scaled.phi.acceptableHeartbeatPauseMs + quietDeviations * deviationMs;
+    }
+    return profile.fixed.missedHeartbeatsMax > 1 ? scaled.fixed.heartbeatIntervalMs : 0;
+  };
+
   // One state per peer, in peer order; the array is what the per-check loop walks (no lookups), the map serves arrivals.
-  const peerStates: PeerState[] = peers.map((peer, position) => ({
-    peer,
-    position,
-    detector: factory(options.startedAtMs),
-    // A peer never heard is not judged during the join grace (`joining`), so it needs no look before the grace ends.
-    quietUntilMs: Math.max(options.startedAtMs, options.startedAtMs + (options.joinGraceMs ?? 0)),
-    reachable: true,
-    sinceMs: options.startedAtMs,
-    probe: null,
-    lastConclusion: null,
-    lateGraceUntilMs: null,
-    transitFloorMs: Number.POSITIVE_INFINITY,
-    extraDelayMs: 0,
-    extraDelayPeakMs: 0,
-    linkCutsAtMs: [],
-    recoveringSinceMs: null,
-  }));
+  const peerStates: PeerState[] = peers.map((peer, position) => {
+    const detector = factory(options.startedAtMs);
+    return {
+      peer,
+      position,
+      detector,
+      // A peer never heard is not judged during the join grace (`joining`), nor while its silence since the start is quiet.
+      quietUntilMs: Math.max(options.startedAtMs, options.startedAtMs + (options.joinGraceMs ?? 0), options.startedAtMs + quietSpanMs(detector)),
+      reachable: true,
+      sinceMs: options.startedAtMs,
+      probe: null,
+      lastConclusion: null,
+      lateGraceUntilMs: null,
+      transitFloorMs: Number.POSITIVE_INFINITY,
+      extraDelayMs: 0,
+      extraDelayPeakMs: 0,
+      linkCutsAtMs: noLinkCuts,
+      recoveringSinceMs: null,
+    };
+  });
   const states = new Map<NodeId, PeerState>(peerStates.map((state) => [state.peer, state]));
   /**
    * Per peer, the earliest time a check has anything to do for it: now for a probe in
@@ -272,24 +299,6 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
     state.extraDelayMs += extraDelaySmoothing * (extraMs - state.extraDelayMs);
     state.extraDelayPeakMs = Math.max(extraMs, state.extraDelayPeakMs * extraDelayPeakDecay);
     return extraMs;
-  };
-
-  /**
-   * How long after a heartbeat suspicion stays below every threshold, so checks need not
-   * compute it: phi stays below the threshold (the lowest limit, whatever the health
-   * score) until `phiQuietDeviations` deviations past the learned mean plus the
-   * acceptable pause; the fixed rule counts at most one missed interval during the first
-   * interval. A detector's statistics change only on a heartbeat, when this is recomputed.
-   */
-  const quietDeviations = phiQuietDeviations(profile.phi.phiThreshold);
-  const quietSpanMs = (detector: FailureDetector): number => {
-    if ('statistics' in detector) {
-      if (profile.phi.phiThreshold <= 0.31) return 0;
-      const { meanMs, stdDeviationMs } = (detector as PhiAccrualDetector).statistics();
-      const deviationMs = Math.max(stdDeviationMs, scaled.phi.minStdDeviationMs);
-      return meanMs + scaled.phi.acceptableHeartbeatPauseMs + quietDeviations * deviationMs;
-    }
-    return profile.fixed.missedHeartbeatsMax > 1 ? scaled.fixed.heartbeatIntervalMs : 0;
   };
 
   const observationsInto = (nowMs: number, into: PeerObservation[]): PeerObservation[] => {
