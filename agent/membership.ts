@@ -79,11 +79,13 @@ export class Membership {
   private readonly peers = new Map<string, Peer>();
   private readonly peersByEndpoint = new Map<string, Peer>();
   /**
-   * The "host:port" key of each configured peer's endpoint object, made once: a caller
-   * that hands `receive` those same objects (the simulator does) spares building and
-   * hashing a fresh key string per datagram. Any other object is keyed as it comes.
+   * Per configured peer's endpoint object, what `receive` looks up from a datagram's
+   * source, found once: its "host:port" key, the peer at that address and that peer's
+   * replay window. A caller that hands `receive` those same objects (the simulator does)
+   * spares building and hashing a key per datagram and three lookups; any other object
+   * is keyed as it comes.
    */
-  private readonly configuredSources = new Map<Endpoint, string>();
+  private readonly configuredSources = new Map<Endpoint, { source: string; linkPeer: Peer | undefined; window: ReplayWindow | undefined }>();
   /**
    * Per-peer anti-replay windows, advanced only by verified datagrams naming that peer:
    * exact duplicates are dropped silently, stale and contradictory packets are evidence.
@@ -105,8 +107,12 @@ export class Membership {
     for (const peer of options.peers) {
       this.peers.set(peer.id, peer);
       this.peersByEndpoint.set(endpointKey(peer.endpoint), peer);
-      this.configuredSources.set(peer.endpoint, endpointKey(peer.endpoint));
       this.windows.set(peer.id, createReplayWindow());
+    }
+    for (const peer of options.peers) {
+      const source = endpointKey(peer.endpoint);
+      const linkPeer = this.peersByEndpoint.get(source);
+      this.configuredSources.set(peer.endpoint, { source, linkPeer, window: linkPeer && this.windows.get(linkPeer.id) });
     }
     // A peer's heartbeats come once per interval, or once per round when a bounded schedule needs several to reach every peer.
     const rounds = Math.max(1, Math.ceil(options.peers.length / options.profile.schedule.peersPerIntervalMax));
@@ -153,15 +159,19 @@ export class Membership {
    * validly signed datagrams under one number) accuses the node.
    */
   receive(bytes: Uint8Array, from: Endpoint, nowMs: number): void {
-    const source = this.configuredSources.get(from) ?? endpointKey(from);
-    const linkPeerId = this.peersByEndpoint.get(source)?.id;
+    const configured = this.configuredSources.get(from);
+    const source = configured ? configured.source : endpointKey(from);
+    const linkPeer = configured ? configured.linkPeer : this.peersByEndpoint.get(source);
+    const linkPeerId = linkPeer?.id;
     const decoded = (this.options.decode ?? decodePacket)(this.options.clusterKey, bytes);
     if (!decoded.ok) return this.untrusted(decoded.reason, decoded.claimedFrom, source, linkPeerId, nowMs);
     const { envelope } = decoded.packet;
-    const claimed = this.peers.get(envelope.from);
+    // Only the claimed peer's id is used below: the peer at the source's address, when it is the one named, is that peer.
+    const claimed = linkPeerId === envelope.from ? linkPeer : this.peers.get(envelope.from);
     if (!claimed || envelope.clusterId !== this.options.clusterId) return this.untrusted('forged-sender', envelope.from, source, linkPeerId, nowMs);
     if (linkPeerId !== undefined && linkPeerId !== claimed.id) return this.untrusted('forged-sender', claimed.id, source, linkPeerId, nowMs);
-    const admission = admitSequence(this.windows.get(claimed.id)!, envelope.incarnation, envelope.sequence, decoded.packet.digest);
+    const window = claimed === linkPeer && configured?.window ? configured.window : this.windows.get(claimed.id)!;
+    const admission = admitSequence(window, envelope.incarnation, envelope.sequence, decoded.packet.digest);
     if (admission === 'duplicate') return;
     if (admission === 'replay') return this.untrusted('replay', claimed.id, source, linkPeerId, nowMs);
     if (admission === 'contradiction') return this.monitor.recordEvidence({ kind: 'contradiction', namedId: claimed.id, source, linkPeerId }, nowMs);

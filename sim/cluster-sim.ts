@@ -39,7 +39,7 @@ export interface SimulationOptions {
   /** Seed to run instead of the scenario's. */
   seed?: number;
   /**
-   * Runs without the simulator's speed-ups (the decode memo, observation objects reused
+   * Runs without the simulator's speed-ups (one decode per packet in flight, observation objects reused
    * from report to report, no link-quality figures): the reference path that
    * sim/timeline-digest.test.ts and `npm run bench:sim-speed` hold the fast path to.
    */
@@ -116,10 +116,22 @@ export interface SimulationResult {
 
 type SimEvent =
   | { type: 'check'; node: NodeId; scheduledAtMs: number }
-  | { type: 'deliver'; from: NodeId; to: NodeId; bytes: Uint8Array }
+  | { type: 'deliver'; from: NodeId; to: NodeId; packet: SimPacket }
   | { type: 'report'; report: AgentReport }
   | { type: 'resume'; node: NodeId }
   | { type: 'server-tick' };
+
+/**
+ * A datagram in flight, shared by every copy of one sent packet (a sender hands the same
+ * bytes to all its heartbeat targets, and a duplicate is the same bytes again), with its
+ * decoding once the first receiver has asked for it (fast path; see `decodeOnce`).
+ */
+interface SimPacket {
+  bytes: Uint8Array;
+  /** The key `decoded` was computed with, or null before the first decode. */
+  key: string | null;
+  decoded: PacketDecodeResult | null;
+}
 
 interface SimNode {
   id: NodeId;
@@ -201,6 +213,10 @@ class ClusterSimulation {
   private lastClassifiedAtMs = -Infinity;
   private readonly checkIntervalMs: number;
   private readonly endpoints = new Map<NodeId, Endpoint>();
+  /** The packet last handed to the network, shared by its copies to each target. */
+  private sending: SimPacket | null = null;
+  /** The packet being delivered, while its receiver runs (fast path's `decodeOnce`). */
+  private arriving: SimPacket | null = null;
 
   constructor(
     private readonly scenario: Scenario,
@@ -215,7 +231,7 @@ class ClusterSimulation {
     for (const id of ids) this.fold.node(id);
     this.checkIntervalMs = profile.heartbeatIntervalMs / checksPerInterval;
     const phaseRandom = createPrng(seed, 3);
-    const decode = reference ? decodePacket : memoisedDecode();
+    const decode: typeof decodePacket = reference ? decodePacket : (key, bytes) => this.decodeOnce(key, bytes);
     // One endpoint object per node, shared by every membership, so a receiver finds a sender's key without building it.
     for (const id of ids) this.endpoints.set(id, simulatedEndpoint(id));
     ids.forEach((id, index) => {
@@ -290,7 +306,9 @@ class ClusterSimulation {
       return;
     }
     if (event.type === 'check') return this.check(node, event.scheduledAtMs, nowMs);
-    node.membership.receive(event.bytes, this.endpoints.get(event.from)!, nowMs);
+    this.arriving = event.packet;
+    node.membership.receive(event.packet.bytes, this.endpoints.get(event.from)!, nowMs);
+    this.arriving = null;
   }
 
   private resume(node: SimNode, nowMs: number): void {
@@ -312,10 +330,29 @@ class ClusterSimulation {
     const fate = this.network.send(from, to, nowMs, this.networkRandom);
     if (!fate.delivered) return;
     // A corrupted datagram has a flipped bit in its signature: the receiver's check fails.
-    const arriving = fate.corrupted ? flipSignatureBit(bytes) : bytes;
-    this.queue.push(nowMs + fate.delayMs, { type: 'deliver', from, to, bytes: arriving });
+    // A sender hands one packet to its targets one after another, so the last one sent is all the sharing needs.
+    if (this.sending?.bytes !== bytes) this.sending = { bytes, key: null, decoded: null };
+    const packet = this.sending;
+    const arriving = fate.corrupted ? { bytes: flipSignatureBit(bytes), key: null, decoded: null } : packet;
+    this.queue.push(nowMs + fate.delayMs, { type: 'deliver', from, to, packet: arriving });
     // An exact duplicate: the receiver's replay window drops it silently.
-    if (fate.duplicateDelayMs !== null) this.queue.push(nowMs + fate.duplicateDelayMs, { type: 'deliver', from, to, bytes });
+    if (fate.duplicateDelayMs !== null) this.queue.push(nowMs + fate.duplicateDelayMs, { type: 'deliver', from, to, packet });
+  }
+
+  /**
+   * `decodePacket` for the fast path, computed once per packet in flight instead of once
+   * per receiver: the answer is a pure function of the key and the bytes, receivers only
+   * read it, and a corrupted copy is a packet of its own. Bytes other than the arriving
+   * packet's (none today) are decoded as they come.
+   */
+  private decodeOnce(key: string, bytes: Uint8Array): PacketDecodeResult {
+    const packet = this.arriving;
+    if (packet === null || packet.bytes !== bytes) return decodePacket(key, bytes);
+    if (packet.key !== key || packet.decoded === null) {
+      packet.key = key;
+      packet.decoded = decodePacket(key, bytes);
+    }
+    return packet.decoded;
   }
 
   private check(node: SimNode, scheduledAtMs: number, nowMs: number): void {
@@ -398,24 +435,6 @@ class ClusterSimulation {
   peerLosses(): number {
     return this.fold.peerLossCount;
   }
-}
-
-/**
- * `decodePacket`, remembered per packet object: a sender signs one packet for all its
- * heartbeat targets (32 per interval in a large cluster), and the transport hands every
- * target the same bytes, so each is verified and parsed once instead of 32 times. The
- * answer is a pure function of the key and the bytes, and receivers only read it; a
- * corrupted copy is a new object with its own entry.
- */
-function memoisedDecode(): typeof decodePacket {
-  const memo = new WeakMap<Uint8Array, { key: string; result: PacketDecodeResult }>();
-  return (key, bytes) => {
-    const known = memo.get(bytes);
-    if (known && known.key === key) return known.result;
-    const result = decodePacket(key, bytes);
-    memo.set(bytes, { key, result });
-    return result;
-  };
 }
 
 /** A copy of `bytes` with one bit of the signature (after the type byte) flipped. */
