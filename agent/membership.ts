@@ -104,16 +104,18 @@ export class Membership {
 
   constructor(private readonly options: MembershipOptions) {
     this.random = options.random ?? Math.random;
-    for (const peer of options.peers) {
+    // Each address keyed once: the maps and the records share the string.
+    const sources = options.peers.map((peer) => endpointKey(peer.endpoint));
+    options.peers.forEach((peer, index) => {
       this.peers.set(peer.id, peer);
-      this.peersByEndpoint.set(endpointKey(peer.endpoint), peer);
+      this.peersByEndpoint.set(sources[index]!, peer);
       this.windows.set(peer.id, createReplayWindow());
-    }
-    for (const peer of options.peers) {
-      const source = endpointKey(peer.endpoint);
+    });
+    options.peers.forEach((peer, index) => {
+      const source = sources[index]!;
       const linkPeer = this.peersByEndpoint.get(source);
       this.configuredSources.set(peer.endpoint, { source, linkPeer, window: linkPeer && this.windows.get(linkPeer.id) });
-    }
+    });
     // A peer's heartbeats come once per interval, or once per round when a bounded schedule needs several to reach every peer.
     const rounds = Math.max(1, Math.ceil(options.peers.length / options.profile.schedule.peersPerIntervalMax));
     if (options.linkQuality !== false) for (const peer of options.peers) this.linkQuality.set(peer.id, new LinkQuality(options.profile.heartbeatIntervalMs * rounds, options.startedAtMs));

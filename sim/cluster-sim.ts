@@ -232,15 +232,16 @@ class ClusterSimulation {
     this.checkIntervalMs = profile.heartbeatIntervalMs / checksPerInterval;
     const phaseRandom = createPrng(seed, 3);
     const decode: typeof decodePacket = reference ? decodePacket : (key, bytes) => this.decodeOnce(key, bytes);
-    // One endpoint object per node, shared by every membership, so a receiver finds a sender's key without building it.
+    // One endpoint object and one peer entry per node, shared by every membership, so a receiver finds a sender's key without building it.
     for (const id of ids) this.endpoints.set(id, simulatedEndpoint(id));
+    const peerEntries = ids.map((peer) => ({ id: peer, endpoint: this.endpoints.get(peer)! }));
     ids.forEach((id, index) => {
       const membership = new Membership({
         clusterId: simulatedClusterId,
         selfId: id,
         incarnation: 1,
         clusterKey: simulatedClusterKey,
-        peers: ids.filter((peer) => peer !== id).map((peer) => ({ id: peer, endpoint: this.endpoints.get(peer)! })),
+        peers: peerEntries.filter((peer) => peer.id !== id),
         transport: new SimulatedTransport(id, (to, bytes) => this.send(id, to, bytes)),
         profile,
         startedAtMs: 0,
