@@ -285,12 +285,13 @@ class ClusterSimulation {
 
   run(): void {
     for (;;) {
-      const next = this.queue.pop();
-      if (!next || next.atMs > this.scenario.durationMs) return;
+      const atMs = this.queue.peekAtMs();
+      if (atMs > this.scenario.durationMs) return;
+      const payload = this.queue.pop()!;
       this.events += 1;
       if (this.events > simulationEventsMax) throw new Error(`simulation exceeded ${simulationEventsMax} events`);
-      this.nowMs = next.atMs;
-      this.handle(next.payload, next.atMs);
+      this.nowMs = atMs;
+      this.handle(payload, atMs);
     }
   }
 
