@@ -114,6 +114,9 @@ class PhiAccrual implements PhiAccrualDetector {
   private sum = 0;
   private sumOfSquares = 0;
   private lastAtMs: number | null = null;
+  /** Mean plus the acceptable pause, and the floored deviation, as `suspicion` uses them: they change only when a sample is added. */
+  private expectedMs = 0;
+  private deviationMs = 0;
 
   constructor(
     private readonly options: PhiAccrualOptions,
@@ -136,10 +139,8 @@ class PhiAccrual implements PhiAccrualDetector {
   }
 
   suspicion(nowMs: number): number {
-    const meanMs = this.meanMs();
-    const deviationMs = Math.max(this.stdDeviationMs(meanMs), this.options.minStdDeviationMs);
     const elapsedMs = Math.max(0, nowMs - (this.lastAtMs ?? this.startedAtMs));
-    return phiFromStatistics(elapsedMs, meanMs + this.options.acceptableHeartbeatPauseMs, deviationMs);
+    return phiFromStatistics(elapsedMs, this.expectedMs, this.deviationMs);
   }
 
   isAvailable(nowMs: number): boolean {
@@ -181,5 +182,8 @@ class PhiAccrual implements PhiAccrualDetector {
     this.sum += intervalMs;
     this.sumOfSquares += intervalMs * intervalMs;
     this.next = (this.next + 1) % this.windowSize;
+    const meanMs = this.meanMs();
+    this.expectedMs = meanMs + this.options.acceptableHeartbeatPauseMs;
+    this.deviationMs = Math.max(this.stdDeviationMs(meanMs), this.options.minStdDeviationMs);
   }
 }
