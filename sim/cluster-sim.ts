@@ -143,6 +143,8 @@ interface SimNode {
   outbox: AgentReport[];
   /** The last report sequence number written. */
   sequence: number;
+  /** The node's one check event, written over and scheduled again by each check (at most one is ever pending: see `check`). */
+  checkEvent: { type: 'check'; node: NodeId; scheduledAtMs: number };
   /** Observation arrays of this node's reports the fold is done with, to be written over by the next ones (fast path). */
   spareObservations: PeerObservation[][];
 }
@@ -251,9 +253,10 @@ class ClusterSimulation {
         // Loss and transit figures are read by no verdict (only shown to operators): the fast path skips them.
         linkQuality: reference,
       });
-      this.nodes.set(id, { id, membership, inbox: [], missedCheckAtMs: null, outbox: [], sequence: 0, spareObservations: [] });
       const firstCheckAtMs = phaseRandom() * this.checkIntervalMs;
-      this.queue.push(firstCheckAtMs, { type: 'check', node: id, scheduledAtMs: firstCheckAtMs });
+      const checkEvent = { type: 'check' as const, node: id, scheduledAtMs: firstCheckAtMs };
+      this.nodes.set(id, { id, membership, inbox: [], missedCheckAtMs: null, outbox: [], sequence: 0, checkEvent, spareObservations: [] });
+      this.queue.push(firstCheckAtMs, checkEvent);
     });
     this.compileNodeFaults();
     this.queue.push(0, { type: 'server-tick' });
@@ -363,7 +366,9 @@ class ClusterSimulation {
     // The next check is scheduled from the planned time, not the actual one, like a fixed-rate timer.
     let nextAtMs = scheduledAtMs + this.checkIntervalMs;
     while (nextAtMs <= nowMs) nextAtMs += this.checkIntervalMs;
-    this.queue.push(nextAtMs, { type: 'check', node: node.id, scheduledAtMs: nextAtMs });
+    // The node's check event is not pending now: this runs for it, just popped, or on resume for one that fell in the pause and was not rescheduled.
+    node.checkEvent.scheduledAtMs = nextAtMs;
+    this.queue.push(nextAtMs, node.checkEvent);
   }
 
   /** Writes a report to the node's outbox and sends what the control plane lets through, oldest first. */
