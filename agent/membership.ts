@@ -60,9 +60,10 @@ export interface MembershipOptions {
   /** Random source for prober choice and heartbeat order (Math.random by default). */
   random?: RandomSource;
   /**
-   * Verifies and decodes a datagram (`decodePacket` by default). The simulator passes a
-   * memo of it: a sender signs one packet for all its heartbeat targets, and decoding is
-   * a pure function of the key and the bytes, so the same bytes need checking once.
+   * Verifies and decodes a datagram (`decodePacket` by default). The simulator passes one
+   * that decodes each packet in flight once: a sender signs one packet for all its
+   * heartbeat targets, and decoding is a pure function of the key and the bytes, so the
+   * same bytes need checking once.
    */
   decode?: typeof decodePacket;
   /**
