@@ -60,17 +60,33 @@ export interface MembershipOptions {
   /** Random source for prober choice and heartbeat order (Math.random by default). */
   random?: RandomSource;
   /**
-   * Verifies and decodes a datagram (`decodePacket` by default). The simulator passes a
-   * memo of it: a sender signs one packet for all its heartbeat targets, and decoding is
-   * a pure function of the key and the bytes, so the same bytes need checking once.
+   * Verifies and decodes a datagram (`decodePacket` by default). The simulator passes one
+   * that decodes each packet in flight once: a sender signs one packet for all its
+   * heartbeat targets, and decoding is a pure function of the key and the bytes, so the
+   * same bytes need checking once.
    */
   decode?: typeof decodePacket;
+  /**
+   * Whether to keep each peer's heartbeat loss and transit figures (core/detectors/link-quality.ts)
+   * for the reports' `lossRatio` and `transitMs` (default true). They are shown to operators
+   * and read by no verdict (the classifier never looks at them), so the simulator, which
+   * publishes only verdicts, turns them off on its fast path.
+   */
+  linkQuality?: boolean;
 }
 
 export class Membership {
   private readonly monitor: PeerMonitor;
   private readonly peers = new Map<string, Peer>();
   private readonly peersByEndpoint = new Map<string, Peer>();
+  /**
+   * Per configured peer's endpoint object, what `receive` looks up from a datagram's
+   * source, found once: its "host:port" key, the peer at that address and that peer's
+   * replay window. A caller that hands `receive` those same objects (the simulator does)
+   * spares building and hashing a key per datagram and three lookups; any other object
+   * is keyed as it comes.
+   */
+  private readonly configuredSources = new Map<Endpoint, { source: string; linkPeer: Peer | undefined; window: ReplayWindow | undefined }>();
   /**
    * Per-peer anti-replay windows, advanced only by verified datagrams naming that peer:
    * exact duplicates are dropped silently, stale and contradictory packets are evidence.
@@ -89,14 +105,21 @@ export class Membership {
 
   constructor(private readonly options: MembershipOptions) {
     this.random = options.random ?? Math.random;
-    for (const peer of options.peers) {
+    // Each address keyed once: the maps and the records share the string.
+    const sources = options.peers.map((peer) => endpointKey(peer.endpoint));
+    options.peers.forEach((peer, index) => {
       this.peers.set(peer.id, peer);
-      this.peersByEndpoint.set(endpointKey(peer.endpoint), peer);
+      this.peersByEndpoint.set(sources[index]!, peer);
       this.windows.set(peer.id, createReplayWindow());
-    }
+    });
+    options.peers.forEach((peer, index) => {
+      const source = sources[index]!;
+      const linkPeer = this.peersByEndpoint.get(source);
+      this.configuredSources.set(peer.endpoint, { source, linkPeer, window: linkPeer && this.windows.get(linkPeer.id) });
+    });
     // A peer's heartbeats come once per interval, or once per round when a bounded schedule needs several to reach every peer.
     const rounds = Math.max(1, Math.ceil(options.peers.length / options.profile.schedule.peersPerIntervalMax));
-    for (const peer of options.peers) this.linkQuality.set(peer.id, new LinkQuality(options.profile.heartbeatIntervalMs * rounds, options.startedAtMs));
+    if (options.linkQuality !== false) for (const peer of options.peers) this.linkQuality.set(peer.id, new LinkQuality(options.profile.heartbeatIntervalMs * rounds, options.startedAtMs));
     this.monitor = createPeerMonitor({
       selfId: options.selfId,
       peers: options.peers.map((peer) => peer.id),
@@ -139,24 +162,31 @@ export class Membership {
    * validly signed datagrams under one number) accuses the node.
    */
   receive(bytes: Uint8Array, from: Endpoint, nowMs: number): void {
-    const source = endpointKey(from);
-    const linkPeerId = this.peersByEndpoint.get(source)?.id;
-    const untrusted = (kind: UntrustedEvidenceKind, named: string | undefined) =>
-      this.monitor.recordEvidence({ kind, source, linkPeerId, namedId: named !== undefined && this.peers.has(named) ? named : undefined }, nowMs);
+    const configured = this.configuredSources.get(from);
+    const source = configured ? configured.source : endpointKey(from);
+    const linkPeer = configured ? configured.linkPeer : this.peersByEndpoint.get(source);
+    const linkPeerId = linkPeer?.id;
     const decoded = (this.options.decode ?? decodePacket)(this.options.clusterKey, bytes);
-    if (!decoded.ok) return untrusted(decoded.reason, decoded.claimedFrom);
+    if (!decoded.ok) return this.untrusted(decoded.reason, decoded.claimedFrom, source, linkPeerId, nowMs);
     const { envelope } = decoded.packet;
-    const claimed = this.peers.get(envelope.from);
-    if (!claimed || envelope.clusterId !== this.options.clusterId) return untrusted('forged-sender', envelope.from);
-    if (linkPeerId !== undefined && linkPeerId !== claimed.id) return untrusted('forged-sender', claimed.id);
-    const admission = admitSequence(this.windows.get(claimed.id)!, envelope.incarnation, envelope.sequence, decoded.packet.digest);
+    // Only the claimed peer's id is used below: the peer at the source's address, when it is the one named, is that peer.
+    const claimed = linkPeerId === envelope.from ? linkPeer : this.peers.get(envelope.from);
+    if (!claimed || envelope.clusterId !== this.options.clusterId) return this.untrusted('forged-sender', envelope.from, source, linkPeerId, nowMs);
+    if (linkPeerId !== undefined && linkPeerId !== claimed.id) return this.untrusted('forged-sender', claimed.id, source, linkPeerId, nowMs);
+    const window = claimed === linkPeer && configured?.window ? configured.window : this.windows.get(claimed.id)!;
+    const admission = admitSequence(window, envelope.incarnation, envelope.sequence, decoded.packet.digest);
     if (admission === 'duplicate') return;
-    if (admission === 'replay') return untrusted('replay', claimed.id);
+    if (admission === 'replay') return this.untrusted('replay', claimed.id, source, linkPeerId, nowMs);
     if (admission === 'contradiction') return this.monitor.recordEvidence({ kind: 'contradiction', namedId: claimed.id, source, linkPeerId }, nowMs);
     this.monitor.heard(claimed.id, nowMs, envelope.sentAtMs);
-    if (decoded.packet.message.type === 'heartbeat') this.linkQuality.get(claimed.id)!.heard(nowMs, envelope.sentAtMs);
+    if (decoded.packet.message.type === 'heartbeat') this.linkQuality.get(claimed.id)?.heard(nowMs, envelope.sentAtMs);
     // A peer heard again flips back to reachable inside the monitor; the next check (within I/4) reports it.
     this.handleMessage(decoded.packet, nowMs);
+  }
+
+  /** Counts an untrusted datagram against where it came from (a method, not a closure made per datagram). */
+  private untrusted(kind: UntrustedEvidenceKind, named: string | undefined, source: string, linkPeerId: string | undefined, nowMs: number): void {
+    this.monitor.recordEvidence({ kind, source, linkPeerId, namedId: named !== undefined && this.peers.has(named) ? named : undefined }, nowMs);
   }
 
   /**
@@ -171,8 +201,13 @@ export class Membership {
     return idle;
   }
 
-  /** The current view of every peer, with the last probe conclusion where there is one. */
-  observations(nowMs: number): PeerObservation[] {
+  /**
+   * The current view of every peer, with the last probe conclusion where there is one.
+   * Given `into` (an array this method filled before, whose report is done with), the
+   * same values are written into its objects in place (see `PeerMonitor.observations`).
+   */
+  observations(nowMs: number, into?: PeerObservation[]): PeerObservation[] {
+    if (into) return this.observationsInto(nowMs, into);
     // The monitor builds fresh objects on every call, so they are finished in place: a
     // report of a 1,000-node cluster carries 999 of them, four times a second.
     const observations: PeerObservation[] = this.monitor.observations(nowMs);
@@ -185,6 +220,18 @@ export class Membership {
         observation.lossRatio = figures.lossRatio === null ? null : Math.round(figures.lossRatio * 1000) / 1000;
       }
       if (probe !== null) observation.probe = probe;
+    }
+    return observations;
+  }
+
+  private observationsInto(nowMs: number, into: PeerObservation[]): PeerObservation[] {
+    const observations = this.monitor.observations(nowMs, into);
+    const withFigures = this.linkQuality.size > 0;
+    for (const observation of observations) {
+      observation.suspicion = Math.round(observation.suspicion * 1000) / 1000;
+      const figures = withFigures ? this.linkQuality.get(observation.peerId)?.figures(nowMs) : undefined;
+      observation.transitMs = figures ? (figures.delayMs === null ? null : Math.round(figures.delayMs * 10) / 10) : undefined;
+      observation.lossRatio = figures ? (figures.lossRatio === null ? null : Math.round(figures.lossRatio * 1000) / 1000) : undefined;
     }
     return observations;
   }

@@ -18,8 +18,12 @@ export interface ReplayWindow {
   incarnation: number;
   /** Highest sequence admitted in this incarnation, or -1. */
   highest: number;
-  /** Digest of the datagram admitted under each sequence, at `sequence % replayWindowSize`. */
-  slots: ({ sequence: number; digest: string } | null)[];
+  /**
+   * Digest of the datagram admitted under each sequence, at `sequence % replayWindowSize`;
+   * a slot never filled is absent (the array grows as sequences come: a receiver holds a
+   * window per peer, a million of them in a 1,000-node simulation, most nearly empty).
+   */
+  slots: ({ sequence: number; digest: string } | null | undefined)[];
 }
 
 /** What became of one datagram. */
@@ -27,7 +31,7 @@ export type Admission = 'new' | 'duplicate' | 'replay' | 'contradiction';
 
 /** A window that has admitted nothing. */
 export function createReplayWindow(): ReplayWindow {
-  return { incarnation: -1, highest: -1, slots: new Array<null>(replayWindowSize).fill(null) };
+  return { incarnation: -1, highest: -1, slots: [] };
 }
 
 /** Checks (incarnation, sequence, digest) against `window`, recording it when new. */
@@ -42,7 +46,11 @@ export function admitSequence(window: ReplayWindow, incarnation: number, sequenc
   const index = sequence % replayWindowSize;
   const slot = window.slots[index];
   if (slot && slot.sequence === sequence) return slot.digest === digest ? 'duplicate' : 'contradiction';
-  window.slots[index] = { sequence, digest };
+  // The slot's object is the window's own (nothing else holds it), so it is reused.
+  if (slot) {
+    slot.sequence = sequence;
+    slot.digest = digest;
+  } else window.slots[index] = { sequence, digest };
   window.highest = Math.max(window.highest, sequence);
   return 'new';
 }

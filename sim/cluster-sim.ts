@@ -9,12 +9,13 @@
  */
 import { type PacketDecodeResult, decodePacket } from '../agent/heartbeat-codec';
 import { Membership } from '../agent/membership';
+import type { Endpoint } from '../agent/transport/transport';
 import type { PartitionVerdict } from '../core/classify-partition';
 import { type DetectorMode, type DetectorProfile, type ProfileName, buildProfile } from '../core/detectors/detector-profiles';
 import { checksPerInterval } from '../core/detectors/peer-monitor';
 import type { RandomSource } from '../core/detectors/random-source';
 import { type DebounceEvent, type DebounceState, initialDebounceState, stepDebounce } from '../core/partition-debounce';
-import type { AgentReport, NodeId } from '../core/protocol';
+import type { AgentReport, NodeId, PeerObservation } from '../core/protocol';
 import { ReportFold, foldedNodeDefaults } from '../core/report-fold';
 import { EventQueue } from './event-queue';
 import { type ExpectationOutcome, evaluateExpectations } from './expectations';
@@ -38,7 +39,8 @@ export interface SimulationOptions {
   /** Seed to run instead of the scenario's. */
   seed?: number;
   /**
-   * Runs without the simulator's speed-ups (the decode memo): the reference path that
+   * Runs without the simulator's speed-ups (one decode per packet in flight, observation objects reused
+   * from report to report, no link-quality figures): the reference path that
    * sim/timeline-digest.test.ts and `npm run bench:sim-speed` hold the fast path to.
    */
   reference?: boolean;
@@ -114,10 +116,22 @@ export interface SimulationResult {
 
 type SimEvent =
   | { type: 'check'; node: NodeId; scheduledAtMs: number }
-  | { type: 'deliver'; from: NodeId; to: NodeId; bytes: Uint8Array }
+  | { type: 'deliver'; from: NodeId; to: NodeId; packet: SimPacket }
   | { type: 'report'; report: AgentReport }
   | { type: 'resume'; node: NodeId }
   | { type: 'server-tick' };
+
+/**
+ * A datagram in flight, shared by every copy of one sent packet (a sender hands the same
+ * bytes to all its heartbeat targets, and a duplicate is the same bytes again), with its
+ * decoding once the first receiver has asked for it (fast path; see `decodeOnce`).
+ */
+interface SimPacket {
+  bytes: Uint8Array;
+  /** The key `decoded` was computed with, or null before the first decode. */
+  key: string | null;
+  decoded: PacketDecodeResult | null;
+}
 
 interface SimNode {
   id: NodeId;
@@ -129,6 +143,10 @@ interface SimNode {
   outbox: AgentReport[];
   /** The last report sequence number written. */
   sequence: number;
+  /** The node's one check event, written over and scheduled again by each check (at most one is ever pending: see `check`). */
+  checkEvent: { type: 'check'; node: NodeId; scheduledAtMs: number };
+  /** Observation arrays of this node's reports the fold is done with, to be written over by the next ones (fast path). */
+  spareObservations: PeerObservation[][];
 }
 
 interface Windowed {
@@ -196,12 +214,17 @@ class ClusterSimulation {
   private nowMs = 0;
   private lastClassifiedAtMs = -Infinity;
   private readonly checkIntervalMs: number;
+  private readonly endpoints = new Map<NodeId, Endpoint>();
+  /** The packet last handed to the network, shared by its copies to each target. */
+  private sending: SimPacket | null = null;
+  /** The packet being delivered, while its receiver runs (fast path's `decodeOnce`). */
+  private arriving: SimPacket | null = null;
 
   constructor(
     private readonly scenario: Scenario,
     private readonly profile: DetectorProfile,
     seed: number,
-    reference: boolean,
+    private readonly reference: boolean,
   ) {
     const ids = scenarioNodeIds(scenario);
     this.network = new SimulatedNetwork(scenario, ids, createPrng(seed, 1));
@@ -210,24 +233,30 @@ class ClusterSimulation {
     for (const id of ids) this.fold.node(id);
     this.checkIntervalMs = profile.heartbeatIntervalMs / checksPerInterval;
     const phaseRandom = createPrng(seed, 3);
-    const decode = reference ? decodePacket : memoisedDecode();
+    const decode: typeof decodePacket = reference ? decodePacket : (key, bytes) => this.decodeOnce(key, bytes);
+    // One endpoint object and one peer entry per node, shared by every membership, so a receiver finds a sender's key without building it.
+    for (const id of ids) this.endpoints.set(id, simulatedEndpoint(id));
+    const peerEntries = ids.map((peer) => ({ id: peer, endpoint: this.endpoints.get(peer)! }));
     ids.forEach((id, index) => {
       const membership = new Membership({
         clusterId: simulatedClusterId,
         selfId: id,
         incarnation: 1,
         clusterKey: simulatedClusterKey,
-        peers: ids.filter((peer) => peer !== id).map((peer) => ({ id: peer, endpoint: simulatedEndpoint(peer) })),
+        peers: peerEntries.filter((peer) => peer.id !== id),
         transport: new SimulatedTransport(id, (to, bytes) => this.send(id, to, bytes)),
         profile,
         startedAtMs: 0,
         joinGraceMs: 0,
         random: createPrng(seed, 100 + index),
         decode,
+        // Loss and transit figures are read by no verdict (only shown to operators): the fast path skips them.
+        linkQuality: reference,
       });
-      this.nodes.set(id, { id, membership, inbox: [], missedCheckAtMs: null, outbox: [], sequence: 0 });
       const firstCheckAtMs = phaseRandom() * this.checkIntervalMs;
-      this.queue.push(firstCheckAtMs, { type: 'check', node: id, scheduledAtMs: firstCheckAtMs });
+      const checkEvent = { type: 'check' as const, node: id, scheduledAtMs: firstCheckAtMs };
+      this.nodes.set(id, { id, membership, inbox: [], missedCheckAtMs: null, outbox: [], sequence: 0, checkEvent, spareObservations: [] });
+      this.queue.push(firstCheckAtMs, checkEvent);
     });
     this.compileNodeFaults();
     this.queue.push(0, { type: 'server-tick' });
@@ -259,12 +288,13 @@ class ClusterSimulation {
 
   run(): void {
     for (;;) {
-      const next = this.queue.pop();
-      if (!next || next.atMs > this.scenario.durationMs) return;
+      const atMs = this.queue.peekAtMs();
+      if (atMs > this.scenario.durationMs) return;
+      const payload = this.queue.pop()!;
       this.events += 1;
       if (this.events > simulationEventsMax) throw new Error(`simulation exceeded ${simulationEventsMax} events`);
-      this.nowMs = next.atMs;
-      this.handle(next.payload, next.atMs);
+      this.nowMs = atMs;
+      this.handle(payload, atMs);
     }
   }
 
@@ -281,7 +311,9 @@ class ClusterSimulation {
       return;
     }
     if (event.type === 'check') return this.check(node, event.scheduledAtMs, nowMs);
-    node.membership.receive(event.bytes, simulatedEndpoint(event.from), nowMs);
+    this.arriving = event.packet;
+    node.membership.receive(event.packet.bytes, this.endpoints.get(event.from)!, nowMs);
+    this.arriving = null;
   }
 
   private resume(node: SimNode, nowMs: number): void {
@@ -303,10 +335,29 @@ class ClusterSimulation {
     const fate = this.network.send(from, to, nowMs, this.networkRandom);
     if (!fate.delivered) return;
     // A corrupted datagram has a flipped bit in its signature: the receiver's check fails.
-    const arriving = fate.corrupted ? flipSignatureBit(bytes) : bytes;
-    this.queue.push(nowMs + fate.delayMs, { type: 'deliver', from, to, bytes: arriving });
+    // A sender hands one packet to its targets one after another, so the last one sent is all the sharing needs.
+    if (this.sending?.bytes !== bytes) this.sending = { bytes, key: null, decoded: null };
+    const packet = this.sending;
+    const arriving = fate.corrupted ? { bytes: flipSignatureBit(bytes), key: null, decoded: null } : packet;
+    this.queue.push(nowMs + fate.delayMs, { type: 'deliver', from, to, packet: arriving });
     // An exact duplicate: the receiver's replay window drops it silently.
-    if (fate.duplicateDelayMs !== null) this.queue.push(nowMs + fate.duplicateDelayMs, { type: 'deliver', from, to, bytes });
+    if (fate.duplicateDelayMs !== null) this.queue.push(nowMs + fate.duplicateDelayMs, { type: 'deliver', from, to, packet });
+  }
+
+  /**
+   * `decodePacket` for the fast path, computed once per packet in flight instead of once
+   * per receiver: the answer is a pure function of the key and the bytes, receivers only
+   * read it, and a corrupted copy is a packet of its own. Bytes other than the arriving
+   * packet's (none today) are decoded as they come.
+   */
+  private decodeOnce(key: string, bytes: Uint8Array): PacketDecodeResult {
+    const packet = this.arriving;
+    if (packet === null || packet.bytes !== bytes) return decodePacket(key, bytes);
+    if (packet.key !== key || packet.decoded === null) {
+      packet.key = key;
+      packet.decoded = decodePacket(key, bytes);
+    }
+    return packet.decoded;
   }
 
   private check(node: SimNode, scheduledAtMs: number, nowMs: number): void {
@@ -315,7 +366,9 @@ class ClusterSimulation {
     // The next check is scheduled from the planned time, not the actual one, like a fixed-rate timer.
     let nextAtMs = scheduledAtMs + this.checkIntervalMs;
     while (nextAtMs <= nowMs) nextAtMs += this.checkIntervalMs;
-    this.queue.push(nextAtMs, { type: 'check', node: node.id, scheduledAtMs: nextAtMs });
+    // The node's check event is not pending now: this runs for it, just popped, or on resume for one that fell in the pause and was not rescheduled.
+    node.checkEvent.scheduledAtMs = nextAtMs;
+    this.queue.push(nextAtMs, node.checkEvent);
   }
 
   /** Writes a report to the node's outbox and sends what the control plane lets through, oldest first. */
@@ -328,7 +381,7 @@ class ClusterSimulation {
       sequence: node.sequence,
       sentAtMs: Math.round(nowMs),
       heartbeatIntervalMs: Math.round(this.profile.heartbeatIntervalMs),
-      observations: node.membership.observations(nowMs),
+      observations: this.reference ? node.membership.observations(nowMs) : node.membership.observations(nowMs, node.spareObservations.pop() ?? []),
       evidence: node.membership.takeEvidence(),
       health: node.membership.health(nowMs),
     });
@@ -343,6 +396,8 @@ class ClusterSimulation {
   /** The simulated server's ingest: the server's own fold. */
   private ingest(report: AgentReport, nowMs: number): void {
     if (!this.fold.applyReport(report, nowMs, this.profile.staleAfterMs)) this.reportsTakenAsHistory += 1;
+    // The fold copies what it keeps of the observations into its cells and holds no reference to them.
+    if (!this.reference) this.nodes.get(report.agentId)!.spareObservations.push(report.observations);
   }
 
   private serverTick(nowMs: number): void {
@@ -387,24 +442,6 @@ class ClusterSimulation {
   peerLosses(): number {
     return this.fold.peerLossCount;
   }
-}
-
-/**
- * `decodePacket`, remembered per packet object: a sender signs one packet for all its
- * heartbeat targets (32 per interval in a large cluster), and the transport hands every
- * target the same bytes, so each is verified and parsed once instead of 32 times. The
- * answer is a pure function of the key and the bytes, and receivers only read it; a
- * corrupted copy is a new object with its own entry.
- */
-function memoisedDecode(): typeof decodePacket {
-  const memo = new WeakMap<Uint8Array, { key: string; result: PacketDecodeResult }>();
-  return (key, bytes) => {
-    const known = memo.get(bytes);
-    if (known && known.key === key) return known.result;
-    const result = decodePacket(key, bytes);
-    memo.set(bytes, { key, result });
-    return result;
-  };
 }
 
 /** A copy of `bytes` with one bit of the signature (after the type byte) flipped. */

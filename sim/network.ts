@@ -32,6 +32,8 @@ interface LinkRule {
 /** Every directed-link predicate of a scenario, compiled once. */
 export class SimulatedNetwork {
   private readonly rules: LinkRule[];
+  /** The answer `send` returns, written over by each call (a datagram's fate is read at once, and there are a few hundred thousand a second). */
+  private readonly fate: Delivery = { delivered: false, delayMs: 0, corrupted: false, duplicateDelayMs: null };
 
   constructor(
     private readonly scenario: Scenario,
@@ -41,7 +43,7 @@ export class SimulatedNetwork {
     this.rules = scenario.faults.flatMap((fault) => compile(fault, nodes, scenarioRandom, scenario.durationMs));
   }
 
-  /** Decides what happens to a datagram sent now from `from` to `to`. */
+  /** Decides what happens to a datagram sent now from `from` to `to`; the object returned is reused by the next call. */
   send(from: string, to: string, nowMs: number, random: RandomSource): Delivery {
     const base = this.scenario.network;
     let lossKept = 1 - base.lossRatio;
@@ -70,12 +72,12 @@ export class SimulatedNetwork {
     const duplicateDelayDraw = random();
     const corruptDraw = random();
     const delivered = !dropped && lossDraw < lossKept;
-    return {
-      delivered,
-      delayMs: delayMs + jitterMs * delayDraw,
-      corrupted: delivered && corruptDraw >= corruptKept,
-      duplicateDelayMs: delivered && duplicateDraw < duplicateRatio ? delayMs + jitterMs * duplicateDelayDraw : null,
-    };
+    const fate = this.fate;
+    fate.delivered = delivered;
+    fate.delayMs = delayMs + jitterMs * delayDraw;
+    fate.corrupted = delivered && corruptDraw >= corruptKept;
+    fate.duplicateDelayMs = delivered && duplicateDraw < duplicateRatio ? delayMs + jitterMs * duplicateDelayDraw : null;
+    return fate;
   }
 }
 

@@ -3,7 +3,7 @@
  * and a bounded-heartbeat isolation (40 nodes, 6 peers per interval) give the same
  * timeline digest (every published verdict in full, untrusted sightings, event and
  * message counts; sim/timeline-digest.ts) on the fast path as on the reference path
- * (`reference: true`, without the decode memo) and as the code produced before the
+ * (`reference: true`, without the simulator's speed-ups) and as the code produced before the
  * speed work. Those fixed digests were computed on the reference path, first just before
  * the speed-ups (after the classifier's rule 5, which changed the bounded isolation's
  * verdicts on purpose), then again when the detection changes of issue 14 merged (late

@@ -84,7 +84,7 @@ interface PeerState {
   /** Recent peak extra delay (ms), decaying: how long a late datagram may still take. */
   extraDelayPeakMs: number;
   /** When the last link-cut conclusions about the peer came (ms), newest last, at most `lossyLinkCutsMin`: several close together make the link lossy, not merely slow. */
-  linkCutsAtMs: number[];
+  linkCutsAtMs: readonly number[];
   /** When a lossy, unreachable peer was first heard again (ms), or null. */
   recoveringSinceMs: number | null;
 }
@@ -93,6 +93,9 @@ interface PeerState {
 const lossyLinkCutsMin = 2;
 /** How far back (intervals) link-cut conclusions count towards a lossy link. */
 const lossyMemoryIntervals = 16;
+
+/** The `linkCutsAtMs` of every peer without a link cut: shared, since the list is replaced, never changed in place. */
+const noLinkCuts: readonly number[] = [];
 
 /** Weight of one new transit sample in the smoothed extra delay. */
 const extraDelaySmoothing = 0.2;
@@ -128,8 +131,13 @@ export interface PeerMonitor {
    * times, and its wakeups are most of its CPU.
    */
   idleChecksAhead(firstAtMs: number, checkIntervalMs: number): number;
-  /** The observations a report carries now. */
-  observations(nowMs: number): PeerObservation[];
+  /**
+   * The observations a report carries now, as fresh objects; or, given `into` (an array
+   * this method filled before, whose report is done with), written into those objects in
+   * place, each with the last probe conclusion as `probe` (undefined when none): the same
+   * values without a million fresh objects per second in a large simulation.
+   */
+  observations(nowMs: number, into?: PeerObservation[]): PeerObservation[];
   /** Evidence gathered since the last call, then forgotten (bounded by the ledger's limits, within `reportEvidenceMax`). */
   drainEvidence(): Evidence[];
   /** The monitor's own health now. */
@@ -182,24 +190,48 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
   const peers = [...new Set(options.peers)].filter((peer) => peer !== selfId).sort();
   const scaled = scaledProfile(profile, peers.length);
   const factory = detectorFactory(scaled);
+  /**
+   * How long after a heartbeat suspicion stays below every threshold, so checks need not
+   * compute it: phi stays below the threshold (the lowest limit, whatever the health
+   * score) until `phiQuietDeviations` deviations past the learned mean plus the
+   * acceptable pause; the fixed rule counts at most one missed interval during the first
+   * interval. A detector's statistics change only on a heartbeat, when this is recomputed.
+   * Until the first heartbeat silence counts from the start, so the same span from the
+   * start holds for a peer never heard (at 1,000 peers on a bounded schedule, most of the
+   * first round: each check would otherwise compute phi for every one of them).
+   */
+  const quietDeviations = phiQuietDeviations(profile.phi.phiThreshold);
+  const quietSpanMs = (detector: FailureDetector): number => {
+    if ('statistics' in detector) {
+      if (profile.phi.phiThreshold <= 0.31) return 0;
+      const { meanMs, stdDeviationMs } = (detector as PhiAccrualDetector).statistics();
+      const deviationMs = Math.max(stdDeviationMs, scaled.phi.minStdDeviationMs);
+      return meanMs + scaled.phi.acceptableHeartbeatPauseMs + quietDeviations * deviationMs;
+    }
+    return profile.fixed.missedHeartbeatsMax > 1 ? scaled.fixed.heartbeatIntervalMs : 0;
+  };
+
   // One state per peer, in peer order; the array is what the per-check loop walks (no lookups), the map serves arrivals.
-  const peerStates: PeerState[] = peers.map((peer, position) => ({
-    peer,
-    position,
-    detector: factory(options.startedAtMs),
-    // A peer never heard is not judged during the join grace (`joining`), so it needs no look before the grace ends.
-    quietUntilMs: Math.max(options.startedAtMs, options.startedAtMs + (options.joinGraceMs ?? 0)),
-    reachable: true,
-    sinceMs: options.startedAtMs,
-    probe: null,
-    lastConclusion: null,
-    lateGraceUntilMs: null,
-    transitFloorMs: Number.POSITIVE_INFINITY,
-    extraDelayMs: 0,
-    extraDelayPeakMs: 0,
-    linkCutsAtMs: [],
-    recoveringSinceMs: null,
-  }));
+  const peerStates: PeerState[] = peers.map((peer, position) => {
+    const detector = factory(options.startedAtMs);
+    return {
+      peer,
+      position,
+      detector,
+      // A peer never heard is not judged during the join grace (`joining`), nor while its silence since the start is quiet.
+      quietUntilMs: Math.max(options.startedAtMs, options.startedAtMs + (options.joinGraceMs ?? 0), options.startedAtMs + quietSpanMs(detector)),
+      reachable: true,
+      sinceMs: options.startedAtMs,
+      probe: null,
+      lastConclusion: null,
+      lateGraceUntilMs: null,
+      transitFloorMs: Number.POSITIVE_INFINITY,
+      extraDelayMs: 0,
+      extraDelayPeakMs: 0,
+      linkCutsAtMs: noLinkCuts,
+      recoveringSinceMs: null,
+    };
+  });
   const states = new Map<NodeId, PeerState>(peerStates.map((state) => [state.peer, state]));
   /**
    * Per peer, the earliest time a check has anything to do for it: now for a probe in
@@ -269,22 +301,27 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
     return extraMs;
   };
 
-  /**
-   * How long after a heartbeat suspicion stays below every threshold, so checks need not
-   * compute it: phi stays below the threshold (the lowest limit, whatever the health
-   * score) until `phiQuietDeviations` deviations past the learned mean plus the
-   * acceptable pause; the fixed rule counts at most one missed interval during the first
-   * interval. A detector's statistics change only on a heartbeat, when this is recomputed.
-   */
-  const quietDeviations = phiQuietDeviations(profile.phi.phiThreshold);
-  const quietSpanMs = (detector: FailureDetector): number => {
-    if ('statistics' in detector) {
-      if (profile.phi.phiThreshold <= 0.31) return 0;
-      const { meanMs, stdDeviationMs } = (detector as PhiAccrualDetector).statistics();
-      const deviationMs = Math.max(stdDeviationMs, scaled.phi.minStdDeviationMs);
-      return meanMs + scaled.phi.acceptableHeartbeatPauseMs + quietDeviations * deviationMs;
+  const observationsInto = (nowMs: number, into: PeerObservation[]): PeerObservation[] => {
+    for (let position = 0; position < peerStates.length; position += 1) {
+      const state = peerStates[position]!;
+      const suspicion = Math.min(1e6, state.detector.suspicion(nowMs));
+      const delayMs = state.extraDelayMs >= reportedDelayMinMs ? Math.min(600_000, Math.round(state.extraDelayMs)) : undefined;
+      const probe = state.lastConclusion ?? undefined;
+      const observation = into[position];
+      if (observation === undefined) {
+        into.push({ peerId: state.peer, reachable: state.reachable, lastHeardAtMs: state.detector.lastHeartbeatAtMs(), sinceMs: state.sinceMs, suspicion, delayMs, probe });
+        continue;
+      }
+      observation.peerId = state.peer;
+      observation.reachable = state.reachable;
+      observation.lastHeardAtMs = state.detector.lastHeartbeatAtMs();
+      observation.sinceMs = state.sinceMs;
+      observation.suspicion = suspicion;
+      observation.delayMs = delayMs;
+      observation.probe = probe;
     }
-    return profile.fixed.missedHeartbeatsMax > 1 ? scaled.fixed.heartbeatIntervalMs : 0;
+    into.length = peerStates.length;
+    return into;
   };
 
   const reachablePeers = () => peerStates.filter((state) => state.reachable).map((state) => state.peer);
@@ -386,7 +423,8 @@ export function createPeerMonitor(options: PeerMonitorOptions): PeerMonitor {
       const beforeAttention = earliestMs === Number.POSITIVE_INFINITY ? untilHeartbeat : Math.max(0, Math.ceil((earliestMs - firstAtMs) / checkIntervalMs));
       return Math.min(untilHeartbeat, beforeAttention);
     },
-    observations(nowMs) {
+    observations(nowMs, into) {
+      if (into) return observationsInto(nowMs, into);
       return peerStates.map((state) => {
         return {
           peerId: state.peer,

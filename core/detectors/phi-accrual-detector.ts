@@ -93,23 +93,37 @@ export function createPhiAccrualDetector(options: PhiAccrualOptions, startedAtMs
   return new PhiAccrual(options, startedAtMs);
 }
 
+/** Samples room a detector starts with: the two seeds and two heartbeats. */
+const initialSamplesCapacity = 4;
+
 /**
  * The detector's state as one object (a class rather than closures): a 200-node cluster
- * holds 40 000 of them and touches one on every arrival, so compactness is speed.
+ * holds 40 000 of them and a 1,000-node one a million, and each is touched on every
+ * arrival, so compactness is speed. The sample window grows as samples come (doubling
+ * from `initialSamplesCapacity` until it holds `sampleWindowSize`, a ring after that):
+ * a peer heard once per round of a bounded schedule fills it over minutes, and a window
+ * allocated whole up front was most of a large simulation's memory. The samples and
+ * the order of the sums are those of a window allocated whole, so phi is the same.
  */
 class PhiAccrual implements PhiAccrualDetector {
-  private readonly samples: Float64Array;
+  /** A plain array of doubles (smaller than a typed array at these sizes), grown by hand so its room is what is used. */
+  private samples: number[];
   private count = 0;
+  private readonly windowSize: number;
   private next = 0;
   private sum = 0;
   private sumOfSquares = 0;
   private lastAtMs: number | null = null;
+  /** Mean plus the acceptable pause, and the floored deviation, as `suspicion` uses them: they change only when a sample is added. */
+  private expectedMs = 0;
+  private deviationMs = 0;
 
   constructor(
     private readonly options: PhiAccrualOptions,
     private readonly startedAtMs: number,
   ) {
-    this.samples = new Float64Array(options.sampleWindowSize);
+    this.windowSize = options.sampleWindowSize;
+    this.samples = new Array<number>(Math.min(initialSamplesCapacity, this.windowSize)).fill(0.5);
     // Akka seeds the window with two samples around the estimate so phi is defined at once.
     const estimateDeviationMs = options.firstHeartbeatEstimateMs / 4;
     this.add(options.firstHeartbeatEstimateMs - estimateDeviationMs);
@@ -125,10 +139,8 @@ class PhiAccrual implements PhiAccrualDetector {
   }
 
   suspicion(nowMs: number): number {
-    const meanMs = this.meanMs();
-    const deviationMs = Math.max(this.stdDeviationMs(meanMs), this.options.minStdDeviationMs);
     const elapsedMs = Math.max(0, nowMs - (this.lastAtMs ?? this.startedAtMs));
-    return phiFromStatistics(elapsedMs, meanMs + this.options.acceptableHeartbeatPauseMs, deviationMs);
+    return phiFromStatistics(elapsedMs, this.expectedMs, this.deviationMs);
   }
 
   isAvailable(nowMs: number): boolean {
@@ -153,17 +165,25 @@ class PhiAccrual implements PhiAccrualDetector {
   }
 
   private add(intervalMs: number): void {
-    const samples = this.samples;
-    if (this.count === samples.length) {
-      const old = samples[this.next]!;
+    if (this.count === this.windowSize) {
+      const old = this.samples[this.next]!;
       this.sum -= old;
       this.sumOfSquares -= old * old;
     } else {
+      // Not yet full: the ring has not wrapped, so the samples sit at 0 .. count - 1 and `next` is `count`.
+      if (this.count === this.samples.length) {
+        const grown = new Array<number>(Math.min(this.windowSize, 2 * this.samples.length)).fill(0.5);
+        for (let index = 0; index < this.count; index += 1) grown[index] = this.samples[index]!;
+        this.samples = grown;
+      }
       this.count += 1;
     }
-    samples[this.next] = intervalMs;
+    this.samples[this.next] = intervalMs;
     this.sum += intervalMs;
     this.sumOfSquares += intervalMs * intervalMs;
-    this.next = (this.next + 1) % samples.length;
+    this.next = (this.next + 1) % this.windowSize;
+    const meanMs = this.meanMs();
+    this.expectedMs = meanMs + this.options.acceptableHeartbeatPauseMs;
+    this.deviationMs = Math.max(this.stdDeviationMs(meanMs), this.options.minStdDeviationMs);
   }
 }
