@@ -54,7 +54,7 @@ export interface LoadRunResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Connections opened at once while agents connect. */
-const connectConcurrency = 20;
+const connectConcurrency = 50;
 /** Longest one injection is waited for on every dashboard (ms). */
 const injectionTimeoutMs = 15_000;
 
@@ -124,12 +124,16 @@ async function timeInjections(server: ControlServer, options: LoadRunOptions, da
 
 /** Runs one load and returns what it measured. */
 export async function runLoad(server: ControlServer, options: LoadRunOptions): Promise<LoadRunResult> {
+  const phaseStartedMs = performance.now();
+  const phase = (what: string) => console.log(`  ${what} after ${((performance.now() - phaseStartedMs) / 1000).toFixed(1)} s`);
   const identities = await provisionAgents(server.url, server.admin, options.clusterId, options.nodes);
+  phase(`${identities.length} credentials issued`);
   const agents: LoadAgent[] = [];
   for (let index = 0; index < identities.length; index += connectConcurrency) {
     const slice = identities.slice(index, index + connectConcurrency);
     agents.push(...(await Promise.all(slice.map((identity, offset) => LoadAgent.connect(server.url, options.clusterId, identity, ringPeers(index + offset, options.nodes, options.peersPerReport))))));
   }
+  phase(`${agents.length} agents connected`);
   agents.forEach((agent, index) => agent.start(options.intervalMs, (index / agents.length) * options.intervalMs));
   const pending = { node: null as string | null, startedMs: 0, seen: new Set<number>(), latencies: [] as number[], done: () => undefined as void };
   const dashboards = await connectDashboards(server, options.clusterId, options.dashboards, (index, snapshot) => {
@@ -140,6 +144,7 @@ export async function runLoad(server: ControlServer, options: LoadRunOptions): P
     pending.latencies.push(performance.now() - pending.startedMs);
     if (pending.seen.size === options.dashboards) pending.done();
   });
+  if (options.dashboards > 0) phase(`${dashboards.length} dashboards subscribed`);
   try {
     await sleep(options.warmUpSeconds * 1000);
     const before = { usage: server.pid ? processUsage(server.pid) : null, counters: await evaluationCounters(server), tallies: agents.map((agent) => ({ ...agent.tally })), atMs: performance.now() };
