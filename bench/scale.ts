@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   for (const nodes of sizes) {
     let server: Awaited<ReturnType<typeof startControlServer>> | null = null;
     try {
+      const startedMs = performance.now();
       server = await startControlServer();
+      console.log(`  server started after ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
       const row = await runLoad(server, { nodes, seconds, warmUpSeconds: 5, intervalMs: 250, peersPerReport: 32, dashboards, injections, clusterId: 'scale' });
       rows.push(row);
       console.log(

@@ -35,7 +35,9 @@ export async function startControlServer(env: Record<string, string> = {}): Prom
   // FAULTLINE_LOAD_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (see bench/load/profile-summary.ts).
   const profileDir = process.env.FAULTLINE_LOAD_CPU_PROF;
   const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', entry], {
+  // FAULTLINE_LOAD_NODE_ARGS: more Node flags for the server (e.g. `--max-semi-space-size=64`), space-separated.
+  const nodeArgs = (process.env.FAULTLINE_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...profile, ...nodeArgs, '--import', 'tsx', entry], {
     env: {
       ...process.env,
       PORT: '0',

@@ -6,6 +6,8 @@
  * Reads the server's RSS and CPU (/proc, when it runs on this machine) and the
  * classifier's cost per evaluation (its /metrics counters).
  */
+import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ClusterSnapshot, ServerToClientEvents } from '../../core/realtime-contract';
 import { type ControlServer, processUsage } from './control-server';
@@ -122,6 +124,26 @@ async function timeInjections(server: ControlServer, options: LoadRunOptions, da
   }
 }
 
+function traceEvery(server: ControlServer, agents: LoadAgent[], everyMs: number): { stop(): void } {
+  const delay = monitorEventLoopDelay({ resolution: 20 });
+  delay.enable();
+  let last = { sent: 0, acked: 0, failed: 0 };
+  const timer = setInterval(() => {
+    const now = agents.reduce((sum, agent) => ({ sent: sum.sent + agent.tally.sent, acked: sum.acked + agent.tally.acked, failed: sum.failed + agent.tally.failed }), { sent: 0, acked: 0, failed: 0 });
+    const lagMs = delay.max / 1e6;
+    delay.reset();
+    void fetch(`${server.url}/metrics`, { headers: server.admin })
+      .then((response) => response.text())
+      .then((text) => {
+        const queue = /^faultline_report_write_queue_depth (\S+)$/m.exec(text)?.[1];
+        const results = [...text.matchAll(/^faultline_reports_total\{result="([^"]+)"\} (\S+)$/gm)].map((match) => `${match[1]}=${match[2]}`).join(' ');
+        console.log(`  trace: sent +${now.sent - last.sent} acked +${now.acked - last.acked} failed +${now.failed - last.failed}; server write queue ${queue}, reports ${results}; generator loop lag max ${lagMs.toFixed(0)} ms`);
+        last = now;
+      }, () => undefined);
+  }, everyMs);
+  return { stop: () => clearInterval(timer) };
+}
+
 /** Runs one load and returns what it measured. */
 export async function runLoad(server: ControlServer, options: LoadRunOptions): Promise<LoadRunResult> {
   const phaseStartedMs = performance.now();
@@ -134,9 +156,14 @@ export async function runLoad(server: ControlServer, options: LoadRunOptions): P
     agents.push(...(await Promise.all(slice.map((identity, offset) => LoadAgent.connect(server.url, options.clusterId, identity, ringPeers(index + offset, options.nodes, options.peersPerReport))))));
   }
   phase(`${agents.length} agents connected`);
-  agents.forEach((agent, index) => agent.start(options.intervalMs, (index / agents.length) * options.intervalMs));
   const pending = { node: null as string | null, startedMs: 0, seen: new Set<number>(), latencies: [] as number[], done: () => undefined as void };
+  const updates = { count: 0, bytes: 0 };
   const dashboards = await connectDashboards(server, options.clusterId, options.dashboards, (index, snapshot) => {
+    updates.count += 1;
+    if (process.env.FAULTLINE_LOAD_SNAPSHOT_BYTES && index === 0) {
+      updates.bytes += JSON.stringify(snapshot).length;
+      writeFileSync(process.env.FAULTLINE_LOAD_SNAPSHOT_BYTES, JSON.stringify(snapshot));
+    }
     if (pending.node === null || pending.seen.has(index)) return;
     const shown = snapshot.nodes.find((node) => node.id === pending.node)?.faults.length ?? 0;
     if (shown === 0) return;
@@ -145,6 +172,10 @@ export async function runLoad(server: ControlServer, options: LoadRunOptions): P
     if (pending.seen.size === options.dashboards) pending.done();
   });
   if (options.dashboards > 0) phase(`${dashboards.length} dashboards subscribed`);
+  // Agents start reporting once the dashboards are in: subscribing 100 dashboards (a 1,000-node snapshot each) under full load took 106 s here.
+  agents.forEach((agent, index) => agent.start(options.intervalMs, (index / agents.length) * options.intervalMs));
+  // FAULTLINE_LOAD_TRACE=1: every 2 s, the server's write queue and reports by outcome, and this process's event-loop lag.
+  const trace = process.env.FAULTLINE_LOAD_TRACE ? traceEvery(server, agents, 2000) : null;
   try {
     await sleep(options.warmUpSeconds * 1000);
     const before = { usage: server.pid ? processUsage(server.pid) : null, counters: await evaluationCounters(server), tallies: agents.map((agent) => ({ ...agent.tally })), atMs: performance.now() };
@@ -159,6 +190,7 @@ export async function runLoad(server: ControlServer, options: LoadRunOptions): P
     const [acked, sent, failed] = [delta('acked'), delta('sent'), delta('failed')];
     const usage = server.pid ? processUsage(server.pid) : null;
     const counters = await evaluationCounters(server);
+    if (options.dashboards > 0) console.log(`  ${updates.count} dashboard updates received${updates.bytes ? `, dashboard 0: ${updates.bytes} bytes` : ''}`);
     const latencies = agents.flatMap((agent) => agent.tally.ackLatenciesMs);
     const calls = counters && before.counters ? counters.count - before.counters.count : null;
     return {
@@ -178,6 +210,7 @@ export async function runLoad(server: ControlServer, options: LoadRunOptions): P
       dashboardSamples: pending.latencies.length,
     };
   } finally {
+    trace?.stop();
     for (const agent of agents) agent.close();
     for (const dashboard of dashboards) dashboard.close();
   }
