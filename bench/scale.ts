@@ -51,6 +51,8 @@ async function main(): Promise<void> {
           `${format(row.dashboardP99Ms)} (${row.dashboardSamples})`.padStart(16),
         ].join('  '),
       );
+      const lost = Object.entries(row.connectionsLost);
+      if (lost.length > 0) console.log(`       agent connections lost: ${lost.map(([reason, count]) => `${count} (${reason})`).join(', ')}`);
     } catch (error) {
       // One size failing (a loaded machine refusing connections) must not hide the others.
       console.log(`${String(nodes).padStart(5)}  failed: ${(error as Error).message}`);

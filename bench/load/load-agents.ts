@@ -25,6 +25,9 @@ const ackTimeoutMs = 10_000;
 /** Why reports failed, across every load agent of this process: the reply's code, or `timeout`. */
 export const failureCodes = new Map<string, number>();
 
+/** Why load agents' connections closed other than by the tool itself, across this process. */
+export const disconnectReasons = new Map<string, number>();
+
 /** Runs `attempt` until it succeeds, at most `connectAttemptsMax` times, backing off between tries: a loaded server refuses some handshakes. */
 export async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
   for (let tries = 1; ; tries += 1) {
@@ -115,6 +118,9 @@ export class LoadAgent {
       });
     });
     socket.on('command', (_command, reply) => reply({ ok: true, data: null }));
+    socket.on('disconnect', (reason) => {
+      if (reason !== 'io client disconnect') disconnectReasons.set(reason, (disconnectReasons.get(reason) ?? 0) + 1);
+    });
     const agent = new LoadAgent(socket, clusterId, identity, peers);
     const hello = await socket.timeout(ackTimeoutMs).emitWithAck('hello', { clusterId, agentId: identity.agentId, address: '127.0.0.1:9', incarnation: agent.incarnation, peers });
     if (!hello.ok) throw new Error(`hello of ${identity.agentId} refused: ${hello.message}`);

@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ClusterSnapshot, ServerToClientEvents } from '../../core/realtime-contract';
 import { type ControlServer, processUsage } from './control-server';
-import { LoadAgent, percentile, provisionAgents, ringPeers, withRetries } from './load-agents';
+import { LoadAgent, disconnectReasons, percentile, provisionAgents, ringPeers, withRetries } from './load-agents';
 
 /** Settings of one run. */
 export interface LoadRunOptions {
@@ -52,6 +52,8 @@ export interface LoadRunResult {
   dashboardP50Ms: number | null;
   dashboardP99Ms: number | null;
   dashboardSamples: number;
+  /** Agent connections that closed during the run other than by the tool (by reason, e.g. `ping timeout`); a load agent does not reconnect. */
+  connectionsLost: Record<string, number>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -132,12 +134,14 @@ function traceEvery(server: ControlServer, agents: LoadAgent[], everyMs: number)
     const now = agents.reduce((sum, agent) => ({ sent: sum.sent + agent.tally.sent, acked: sum.acked + agent.tally.acked, failed: sum.failed + agent.tally.failed }), { sent: 0, acked: 0, failed: 0 });
     const lagMs = delay.max / 1e6;
     delay.reset();
+    const askedMs = performance.now();
     void fetch(`${server.url}/metrics`, { headers: server.admin })
       .then((response) => response.text())
       .then((text) => {
         const queue = /^faultline_report_write_queue_depth (\S+)$/m.exec(text)?.[1];
         const results = [...text.matchAll(/^faultline_reports_total\{result="([^"]+)"\} (\S+)$/gm)].map((match) => `${match[1]}=${match[2]}`).join(' ');
-        console.log(`  trace: sent +${now.sent - last.sent} acked +${now.acked - last.acked} failed +${now.failed - last.failed}; server write queue ${queue}, reports ${results}; generator loop lag max ${lagMs.toFixed(0)} ms`);
+        const lost = [...disconnectReasons.values()].reduce((sum, count) => sum + count, 0);
+        console.log(`  trace: ${lost} agent connections lost; sent +${now.sent - last.sent} acked +${now.acked - last.acked} failed +${now.failed - last.failed}; server write queue ${queue}, reports ${results}; generator loop lag max ${lagMs.toFixed(0)} ms; /metrics answered in ${(performance.now() - askedMs).toFixed(0)} ms`);
         last = now;
       }, () => undefined);
   }, everyMs);
@@ -146,6 +150,7 @@ function traceEvery(server: ControlServer, agents: LoadAgent[], everyMs: number)
 
 /** Runs one load and returns what it measured. */
 export async function runLoad(server: ControlServer, options: LoadRunOptions): Promise<LoadRunResult> {
+  disconnectReasons.clear();
   const phaseStartedMs = performance.now();
   const phase = (what: string) => console.log(`  ${what} after ${((performance.now() - phaseStartedMs) / 1000).toFixed(1)} s`);
   const identities = await provisionAgents(server.url, server.admin, options.clusterId, options.nodes);
@@ -208,6 +213,7 @@ export async function runLoad(server: ControlServer, options: LoadRunOptions): P
       dashboardP50Ms: percentile(pending.latencies, 50),
       dashboardP99Ms: percentile(pending.latencies, 99),
       dashboardSamples: pending.latencies.length,
+      connectionsLost: Object.fromEntries(disconnectReasons),
     };
   } finally {
     trace?.stop();
