@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   for (const nodes of sizes) {
     let server: Awaited<ReturnType<typeof startControlServer>> | null = null;
     try {
+      const startedMs = performance.now();
       server = await startControlServer();
+      console.log(`  server started after ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
       const row = await runLoad(server, { nodes, seconds, warmUpSeconds: 5, intervalMs: 250, peersPerReport: 32, dashboards, injections, clusterId: 'scale' });
       rows.push(row);
       console.log(
@@ -49,6 +51,8 @@ async function main(): Promise<void> {
           `${format(row.dashboardP99Ms)} (${row.dashboardSamples})`.padStart(16),
         ].join('  '),
       );
+      const lost = Object.entries(row.connectionsLost);
+      if (lost.length > 0) console.log(`       agent connections lost: ${lost.map(([reason, count]) => `${count} (${reason})`).join(', ')}`);
     } catch (error) {
       // One size failing (a loaded machine refusing connections) must not hide the others.
       console.log(`${String(nodes).padStart(5)}  failed: ${(error as Error).message}`);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { nodeIdLengthMax } from './node-id';
 import { type AgentReport, AgentReportSchema, type Evidence, type PeerObservation, isAccusingEvidenceKind, reportBytesMax, reportEvidenceMax, reportPeersMax, storableTimestampMsMax } from './protocol';
-import { fitReportBytes, fitsJsonBytes, parseAgentReport, reportAuthBytesMax } from './report-size';
+import { fitReportBytes, fitsJsonBytes, jsonBytesBound, parseAgentReport, reportAuthBytesMax } from './report-size';
 
 const longId = (index: number) => `${index}`.padStart(nodeIdLengthMax, 'n');
 const observation = (index: number): PeerObservation => ({
@@ -96,4 +96,42 @@ test('the server refuses a larger input before the schema, counting bytes, and n
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
   assert.equal(fitsJsonBytes(cyclic, reportBytesMax), false);
+});
+
+test('the byte bound never undercounts, so fitsJsonBytes decides as JSON.stringify would', () => {
+  const utf8 = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  const exact = (value: unknown, bytesMax: number) => {
+    try {
+      // What JSON cannot write at all (a function, undefined) has nothing to count.
+      return JSON.stringify(value) === undefined || utf8(value) <= bytesMax;
+    } catch {
+      return false;
+    }
+  };
+  // Deterministic pseudo-random values: escapes, controls, lone surrogates, wide characters, extreme numbers, holes, nesting.
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const pieces = ['"', '\\', '\n', '\u0001', '\ud800', '🙂', '€', 'é', 'a', '\u2028'];
+  const numbers = [0, -0, 1e21, -2.2250738585072014e-308, -1.7976931348623157e308, 5e-324, Number.NaN, -Number.MAX_SAFE_INTEGER, 0.1];
+  const make = (depth: number): unknown => {
+    const pick = Math.floor(next() * (depth > 4 ? 4 : 7));
+    if (pick === 0) return Array.from({ length: Math.floor(next() * 8) }, () => pieces[Math.floor(next() * pieces.length)]).join('');
+    if (pick === 1) return numbers[Math.floor(next() * numbers.length)];
+    if (pick === 2) return [true, false, null, undefined][Math.floor(next() * 4)];
+    if (pick === 3) return () => 1;
+    if (pick === 4) return Object.fromEntries(Array.from({ length: Math.floor(next() * 5) }, (_, index) => [`${pieces[index % pieces.length]}k${index}`, make(depth + 1)]));
+    if (pick === 5) return [, make(depth + 1)];
+    return Array.from({ length: Math.floor(next() * 5) }, () => make(depth + 1));
+  };
+  for (let round = 0; round < 3000; round += 1) {
+    const value = make(0);
+    const bound = jsonBytesBound(value, Number.MAX_SAFE_INTEGER);
+    if (bound >= 0 && typeof value !== 'function' && value !== undefined) assert.ok(bound >= utf8(value), `${JSON.stringify(value)}: bound ${bound}`);
+    const size = JSON.stringify(value) === undefined ? 0 : utf8(value);
+    for (const bytesMax of [0, size - 1, size, size + 1, 4 * size + 8]) assert.equal(fitsJsonBytes(value, bytesMax), exact(value, bytesMax), JSON.stringify(value));
+  }
+  // Not plain data: decided by JSON.stringify (toJSON, class instances, bigints).
+  assert.equal(jsonBytesBound({ at: new Date(0) }, reportBytesMax), -1);
+  assert.equal(fitsJsonBytes({ at: new Date(0) }, 10), false);
+  assert.equal(fitsJsonBytes({ n: BigInt(1) }, reportBytesMax), false);
 });

@@ -25,11 +25,65 @@ function utf8Bytes(text: string): number {
   return bytes;
 }
 
+/** Nesting the bound below walks; deeper (or cyclic) values are decided by `JSON.stringify`. */
+const boundDepthMax = 64;
+/** Longest JSON of a number: 17 significant digits, sign, point and a three-digit exponent (`-2.2250738585072014e-308`). */
+const numberJsonMax = 24;
+
+/**
+ * An upper bound on the UTF-8 bytes of `value` as JSON, or -1 when the walk cannot
+ * tell (not plain data: `toJSON`, a class instance, a bigint; nested past
+ * `boundDepthMax`; past `limit` already). A string unit takes at most 6 bytes
+ * (`\uXXXX`; a raw unit is at most 3), a number at most `numberJsonMax`.
+ */
+export function jsonBytesBound(value: unknown, limit: number, depth = 0): number {
+  switch (typeof value) {
+    case 'string':
+      return value.length * 6 + 2;
+    case 'number':
+      return numberJsonMax;
+    case 'boolean':
+      return 5;
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return 4;
+    case 'bigint':
+      return -1;
+  }
+  if (value === null) return 4;
+  if (depth >= boundDepthMax || 'toJSON' in (value as object)) return -1;
+  let total = 2;
+  if (Array.isArray(value)) {
+    total += value.length;
+    for (let index = 0; index < value.length && total <= limit; index += 1) {
+      const item = jsonBytesBound(value[index], limit, depth + 1);
+      if (item < 0) return -1;
+      total += item;
+    }
+    return total <= limit ? total : -1;
+  }
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return -1;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const member = jsonBytesBound(record[key], limit, depth + 1);
+    if (member < 0) return -1;
+    total += key.length * 6 + 4 + member;
+    if (total > limit) return -1;
+  }
+  return total;
+}
+
 /**
  * Whether `value`, as JSON, takes at most `bytesMax` bytes of UTF-8. A value JSON
- * cannot write out (too deep, cyclic) does not fit.
+ * cannot write out (too deep, cyclic) does not fit. Plain data well under the limit
+ * (every report) is decided by `jsonBytesBound` without writing the JSON out; the
+ * rest by `JSON.stringify`.
  */
 export function fitsJsonBytes(value: unknown, bytesMax: number): boolean {
+  const bound = value === undefined ? -1 : jsonBytesBound(value, bytesMax);
+  if (bound >= 0 && bound <= bytesMax) return true;
   let text: string | undefined;
   try {
     text = JSON.stringify(value);

@@ -10,7 +10,7 @@
  * test PostgreSQL) and stops it afterwards. The last line is the result as JSON.
  */
 import { type ControlServer, startControlServer, targetControlServer } from '../bench/load/control-server';
-import { failureCodes } from '../bench/load/load-agents';
+import { disconnectReasons, failureCodes } from '../bench/load/load-agents';
 import { runLoad } from '../bench/load/run-load';
 
 function argument(name: string): string | undefined {
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
         `classifier ${result.classifierCalls} calls, ${result.classifierMsPerCall?.toFixed(2)} ms each; server RSS ${result.serverRssMb ?? '?'} MB, CPU ${result.serverCpuPercent ?? '?'} %`,
     );
     if (failureCodes.size > 0) console.log(`failures by code: ${JSON.stringify(Object.fromEntries(failureCodes))}`);
+    if (disconnectReasons.size > 0) console.log(`agent connections lost: ${JSON.stringify(Object.fromEntries(disconnectReasons))}`);
     console.log(JSON.stringify(result));
   } finally {
     await server.stop();

@@ -15,6 +15,9 @@ export const evaluationShareMax = 0.25;
 /** Longest a report waits for its cluster's evaluation (ms), however costly it is. */
 export const evaluationDelayMaxMs = 200;
 
+/** An evaluation cheaper than this (ms) may run at once on a hello or a connection change. */
+export const cheapEvaluationMs = 1;
+
 export class EvaluationScheduler {
   /** Per cluster: the evaluation scheduled and not yet run (how to cancel it). */
   private readonly scheduled = new Map<string, () => void>();
@@ -45,6 +48,11 @@ export class EvaluationScheduler {
       const immediate = setImmediate(run);
       this.scheduled.set(clusterId, () => clearImmediate(immediate));
     }
+  }
+
+  /** Whether the cluster's last evaluation cost under `cheapEvaluationMs` (or none ran yet): worth running at once. */
+  cheap(clusterId: string): boolean {
+    return (this.costs.get(clusterId)?.costMs ?? 0) < cheapEvaluationMs;
   }
 
   /** Runs `work` (one evaluation of the cluster) and records its cost. */

@@ -32,7 +32,12 @@ export interface ControlServer {
 export async function startControlServer(env: Record<string, string> = {}): Promise<ControlServer> {
   const database: TestDatabase = await createTestDatabase('faultline_load');
   const dataDir = await mkdtemp(path.join(tmpdir(), 'faultline-load-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry], {
+  // FAULTLINE_LOAD_CPU_PROF=<dir>: the server writes a V8 CPU profile there when it stops (see bench/load/profile-summary.ts).
+  const profileDir = process.env.FAULTLINE_LOAD_CPU_PROF;
+  const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  // FAULTLINE_LOAD_NODE_ARGS: more Node flags for the server (e.g. `--max-semi-space-size=64`), space-separated.
+  const nodeArgs = (process.env.FAULTLINE_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...profile, ...nodeArgs, '--import', 'tsx', entry], {
     env: {
       ...process.env,
       PORT: '0',

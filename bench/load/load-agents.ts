@@ -10,12 +10,13 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import type { AgentReport } from '../../core/protocol';
 import { type AgentToServerEvents, type ServerToAgentEvents, agentNamespace } from '../../core/realtime-contract';
+import { canonicalJson } from '../../core/canonical-json';
 import { reportSignature } from '../../core/report-signature';
 import type { SessionHeaders } from '../../test/helpers/server-harness';
 
 const signature = reportSignature({ createHash, createHmac });
 /** Credentials issued at once while provisioning. */
-const provisionConcurrency = 8;
+const provisionConcurrency = 32;
 /** Handshake attempts per agent before the run gives up (a loaded server may refuse some). */
 const connectAttemptsMax = 6;
 /** Longest an acknowledgement is waited for (ms); later ones count as failed. */
@@ -23,6 +24,9 @@ const ackTimeoutMs = 10_000;
 
 /** Why reports failed, across every load agent of this process: the reply's code, or `timeout`. */
 export const failureCodes = new Map<string, number>();
+
+/** Why load agents' connections closed other than by the tool itself, across this process. */
+export const disconnectReasons = new Map<string, number>();
 
 /** Runs `attempt` until it succeeds, at most `connectAttemptsMax` times, backing off between tries: a loaded server refuses some handshakes. */
 export async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
@@ -80,6 +84,7 @@ export class LoadAgent {
   private sequence = 0;
   private readonly incarnation = Date.now();
   private readonly signingKey: Uint8Array;
+  private readonly template: SignedReportTemplate;
   /** Whether latencies are being recorded (off during warm-up). */
   measuring = false;
 
@@ -90,6 +95,7 @@ export class LoadAgent {
     private readonly peers: string[],
   ) {
     this.signingKey = signature.signingKey(signature.tokenVerifier(identity.token));
+    this.template = new SignedReportTemplate(this.signingKey, (nowMs, sequence) => this.reportAt(nowMs, sequence));
   }
 
   /** Connects (retrying a refused handshake, as the agent's link does), says hello naming its peers, and answers commands. */
@@ -112,6 +118,9 @@ export class LoadAgent {
       });
     });
     socket.on('command', (_command, reply) => reply({ ok: true, data: null }));
+    socket.on('disconnect', (reason) => {
+      if (reason !== 'io client disconnect') disconnectReasons.set(reason, (disconnectReasons.get(reason) ?? 0) + 1);
+    });
     const agent = new LoadAgent(socket, clusterId, identity, peers);
     const hello = await socket.timeout(ackTimeoutMs).emitWithAck('hello', { clusterId, agentId: identity.agentId, address: '127.0.0.1:9', incarnation: agent.incarnation, peers });
     if (!hello.ok) throw new Error(`hello of ${identity.agentId} refused: ${hello.message}`);
@@ -126,14 +135,13 @@ export class LoadAgent {
     }, phaseMs);
   }
 
-  private report(): void {
-    this.sequence += 1;
-    const nowMs = Date.now();
-    const report: AgentReport = {
+  /** This agent's report at `nowMs` with sequence `sequence`. */
+  private reportAt(nowMs: number, sequence: number): AgentReport {
+    return {
       clusterId: this.clusterId,
       agentId: this.identity.agentId,
       incarnation: this.incarnation,
-      sequence: this.sequence,
+      sequence,
       sentAtMs: nowMs,
       heartbeatIntervalMs: 250,
       observations: this.peers.map((peerId) => ({ peerId, reachable: true, lastHeardAtMs: nowMs - 50, sinceMs: this.incarnation, suspicion: 0.1 })),
@@ -141,7 +149,19 @@ export class LoadAgent {
       outboxDepth: 1,
       outboxDropped: 0,
     };
-    const signed = signature.sign(report, this.signingKey, nowMs, randomBytes(16).toString('base64url'));
+  }
+
+  private report(): void {
+    this.sequence += 1;
+    const nowMs = Date.now();
+    const report = this.reportAt(nowMs, this.sequence);
+    const nonce = nextNonce();
+    const signed: AgentReport = { ...report, auth: { signedAtMs: nowMs, nonce, signature: this.template.sign(nowMs, this.sequence, nonce) } };
+    if (this.sequence === 1) {
+      // The template must sign exactly what core's signature signs: checked on each agent's first report.
+      const reference = signature.sign(report, this.signingKey, nowMs, nonce).auth!.signature;
+      if (reference !== signed.auth!.signature) throw new Error(`load agent ${this.identity.agentId}: template signature differs from core/report-signature.ts`);
+    }
     const measuring = this.measuring;
     const startedMs = performance.now();
     this.tally.sent += 1;
@@ -174,6 +194,50 @@ export class LoadAgent {
     this.timer = null;
     this.socket.close();
   }
+}
+
+/**
+ * Signs a load agent's reports without serialising each one: its reports differ only
+ * in the sequence and the clock, so their canonical JSON (core/canonical-json.ts) is
+ * computed once with marker numbers in those places and split there; each report's
+ * text is the pieces joined with its numbers, and its HMAC the one core's signature
+ * computes (checked against it on every agent's first report). The reports sent are
+ * still whole objects, verified by the server as any agent's.
+ */
+class SignedReportTemplate {
+  private readonly pieces: string[];
+  private readonly slots: ('now' | 'heard' | 'sequence')[] = [];
+
+  constructor(
+    private readonly key: Uint8Array,
+    reportAt: (nowMs: number, sequence: number) => AgentReport,
+  ) {
+    // Markers: numbers no real report holds; lastHeardAtMs is nowMs - 50.
+    const markers = { now: '-7777777777777', heard: '-7777777777827', sequence: '-8888888888888' } as const;
+    const text = canonicalJson(reportAt(Number(markers.now), Number(markers.sequence)));
+    const parts = text.split(/(-7777777777777|-7777777777827|-8888888888888)/);
+    this.pieces = parts.filter((_, index) => index % 2 === 0);
+    for (let index = 1; index < parts.length; index += 2) this.slots.push(parts[index] === markers.now ? 'now' : parts[index] === markers.heard ? 'heard' : 'sequence');
+  }
+
+  sign(nowMs: number, sequence: number, nonce: string): string {
+    const values = { now: nowMs, heard: nowMs - 50, sequence };
+    let text = this.pieces[0]!;
+    for (let index = 0; index < this.slots.length; index += 1) text += `${values[this.slots[index]!]}${this.pieces[index + 1]}`;
+    return createHmac('sha256', this.key).update(`${nowMs}\n${nonce}\n${text}`).digest('hex');
+  }
+}
+
+/** Nonces (16 random bytes, base64url) cut from one random draw at a time. */
+let noncePool = Buffer.alloc(0);
+let nonceOffset = 0;
+function nextNonce(): string {
+  if (nonceOffset + 16 > noncePool.length) {
+    noncePool = randomBytes(16 * 4096);
+    nonceOffset = 0;
+  }
+  nonceOffset += 16;
+  return noncePool.toString('base64url', nonceOffset - 16, nonceOffset);
 }
 
 /** The ring neighbours agent `index` of `count` reports on. */

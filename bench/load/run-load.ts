@@ -6,10 +6,12 @@
  * Reads the server's RSS and CPU (/proc, when it runs on this machine) and the
  * classifier's cost per evaluation (its /metrics counters).
  */
+import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ClusterSnapshot, ServerToClientEvents } from '../../core/realtime-contract';
 import { type ControlServer, processUsage } from './control-server';
-import { LoadAgent, percentile, provisionAgents, ringPeers, withRetries } from './load-agents';
+import { LoadAgent, disconnectReasons, percentile, provisionAgents, ringPeers, withRetries } from './load-agents';
 
 /** Settings of one run. */
 export interface LoadRunOptions {
@@ -50,11 +52,13 @@ export interface LoadRunResult {
   dashboardP50Ms: number | null;
   dashboardP99Ms: number | null;
   dashboardSamples: number;
+  /** Agent connections that closed during the run other than by the tool (by reason, e.g. `ping timeout`); a load agent does not reconnect. */
+  connectionsLost: Record<string, number>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Connections opened at once while agents connect. */
-const connectConcurrency = 20;
+const connectConcurrency = 50;
 /** Longest one injection is waited for on every dashboard (ms). */
 const injectionTimeoutMs = 15_000;
 
@@ -122,17 +126,49 @@ async function timeInjections(server: ControlServer, options: LoadRunOptions, da
   }
 }
 
+function traceEvery(server: ControlServer, agents: LoadAgent[], everyMs: number): { stop(): void } {
+  const delay = monitorEventLoopDelay({ resolution: 20 });
+  delay.enable();
+  let last = { sent: 0, acked: 0, failed: 0 };
+  const timer = setInterval(() => {
+    const now = agents.reduce((sum, agent) => ({ sent: sum.sent + agent.tally.sent, acked: sum.acked + agent.tally.acked, failed: sum.failed + agent.tally.failed }), { sent: 0, acked: 0, failed: 0 });
+    const lagMs = delay.max / 1e6;
+    delay.reset();
+    const askedMs = performance.now();
+    void fetch(`${server.url}/metrics`, { headers: server.admin })
+      .then((response) => response.text())
+      .then((text) => {
+        const queue = /^faultline_report_write_queue_depth (\S+)$/m.exec(text)?.[1];
+        const results = [...text.matchAll(/^faultline_reports_total\{result="([^"]+)"\} (\S+)$/gm)].map((match) => `${match[1]}=${match[2]}`).join(' ');
+        const lost = [...disconnectReasons.values()].reduce((sum, count) => sum + count, 0);
+        console.log(`  trace: ${lost} agent connections lost; sent +${now.sent - last.sent} acked +${now.acked - last.acked} failed +${now.failed - last.failed}; server write queue ${queue}, reports ${results}; generator loop lag max ${lagMs.toFixed(0)} ms; /metrics answered in ${(performance.now() - askedMs).toFixed(0)} ms`);
+        last = now;
+      }, () => undefined);
+  }, everyMs);
+  return { stop: () => clearInterval(timer) };
+}
+
 /** Runs one load and returns what it measured. */
 export async function runLoad(server: ControlServer, options: LoadRunOptions): Promise<LoadRunResult> {
+  disconnectReasons.clear();
+  const phaseStartedMs = performance.now();
+  const phase = (what: string) => console.log(`  ${what} after ${((performance.now() - phaseStartedMs) / 1000).toFixed(1)} s`);
   const identities = await provisionAgents(server.url, server.admin, options.clusterId, options.nodes);
+  phase(`${identities.length} credentials issued`);
   const agents: LoadAgent[] = [];
   for (let index = 0; index < identities.length; index += connectConcurrency) {
     const slice = identities.slice(index, index + connectConcurrency);
     agents.push(...(await Promise.all(slice.map((identity, offset) => LoadAgent.connect(server.url, options.clusterId, identity, ringPeers(index + offset, options.nodes, options.peersPerReport))))));
   }
-  agents.forEach((agent, index) => agent.start(options.intervalMs, (index / agents.length) * options.intervalMs));
+  phase(`${agents.length} agents connected`);
   const pending = { node: null as string | null, startedMs: 0, seen: new Set<number>(), latencies: [] as number[], done: () => undefined as void };
+  const updates = { count: 0, bytes: 0 };
   const dashboards = await connectDashboards(server, options.clusterId, options.dashboards, (index, snapshot) => {
+    updates.count += 1;
+    if (process.env.FAULTLINE_LOAD_SNAPSHOT_BYTES && index === 0) {
+      updates.bytes += JSON.stringify(snapshot).length;
+      writeFileSync(process.env.FAULTLINE_LOAD_SNAPSHOT_BYTES, JSON.stringify(snapshot));
+    }
     if (pending.node === null || pending.seen.has(index)) return;
     const shown = snapshot.nodes.find((node) => node.id === pending.node)?.faults.length ?? 0;
     if (shown === 0) return;
@@ -140,6 +176,11 @@ export async function runLoad(server: ControlServer, options: LoadRunOptions): P
     pending.latencies.push(performance.now() - pending.startedMs);
     if (pending.seen.size === options.dashboards) pending.done();
   });
+  if (options.dashboards > 0) phase(`${dashboards.length} dashboards subscribed`);
+  // Agents start reporting once the dashboards are in: subscribing 100 dashboards (a 1,000-node snapshot each) under full load took 106 s here.
+  agents.forEach((agent, index) => agent.start(options.intervalMs, (index / agents.length) * options.intervalMs));
+  // FAULTLINE_LOAD_TRACE=1: every 2 s, the server's write queue and reports by outcome, and this process's event-loop lag.
+  const trace = process.env.FAULTLINE_LOAD_TRACE ? traceEvery(server, agents, 2000) : null;
   try {
     await sleep(options.warmUpSeconds * 1000);
     const before = { usage: server.pid ? processUsage(server.pid) : null, counters: await evaluationCounters(server), tallies: agents.map((agent) => ({ ...agent.tally })), atMs: performance.now() };
@@ -154,6 +195,7 @@ export async function runLoad(server: ControlServer, options: LoadRunOptions): P
     const [acked, sent, failed] = [delta('acked'), delta('sent'), delta('failed')];
     const usage = server.pid ? processUsage(server.pid) : null;
     const counters = await evaluationCounters(server);
+    if (options.dashboards > 0) console.log(`  ${updates.count} dashboard updates received${updates.bytes ? `, dashboard 0: ${updates.bytes} bytes` : ''}`);
     const latencies = agents.flatMap((agent) => agent.tally.ackLatenciesMs);
     const calls = counters && before.counters ? counters.count - before.counters.count : null;
     return {
@@ -171,8 +213,10 @@ export async function runLoad(server: ControlServer, options: LoadRunOptions): P
       dashboardP50Ms: percentile(pending.latencies, 50),
       dashboardP99Ms: percentile(pending.latencies, 99),
       dashboardSamples: pending.latencies.length,
+      connectionsLost: Object.fromEntries(disconnectReasons),
     };
   } finally {
+    trace?.stop();
     for (const agent of agents) agent.close();
     for (const dashboard of dashboards) dashboard.close();
   }
