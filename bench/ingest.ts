@@ -23,7 +23,7 @@ import type { AgentReport } from '../core/protocol';
 import { applyMigrations, ingestPoolMax, queryTimeoutMs } from '../server/db/database';
 import { type IngestRunner, poolIngestRunner } from '../server/db/ingest-query';
 import { createLogger } from '../server/logger';
-import { ReportWriter, reportInsertColumns, reportQueueMax } from '../server/report-writer';
+import { ReportWriter, reportInsertColumns, reportQueueMax, reportRow } from '../server/report-writer';
 import { createTestDatabase } from '../test/helpers/database';
 
 function numberArgument(name: string, fallback: number): number {
@@ -75,7 +75,7 @@ function copyField(value: unknown): string {
 
 /** The same rows as the writer stores, as COPY text lines (the column arrays transposed). */
 function copyLines(rows: ReturnType<typeof makeReports>): string[] {
-  const columns = reportInsertColumns(rows);
+  const columns = reportInsertColumns(rows.map(({ report, receivedAtMs }) => reportRow(report, receivedAtMs)));
   return rows.map((_, index) => `${columns.map((column) => copyField(column[index])).join('\t')}\n`);
 }
 

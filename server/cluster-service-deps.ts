@@ -39,7 +39,7 @@ export interface ClusterServiceDeps {
   registry: ClusterRegistry;
   clusters: ClusterStore;
   partitions: PartitionStore;
-  writer: Pick<ReportWriter, 'write'>;
+  writer: Pick<ReportWriter, 'write' | 'full'>;
   broadcaster: Broadcaster;
   options: ClusterServiceOptions;
   logger: Logger;

@@ -53,16 +53,18 @@ function build(fixture = recoveryFixture(), stores = { clusters: new MemoryClust
   fixture.events.on('effects', (effects) => lifecycle.handle(effects));
   const pushed: PartitionSummary[] = [];
   const written: AgentReport[] = [];
+  const writer = {
+    full: false,
+    write: async (report: AgentReport) => {
+      const duplicate = written.some((seen) => seen.agentId === report.agentId && seen.incarnation === report.incarnation && seen.sequence === report.sequence);
+      if (!duplicate) written.push(report);
+      return { duplicate };
+    },
+  };
   const service = new ClusterService({
     registry,
     ...stores,
-    writer: {
-      write: async (report) => {
-        const duplicate = written.some((seen) => seen.agentId === report.agentId && seen.incarnation === report.incarnation && seen.sequence === report.sequence);
-        if (!duplicate) written.push(report);
-        return { duplicate };
-      },
-    },
+    writer,
     broadcaster: { clusterUpdated: () => undefined, partitionChanged: (summary) => void pushed.push(summary) },
     options: { ...options, nowMs: () => fixture.clock.nowMs() },
     logger: createLogger('silent'),
@@ -70,7 +72,7 @@ function build(fixture = recoveryFixture(), stores = { clusters: new MemoryClust
     lifecycle,
   });
   events.on('partitionSaved', (summary) => service.partitionChanged(summary));
-  return { fixture, stores, registry, lifecycle, service, pushed, written };
+  return { fixture, stores, registry, lifecycle, service, pushed, written, writer };
 }
 
 let sequence = 0;
@@ -168,4 +170,19 @@ test('reports that are malformed or speak for another agent are refused, counted
   assert.deepEqual(await world.service.ingest(report, { agentId: 'b', clusterId: 'c1' }).then((result) => result.duplicate), false);
   assert.deepEqual(await world.service.ingest(report, { agentId: 'b', clusterId: 'c1' }).then((result) => result.duplicate), true);
   assert.equal(world.service.acceptedCount, 2);
+});
+
+test('while the write queue is full a report is refused as unavailable before it is parsed or verified, and taken once there is room', async () => {
+  const world = build();
+  await helloAll(world);
+  world.writer.full = true;
+  let verified = 0;
+  const expected = { agentId: 'b', clusterId: 'c1', verify: () => void (verified += 1) };
+  const report = { clusterId: 'c1', agentId: 'b', incarnation: 1, sequence: 1, sentAtMs: world.fixture.clock.nowMs(), heartbeatIntervalMs: intervalMs, observations: [], evidence: [] };
+  await assert.rejects(world.service.ingest(report, expected), { code: 'unavailable' });
+  await assert.rejects(world.service.ingest({ clusterId: 'c1' }, expected), { code: 'unavailable' }, 'shed before the parse');
+  assert.deepEqual([verified, world.written.length, world.service.refusedCount], [0, 0, 2]);
+  world.writer.full = false;
+  assert.equal((await world.service.ingest(report, expected)).duplicate, false);
+  assert.deepEqual([verified, world.written.length, world.service.acceptedCount], [1, 1, 1]);
 });

@@ -167,6 +167,13 @@ export class ClusterService {
     input: unknown,
     expected: { agentId: string; clusterId: string; verify?: (report: AgentReport) => void },
   ): Promise<{ report: AgentReport; duplicate: boolean }> {
+    if (this.deps.writer.full) {
+      // Shed before parsing and verifying: when reports arrive faster than they are stored,
+      // that work is what the event loop cannot afford, and the agent keeps the report and
+      // sends it again. Checked again at the write, since the queue may fill meanwhile.
+      this.refusedCount += 1;
+      throw new AppError('unavailable', 'report not stored: the write queue is full, retry later');
+    }
     const parsed = parseAgentReport(input);
     if (!parsed.ok) {
       this.refusedCount += 1;

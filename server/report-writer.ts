@@ -35,9 +35,46 @@ export const reportQueueMax = 20_000;
 /** After a batch met a stored report, batches skip the all-new attempt for this long (ms). */
 export const conflictRunMs = 5000;
 
-interface Pending {
-  report: AgentReport;
+/**
+ * What is stored of a report: its key, times and counts. The queue holds these, not
+ * the reports, so 20,000 waiting reports do not keep their observations (32 to 999
+ * objects each) alive for the collector to mark while they wait.
+ */
+export interface ReportRow {
+  clusterId: string;
+  agentId: string;
+  incarnation: number;
+  sequence: number;
+  sentAtMs: number;
   receivedAtMs: number;
+  reachableCount: number;
+  peerCount: number;
+  outboxDepth: number | null;
+  outboxDropped: number | null;
+  nonce: string | null;
+}
+
+/** The row stored for a report received at `receivedAtMs`. */
+export function reportRow(report: AgentReport, receivedAtMs: number): ReportRow {
+  let reachableCount = 0;
+  for (const observation of report.observations) if (observation.reachable) reachableCount += 1;
+  return {
+    clusterId: report.clusterId,
+    agentId: report.agentId,
+    incarnation: report.incarnation,
+    sequence: report.sequence,
+    sentAtMs: report.sentAtMs,
+    receivedAtMs,
+    reachableCount,
+    peerCount: report.observations.length,
+    outboxDepth: report.outboxDepth ?? null,
+    outboxDropped: report.outboxDropped ?? null,
+    nonce: report.auth?.nonce ?? null,
+  };
+}
+
+interface Pending {
+  row: ReportRow;
   resolve: (result: WriteResult) => void;
   reject: (error: unknown) => void;
 }
@@ -64,24 +101,22 @@ export const reportInsertSql = `INSERT INTO "AgentReport"
 /** The same insert when every row is taken to be new: it fails whole on the first stored one. */
 export const reportInsertNewSql = reportInsertSql.slice(0, reportInsertSql.indexOf('\n  ON CONFLICT'));
 
-/** The column arrays of `reportInsertSql`, in its parameter order, for reports received at the given times. */
-export function reportInsertColumns(rows: ReadonlyArray<{ report: AgentReport; receivedAtMs: number }>): unknown[][] {
+/** The column arrays of `reportInsertSql`, in its parameter order. */
+export function reportInsertColumns(rows: readonly ReportRow[]): unknown[][] {
   const columns: unknown[][] = Array.from({ length: 11 }, () => new Array<unknown>(rows.length));
-  rows.forEach(({ report, receivedAtMs }, index) => {
-    let reachable = 0;
-    for (const observation of report.observations) if (observation.reachable) reachable += 1;
-    columns[0]![index] = report.clusterId;
-    columns[1]![index] = report.agentId;
+  rows.forEach((row, index) => {
+    columns[0]![index] = row.clusterId;
+    columns[1]![index] = row.agentId;
     // As text: exact for any safe integer, and the cast makes it bigint.
-    columns[2]![index] = String(report.incarnation);
-    columns[3]![index] = String(report.sequence);
-    columns[4]![index] = new Date(report.sentAtMs).toISOString();
-    columns[5]![index] = new Date(receivedAtMs).toISOString();
-    columns[6]![index] = reachable;
-    columns[7]![index] = report.observations.length;
-    columns[8]![index] = report.outboxDepth ?? null;
-    columns[9]![index] = report.outboxDropped ?? null;
-    columns[10]![index] = report.auth?.nonce ?? null;
+    columns[2]![index] = String(row.incarnation);
+    columns[3]![index] = String(row.sequence);
+    columns[4]![index] = new Date(row.sentAtMs).toISOString();
+    columns[5]![index] = new Date(row.receivedAtMs).toISOString();
+    columns[6]![index] = row.reachableCount;
+    columns[7]![index] = row.peerCount;
+    columns[8]![index] = row.outboxDepth;
+    columns[9]![index] = row.outboxDropped;
+    columns[10]![index] = row.nonce;
   });
   return columns;
 }
@@ -121,11 +156,16 @@ export class ReportWriter {
     return this.queue.length;
   }
 
+  /** Whether `write` would refuse now (the queue is at its bound). */
+  get full(): boolean {
+    return this.queue.length >= reportQueueMax;
+  }
+
   /** Queues a report; resolves when it is committed, saying whether it was a duplicate. */
   write(report: AgentReport, receivedAtMs: number): Promise<WriteResult> {
     if (this.queue.length >= reportQueueMax) return Promise.reject(new Error('report queue full'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ report, receivedAtMs, resolve, reject });
+      this.queue.push({ row: reportRow(report, receivedAtMs), resolve, reject });
       if (this.queue.length >= reportBatchMax) this.pump(false);
       else this.timer ??= setTimeout(() => this.pump(true), this.flushMs);
     });
@@ -159,7 +199,7 @@ export class ReportWriter {
 
   private async writeBatch(batch: Pending[]): Promise<void> {
     try {
-      const columns = reportInsertColumns(batch);
+      const columns = reportInsertColumns(batch.map((pending) => pending.row));
       // The fast statement first, unless a conflict was met lately; null: every row was new.
       let fresh: Set<string> | null = null;
       let stored = false;
@@ -175,7 +215,7 @@ export class ReportWriter {
       }
       if (!stored) fresh = new Set((await this.query<Parameters<typeof rowKey>[0]>(reportInsertSql, columns)).map(rowKey));
       for (const pending of batch) {
-        const duplicate = fresh !== null && !fresh.delete(rowKey(pending.report));
+        const duplicate = fresh !== null && !fresh.delete(rowKey(pending.row));
         if (duplicate) this.duplicateCount += 1;
         else this.writtenCount += 1;
         pending.resolve({ duplicate });
