@@ -11,8 +11,8 @@ import type { NodeId } from '../../core/protocol';
 import { lastWriterWins } from '../../core/reconcile/resolver';
 import { executeDataPlaneCommand } from '../../agent/data-plane-executor';
 import { KvStore, createStoreAdapter } from '../../agent/store/kv-store';
-import { createLogger } from '../logger';
-import { type AgentRequester, ReconciliationDriver, reconcileRetryDelayMs } from './reconciliation-driver';
+import { createLogger } from '../../server/logger';
+import { type AgentRequester, ReconciliationDriver, reconcileRetryDelayMs } from '../../server/recovery/reconciliation-driver';
 
 /** Three diverged replicas; `n1` answers `unavailable` until `busyForMs` have passed since the first request. */
 function world(busyForMs: number) {
